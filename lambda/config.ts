@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import type { InsufficientDataPolicy, Severity } from './notification';
+
+export const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const satisfies readonly Severity[];
+export const INSUFFICIENT_DATA_POLICIES = [
+  'ignore',
+  'trigger',
+  'resolve',
+] as const satisfies readonly InsufficientDataPolicy[];
+
+const routeName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'route names are 1-64 of A-Z a-z 0-9 _ . -');
+
+const routingKeySecrets = z
+  .string()
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is not JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(
+    z
+      .record(routeName, z.string().min(1, 'a secret id must not be empty'))
+      .refine((routes) => 'default' in routes, 'needs a "default" route'),
+  );
+
+const integer = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
+
+const schema = z.object({
+  LEDGER_TABLE_NAME: z.string().min(1),
+  ROUTING_KEY_SECRETS: routingKeySecrets,
+  PAGERDUTY_EVENTS_URL: z
+    .url()
+    .default('https://events.pagerduty.com')
+    .transform((url) => url.replace(/\/+$/, '')),
+  DEFAULT_SEVERITY: z.enum(SEVERITIES).default('critical'),
+  INSUFFICIENT_DATA_POLICY: z.enum(INSUFFICIENT_DATA_POLICIES).default('ignore'),
+  UNRECOGNISED_MESSAGES: z.enum(['trigger', 'drop']).default('trigger'),
+  ENVIRONMENT: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{0,32}$/, 'is 0-32 of A-Z a-z 0-9 _ -')
+    .default(''),
+  LEDGER_TTL_DAYS: integer(1, 90),
+  SECRETS_CACHE_SECONDS: integer(0, 300),
+  HTTP_CONNECT_TIMEOUT_MS: integer(1, 3000),
+  HTTP_RESPONSE_TIMEOUT_MS: integer(1, 10000),
+  RETRY_BASE_DELAY_MS: integer(1, 200),
+  RETRY_MAX_DELAY_MS: integer(1, 8000),
+  TIME_BUDGET_MARGIN_MS: integer(0, 2000),
+  RATE_LIMIT_PER_MINUTE: integer(0, 120),
+  CLIENT_NAME: z.string().min(1).max(256).default('CloudWatch alarm pipeline'),
+});
+
+export type Config = Readonly<{
+  ledgerTableName: string;
+  routingKeySecrets: Readonly<Record<string, string>>;
+  pagerDutyEventsUrl: string;
+  defaultSeverity: Severity;
+  insufficientDataPolicy: InsufficientDataPolicy;
+  unrecognisedMessages: 'trigger' | 'drop';
+  environment?: string;
+  ledgerTtlSeconds: number;
+  secretsCacheMs: number;
+  httpConnectTimeoutMs: number;
+  httpResponseTimeoutMs: number;
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+  timeBudgetMarginMs: number;
+  /** 0 turns the client-side limiter off. */
+  rateLimitPerMinute: number;
+  clientName: string;
+}>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Reads the configuration once from the environment; a bad setting throws naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
+  }
+  const c = parsed.data;
+  return {
+    ledgerTableName: c.LEDGER_TABLE_NAME,
+    routingKeySecrets: c.ROUTING_KEY_SECRETS,
+    pagerDutyEventsUrl: c.PAGERDUTY_EVENTS_URL,
+    defaultSeverity: c.DEFAULT_SEVERITY,
+    insufficientDataPolicy: c.INSUFFICIENT_DATA_POLICY,
+    unrecognisedMessages: c.UNRECOGNISED_MESSAGES,
+    environment: c.ENVIRONMENT || undefined,
+    ledgerTtlSeconds: c.LEDGER_TTL_DAYS * 86400,
+    secretsCacheMs: c.SECRETS_CACHE_SECONDS * 1000,
+    httpConnectTimeoutMs: c.HTTP_CONNECT_TIMEOUT_MS,
+    httpResponseTimeoutMs: c.HTTP_RESPONSE_TIMEOUT_MS,
+    retryBaseDelayMs: c.RETRY_BASE_DELAY_MS,
+    retryMaxDelayMs: c.RETRY_MAX_DELAY_MS,
+    timeBudgetMarginMs: c.TIME_BUDGET_MARGIN_MS,
+    rateLimitPerMinute: c.RATE_LIMIT_PER_MINUTE,
+    clientName: c.CLIENT_NAME,
+  };
+}

@@ -1,0 +1,181 @@
+// The typed values every SNS record becomes. Parsed once in alarm-message.ts; nothing downstream re-checks.
+
+export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+
+export type Severity = 'critical' | 'error' | 'warning' | 'info';
+
+export type PagerDutyAction = 'trigger' | 'acknowledge' | 'resolve';
+
+/** What to do when an alarm enters INSUFFICIENT_DATA. */
+export type InsufficientDataPolicy = 'ignore' | 'trigger' | 'resolve';
+
+/** The SNS envelope of one record: the parts the pipeline uses. */
+export interface SnsEnvelope {
+  readonly messageId: string;
+  readonly topicArn: string;
+  readonly subject?: string;
+  /** SNS publish time, ISO 8601. */
+  readonly timestamp: string;
+  readonly message: string;
+}
+
+export interface Dimension {
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface MetricIdentity {
+  readonly namespace: string;
+  readonly metricName: string;
+  readonly dimensions: readonly Dimension[];
+}
+
+/** One entry of `Trigger.Metrics[]` in a metric-math or anomaly-detection alarm. */
+export interface MathMetric {
+  readonly id: string;
+  readonly label?: string;
+  readonly returnData: boolean;
+  readonly expression?: string;
+  readonly metricStat?: {
+    readonly metric: MetricIdentity;
+    readonly period: number;
+    readonly stat: string;
+    readonly unit?: string;
+  };
+}
+
+/** Evaluation settings common to every metric-based alarm. */
+export interface Evaluation {
+  readonly comparisonOperator: string;
+  readonly evaluationPeriods: number;
+  readonly datapointsToAlarm?: number;
+  /** Normalised: `missing`, `breaching`, `notBreaching`, `ignore` (the old padded form is unwrapped). */
+  readonly treatMissingData?: string;
+}
+
+export interface SingleMetricCondition extends Evaluation {
+  readonly kind: 'metric';
+  readonly metric: MetricIdentity;
+  /** `Average`, `Sum`, ... for Statistic; `p99`, `tm90`, ... for ExtendedStatistic. */
+  readonly statistic: string;
+  readonly unit?: string;
+  readonly period: number;
+  readonly threshold: number;
+}
+
+export interface MetricMathCondition extends Evaluation {
+  readonly kind: 'metric-math';
+  readonly metrics: readonly MathMetric[];
+  readonly period?: number;
+  readonly threshold: number;
+}
+
+export interface AnomalyCondition extends Evaluation {
+  readonly kind: 'anomaly';
+  readonly metrics: readonly MathMetric[];
+  readonly period?: number;
+  /** The id of the ANOMALY_DETECTION_BAND expression in `metrics`. */
+  readonly thresholdMetricId: string;
+}
+
+export interface TriggeringChild {
+  readonly arn: string;
+  /** The alarm name, taken from the ARN. */
+  readonly name: string;
+  readonly state?: string;
+  readonly timestamp?: string;
+}
+
+export interface CompositeCondition {
+  readonly kind: 'composite';
+  readonly alarmRule: string;
+  readonly triggeringChildren: readonly TriggeringChild[];
+}
+
+export type AlarmCondition = SingleMetricCondition | MetricMathCondition | AnomalyCondition | CompositeCondition;
+
+/** A CloudWatch alarm state-change notification. */
+export interface AlarmNotification {
+  readonly type: 'alarm';
+  readonly alarmName: string;
+  readonly alarmDescription?: string;
+  /** Absent in old messages. */
+  readonly alarmArn?: string;
+  readonly accountId: string;
+  /** As written in the message, e.g. `US East (N. Virginia)` or `US - N. Virginia`. */
+  readonly regionName: string;
+  /** e.g. `us-east-1`; from the ARN, else from the region name; absent when neither tells. */
+  readonly regionCode?: string;
+  /** `aws`, `aws-cn`, `aws-us-gov`, ... */
+  readonly partition: string;
+  readonly newState: AlarmState;
+  readonly oldState?: AlarmState;
+  readonly reason: string;
+  /** As written in the message, e.g. `2021-11-10T02:45:55.640+0000`. */
+  readonly stateChangeTime: string;
+  /** The same instant in epoch milliseconds: the ledger orders by it. */
+  readonly stateChangeEpochMs: number;
+  readonly condition: AlarmCondition;
+  /** Propagated alarm tags (`aws:` keys never appear); empty when the message has none. */
+  readonly tags: Readonly<Record<string, string>>;
+  readonly tagsStatus?: string;
+  readonly actionExecutedAfterMuteWindow?: boolean;
+}
+
+/** Anything else that reached the topic: a console test publish, another service's JSON, a broken alarm. */
+export interface UnrecognisedNotification {
+  readonly type: 'unrecognised';
+  /** Why it is not an alarm notification, for the log and the event details. */
+  readonly why: string;
+  readonly subject?: string;
+  /** The raw SNS message text. */
+  readonly body: string;
+  /** SNS publish time in epoch milliseconds: orders re-publishes in the ledger. */
+  readonly publishedEpochMs: number;
+  readonly topicArn: string;
+}
+
+export type Notification = AlarmNotification | UnrecognisedNotification;
+
+/** Per-alarm settings after tags, CDK options and defaults have been merged. */
+export interface AlarmSettings {
+  readonly route: string;
+  readonly severity: Severity;
+  readonly insufficientData: InsufficientDataPolicy;
+  readonly runbookUrl?: string;
+  readonly dashboardUrl?: string;
+  readonly environment?: string;
+  /** Tags with bad values, each said in one line; the default was used instead. */
+  readonly problems: readonly string[];
+}
+
+/** A PagerDuty Events API v2 alert event, without its routing key (added when sent). */
+export interface PagerDutyAlertEvent {
+  readonly event_action: PagerDutyAction;
+  readonly dedup_key: string;
+  readonly payload?: {
+    readonly summary: string;
+    readonly source: string;
+    readonly severity: Severity;
+    readonly timestamp?: string;
+    readonly component?: string;
+    readonly group?: string;
+    readonly class?: string;
+    readonly custom_details?: Record<string, unknown>;
+  };
+  readonly links?: readonly { readonly href: string; readonly text?: string }[];
+  readonly images?: readonly { readonly src: string; readonly href?: string; readonly alt?: string }[];
+  readonly client?: string;
+  readonly client_url?: string;
+}
+
+/** A PagerDuty change event (deploys, config changes), without its routing key. */
+export interface PagerDutyChangeEvent {
+  readonly payload: {
+    readonly summary: string;
+    readonly source?: string;
+    readonly timestamp?: string;
+    readonly custom_details?: Record<string, unknown>;
+  };
+  readonly links?: readonly { readonly href: string; readonly text?: string }[];
+}
