@@ -1,0 +1,35 @@
+import { loadConfig } from '../lambda/config';
+
+const base = { LEDGER_TABLE_NAME: 'ledger', ROUTING_KEY_SECRETS: '{"default":"pd/key"}' };
+
+describe('loadConfig', () => {
+  it('runs with only the contract variables set, every other setting defaulted', () => {
+    const config = loadConfig(base);
+    expect(config).toMatchObject({
+      ledgerTableName: 'ledger',
+      routingKeySecrets: { default: 'pd/key' },
+      pagerDutyEventsUrl: 'https://events.pagerduty.com',
+      defaultSeverity: 'critical',
+      insufficientDataPolicy: 'ignore',
+      unrecognisedMessages: 'trigger',
+      environment: undefined,
+      ledgerTtlSeconds: 90 * 86400,
+    });
+  });
+
+  it('names the variable when a value is bad', () => {
+    expect(() => loadConfig({ ...base, ROUTING_KEY_SECRETS: '{"ops":"x"}' })).toThrow(
+      /ROUTING_KEY_SECRETS: needs a "default" route/,
+    );
+    expect(() => loadConfig({ ...base, ROUTING_KEY_SECRETS: 'not json' })).toThrow(/ROUTING_KEY_SECRETS: is not JSON/);
+    expect(() => loadConfig({ ...base, DEFAULT_SEVERITY: 'CRITICAL' })).toThrow(/DEFAULT_SEVERITY/);
+    expect(() => loadConfig({ ...base, PAGERDUTY_EVENTS_URL: 'events.pagerduty' })).toThrow(/PAGERDUTY_EVENTS_URL/);
+    expect(() => loadConfig({ ROUTING_KEY_SECRETS: base.ROUTING_KEY_SECRETS })).toThrow(/LEDGER_TABLE_NAME/);
+  });
+
+  it('strips a trailing slash from the events URL and reads numbers', () => {
+    const config = loadConfig({ ...base, PAGERDUTY_EVENTS_URL: 'http://127.0.0.1:9/', LEDGER_TTL_DAYS: '7' });
+    expect(config.pagerDutyEventsUrl).toBe('http://127.0.0.1:9');
+    expect(config.ledgerTtlSeconds).toBe(7 * 86400);
+  });
+});
