@@ -1,0 +1,230 @@
+import { Agent, errors as undiciErrors } from 'undici';
+import type { PagerDutyAlertEvent, PagerDutyChangeEvent } from './notification';
+
+/** PagerDuty refused the event (400 or another non-retryable 4xx): retrying the same event cannot help. */
+export class PagerDutyRejectedError extends Error {
+  override readonly name = 'PagerDutyRejectedError';
+  readonly permanent = true;
+  constructor(
+    readonly status: number,
+    readonly responseText: string,
+  ) {
+    super(
+      `PagerDuty rejected the event with HTTP ${status}: ${responseText}. ` +
+        'Not retried: fix the event or the routing key, then redrive it from the dead-letter queue.',
+    );
+  }
+}
+
+/** Every attempt failed transiently and the invocation's time budget is spent: Lambda's retry should try again. */
+export class DeliveryBudgetExhaustedError extends Error {
+  override readonly name = 'DeliveryBudgetExhaustedError';
+  readonly permanent = false;
+  constructor(
+    readonly attempts: number,
+    readonly lastFailure: AttemptFailure | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `PagerDuty delivery gave up after ${attempts} attempt(s) within the invocation's time budget; ` +
+        `last failure: ${lastFailure ? describeFailure(lastFailure) : 'none (no time left to try)'}. ` +
+        'Lambda will retry the event, then keep it in the dead-letter queue.',
+      options,
+    );
+  }
+}
+
+/** Why one attempt failed, in the few kinds the retry policy tells apart. */
+export type AttemptFailure =
+  | { kind: 'timeout'; phase: 'connect' | 'response'; detail: string }
+  | { kind: 'connection'; detail: string }
+  | { kind: 'status'; status: number; responseText: string };
+
+export function describeFailure(failure: AttemptFailure): string {
+  switch (failure.kind) {
+    case 'timeout':
+      return `${failure.phase} timeout (${failure.detail})`;
+    case 'connection':
+      return `connection error (${failure.detail})`;
+    case 'status':
+      return `HTTP ${failure.status} ${failure.responseText}`;
+  }
+}
+
+export interface DeliveryReport {
+  readonly status: number;
+  readonly attempts: number;
+  /** Wall time from the first attempt to the accepted response, including back-off and rate-limit waits. */
+  readonly latencyMs: number;
+  /** Failed attempts that were retried. */
+  readonly retries: readonly AttemptFailure[];
+}
+
+export interface PagerDutyClientOptions {
+  /** Base URL, e.g. https://events.pagerduty.com (no trailing slash). */
+  readonly baseUrl: string;
+  readonly connectTimeoutMs: number;
+  readonly responseTimeoutMs: number;
+  readonly retryBaseDelayMs: number;
+  readonly retryMaxDelayMs: number;
+  /** Events per minute per routing key before this client waits; 0 means no client-side limit. */
+  readonly rateLimitPerMinute: number;
+  /** Called before each back-off sleep, for metrics and logs. */
+  readonly onRetry?: (failure: AttemptFailure, attempt: number, delayMs: number) => void;
+  readonly random?: () => number;
+  readonly now?: () => number;
+}
+
+const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+
+/**
+ * PagerDuty Events API v2 client: keep-alive pool, explicit timeouts, full-jitter retries on 429/5xx/network
+ * errors until a deadline, no retry on 400, and a per-routing-key limiter that waits rather than drops.
+ */
+export class PagerDutyClient {
+  private readonly agent: Agent;
+  private readonly limiter: RateLimiter;
+  private readonly random: () => number;
+  private readonly now: () => number;
+  private readonly origin: string;
+  private readonly basePath: string;
+
+  constructor(private readonly options: PagerDutyClientOptions) {
+    this.agent = new Agent({
+      connect: { timeout: options.connectTimeoutMs },
+      keepAliveTimeout: 30_000,
+      connections: 32,
+    });
+    this.random = options.random ?? Math.random;
+    this.now = options.now ?? Date.now;
+    this.limiter = new RateLimiter(options.rateLimitPerMinute, this.now);
+    const base = new URL(options.baseUrl);
+    this.origin = base.origin;
+    this.basePath = base.pathname.replace(/\/+$/, '');
+  }
+
+  /** Sends an alert event (trigger, acknowledge or resolve); resolves once PagerDuty has accepted it. */
+  sendAlert(routingKey: string, event: PagerDutyAlertEvent, deadline: number): Promise<DeliveryReport> {
+    return this.deliver('/v2/enqueue', routingKey, { ...event, routing_key: routingKey }, deadline);
+  }
+
+  /** Sends a change event (a deploy, a config change); these never open incidents. */
+  sendChange(routingKey: string, event: PagerDutyChangeEvent, deadline: number): Promise<DeliveryReport> {
+    return this.deliver('/v2/change/enqueue', routingKey, { ...event, routing_key: routingKey }, deadline);
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  private async deliver(path: string, routingKey: string, body: object, deadline: number): Promise<DeliveryReport> {
+    const payload = JSON.stringify(body);
+    const started = this.now();
+    const retries: AttemptFailure[] = [];
+    for (let attempt = 1; ; attempt++) {
+      await this.limiter.acquire(routingKey, deadline, () => new DeliveryBudgetExhaustedError(attempt - 1, retries.at(-1)));
+      const remaining = deadline - this.now();
+      if (remaining <= 0) throw new DeliveryBudgetExhaustedError(attempt - 1, retries.at(-1));
+      const outcome = await this.attempt(path, payload, Math.min(remaining, this.options.responseTimeoutMs));
+      if (outcome.ok) {
+        return { status: outcome.status, attempts: attempt, latencyMs: this.now() - started, retries };
+      }
+      const failure = redact(outcome.failure, routingKey);
+      if (failure.kind === 'status' && !RETRYABLE_STATUS.has(failure.status)) {
+        throw new PagerDutyRejectedError(failure.status, failure.responseText);
+      }
+      const ceiling = Math.min(this.options.retryMaxDelayMs, this.options.retryBaseDelayMs * 2 ** (attempt - 1));
+      const delayMs = Math.floor(this.random() * ceiling);
+      if (this.now() + delayMs >= deadline) throw new DeliveryBudgetExhaustedError(attempt, failure);
+      retries.push(failure);
+      this.options.onRetry?.(failure, attempt, delayMs);
+      await sleep(delayMs);
+    }
+  }
+
+  private async attempt(
+    path: string,
+    payload: string,
+    timeoutMs: number,
+  ): Promise<{ ok: true; status: number } | { ok: false; failure: AttemptFailure }> {
+    try {
+      const response = await this.agent.request({
+        origin: this.origin,
+        path: this.basePath + path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: payload,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      const text = await response.body.text();
+      if (response.statusCode === 202 || (response.statusCode >= 200 && response.statusCode < 300)) {
+        return { ok: true, status: response.statusCode };
+      }
+      return { ok: false, failure: { kind: 'status', status: response.statusCode, responseText: shorten(text) } };
+    } catch (error) {
+      return { ok: false, failure: classifyNetworkError(error) };
+    }
+  }
+}
+
+function classifyNetworkError(error: unknown): AttemptFailure {
+  if (error instanceof undiciErrors.ConnectTimeoutError) {
+    return { kind: 'timeout', phase: 'connect', detail: error.message };
+  }
+  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
+    return { kind: 'timeout', phase: 'response', detail: error.message };
+  }
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  return { kind: 'connection', detail: code ? `${code}: ${message}` : message };
+}
+
+function redact(failure: AttemptFailure, routingKey: string): AttemptFailure {
+  const scrub = (text: string) => (routingKey ? text.split(routingKey).join('[routing key]') : text);
+  switch (failure.kind) {
+    case 'status':
+      return { ...failure, responseText: scrub(failure.responseText) };
+    case 'timeout':
+    case 'connection':
+      return { ...failure, detail: scrub(failure.detail) };
+  }
+}
+
+function shorten(text: string): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > 500 ? `${oneLine.slice(0, 500)}…` : oneLine;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Sliding-window limiter per routing key: waits for a free slot instead of dropping, and gives up only when
+ * the wait would pass the deadline (Lambda's retry and async queue then hold the event).
+ */
+class RateLimiter {
+  private readonly sent = new Map<string, number[]>();
+  private static readonly WINDOW_MS = 60_000;
+
+  constructor(
+    private readonly perMinute: number,
+    private readonly now: () => number,
+  ) {}
+
+  async acquire(routingKey: string, deadline: number, onTimeout: () => Error): Promise<void> {
+    if (this.perMinute <= 0) return;
+    for (;;) {
+      const now = this.now();
+      const times = (this.sent.get(routingKey) ?? []).filter((t) => t > now - RateLimiter.WINDOW_MS);
+      if (times.length < this.perMinute) {
+        times.push(now);
+        this.sent.set(routingKey, times);
+        return;
+      }
+      this.sent.set(routingKey, times);
+      const waitMs = times[0]! + RateLimiter.WINDOW_MS - now + 1;
+      if (now + waitMs >= deadline) throw onTimeout();
+      await sleep(waitMs);
+    }
+  }
+}
