@@ -1,0 +1,171 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import {
+  DeliveryBudgetExhaustedError,
+  PagerDutyClient,
+  PagerDutyRejectedError,
+  type AttemptFailure,
+} from '../lambda/pagerduty-client';
+import type { PagerDutyAlertEvent } from '../lambda/notification';
+
+// A scripted server: each request takes the next behaviour from the list (the last one repeats).
+type Behaviour = { status: number; body?: string } | 'reset' | 'hang';
+
+interface Scripted {
+  url: string;
+  bodies: string[];
+  paths: string[];
+  script: Behaviour[];
+  close(): Promise<void>;
+}
+
+async function scriptedServer(script: Behaviour[]): Promise<Scripted> {
+  const bodies: string[] = [];
+  const paths: string[] = [];
+  const sockets = new Set<Socket>();
+  let served = 0;
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      bodies.push(body);
+      paths.push(req.url ?? '');
+      const behaviour = script[Math.min(served++, script.length - 1)]!;
+      if (behaviour === 'reset') return req.socket.destroy();
+      if (behaviour === 'hang') return;
+      res.writeHead(behaviour.status, { 'content-type': 'application/json' });
+      res.end(behaviour.body ?? '{"status":"success","message":"Event processed"}');
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    bodies,
+    paths,
+    script,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const ROUTING_KEY = 'R0123456789abcdef0123456789abcde';
+const event: PagerDutyAlertEvent = {
+  event_action: 'trigger',
+  dedup_key: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:HighErrors',
+  payload: { summary: 'HighErrors', source: 'cloudwatch', severity: 'critical' },
+};
+
+function client(url: string, overrides: Partial<ConstructorParameters<typeof PagerDutyClient>[0]> = {}) {
+  const retries: AttemptFailure[] = [];
+  const pd = new PagerDutyClient({
+    baseUrl: url,
+    connectTimeoutMs: 500,
+    responseTimeoutMs: 300,
+    retryBaseDelayMs: 5,
+    retryMaxDelayMs: 20,
+    rateLimitPerMinute: 0,
+    onRetry: (failure) => retries.push(failure),
+    ...overrides,
+  });
+  return { pd, retries };
+}
+
+describe('PagerDutyClient against a local HTTP server', () => {
+  let server: Scripted | undefined;
+  let pd: PagerDutyClient | undefined;
+  afterEach(async () => {
+    await pd?.close();
+    await server?.close();
+  });
+
+  it('posts the event with its routing key to /v2/enqueue', async () => {
+    server = await scriptedServer([{ status: 202 }]);
+    const made = client(server.url);
+    pd = made.pd;
+    const report = await pd.sendAlert(ROUTING_KEY, event, Date.now() + 5000);
+    expect(report).toMatchObject({ status: 202, attempts: 1, retries: [] });
+    expect(server.paths).toEqual(['/v2/enqueue']);
+    expect(JSON.parse(server.bodies[0]!)).toEqual({ ...event, routing_key: ROUTING_KEY });
+  });
+
+  it('keeps a path prefix of the base URL and posts change events to /v2/change/enqueue', async () => {
+    server = await scriptedServer([{ status: 202 }]);
+    pd = client(`${server.url}/pd`).pd;
+    await pd.sendChange(ROUTING_KEY, { payload: { summary: 'deploy 42' } }, Date.now() + 5000);
+    expect(server.paths).toEqual(['/pd/v2/change/enqueue']);
+  });
+
+  it('retries 429 and 5xx with back-off, then succeeds once', async () => {
+    server = await scriptedServer([{ status: 429 }, { status: 503 }, { status: 500 }, { status: 202 }]);
+    const made = client(server.url);
+    pd = made.pd;
+    const report = await pd.sendAlert(ROUTING_KEY, event, Date.now() + 5000);
+    expect(report.attempts).toBe(4);
+    expect(made.retries.map((f) => (f.kind === 'status' ? f.status : f.kind))).toEqual([429, 503, 500]);
+    expect(server.bodies).toHaveLength(4);
+  });
+
+  it('does not retry a 400 and reports PagerDuty’s error text without the routing key', async () => {
+    server = await scriptedServer([
+      { status: 400, body: `{"status":"invalid event","errors":["bad key ${ROUTING_KEY}"]}` },
+    ]);
+    pd = client(server.url).pd;
+    const error = await pd.sendAlert(ROUTING_KEY, event, Date.now() + 5000).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PagerDutyRejectedError);
+    expect((error as Error).message).toMatch(/HTTP 400.*invalid event/);
+    expect((error as Error).message).not.toContain(ROUTING_KEY);
+    expect(server.bodies).toHaveLength(1);
+  });
+
+  it('retries a reset connection and a response that never comes', async () => {
+    server = await scriptedServer(['reset', 'hang', { status: 202 }]);
+    const made = client(server.url);
+    pd = made.pd;
+    const report = await pd.sendAlert(ROUTING_KEY, event, Date.now() + 5000);
+    expect(report.attempts).toBe(3);
+    expect(made.retries.map((f) => f.kind)).toEqual(['connection', 'timeout']);
+  });
+
+  it('gives up with a typed error when the deadline passes on 5xx forever', async () => {
+    server = await scriptedServer([{ status: 502 }]);
+    pd = client(server.url).pd;
+    const started = Date.now();
+    const error = await pd.sendAlert(ROUTING_KEY, event, started + 400).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeliveryBudgetExhaustedError);
+    expect((error as Error).message).toMatch(/HTTP 502/);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(server.bodies.length).toBeGreaterThan(1);
+  });
+
+  it('bounds a hanging request by the remaining budget, not only the response timeout', async () => {
+    server = await scriptedServer(['hang']);
+    pd = client(server.url, { responseTimeoutMs: 10_000 }).pd;
+    const started = Date.now();
+    const error = await pd.sendAlert(ROUTING_KEY, event, started + 300).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeliveryBudgetExhaustedError);
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it('waits for the per-key rate limit instead of dropping, and gives up only at the deadline', async () => {
+    server = await scriptedServer([{ status: 202 }]);
+    let now = 1_000_000;
+    pd = client(server.url, { rateLimitPerMinute: 2, now: () => now }).pd;
+    await pd.sendAlert(ROUTING_KEY, event, now + 5000);
+    await pd.sendAlert(ROUTING_KEY, event, now + 5000);
+    // The third in the same minute would have to wait ~60 s: past this deadline, so it fails without sending.
+    await expect(pd.sendAlert(ROUTING_KEY, event, now + 5000)).rejects.toBeInstanceOf(DeliveryBudgetExhaustedError);
+    expect(server.bodies).toHaveLength(2);
+    // Another key has its own budget.
+    await pd.sendAlert('S0123456789abcdef0123456789abcde', event, now + 5000);
+    now += 60_001;
+    await pd.sendAlert(ROUTING_KEY, event, now + 5000);
+    expect(server.bodies).toHaveLength(4);
+  });
+});
