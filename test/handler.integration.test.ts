@@ -1,0 +1,150 @@
+import { cloudWatchTime, lambdaContext, metricAlarmMessage, snsEvent } from '../local/alarm-fixtures';
+import { newRoutingKey, startPipeline, type LocalPipeline } from '../local/harness';
+import { describeWithMoto, startMoto } from '../local/moto';
+import { PagerDutyEmulator } from '../local/pagerduty-emulator';
+import { captureStdout, metricTotal } from './support/output';
+
+const T0 = Date.parse('2026-11-23T02:45:55.640Z');
+const ARN = 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:checkout-api-5xx';
+
+describeWithMoto('handler against moto_server and the PagerDuty emulator', () => {
+  let moto: { endpoint: string; stop(): Promise<void> };
+  let emulator: PagerDutyEmulator;
+  let pipeline: LocalPipeline;
+  let output: ReturnType<typeof captureStdout>;
+  const defaultKey = newRoutingKey();
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    emulator = await PagerDutyEmulator.start();
+  });
+  afterAll(async () => {
+    await emulator?.stop();
+    await moto?.stop();
+  });
+  beforeEach(async () => {
+    emulator.reset();
+    pipeline = await startPipeline({
+      stores: { dynamoEndpoint: moto.endpoint, secretsEndpoint: moto.endpoint, supportsTtl: true },
+      pagerDutyUrl: emulator.url,
+      routingKeys: { default: defaultKey },
+    });
+    output = captureStdout();
+  });
+  afterEach(() => {
+    output.restore();
+    // Whatever happened in the test, the key must not have reached a log or metric line.
+    expect(output.text()).not.toContain(defaultKey);
+  });
+
+  const alarm = (state: 'ALARM' | 'OK' | 'INSUFFICIENT_DATA', offsetMs: number, extra = {}) =>
+    metricAlarmMessage({ state, stateChangeMs: T0 + offsetMs, ...extra });
+
+  it('opens an incident on ALARM and resolves it on OK, keeping the ledger item', async () => {
+    await pipeline.handler(snsEvent([alarm('ALARM', 0)]), lambdaContext());
+    expect(emulator.incidents({ dedupKey: ARN })).toEqual([
+      expect.objectContaining({ routingKey: defaultKey, status: 'triggered', alertCount: 1 }),
+    ]);
+    const trigger = emulator.accepted[0] as { payload: { summary: string; severity: string; timestamp: string } };
+    expect(trigger.payload.severity).toBe('critical');
+    expect(trigger.payload.summary).toContain('checkout-api-5xx');
+    expect(Date.parse(trigger.payload.timestamp)).toBe(T0);
+    expect(await pipeline.readLedger(ARN)).toMatchObject({
+      action: 'trigger',
+      delivered: true,
+      stateChangeMs: T0,
+      route: 'default',
+    });
+
+    await pipeline.handler(snsEvent([alarm('OK', 60_000)]), lambdaContext());
+    expect(emulator.incidents({ dedupKey: ARN })).toEqual([expect.objectContaining({ status: 'resolved' })]);
+    const item = await pipeline.readLedger(ARN);
+    expect(item).toMatchObject({ action: 'resolve', delivered: true, stateChangeMs: T0 + 60_000 });
+    // TTL is refreshed on each write and lies weeks ahead.
+    expect(item!.expiresAt).toBeGreaterThan(Date.now() / 1000 + 80 * 86400);
+    expect(metricTotal(output.lines(), 'EventsSent')).toBe(2);
+    expect(metricTotal(output.lines(), 'EventsSent', 'resolve')).toBe(1);
+  });
+
+  it('pages once when the same ALARM is delivered twice', async () => {
+    const event = snsEvent([alarm('ALARM', 0)]);
+    await pipeline.handler(event, lambdaContext());
+    await pipeline.handler(event, lambdaContext());
+    expect(emulator.requests.filter((r) => r.path === '/v2/enqueue')).toHaveLength(1);
+    expect(emulator.incidents({ dedupKey: ARN })).toHaveLength(1);
+    expect(metricTotal(output.lines(), 'DuplicatesSkipped')).toBe(1);
+    expect(output.lines()).toContainEqual(
+      expect.objectContaining({ message: expect.stringMatching(/already delivered/), dedupKey: ARN }),
+    );
+  });
+
+  it('ignores an older notification that arrives after a newer one', async () => {
+    await pipeline.handler(snsEvent([alarm('OK', 60_000)]), lambdaContext());
+    await pipeline.handler(snsEvent([alarm('ALARM', 0)]), lambdaContext());
+    expect(emulator.accepted.map((e) => (e as { event_action: string }).event_action)).toEqual(['resolve']);
+    expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(0);
+    expect(metricTotal(output.lines(), 'StaleSkipped')).toBe(1);
+  });
+
+  it('gives the same-named alarm in two regions two dedup keys and two incidents', async () => {
+    await pipeline.handler(
+      snsEvent([alarm('ALARM', 0), alarm('ALARM', 0, { regionCode: 'eu-west-1' })]),
+      lambdaContext(),
+    );
+    const keys = emulator.accepted.map((e) => (e as { dedup_key: string }).dedup_key).sort();
+    expect(keys).toEqual([ARN, ARN.replace('us-east-1', 'eu-west-1')].sort());
+    expect(emulator.openIncidents()).toHaveLength(2);
+  });
+
+  it('sends nothing for INSUFFICIENT_DATA by default, and says so', async () => {
+    await pipeline.handler(snsEvent([alarm('INSUFFICIENT_DATA', 0)]), lambdaContext());
+    expect(emulator.requests).toHaveLength(0);
+    expect(metricTotal(output.lines(), 'PolicySkipped')).toBe(1);
+  });
+
+  it('retries a notification that was recorded but not delivered', async () => {
+    emulator.failAlways({ status: 503 });
+    const event = snsEvent([alarm('ALARM', 0)]);
+    await expect(pipeline.handler(event, lambdaContext(600))).rejects.toThrow(/not delivered.*503/s);
+    expect(await pipeline.readLedger(ARN)).toMatchObject({ action: 'trigger', delivered: false });
+    expect(emulator.incidents({ dedupKey: ARN })).toHaveLength(0);
+
+    emulator.clearFaults();
+    await pipeline.handler(event, lambdaContext());
+    expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(1);
+    expect(await pipeline.readLedger(ARN)).toMatchObject({ delivered: true });
+  });
+
+  it('still pages when DynamoDB is unreachable, and counts it', async () => {
+    const broken = await startPipeline({
+      stores: { dynamoEndpoint: moto.endpoint, secretsEndpoint: moto.endpoint, supportsTtl: true },
+      pagerDutyUrl: emulator.url,
+      routingKeys: { default: defaultKey },
+      env: { AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9' },
+    });
+    await broken.handler(snsEvent([alarm('ALARM', 0)]), lambdaContext());
+    expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(1);
+    expect(metricTotal(output.lines(), 'LedgerUnavailable')).toBe(1);
+    expect(output.lines()).toContainEqual(expect.objectContaining({ level: 'WARN', dedupKey: ARN }));
+  });
+
+  it('turns a console test publish into a readable trigger', async () => {
+    await pipeline.handler(snsEvent(['Hello from the SNS console'], { subject: 'Test publish' }), lambdaContext());
+    expect(emulator.accepted).toHaveLength(1);
+    const event = emulator.accepted[0] as { payload: { summary: string; custom_details: Record<string, unknown> } };
+    expect(event.payload.summary).toMatch(/Test publish|Hello from the SNS console/);
+    expect(JSON.stringify(event.payload.custom_details)).toContain('Hello from the SNS console');
+  });
+
+  it('throws with PagerDuty’s reason on a 400 and does not retry inside the invocation', async () => {
+    emulator.failNext(1, { status: 400 });
+    await expect(pipeline.handler(snsEvent([alarm('ALARM', 0)]), lambdaContext())).rejects.toThrow(/HTTP 400/);
+    expect(emulator.requests).toHaveLength(1);
+  });
+
+  it('writes CloudWatch’s timestamp format into the ledger as given', async () => {
+    await pipeline.handler(snsEvent([alarm('ALARM', 0)]), lambdaContext());
+    expect(cloudWatchTime(T0)).toBe('2026-11-23T02:45:55.640+0000');
+    expect((await pipeline.readLedger(ARN))?.stateChangeMs).toBe(T0);
+  });
+});
