@@ -1,0 +1,131 @@
+// `npm start`: the pipeline running locally with no AWS account. The real handler, dynalite as DynamoDB, a
+// loopback Secrets Manager, and the PagerDuty emulator; then an HTTP endpoint that takes your own messages.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { lambdaContext, metricAlarmMessage, snsEvent } from './alarm-fixtures';
+import { startDynalite } from './dynalite';
+import { newRoutingKey, startPipeline } from './harness';
+import { PagerDutyEmulator } from './pagerduty-emulator';
+import { LocalSecretsStore } from './secrets-store';
+
+const PORT = Number(process.env.PORT ?? 3000);
+const quiet = process.env.LOCAL_VERBOSE_LOGS !== 'true';
+
+function say(line = ''): void {
+  process.stderr.write(`${line}\n`);
+}
+
+async function main(): Promise<void> {
+  // The handler's JSON logs and EMF lines go to stdout; keep them unless asked to be quiet, so the demo reads well.
+  if (quiet) silenceHandlerOutput();
+  const dynamo = await startDynalite();
+  const secrets = await LocalSecretsStore.start({});
+  const emulator = await PagerDutyEmulator.start({ port: Number(process.env.PAGERDUTY_EMULATOR_PORT ?? 0) });
+  const pipeline = await startPipeline({
+    stores: {
+      dynamoEndpoint: dynamo.endpoint,
+      secretsEndpoint: secrets.url,
+      putSecret: (id, value) => secrets.put(id, value),
+      supportsTtl: false,
+    },
+    pagerDutyUrl: emulator.url,
+    routingKeys: { default: newRoutingKey() },
+    env: { ENVIRONMENT: process.env.ENVIRONMENT ?? 'local' },
+  });
+
+  say('Local pipeline: real handler · dynalite ledger · loopback Secrets Manager · PagerDuty emulator');
+  say(`  PagerDuty emulator  ${emulator.url}`);
+  say(`  ledger table        ${pipeline.tableName} (dynalite ${dynamo.endpoint})`);
+  say();
+
+  const name = 'example-checkout-5xx';
+  const dedupKey = `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}`;
+  const start = Date.now();
+  for (const [state, offset] of [
+    ['ALARM', 0],
+    ['OK', 120_000],
+  ] as const) {
+    say(`▶ CloudWatch: ${name} → ${state}`);
+    const before = emulator.accepted.length;
+    await pipeline.handler(
+      snsEvent([metricAlarmMessage({ alarmName: name, state, stateChangeMs: start + offset })]),
+      lambdaContext(),
+    );
+    for (const event of emulator.accepted.slice(before)) say(`  PagerDuty received: ${describeEvent(event)}`);
+    for (const incident of emulator.incidents({ dedupKey })) {
+      say(`  incident ${incident.id}: ${incident.status} (${incident.alertCount} alert(s))`);
+    }
+    const item = await pipeline.readLedger(dedupKey);
+    say(`  ledger: ${item?.action} at ${new Date(item?.stateChangeMs ?? 0).toISOString()}, delivered=${item?.delivered}`);
+    say();
+  }
+
+  say('▶ The same OK delivered again (SNS delivers at least once):');
+  const before = emulator.requests.length;
+  await pipeline.handler(
+    snsEvent([metricAlarmMessage({ alarmName: name, state: 'OK', stateChangeMs: start + 120_000 })]),
+    lambdaContext(),
+  );
+  say(`  PagerDuty requests made: ${emulator.requests.length - before} (a duplicate is a no-op)`);
+  say();
+
+  const server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/incidents') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify(emulator.incidents(), null, 2));
+    }
+    if (req.method !== 'POST' || !req.url?.startsWith('/publish')) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      return res.end('POST /publish with an alarm message (or any text) as the body; GET /incidents\n');
+    }
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      const subject = req.headers['x-sns-subject'];
+      const accepted = emulator.accepted.length;
+      pipeline
+        .handler(snsEvent([body], { subject: typeof subject === 'string' ? subject : undefined }), lambdaContext())
+        .then((outcomes) => ({ status: 200, outcomes }))
+        .catch((error: unknown) => ({ status: 502, error: error instanceof Error ? error.message : String(error) }))
+        .then((result) => {
+          const received = emulator.accepted.slice(accepted);
+          for (const event of received) say(`  PagerDuty received: ${describeEvent(event)}`);
+          res.writeHead(result.status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ ...result, pagerDutyReceived: received }, null, 2) + '\n');
+        });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(PORT, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  say(`Listening: post your own alarm messages and watch them become PagerDuty events:`);
+  say(`  curl -s -X POST http://127.0.0.1:${port}/publish -H 'x-sns-subject: test' --data-binary @test/corpus/<file>.json`);
+  say(`  curl -s http://127.0.0.1:${port}/incidents`);
+  say('Ctrl-C to stop.');
+
+  const stop = async () => {
+    server.close();
+    await emulator.stop();
+    await secrets.stop();
+    await dynamo.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  if (process.env.LOCAL_EXIT_AFTER_DEMO === 'true') await stop();
+}
+
+function describeEvent(event: unknown): string {
+  const e = event as { event_action?: string; dedup_key?: string; payload?: { summary?: string; severity?: string } };
+  const summary = e.payload?.summary ? ` "${e.payload.summary}"` : '';
+  const severity = e.payload?.severity ? ` [${e.payload.severity}]` : '';
+  return `${e.event_action}${severity}${summary} (dedup_key ${e.dedup_key})`;
+}
+
+function silenceHandlerOutput(): void {
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+}
+
+main().catch((error: unknown) => {
+  say(`npm start failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,208 @@
+// Replays the dead-letter queue through the handler. Usage:
+//   npm run redrive -- --queue <url> [--function <name or ARN> | --in-process] [--dry-run] [--max N]
+// --function re-invokes the deployed Lambda synchronously with each original SNS event; --in-process runs the
+// handler here with this shell's environment (LEDGER_TABLE_NAME, ROUTING_KEY_SECRETS, ...). A message is deleted
+// only when its replay resolved. Replays are idempotent: the ledger turns an already-delivered one into a no-op.
+import { parseArgs } from 'node:util';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
+
+export type Replay = (event: SNSEvent) => Promise<void>;
+
+export interface RedriveOptions {
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly replay: Replay;
+  readonly dryRun?: boolean;
+  /** Stop after this many messages. */
+  readonly max?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface RedriveSummary {
+  readonly received: number;
+  readonly replayed: number;
+  readonly deleted: number;
+  readonly failed: number;
+  readonly unreadable: number;
+  /** Why each failed or unreadable message stayed in the queue. */
+  readonly kept: readonly { readonly messageId: string; readonly reason: string }[];
+}
+
+/** The SNS event inside a dead-letter message, whichever way it got there; undefined when there is none. */
+export function snsEventFromDeadLetter(body: string): SNSEvent | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (!isObject(parsed)) return undefined;
+  // A Lambda on-failure destination record: the original event is the request payload.
+  if (isObject(parsed.requestPayload) && Array.isArray(parsed.requestPayload.Records)) {
+    return parsed.requestPayload as unknown as SNSEvent;
+  }
+  // The raw event (a function DLQ keeps the event itself).
+  if (Array.isArray(parsed.Records)) return parsed as unknown as SNSEvent;
+  // An SNS subscription DLQ keeps the notification as SNS would have delivered it.
+  if (parsed.Type === 'Notification' && typeof parsed.Message === 'string') {
+    const record: SNSEventRecord = {
+      EventSource: 'aws:sns',
+      EventVersion: '1.0',
+      EventSubscriptionArn: String(parsed.TopicArn ?? ''),
+      Sns: {
+        Type: 'Notification',
+        MessageId: String(parsed.MessageId ?? ''),
+        TopicArn: String(parsed.TopicArn ?? ''),
+        Subject: typeof parsed.Subject === 'string' ? parsed.Subject : (undefined as unknown as string),
+        Message: parsed.Message,
+        Timestamp: String(parsed.Timestamp ?? new Date().toISOString()),
+        SignatureVersion: String(parsed.SignatureVersion ?? '1'),
+        Signature: String(parsed.Signature ?? ''),
+        SigningCertUrl: String(parsed.SigningCertURL ?? parsed.SigningCertUrl ?? ''),
+        UnsubscribeUrl: String(parsed.UnsubscribeURL ?? parsed.UnsubscribeUrl ?? ''),
+        MessageAttributes: {},
+      },
+    };
+    return { Records: [record] };
+  }
+  return undefined;
+}
+
+export async function redrive(options: RedriveOptions): Promise<RedriveSummary> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const max = options.max ?? Number.POSITIVE_INFINITY;
+  const kept: { messageId: string; reason: string }[] = [];
+  let received = 0;
+  let replayed = 0;
+  let deleted = 0;
+  let failed = 0;
+  let unreadable = 0;
+  const seen = new Set<string>();
+
+  while (received < max) {
+    const batch = await options.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: options.queueUrl,
+        MaxNumberOfMessages: Math.min(10, max - received),
+        WaitTimeSeconds: 1,
+        // Long enough to replay; a message we keep becomes visible again for the next run.
+        VisibilityTimeout: 120,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    const messages = (batch.Messages ?? []).filter((m) => !seen.has(m.MessageId ?? ''));
+    if (messages.length === 0) break;
+    for (const message of messages) {
+      seen.add(message.MessageId ?? '');
+      received++;
+      const id = message.MessageId ?? '?';
+      const event = snsEventFromDeadLetter(message.Body ?? '');
+      if (!event) {
+        unreadable++;
+        kept.push({ messageId: id, reason: 'no SNS event inside (left in the queue for a person to read)' });
+        log(`✗ ${id}: unreadable, kept`);
+        continue;
+      }
+      const what = describe(event, message);
+      if (options.dryRun) {
+        log(`· ${id}: would replay ${what}`);
+        continue;
+      }
+      try {
+        await options.replay(event);
+        replayed++;
+        await options.sqs.send(
+          new DeleteMessageCommand({ QueueUrl: options.queueUrl, ReceiptHandle: message.ReceiptHandle }),
+        );
+        deleted++;
+        log(`✓ ${id}: replayed ${what}, deleted`);
+      } catch (error) {
+        failed++;
+        const reason = error instanceof Error ? error.message : String(error);
+        kept.push({ messageId: id, reason });
+        log(`✗ ${id}: ${what} failed again, kept: ${reason}`);
+      }
+    }
+  }
+  return { received, replayed, deleted, failed, unreadable, kept };
+}
+
+function describe(event: SNSEvent, message: Message): string {
+  const names = event.Records.map((record) => {
+    try {
+      const alarm = JSON.parse(record.Sns.Message) as { AlarmName?: string; NewStateValue?: string };
+      return alarm.AlarmName ? `${alarm.AlarmName} → ${alarm.NewStateValue}` : 'a non-alarm message';
+    } catch {
+      return 'a non-alarm message';
+    }
+  });
+  const reason = message.MessageAttributes?.ErrorMessage?.StringValue;
+  return `${names.join(', ')}${reason ? ` (first failure: ${reason})` : ''}`;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Re-invokes the deployed function synchronously; a function error means the replay failed. */
+export function lambdaReplay(functionName: string, client = new LambdaClient({})): Replay {
+  return async (event) => {
+    const response = await client.send(
+      new InvokeCommand({
+        FunctionName: functionName,
+        InvocationType: 'RequestResponse',
+        Payload: Buffer.from(JSON.stringify(event)),
+      }),
+    );
+    if (response.FunctionError) {
+      const payload = response.Payload ? Buffer.from(response.Payload).toString('utf8') : '';
+      throw new Error(`${response.FunctionError}: ${payload.slice(0, 500)}`);
+    }
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      queue: { type: 'string' },
+      function: { type: 'string' },
+      'in-process': { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      max: { type: 'string' },
+    },
+  });
+  if (!values.queue || (!values.function && !values['in-process'] && !values['dry-run'])) {
+    process.stderr.write(
+      'usage: npm run redrive -- --queue <url> (--function <name> | --in-process) [--dry-run] [--max N]\n',
+    );
+    process.exit(2);
+  }
+  let replay: Replay = async () => undefined;
+  if (values.function) replay = lambdaReplay(values.function);
+  else if (values['in-process']) {
+    const { createHandler } = await import('../lambda/handler');
+    const handler = createHandler(process.env);
+    replay = async (event) => void (await handler(event));
+  }
+  const summary = await redrive({
+    sqs: new SQSClient({}),
+    queueUrl: values.queue,
+    replay,
+    dryRun: values['dry-run'],
+    max: values.max ? Number(values.max) : undefined,
+  });
+  process.stdout.write(
+    `${summary.received} received, ${summary.replayed} replayed, ${summary.deleted} deleted, ` +
+      `${summary.failed} failed, ${summary.unreadable} unreadable${values['dry-run'] ? ' (dry run)' : ''}\n`,
+  );
+  process.exit(summary.failed + summary.unreadable > 0 ? 1 : 0);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`redrive failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}
