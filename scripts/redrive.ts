@@ -5,7 +5,13 @@
 // only when its replay resolved. Replays are idempotent: the ledger turns an already-delivered one into a no-op.
 import { parseArgs } from 'node:util';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  type Message,
+} from '@aws-sdk/client-sqs';
 import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
 
 export type Replay = (event: SNSEvent) => Promise<void>;
@@ -80,6 +86,8 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
   let failed = 0;
   let unreadable = 0;
   const seen = new Set<string>();
+  // Messages left in the queue are made visible again at the end, so the next run (or a person) sees them.
+  const release: string[] = [];
 
   while (received < max) {
     const batch = await options.sqs.send(
@@ -103,11 +111,13 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
         unreadable++;
         kept.push({ messageId: id, reason: 'no SNS event inside (left in the queue for a person to read)' });
         log(`✗ ${id}: unreadable, kept`);
+        release.push(message.ReceiptHandle ?? '');
         continue;
       }
       const what = describe(event, message);
       if (options.dryRun) {
         log(`· ${id}: would replay ${what}`);
+        release.push(message.ReceiptHandle ?? '');
         continue;
       }
       try {
@@ -123,8 +133,14 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
         const reason = error instanceof Error ? error.message : String(error);
         kept.push({ messageId: id, reason });
         log(`✗ ${id}: ${what} failed again, kept: ${reason}`);
+        release.push(message.ReceiptHandle ?? '');
       }
     }
+  }
+  for (const receiptHandle of release) {
+    await options.sqs.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: options.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: 0 }),
+    );
   }
   return { received, replayed, deleted, failed, unreadable, kept };
 }
