@@ -1,0 +1,213 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { lambdaContext, metricAlarmMessage, snsEvent } from '../local/alarm-fixtures';
+import { newRoutingKey, startPipeline, type LocalPipeline, type PipelineStores } from '../local/harness';
+import { describeWithMoto, startMoto } from '../local/moto';
+import { PagerDutyEmulator } from '../local/pagerduty-emulator';
+import { LocalSecretsStore } from '../local/secrets-store';
+import { captureStdout, metricTotal } from './support/output';
+
+const T0 = Date.parse('2026-11-23T05:00:00.000Z');
+const dedupKeyOf = (name: string) => `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}`;
+const alarm = (name: string, state: 'ALARM' | 'OK' = 'ALARM', offset = 0, tags?: Record<string, string>) =>
+  metricAlarmMessage({ alarmName: name, state, stateChangeMs: T0 + offset, tags });
+
+/** A DynamoDB endpoint that always answers "throttled", as DynamoDB does under a hot partition. */
+async function throttlingDynamo(): Promise<{ endpoint: string; requests: () => number; stop(): Promise<void> }> {
+  let count = 0;
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      count++;
+      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end(
+        JSON.stringify({
+          __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+          message: 'The level of configured provisioned throughput for the table was exceeded.',
+        }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    requests: () => count,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describeWithMoto('delivery under faults (moto_server + PagerDuty emulator)', () => {
+  let moto: { endpoint: string; stop(): Promise<void> };
+  let emulator: PagerDutyEmulator;
+  let secrets: LocalSecretsStore;
+  let output: ReturnType<typeof captureStdout>;
+  const keys: string[] = [];
+
+  const stores = (): PipelineStores => ({
+    dynamoEndpoint: moto.endpoint,
+    secretsEndpoint: moto.endpoint,
+    supportsTtl: true,
+  });
+  const pipelineWith = async (
+    env: Record<string, string> = {},
+    routes: Record<string, string> = {},
+    over: Partial<PipelineStores> = {},
+  ): Promise<LocalPipeline> => {
+    const routingKeys = { default: newRoutingKey(), ...routes };
+    keys.push(...Object.values(routingKeys));
+    return startPipeline({
+      stores: { ...stores(), ...over },
+      pagerDutyUrl: emulator.url,
+      routingKeys,
+      env: { RETRY_BASE_DELAY_MS: '10', RETRY_MAX_DELAY_MS: '100', TIME_BUDGET_MARGIN_MS: '100', ...env },
+    });
+  };
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    emulator = await PagerDutyEmulator.start();
+  });
+  afterAll(async () => {
+    await emulator?.stop();
+    await moto?.stop();
+  });
+  beforeEach(() => {
+    emulator.reset();
+    output = captureStdout();
+  });
+  afterEach(() => {
+    output.restore();
+    // No integration key in any log line, error text or metric, whatever path the test took.
+    for (const key of keys) expect(output.text()).not.toContain(key);
+  });
+
+  const errorOf = async (promise: Promise<unknown>): Promise<Error> => {
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(Error);
+    for (const key of keys) expect(String((error as Error).message)).not.toContain(key);
+    return error as Error;
+  };
+
+  it('429 a few times, then 202: ingested once, the retries counted', async () => {
+    const pipeline = await pipelineWith();
+    emulator.failNext(3, { status: 429 });
+    await pipeline.handler(snsEvent([alarm('throttled')]), lambdaContext());
+    expect(emulator.accepted).toHaveLength(1);
+    expect(emulator.requests.map((r) => r.status)).toEqual([429, 429, 429, 202]);
+    expect(metricTotal(output.lines(), 'DeliveryRetries')).toBe(3);
+    expect(emulator.openIncidents({ dedupKey: dedupKeyOf('throttled') })).toHaveLength(1);
+  });
+
+  it('5xx forever: retries only within the time budget, throws a typed error, and Lambda’s retry delivers', async () => {
+    const pipeline = await pipelineWith();
+    emulator.failAlways({ status: 503 });
+    const event = snsEvent([alarm('pd-down')]);
+    const started = Date.now();
+    const error = await errorOf(pipeline.handler(event, lambdaContext(1500)));
+    const elapsed = Date.now() - started;
+    expect(error.message).toMatch(/DeliveryBudgetExhaustedError.*HTTP 503/s);
+    // It stopped before the invocation's time ran out (budget 1500 ms, safety margin 100 ms).
+    expect(elapsed).toBeLessThan(1500);
+    expect(emulator.requests.length).toBeGreaterThan(2);
+    expect(metricTotal(output.lines(), 'DeliveryFailures')).toBe(1);
+    // Nothing half-recorded: the claim is there but not delivered, so the retry is not skipped.
+    expect(await pipeline.readLedger(dedupKeyOf('pd-down'))).toMatchObject({ delivered: false });
+    emulator.clearFaults();
+    await pipeline.handler(event, lambdaContext());
+    expect(emulator.accepted).toHaveLength(1);
+    expect(await pipeline.readLedger(dedupKeyOf('pd-down'))).toMatchObject({ delivered: true });
+  });
+
+  it('a response that never comes: each attempt times out, then the handler gives up in time', async () => {
+    const pipeline = await pipelineWith({ HTTP_RESPONSE_TIMEOUT_MS: '200' });
+    emulator.failAlways('hang');
+    const started = Date.now();
+    const error = await errorOf(pipeline.handler(snsEvent([alarm('pd-hangs')]), lambdaContext(2000)));
+    expect(error.message).toMatch(/timeout/i);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(emulator.requests.length).toBeGreaterThanOrEqual(2);
+    emulator.clearFaults();
+  });
+
+  it('a reset connection is retried and the event still goes through', async () => {
+    const pipeline = await pipelineWith();
+    emulator.failNext(2, 'reset');
+    await pipeline.handler(snsEvent([alarm('pd-resets')]), lambdaContext());
+    expect(emulator.accepted).toHaveLength(1);
+    expect(metricTotal(output.lines(), 'DeliveryRetries')).toBe(2);
+  });
+
+  it('400: no retry inside the invocation; the error carries PagerDuty’s reason', async () => {
+    const pipeline = await pipelineWith();
+    emulator.failNext(1, { status: 400 });
+    const error = await errorOf(pipeline.handler(snsEvent([alarm('pd-rejects')]), lambdaContext()));
+    expect(error.message).toMatch(/PagerDutyRejectedError: PagerDuty rejected the event with HTTP 400: .*invalid/i);
+    expect(emulator.requests).toHaveLength(1);
+  });
+
+  it('DynamoDB throttled: the page still goes out, with a metric and a warning', async () => {
+    const dynamo = await throttlingDynamo();
+    try {
+      const pipeline = await pipelineWith({ AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint });
+      await pipeline.handler(snsEvent([alarm('ddb-throttled')]), lambdaContext());
+      expect(dynamo.requests()).toBeGreaterThan(0);
+      expect(emulator.openIncidents({ dedupKey: dedupKeyOf('ddb-throttled') })).toHaveLength(1);
+      expect(metricTotal(output.lines(), 'LedgerUnavailable')).toBe(1);
+      expect(output.lines()).toContainEqual(
+        expect.objectContaining({ level: 'WARN', error: expect.stringMatching(/ProvisionedThroughputExceeded/) }),
+      );
+    } finally {
+      await dynamo.stop();
+    }
+  });
+
+  it('Secrets Manager unreachable: throws without a key, keeps paging with a cached one', async () => {
+    secrets = await LocalSecretsStore.start({});
+    const over = { secretsEndpoint: secrets.url, putSecret: (id: string, v: string) => secrets.put(id, v) };
+    // SECRETS_CACHE_SECONDS=0: every record tries a refresh, so the cached key is only a fallback.
+    const pipeline = await pipelineWith({ SECRETS_CACHE_SECONDS: '0' }, {}, over);
+    await pipeline.handler(snsEvent([alarm('secrets-a')]), lambdaContext());
+    await secrets.stop();
+
+    await pipeline.handler(snsEvent([alarm('secrets-b')]), lambdaContext());
+    expect(emulator.openIncidents()).toHaveLength(2);
+    expect(metricTotal(output.lines(), 'StaleRoutingKeyUsed')).toBe(1);
+
+    const coldContainer = pipeline.newHandler();
+    const error = await errorOf(coldContainer(snsEvent([alarm('secrets-c')]), lambdaContext()));
+    expect(error.message).toMatch(/RoutingKeyUnavailableError: Could not read the integration key for route "default"/);
+    expect(emulator.openIncidents()).toHaveLength(2);
+  });
+
+  it('several records: one failure loses none of the others, and the retry pages nobody twice', async () => {
+    secrets = await LocalSecretsStore.start({});
+    const over = { secretsEndpoint: secrets.url, putSecret: (id: string, v: string) => secrets.put(id, v) };
+    const goodKey = newRoutingKey();
+    const pipeline = await pipelineWith({}, { payments: goodKey }, over);
+    // The payments route's secret is broken: it does not hold a 32-character key.
+    secrets.put(pipeline.secretIds.payments!, 'not-a-key');
+    const event = snsEvent([
+      alarm('multi-a'),
+      alarm('multi-b', 'ALARM', 0, { 'pagerduty:route': 'payments' }),
+      alarm('multi-c'),
+    ]);
+    const error = await errorOf(pipeline.handler(event, lambdaContext()));
+    expect(error.message).toMatch(/1 of 3 record\(s\) not delivered: record 1: RoutingKeyInvalidError/);
+    expect(emulator.accepted.map((e) => e.dedup_key).sort()).toEqual([dedupKeyOf('multi-a'), dedupKeyOf('multi-c')]);
+
+    secrets.put(pipeline.secretIds.payments!, goodKey);
+    await pipeline.handler(event, lambdaContext());
+    expect(emulator.accepted.map((e) => e.dedup_key).sort()).toEqual(
+      [dedupKeyOf('multi-a'), dedupKeyOf('multi-b'), dedupKeyOf('multi-c')].sort(),
+    );
+    expect(emulator.incidents({ dedupKey: dedupKeyOf('multi-b') })).toEqual([
+      expect.objectContaining({ routingKey: goodKey, status: 'triggered' }),
+    ]);
+    expect(metricTotal(output.lines(), 'DuplicatesSkipped')).toBe(2);
+    await secrets.stop();
+  });
+});
