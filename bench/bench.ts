@@ -1,0 +1,226 @@
+// `npm run bench`: the pipeline's cost per notification against the floor of its ledger protocol, measured in
+// one run on this machine: moto_server for DynamoDB and Secrets Manager, the PagerDuty emulator answering in
+// ~40 ms, both behind counting proxies in their own processes so CPU figures hold only the client's work.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { build } from 'esbuild';
+import { Agent } from 'undici';
+import { lambdaContext, metricAlarmMessage, snsEvent } from '../local/alarm-fixtures';
+import { runAsyncInvocations } from '../local/async-lambda';
+import { newRoutingKey, startPipeline } from '../local/harness';
+import { startMoto } from '../local/moto';
+
+const ROOT = join(__dirname, '..');
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
+const STORM = Number(process.env.BENCH_STORM ?? 500);
+const PAGERDUTY_LATENCY_MS = 40;
+const say = (line = '') => process.stderr.write(`${line}\n`);
+
+interface Child {
+  readonly url: string;
+  readonly process: ChildProcess;
+}
+
+/** Starts a tsx script that prints its port (or URL) as its first stdout line. */
+function startChild(script: string, args: string[]): Promise<Child> {
+  const child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, script), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const match = /(https?:\/\/[\d.]+:\d+)|^(\d+)\s*$/m.exec(buffer);
+      if (match) resolve({ url: match[1] ?? `http://127.0.0.1:${match[2]}`, process: child });
+    });
+    child.on('exit', (code) => reject(new Error(`${script} exited with ${code}: ${buffer}`)));
+  });
+}
+
+async function counts(proxy: Child): Promise<Record<string, number>> {
+  return (await (await fetch(`${proxy.url}/__counts`)).json()) as Record<string, number>;
+}
+async function resetCounts(proxy: Child): Promise<void> {
+  await fetch(`${proxy.url}/__reset`);
+}
+const total = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function main(): Promise<void> {
+  const sink = process.stdout.write.bind(process.stdout);
+  // The handler's JSON logs and EMF lines are produced (that work is measured) but not printed.
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+
+  const moto = await startMoto({ serialized: false });
+  const emulator = await startChild('local/pagerduty-emulator.ts', ['--port', '0', '--latency', String(PAGERDUTY_LATENCY_MS)]);
+  const dynamoProxy = await startChild('bench/counting-proxy.ts', [moto.endpoint]);
+  const pagerDutyProxy = await startChild('bench/counting-proxy.ts', [emulator.url]);
+  const children = [emulator, dynamoProxy, pagerDutyProxy];
+  try {
+    const pipeline = await startPipeline({
+      stores: { dynamoEndpoint: dynamoProxy.url, secretsEndpoint: moto.endpoint, supportsTtl: true },
+      pagerDutyUrl: pagerDutyProxy.url,
+      routingKeys: { default: newRoutingKey() },
+    });
+    const routingKey = newRoutingKey();
+    const dynamo = new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: dynamoProxy.url,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    const agent = new Agent({ keepAliveTimeout: 30_000 });
+    const base = Date.parse('2026-11-23T06:00:00.000Z');
+    let serial = 0;
+
+    // The floor: per notification exactly the claim UpdateItem, one POST, the settle UpdateItem; nothing else.
+    const floorOnce = async () => {
+      const n = serial++;
+      const key = `arn:aws:cloudwatch:us-east-1:123456789012:alarm:floor-${n}`;
+      const t = { N: String(base + n) };
+      await dynamo.send(
+        new UpdateItemCommand({
+          TableName: pipeline.tableName,
+          Key: { dedupKey: { S: key } },
+          ConditionExpression: 'attribute_not_exists(dedupKey) OR stateChangeMs < :t',
+          UpdateExpression: 'SET stateChangeMs = :t, delivered = :f',
+          ExpressionAttributeValues: { ':t': t, ':f': { BOOL: false } },
+        }),
+      );
+      const response = await agent.request({
+        origin: pagerDutyProxy.url,
+        path: '/v2/enqueue',
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          routing_key: routingKey,
+          event_action: 'trigger',
+          dedup_key: key,
+          payload: { summary: `floor ${n}`, source: 'bench', severity: 'critical' },
+        }),
+      });
+      await response.body.text();
+      await dynamo.send(
+        new UpdateItemCommand({
+          TableName: pipeline.tableName,
+          Key: { dedupKey: { S: key } },
+          ConditionExpression: 'stateChangeMs = :t',
+          UpdateExpression: 'SET delivered = :d',
+          ExpressionAttributeValues: { ':t': t, ':d': { BOOL: true } },
+        }),
+      );
+    };
+    const pipelineOnce = async () => {
+      const n = serial++;
+      await pipeline.handler(
+        snsEvent([metricAlarmMessage({ alarmName: `bench-${n}`, state: 'ALARM', stateChangeMs: base + n })]),
+        lambdaContext(),
+      );
+    };
+
+    const measure = async (label: string, once: () => Promise<void>) => {
+      const wall: number[] = [];
+      let cpuMicros = 0;
+      for (let i = 0; i < SAMPLES; i++) {
+        const cpu = process.cpuUsage();
+        const started = performance.now();
+        await once();
+        wall.push(performance.now() - started);
+        const used = process.cpuUsage(cpu);
+        cpuMicros += used.user + used.system;
+      }
+      say(`  ${label}: ${SAMPLES} notifications measured`);
+      return { p50: percentile(wall, 50), p99: percentile(wall, 99), cpuMs: cpuMicros / 1000 / SAMPLES };
+    };
+
+    say('warming up');
+    for (let i = 0; i < 30; i++) {
+      await floorOnce();
+      await pipelineOnce();
+    }
+    await resetCounts(dynamoProxy);
+    await resetCounts(pagerDutyProxy);
+    say('measuring the pipeline');
+    const ours = await measure('pipeline', pipelineOnce);
+    const dynamoCalls = total(await counts(dynamoProxy)) / SAMPLES;
+    const pagerDutyCalls = total(await counts(pagerDutyProxy)) / SAMPLES;
+    say('measuring the floor');
+    const floor = await measure('floor', floorOnce);
+
+    say('bundling');
+    const outfile = join(ROOT, 'dist', 'bench-handler.js');
+    await build({
+      entryPoints: [join(ROOT, 'lambda/handler.ts')],
+      bundle: true,
+      minify: true,
+      platform: 'node',
+      target: 'node24',
+      format: 'cjs',
+      outfile,
+      logLevel: 'silent',
+    });
+    const bundleBytes = statSync(outfile).size;
+    const loads: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const run = spawnSync(
+        process.execPath,
+        ['-e', `const t=process.hrtime.bigint();require(${JSON.stringify(outfile)});console.log(Number(process.hrtime.bigint()-t)/1e6)`],
+        { encoding: 'utf8', env: { ...process.env, LEDGER_TABLE_NAME: 't', ROUTING_KEY_SECRETS: '{"default":"s"}' } },
+      );
+      loads.push(Number(run.stdout.trim()));
+    }
+    const loadMs = percentile(loads, 50);
+
+    say(`storm: ${STORM} alarms at concurrency 20`);
+    await resetCounts(pagerDutyProxy);
+    const storm = await runAsyncInvocations(
+      Array.from({ length: STORM }, (_, i) =>
+        snsEvent([metricAlarmMessage({ alarmName: `storm-${i}`, state: 'ALARM', stateChangeMs: base + i })]),
+      ),
+      { invoke: pipeline.handler, concurrency: 20, budgetMs: 60_000, retryDelaysMs: [60_000, 120_000] },
+    );
+    const stormPosts = total(await counts(pagerDutyProxy));
+
+    const ratio = (a: number, b: number) => (a / b).toFixed(2);
+    const rows: [string, string, string][] = [
+      ['PagerDuty requests per notification', pagerDutyCalls.toFixed(2), 'exactly 1'],
+      ['DynamoDB calls per notification', dynamoCalls.toFixed(2), 'at most 2'],
+      ['wall time p50: pipeline / floor', `${ours.p50.toFixed(1)} / ${floor.p50.toFixed(1)} ms = ${ratio(ours.p50, floor.p50)}×`, '≤ 1.15×'],
+      ['wall time p99: pipeline / floor', `${ours.p99.toFixed(1)} / ${floor.p99.toFixed(1)} ms = ${ratio(ours.p99, floor.p99)}×`, '≤ 1.15×'],
+      ['CPU per notification: pipeline / floor', `${ours.cpuMs.toFixed(2)} / ${floor.cpuMs.toFixed(2)} ms = ${ratio(ours.cpuMs, floor.cpuMs)}×`, '≤ 1.2×'],
+      ['bundle size (minified)', `${(bundleBytes / 1024).toFixed(0)} KB`, '≤ 500 KB'],
+      ['module load in a fresh Node process (median of 7)', `${loadMs.toFixed(0)} ms`, '≤ 100 ms'],
+      [
+        'storm at concurrency 20',
+        `${((STORM / storm.elapsedMs) * 1000).toFixed(0)} notifications/s; ${stormPosts} of ${STORM} paged, ${storm.deadLetters.length} lost`,
+        'nothing lost',
+      ],
+    ];
+    const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+    const table = [
+      `Benchmark ${new Date().toISOString().slice(0, 10)} on ${machine}; PagerDuty emulator latency ${PAGERDUTY_LATENCY_MS} ms; ${SAMPLES} notifications each.`,
+      '',
+      '| measure | result | goal |',
+      '|---|---|---|',
+      ...rows.map((r) => `| ${r.join(' | ')} |`),
+    ].join('\n');
+    sink(`${table}\n`);
+    dynamo.destroy();
+    await agent.close();
+  } finally {
+    for (const child of children) child.process.kill();
+    await moto.stop();
+  }
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
