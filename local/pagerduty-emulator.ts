@@ -10,7 +10,6 @@ import { parseArgs } from 'node:util';
 /** PagerDuty's documented limit on a whole event. */
 export const MAX_EVENT_BYTES = 512 * 1024;
 const MAX_BUFFERED_BYTES = 4 * MAX_EVENT_BYTES;
-const SEVERITIES = ['critical', 'error', 'warning', 'info'];
 
 export type Fault =
   | { readonly status: 400 | 429 | 500 | 502 | 503 }
@@ -30,7 +29,14 @@ export interface EventBody {
   readonly routing_key: string;
   readonly event_action?: AlertAction;
   readonly dedup_key?: string;
-  readonly payload?: { readonly summary?: string; readonly source?: string; readonly severity?: string };
+  readonly payload?: {
+    readonly summary?: string;
+    readonly source?: string;
+    readonly severity?: string;
+    readonly timestamp?: string;
+    readonly custom_details?: Record<string, unknown>;
+    readonly [field: string]: unknown;
+  };
   readonly [field: string]: unknown;
 }
 
@@ -59,17 +65,6 @@ export interface Incident {
   readonly summary: string;
   readonly severity: string;
   lastEvent: EventBody;
-}
-
-export interface AcceptedEvent {
-  readonly seq: number;
-  readonly at: number;
-  readonly routingKey: string;
-  readonly action: AlertAction | 'change';
-  readonly dedupKey?: string;
-  readonly outcome: 'opened' | 'joined' | 'acknowledged' | 'resolved' | 'dropped' | 'recorded';
-  readonly incidentId?: string;
-  readonly body: EventBody;
 }
 
 export interface IncidentFilter {
@@ -104,6 +99,8 @@ interface Answer {
   readonly status: number;
   readonly body: object;
   readonly statusMessage?: string;
+  /** What happened, for the log line. */
+  readonly note?: string;
 }
 
 interface Hold {
@@ -117,6 +114,7 @@ interface Hold {
 const invalid = (errors: string[]): Answer => ({
   status: 400,
   body: { status: 'invalid event', message: 'Event object is invalid', errors },
+  note: errors.join('; '),
 });
 // PagerDuty documents "429 - Request Limit Exceeded" without a body; the body is the Events API's own throttle text.
 const THROTTLED: Answer = {
@@ -126,11 +124,17 @@ const THROTTLED: Answer = {
     status: 'throttle exceeded',
     message: 'Requests for this service are arriving too quickly. Please retry later.',
   },
+  note: 'throttled',
 };
 // The OpenAPI document's own example of an error response.
 const UNPARSEABLE: Answer = {
   status: 400,
-  body: { status: 'Unrecognized object', message: 'Event object format is unrecognized', errors: ['JSON parse error'] },
+  body: {
+    status: 'Unrecognized object',
+    message: 'Event object format is unrecognized',
+    errors: ['JSON parse error'],
+  },
+  note: 'JSON parse error',
 };
 
 function faultAnswer(status: 400 | 429 | 500 | 502 | 503): Answer {
@@ -150,7 +154,9 @@ function withoutOpenApiExtras(node: unknown): unknown {
 }
 
 function compileRequestValidators(): { alert: ValidateFunction; change: ValidateFunction } {
-  const spec = JSON.parse(readFileSync(join(__dirname, '..', 'spec', 'pagerduty-events-v2.openapi.json'), 'utf8'));
+  const spec = JSON.parse(
+    readFileSync(join(__dirname, '..', 'spec', 'pagerduty-events-v2.openapi.json'), 'utf8'),
+  );
   const components = withoutOpenApiExtras(spec.components);
   const ajv = new Ajv({ allErrors: true });
   addFormats(ajv);
@@ -167,7 +173,10 @@ let validators: { alert: ValidateFunction; change: ValidateFunction } | undefine
 
 function fieldName(instancePath: string, property?: string): string {
   const parts = [...instancePath.split('/').slice(1), ...(property === undefined ? [] : [property])];
-  return parts.reduce((name, part) => (/^\d+$/.test(part) ? `${name}[${part}]` : name ? `${name}.${part}` : part), '');
+  return parts.reduce(
+    (name, part) => (/^\d+$/.test(part) ? `${name}[${part}]` : name ? `${name}.${part}` : part),
+    '',
+  );
 }
 
 function describeSchemaError(error: ErrorObject): string {
@@ -182,12 +191,14 @@ function describeSchemaError(error: ErrorObject): string {
   }
 }
 
-const isBlank = (value: unknown): boolean => typeof value !== 'string' || value.trim() === '';
+const isBlank = (value: unknown): boolean =>
+  value === undefined || (typeof value === 'string' && value.trim() === '');
 
 /** The reasons PagerDuty would refuse this event: the OpenAPI schema plus the documented limits. */
 export function validateEvent(kind: 'alert' | 'change', body: unknown): string[] {
   validators ??= compileRequestValidators();
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return ['Event must be a JSON object'];
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    return ['Event must be a JSON object'];
   const validate = validators[kind];
   const errors = validate(body) ? [] : (validate.errors ?? []).map(describeSchemaError);
   const event = body as Partial<EventBody> & { images?: unknown };
@@ -211,7 +222,7 @@ export function validateEvent(kind: 'alert' | 'change', body: unknown): string[]
     if (event.event_action === 'trigger') {
       if (event.payload === undefined) errors.push("'payload' is missing or blank");
       for (const field of ['summary', 'source', 'severity'] as const) {
-        if (event.payload && field in event.payload && isBlank(event.payload[field])) {
+        if (typeof event.payload?.[field] === 'string' && isBlank(event.payload[field])) {
           errors.push(`'payload.${field}' is missing or blank`);
         }
       }
@@ -228,8 +239,11 @@ export class PagerDutyEmulator {
   rateLimitPerMinute: number | undefined;
   rateWindowMs: number;
   beforeProcess: PagerDutyEmulatorOptions['beforeProcess'];
+  /** Every request received, in arrival order, whatever its fate. */
   readonly requests: ReceivedRequest[] = [];
-  readonly accepted: AcceptedEvent[] = [];
+  /** Alert events ingested (answered 202), in ingestion order; `dedup_key` filled in when PagerDuty made one. */
+  readonly accepted: EventBody[] = [];
+  /** Change events ingested, in ingestion order. */
   readonly changeEvents: EventBody[] = [];
 
   private allIncidents: Incident[] = [];
@@ -241,8 +255,6 @@ export class PagerDutyEmulator {
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<{ timer: NodeJS.Timeout; done: () => void }>();
   private stopping = false;
-  private readonly stopped: Promise<void>;
-  private signalStopped: () => void = () => undefined;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
 
@@ -257,12 +269,18 @@ export class PagerDutyEmulator {
     this.beforeProcess = options.beforeProcess;
     this.now = options.now ?? Date.now;
     this.log = options.log ?? (() => undefined);
-    this.stopped = new Promise((resolve) => (this.signalStopped = resolve));
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res));
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      this.handle(req, res).catch((error: unknown) => {
+        // A throwing beforeProcess hook must fail its request, not the process.
+        this.log(`500 ${req.url}: ${String(error)}`);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: 'error', message: String(error) }));
+      });
+    });
   }
 
   static async start(options: PagerDutyEmulatorOptions = {}): Promise<PagerDutyEmulator> {
@@ -277,9 +295,12 @@ export class PagerDutyEmulator {
   }
 
   async stop(): Promise<void> {
+    if (this.stopping) return;
     this.stopping = true;
-    this.signalStopped();
-    for (const { timer, done } of this.timers) (clearTimeout(timer), done());
+    for (const { timer, done } of this.timers) {
+      clearTimeout(timer);
+      done();
+    }
     this.holds.forEach((hold) => hold.open());
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.sockets.forEach((socket) => socket.destroy());
@@ -394,7 +415,8 @@ export class PagerDutyEmulator {
     }
     request.status = answer.status;
     this.logRequest(request, answer.note);
-    res.writeHead(answer.status, answer.statusMessage ?? '', { 'content-type': 'application/json' });
+    if (answer.statusMessage) res.statusMessage = answer.statusMessage;
+    res.writeHead(answer.status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(answer.body));
   }
 
@@ -407,24 +429,22 @@ export class PagerDutyEmulator {
     return hold;
   }
 
-  private process(method: string, path: string, bytes: number, body: Parsed, request: ReceivedRequest): Answer {
+  private process(method: string, path: string, bytes: number, parsed: Parsed | undefined): Answer {
     const kind = path === '/v2/enqueue' ? 'alert' : path === '/v2/change/enqueue' ? 'change' : undefined;
-    const answer = (() => {
-      if (kind === undefined) return { status: 404, body: { status: 'not found', message: `No route ${path}` } };
-      if (method !== 'POST') return { status: 405, body: { status: 'method not allowed', message: 'Use POST' } };
-      if (bytes > MAX_EVENT_BYTES) {
-        return invalid([`Event object is too large: ${bytes} bytes (maximum is ${MAX_EVENT_BYTES} bytes)`]);
-      }
-      if (!body.ok) return UNPARSEABLE;
-      const errors = validateEvent(kind, body.value);
-      if (errors.length > 0) return invalid(errors);
-      const event = body.value as EventBody;
-      if (!this.admit(event.routing_key)) return THROTTLED;
-      return kind === 'change' ? this.ingestChange(event) : this.ingestAlert(event);
-    })();
-    const detail = 'errors' in answer.body ? (answer.body.errors as string[]).join('; ') : undefined;
-    if (answer.status !== 202) this.logLine(request, detail ?? (answer.body as { message?: string }).message ?? '');
-    return answer;
+    if (kind === undefined)
+      return { status: 404, body: { status: 'not found', message: `No route ${path}` } };
+    if (method !== 'POST')
+      return { status: 405, body: { status: 'method not allowed', message: 'Use POST' } };
+    if (parsed === undefined) {
+      return invalid([`Event object is too large: ${bytes} bytes (maximum is ${MAX_EVENT_BYTES} bytes)`]);
+    }
+    if (!parsed.ok) return UNPARSEABLE;
+    const errors = validateEvent(kind, parsed.value);
+    if (errors.length > 0) return invalid(errors);
+    const event = parsed.value as EventBody;
+    // Only admitted events count towards the window: a throttled sender is not punished further.
+    if (!this.admit(event.routing_key)) return THROTTLED;
+    return kind === 'change' ? this.ingestChange(event) : this.ingestAlert(event);
   }
 
   private admit(routingKey: string): boolean {
@@ -439,22 +459,29 @@ export class PagerDutyEmulator {
 
   private ingestChange(event: EventBody): Answer {
     this.changeEvents.push(event);
-    this.record(event, 'change', undefined, 'recorded');
-    this.log(`202 change ${JSON.stringify(event.payload?.summary ?? '')} recorded`);
-    return { status: 202, body: { status: 'success', message: 'Change event processed' } };
+    return {
+      status: 202,
+      body: { status: 'success', message: 'Change event processed' },
+      note: `recorded: ${event.payload?.summary}`,
+    };
   }
 
   private ingestAlert(event: EventBody): Answer {
     const action = event.event_action as AlertAction;
-    const dedupKey = isBlank(event.dedup_key) ? randomUUID().replaceAll('-', '') : (event.dedup_key as string);
+    // Like PagerDuty: a trigger without a dedup key gets a fresh one, so it always opens a new incident.
+    const dedupKey = isBlank(event.dedup_key)
+      ? randomUUID().replaceAll('-', '')
+      : (event.dedup_key as string);
+    this.accepted.push({ ...event, dedup_key: dedupKey });
     const now = this.now();
     const open = this.allIncidents.find(
       (i) => i.routingKey === event.routing_key && i.dedupKey === dedupKey && i.status !== 'resolved',
     );
-    let incident = open;
-    let outcome: AcceptedEvent['outcome'] = 'dropped';
+    let incident: Incident | undefined = open;
+    let outcome: 'opened' | 'joined' | 'acknowledged' | 'resolved' | 'dropped';
     if (action === 'trigger' && open) {
-      (open.alertCount += 1), (open.lastEvent = event), (outcome = 'joined');
+      open.alertCount += 1;
+      outcome = 'joined';
     } else if (action === 'trigger') {
       incident = {
         id: `PINC${String(this.nextIncident++).padStart(4, '0')}`,
@@ -470,32 +497,33 @@ export class PagerDutyEmulator {
       this.allIncidents.push(incident);
       outcome = 'opened';
     } else if (open && action === 'acknowledge') {
-      if (open.status === 'triggered') (open.status = 'acknowledged'), (open.acknowledgedAt = now);
-      (open.lastEvent = event), (outcome = 'acknowledged');
+      if (open.status === 'triggered') open.acknowledgedAt = now;
+      open.status = 'acknowledged';
+      outcome = 'acknowledged';
     } else if (open) {
-      (open.status = 'resolved'), (open.resolvedAt = now), (open.lastEvent = event), (outcome = 'resolved');
+      open.status = 'resolved';
+      open.resolvedAt = now;
+      outcome = 'resolved';
+    } else {
+      outcome = 'dropped'; // acknowledge/resolve with no open incident: PagerDuty accepts and drops it
     }
-    this.record(event, action, dedupKey, outcome, outcome === 'dropped' ? undefined : incident?.id);
-    const state = incident && outcome !== 'dropped' ? `${incident.id} ${incident.status}` : 'no open incident';
-    this.log(`202 ${action} dedup=${dedupKey} ${outcome} -> ${state} (alerts ${incident?.alertCount ?? 0})`);
-    return { status: 202, body: { status: 'success', message: 'Event processed', dedup_key: dedupKey } };
+    if (incident) incident.lastEvent = event;
+    const state = incident
+      ? `${incident.id} ${incident.status}, ${incident.alertCount} alert(s)`
+      : 'no open incident';
+    return {
+      status: 202,
+      body: { status: 'success', message: 'Event processed', dedup_key: dedupKey },
+      note: `${outcome} -> ${state}`,
+    };
   }
 
-  private record(
-    body: EventBody,
-    action: AcceptedEvent['action'],
-    dedupKey: string | undefined,
-    outcome: AcceptedEvent['outcome'],
-    incidentId?: string,
-  ): void {
-    const seq = this.accepted.length + 1;
-    this.accepted.push({ seq, at: this.now(), routingKey: body.routing_key, action, dedupKey, outcome, incidentId, body });
-  }
-
-  private logLine(request: ReceivedRequest, detail: string): void {
-    const body = (typeof request.body === 'object' && request.body !== null ? request.body : {}) as Partial<EventBody>;
-    const action = request.path === '/v2/change/enqueue' ? 'change' : (body.event_action ?? '?');
-    this.log(`${request.status} ${request.method} ${request.path} ${action} dedup=${body.dedup_key ?? '-'}: ${detail}`);
+  private logRequest(request: ReceivedRequest, note = ''): void {
+    const body = (
+      typeof request.body === 'object' && request.body !== null ? request.body : {}
+    ) as Partial<EventBody>;
+    const action = request.path === '/v2/change/enqueue' ? 'change' : (body.event_action ?? request.path);
+    this.log(`${request.status} ${action} dedup=${body.dedup_key ?? '-'} ${note}`.trimEnd());
   }
 
   /** A delay that ends early when the emulator stops, so nothing outlives `stop()`. */
@@ -533,7 +561,9 @@ async function main(): Promise<void> {
     rateLimitPerMinute: rateLimit === undefined ? undefined : Number(rateLimit),
     log: (line) => console.log(`[pagerduty] ${line}`),
   });
-  console.log(`PagerDuty Events API v2 emulator listening on ${emulator.url} (POST /v2/enqueue, /v2/change/enqueue)`);
+  console.log(
+    `PagerDuty Events API v2 emulator listening on ${emulator.url} (POST /v2/enqueue, /v2/change/enqueue)`,
+  );
   const shutdown = (): void => void emulator.stop().then(() => process.exit(0));
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
