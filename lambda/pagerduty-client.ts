@@ -156,6 +156,8 @@ export class PagerDutyClient {
         body: payload,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
+        // undici's own timers are coarse (hundreds of ms); this one keeps an attempt inside the deadline.
+        signal: AbortSignal.timeout(timeoutMs),
       });
       const text = await response.body.text();
       if (response.statusCode === 202 || (response.statusCode >= 200 && response.statusCode < 300)) {
@@ -174,6 +176,9 @@ function classifyNetworkError(error: unknown): AttemptFailure {
   }
   if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
     return { kind: 'timeout', phase: 'response', detail: error.message };
+  }
+  if ((error as { name?: string } | null)?.name === 'TimeoutError') {
+    return { kind: 'timeout', phase: 'response', detail: 'no response within the attempt timeout' };
   }
   const code = (error as { code?: string }).code;
   const message = error instanceof Error ? error.message : String(error);

@@ -105,7 +105,7 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
   it('retries a notification that was recorded but not delivered', async () => {
     emulator.failAlways({ status: 503 });
     const event = snsEvent([alarm('ALARM', 0)]);
-    await expect(pipeline.handler(event, lambdaContext(600))).rejects.toThrow(/not delivered.*503/s);
+    await expect(pipeline.handler(event, lambdaContext(2600))).rejects.toThrow(/not delivered.*HTTP 503/s);
     expect(await pipeline.readLedger(ARN)).toMatchObject({ action: 'trigger', delivered: false });
     expect(emulator.incidents({ dedupKey: ARN })).toHaveLength(0);
 

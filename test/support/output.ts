@@ -1,11 +1,17 @@
-/** Captures what the handler writes to stdout (Powertools logs and EMF metric lines) as parsed JSON lines. */
+type Stream = NodeJS.WriteStream;
+
+/**
+ * Captures what the handler writes (Powertools logs: INFO to stdout, WARN and ERROR to stderr; EMF metric lines
+ * to stdout) while a test runs, as text and as parsed JSON lines.
+ */
 export function captureStdout(): { lines(): Record<string, unknown>[]; text(): string; restore(): void } {
   const chunks: string[] = [];
-  const original = process.stdout.write.bind(process.stdout);
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  });
+  const spies = [process.stdout, process.stderr].map((stream: Stream) =>
+    jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      return true;
+    }),
+  );
   return {
     text: () => chunks.join(''),
     lines: () =>
@@ -14,10 +20,7 @@ export function captureStdout(): { lines(): Record<string, unknown>[]; text(): s
         .split('\n')
         .filter((line) => line.trim().startsWith('{'))
         .map((line) => JSON.parse(line) as Record<string, unknown>),
-    restore: () => {
-      spy.mockRestore();
-      void original;
-    },
+    restore: () => spies.forEach((spy) => spy.mockRestore()),
   };
 }
 
