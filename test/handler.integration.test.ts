@@ -142,6 +142,21 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
     expect(emulator.requests).toHaveLength(1);
   });
 
+  it('restores the newest state when an older send reaches PagerDuty after a newer one', async () => {
+    // The ALARM's trigger is held on the wire; meanwhile the OK is claimed, sent and ingested first.
+    const hold = emulator.holdNext(1);
+    const alarmDelivery = pipeline.handler(snsEvent([alarm('ALARM', 0)]), lambdaContext());
+    await hold.arrived;
+    await pipeline.newHandler()(snsEvent([alarm('OK', 60_000)]), lambdaContext());
+    hold.release();
+    await alarmDelivery;
+    // PagerDuty saw resolve (nothing open), then the late trigger, then our compensating resolve.
+    expect(emulator.accepted.map((e) => e.event_action)).toEqual(['resolve', 'trigger', 'resolve']);
+    expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(0);
+    expect(metricTotal(output.lines(), 'Compensations')).toBe(1);
+    expect(await pipeline.readLedger(ARN)).toMatchObject({ action: 'resolve', delivered: true });
+  });
+
   it('writes CloudWatch’s timestamp format into the ledger as given', async () => {
     await pipeline.handler(snsEvent([alarm('ALARM', 0)]), lambdaContext());
     expect(cloudWatchTime(T0)).toBe('2026-11-23T02:45:55.640+0000');
