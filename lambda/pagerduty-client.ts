@@ -123,7 +123,7 @@ export class PagerDutyClient {
     const retries: AttemptFailure[] = [];
     for (let attempt = 1; ; attempt++) {
       await this.limiter.acquire(routingKey, deadline, () => new DeliveryBudgetExhaustedError(attempt - 1, retries.at(-1)));
-      const remaining = deadline - this.now();
+      const remaining = Math.floor(deadline - this.now());
       if (remaining <= 0) throw new DeliveryBudgetExhaustedError(attempt - 1, retries.at(-1));
       const outcome = await this.attempt(path, payload, Math.min(remaining, this.options.responseTimeoutMs));
       if (outcome.ok) {

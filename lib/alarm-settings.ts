@@ -1,0 +1,143 @@
+import { Token } from 'aws-cdk-lib';
+import type { InsufficientDataPolicy, Severity } from '../lambda/notification';
+
+export type { InsufficientDataPolicy, Severity };
+
+export const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const satisfies readonly Severity[];
+export const INSUFFICIENT_DATA_POLICIES = [
+  'ignore',
+  'trigger',
+  'resolve',
+] as const satisfies readonly InsufficientDataPolicy[];
+
+/** Same rule as the handler's configuration schema, so a name accepted here is accepted at run time. */
+export const ROUTE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+/** Same rule as the handler's ENVIRONMENT setting. */
+export const ENVIRONMENT_NAME = /^[A-Za-z0-9_-]{0,32}$/;
+
+/**
+ * How one alarm is paged. Every field falls back to the pipeline's default when omitted.
+ */
+export interface AlarmPagingOptions {
+  /**
+   * Which PagerDuty service (a key of the construct's `routes`) receives this alarm's incidents.
+   * @default 'default'
+   */
+  readonly route?: string;
+  /**
+   * Severity of the incident that an ALARM state opens.
+   * @default - the construct's `defaultSeverity`
+   */
+  readonly severity?: Severity;
+  /**
+   * What INSUFFICIENT_DATA does to the incident: nothing, trigger, or resolve.
+   * @default - the construct's `insufficientDataPolicy`
+   */
+  readonly insufficientData?: InsufficientDataPolicy;
+  /**
+   * Runbook link shown on the incident.
+   * @default - no runbook link
+   */
+  readonly runbookUrl?: string;
+  /**
+   * Dashboard link shown on the incident.
+   * @default - no dashboard link
+   */
+  readonly dashboardUrl?: string;
+  /**
+   * Environment name (for example `prod`) carried in the incident.
+   * @default - the construct's `environment`
+   */
+  readonly environment?: string;
+}
+
+/** What the handler reads from ALARM_SETTINGS for one alarm: only the options that were given. */
+export type AlarmSettingsEntry = {
+  -readonly [K in keyof AlarmPagingOptions]: AlarmPagingOptions[K];
+};
+
+/** Alarm tag key for each option; the handler reads the same keys from propagated tags. */
+export const TAG_KEYS = {
+  route: 'pagerduty:route',
+  severity: 'pagerduty:severity',
+  insufficientData: 'pagerduty:insufficient-data',
+  runbookUrl: 'pagerduty:runbook',
+  dashboardUrl: 'pagerduty:dashboard',
+  environment: 'pagerduty:environment',
+} as const satisfies Record<keyof AlarmPagingOptions, string>;
+
+const OPTION_KEYS = Object.keys(TAG_KEYS) as (keyof AlarmPagingOptions)[];
+
+/** CloudWatch accepts these characters in tag values (a URL with `?`, `&` or `#` is not a valid tag). */
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$/u;
+
+export function isValidTagValue(value: string): boolean {
+  return TAG_VALUE.test(value);
+}
+
+/**
+ * Checks the options against the routes and the handler's accepted values; returns the options that were
+ * given, or throws an error that names the alarm and the bad option.
+ */
+export function checkPagingOptions(
+  alarmPath: string,
+  options: AlarmPagingOptions,
+  routeNames: readonly string[],
+): AlarmSettingsEntry {
+  const problem = (what: string) => new Error(`addAlarm(${alarmPath}): ${what}`);
+  const { route, severity, insufficientData, runbookUrl, dashboardUrl, environment } = options;
+  if (route !== undefined && !Token.isUnresolved(route) && !routeNames.includes(route)) {
+    throw problem(
+      `route "${route}" is not one of the routes given to AlarmToPagerDuty (${routeNames.join(', ')}); ` +
+        'add it to `routes` with the secret that holds its integration key, or pick an existing route.',
+    );
+  }
+  if (severity !== undefined && !Token.isUnresolved(severity) && !SEVERITIES.includes(severity)) {
+    throw problem(`severity "${String(severity)}" must be one of ${SEVERITIES.join(', ')}.`);
+  }
+  if (
+    insufficientData !== undefined &&
+    !Token.isUnresolved(insufficientData) &&
+    !INSUFFICIENT_DATA_POLICIES.includes(insufficientData)
+  ) {
+    throw problem(
+      `insufficientData "${String(insufficientData)}" must be one of ${INSUFFICIENT_DATA_POLICIES.join(', ')}.`,
+    );
+  }
+  for (const [name, url] of [
+    ['runbookUrl', runbookUrl],
+    ['dashboardUrl', dashboardUrl],
+  ] as const) {
+    if (url !== undefined && !Token.isUnresolved(url) && !isHttpUrl(url)) {
+      throw problem(`${name} "${url}" must be an http(s) URL.`);
+    }
+  }
+  if (environment !== undefined && !Token.isUnresolved(environment) && !ENVIRONMENT_NAME.test(environment)) {
+    throw problem(`environment "${environment}" must be 0-32 of A-Z a-z 0-9 _ -.`);
+  }
+  const given: AlarmSettingsEntry = {};
+  for (const key of OPTION_KEYS) {
+    const value = options[key];
+    if (value !== undefined) Object.assign(given, { [key]: value });
+  }
+  return given;
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
+/** Tag key and value for each given option. */
+export function tagsFor(settings: AlarmSettingsEntry): { key: string; value: string }[] {
+  return OPTION_KEYS.flatMap((key) => {
+    const value = settings[key];
+    return value === undefined ? [] : [{ key: TAG_KEYS[key], value }];
+  });
+}
+
+export const ALL_TAG_KEYS: readonly string[] = Object.values(TAG_KEYS);

@@ -1,0 +1,581 @@
+import * as path from 'node:path';
+import {
+  Annotations,
+  ArnFormat,
+  Duration,
+  Lazy,
+  RemovalPolicy,
+  Stack,
+  Tags,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import {
+  ALL_TAG_KEYS,
+  ENVIRONMENT_NAME,
+  INSUFFICIENT_DATA_POLICIES,
+  ROUTE_NAME,
+  SEVERITIES,
+  checkPagingOptions,
+  isValidTagValue,
+  tagsFor,
+  type AlarmPagingOptions,
+  type AlarmSettingsEntry,
+  type InsufficientDataPolicy,
+  type Severity,
+} from './alarm-settings';
+import { METRICS_NAMESPACE, PipelineHealth, SERVICE_NAME } from './pipeline-health';
+
+export type { AlarmPagingOptions, InsufficientDataPolicy, Severity } from './alarm-settings';
+
+const REPO_ROOT = path.join(__dirname, '..');
+/** The handler's entry, resolved from this file so the app can be synthesized from any directory. */
+export const HANDLER_ENTRY = path.join(REPO_ROOT, 'lambda', 'handler.ts');
+
+/** Lambda allows 4 KB of environment in total; the rest of our variables need well under 1 KB. */
+export const ALARM_SETTINGS_MAX_BYTES = 3072;
+
+export interface AlarmToPagerDutyProps {
+  /**
+   * Route name → the Secrets Manager secret whose SecretString is that PagerDuty service's 32-character
+   * integration key. Must contain `default`. The key is read at run time; it never appears in the template.
+   */
+  readonly routes: Record<string, secretsmanager.ISecret>;
+  /**
+   * Severity of incidents opened by alarms that do not set their own.
+   * @default 'critical'
+   */
+  readonly defaultSeverity?: Severity;
+  /**
+   * What INSUFFICIENT_DATA does for alarms that do not set their own policy. With `ignore`, alarms get no
+   * insufficient-data action at all.
+   * @default 'ignore'
+   */
+  readonly insufficientDataPolicy?: InsufficientDataPolicy;
+  /**
+   * What to do with a message on the topic that is not a CloudWatch alarm (a console test publish, say):
+   * open an incident that shows the raw text, or drop it (counted and logged).
+   * @default 'trigger'
+   */
+  readonly unrecognisedMessages?: 'trigger' | 'drop';
+  /**
+   * Environment name (dev, staging, prod...) carried in every incident.
+   * @default - none
+   */
+  readonly environment?: string;
+  /**
+   * How long the ledger remembers an alarm's last state change after its last notification.
+   * @default Duration.days(90)
+   */
+  readonly ledgerTtl?: Duration;
+  /**
+   * Base URL of the PagerDuty Events API (for the EU service region, or a proxy).
+   * @default - https://events.pagerduty.com (the handler's default)
+   */
+  readonly pagerDutyEventsUrl?: string;
+  /**
+   * Reserved concurrency of the handler: the valve for alarm storms (events beyond it wait in Lambda's
+   * async queue). The account needs this much unreserved concurrency to spare.
+   * @default 10
+   */
+  readonly reservedConcurrency?: number;
+  /**
+   * How long an event may wait in Lambda's async queue (throttled or between retries) before it goes to
+   * the dead-letter queue. 1 minute to 6 hours.
+   * @default Duration.hours(6)
+   */
+  readonly maxEventAge?: Duration;
+  /**
+   * Handler timeout; the handler budgets its PagerDuty retries within it.
+   * @default Duration.seconds(60)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Handler memory (arm64 CPU scales with it).
+   * @default 256
+   */
+  readonly memorySize?: number;
+  /**
+   * Retention of the handler's log group.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * X-Ray tracing of the handler.
+   * @default lambda.Tracing.DISABLED
+   */
+  readonly tracing?: lambda.Tracing;
+  /**
+   * Topic that receives the pipeline's own health alarms (never PagerDuty through this pipeline: if the
+   * pipeline is broken, that page would not arrive). It must let CloudWatch publish.
+   * @default - a new topic encrypted with this construct's key
+   */
+  readonly opsTopic?: sns.ITopic;
+  /**
+   * Email address subscribed to the created ops topic. Not allowed together with `opsTopic`.
+   * @default - no subscription
+   */
+  readonly opsEmail?: string;
+  /**
+   * Other AWS accounts whose CloudWatch alarms may publish to the topic (cross-account alarms).
+   * @default - only this account
+   */
+  readonly publisherAccountIds?: string[];
+  /**
+   * Turn on alarm tag propagation (`ActionConfiguration.AlarmTagsPropagation`, restricted to the
+   * `pagerduty:*` keys) on alarms passed to `addAlarm`, so their notifications carry the routing tags and
+   * tag changes apply without a deploy. Off by default because the CloudFormation resource schema shipped
+   * with cfn-lint 1.51 does not know this property yet; turn it on where your region's CloudFormation does.
+   * `ALARM_SETTINGS` carries the same options either way.
+   * @default false
+   */
+  readonly propagateAlarmTags?: boolean;
+  /**
+   * What happens to the ledger table when it is removed from the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+interface AttachedAlarm {
+  readonly alarm: cloudwatch.AlarmBase;
+  /** The ARN the handler sees in `AlarmArn`, without a reference to another stack. */
+  readonly arn: string;
+  readonly settings: AlarmSettingsEntry;
+}
+
+/**
+ * CloudWatch alarms → SNS (CMK-encrypted) → Lambda → PagerDuty Events API v2, with a DynamoDB ledger that
+ * orders and de-duplicates notifications, a dead-letter queue for anything that cannot be delivered, and
+ * health alarms and a dashboard for the pipeline itself.
+ */
+export class AlarmToPagerDuty extends Construct {
+  /** The topic alarms notify. Attach alarms with `addAlarm`, or use its ARN from other stacks/accounts. */
+  public readonly topic: sns.Topic;
+  public readonly handler: NodejsFunction;
+  /** One item per dedup key: the newest state change applied, its route, whether it was delivered. */
+  public readonly ledger: dynamodb.Table;
+  /** Holds events the handler failed on after retries, and messages SNS could not deliver to it. */
+  public readonly deadLetterQueue: sqs.Queue;
+  /** Encrypts the topics and the dead-letter queue; CloudWatch and SNS may use it. */
+  public readonly key: kms.Key;
+  public readonly opsTopic: sns.ITopic;
+  /** The pipeline's own alarms; they notify `opsTopic`. */
+  public readonly healthAlarms: readonly cloudwatch.Alarm[];
+  public readonly dashboard: cloudwatch.Dashboard;
+
+  private readonly routeNames: readonly string[];
+  private readonly defaultInsufficientData: InsufficientDataPolicy;
+  private readonly propagateAlarmTags: boolean;
+  private readonly alarmAction: SnsAction;
+  private readonly attached = new Map<string, AttachedAlarm>();
+
+  constructor(scope: Construct, id: string, props: AlarmToPagerDutyProps) {
+    super(scope, id);
+    checkProps(props);
+    const stack = Stack.of(this);
+    this.routeNames = Object.keys(props.routes);
+    this.defaultInsufficientData = props.insufficientDataPolicy ?? 'ignore';
+    this.propagateAlarmTags = props.propagateAlarmTags ?? false;
+    const publisherAccounts = [stack.account, ...(props.publisherAccountIds ?? [])];
+
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Encrypts the alarm-to-PagerDuty topics and dead-letter queue',
+      enableKeyRotation: true,
+    });
+    // CloudWatch cannot publish to a topic under alias/aws/sns; with a CMK it needs these two actions.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublishToEncryptedTopics',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+
+    this.topic = new sns.Topic(this, 'Topic', {
+      displayName: 'CloudWatch alarms to PagerDuty',
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    allowCloudWatchToPublish(this.topic, publisherAccounts);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    // The subscription DLQ: SNS encrypts what it cannot deliver with this key. Scoped to this account's topics
+    // in this region, not to our topic's ARN: the topic already refers to the key, that would be a cycle.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowSnsToUseTheDeadLetterQueue',
+        principals: [new iam.ServicePrincipal('sns.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'sns',
+              resource: '*',
+              arnFormat: ArnFormat.NO_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
+
+    this.ledger = new dynamodb.Table(this, 'Ledger', {
+      partitionKey: { name: 'dedupKey', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expiresAt',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+
+    const logGroup = new logs.LogGroup(this, 'HandlerLogs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+    });
+    // Our own role: no AWS managed policy, logs only to the log group above.
+    const role = new iam.Role(this, 'HandlerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'alarm-to-PagerDuty handler',
+    });
+    logGroup.grantWrite(role);
+
+    const environment: Record<string, string> = {
+      LEDGER_TABLE_NAME: this.ledger.tableName,
+      ROUTING_KEY_SECRETS: stack.toJsonString(
+        Object.fromEntries(Object.entries(props.routes).map(([route, secret]) => [route, secretId(secret)])),
+      ),
+      DEFAULT_SEVERITY: props.defaultSeverity ?? 'critical',
+      INSUFFICIENT_DATA_POLICY: this.defaultInsufficientData,
+      UNRECOGNISED_MESSAGES: props.unrecognisedMessages ?? 'trigger',
+      LEDGER_TTL_DAYS: String((props.ledgerTtl ?? Duration.days(90)).toDays()),
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      NODE_OPTIONS: '--enable-source-maps',
+      ALARM_SETTINGS: Lazy.string({ produce: () => this.renderAlarmSettings() }),
+    };
+    if (props.environment !== undefined) environment.ENVIRONMENT = props.environment;
+    if (props.pagerDutyEventsUrl !== undefined) environment.PAGERDUTY_EVENTS_URL = props.pagerDutyEventsUrl;
+
+    this.handler = new NodejsFunction(this, 'Handler', {
+      description: 'CloudWatch alarm notifications to PagerDuty incidents',
+      entry: HANDLER_ENTRY,
+      handler: 'handler',
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(60),
+      reservedConcurrentExecutions: props.reservedConcurrency ?? 10,
+      retryAttempts: 2,
+      maxEventAge: props.maxEventAge ?? Duration.hours(6),
+      onFailure: new SqsDestination(this.deadLetterQueue),
+      tracing: props.tracing ?? lambda.Tracing.DISABLED,
+      role,
+      logGroup,
+      environment,
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        target: 'node24',
+        // ESM with a require shim: Powertools ships ESM, undici is CommonJS and needs `require`.
+        format: OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        banner: "import { createRequire } from 'node:module';const require = createRequire(import.meta.url);",
+        // Bundle the AWS SDK too, so the function runs the SDK version the tests ran against.
+        externalModules: [],
+      },
+    });
+
+    for (const secret of Object.values(props.routes)) secret.grantRead(this.handler);
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'LedgerReadWrite',
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [this.ledger.tableArn],
+      }),
+    );
+
+    this.topic.addSubscription(
+      new subscriptions.LambdaSubscription(this.handler, { deadLetterQueue: this.deadLetterQueue }),
+    );
+
+    if (props.opsTopic) {
+      this.opsTopic = props.opsTopic;
+    } else {
+      const opsTopic = new sns.Topic(this, 'OpsTopic', {
+        displayName: 'Alarm-to-PagerDuty pipeline health',
+        masterKey: this.key,
+        enforceSSL: true,
+      });
+      allowCloudWatchToPublish(opsTopic, [stack.account]);
+      if (props.opsEmail) opsTopic.addSubscription(new subscriptions.EmailSubscription(props.opsEmail));
+      this.opsTopic = opsTopic;
+    }
+
+    const health = new PipelineHealth(this, 'Health', {
+      topic: this.topic,
+      handler: this.handler,
+      deadLetterQueue: this.deadLetterQueue,
+      opsTopic: this.opsTopic,
+    });
+    this.healthAlarms = health.alarms;
+    this.dashboard = health.dashboard;
+    this.alarmAction = new SnsAction(this.topic);
+
+    this.acknowledgeNagFindings(role, (props.tracing ?? lambda.Tracing.DISABLED) !== lambda.Tracing.DISABLED);
+    this.node.addValidation({ validate: () => this.checkAlarmSettingsSize() });
+  }
+
+  /**
+   * Pages PagerDuty for this alarm: ALARM triggers, OK resolves, and INSUFFICIENT_DATA follows the alarm's
+   * policy. The options become `pagerduty:*` tags on the alarm and are also recorded in the handler's
+   * ALARM_SETTINGS, for notifications that carry no tags.
+   *
+   * Works for `Alarm` and `CompositeAlarm` defined in this app. An imported alarm cannot be changed here:
+   * add the topic ARN as its actions where it is defined.
+   */
+  public addAlarm(alarm: cloudwatch.IAlarm, options: AlarmPagingOptions = {}): void {
+    const where = alarm.node.path;
+    const cfn = alarm.node.defaultChild;
+    if (
+      !(alarm instanceof cloudwatch.AlarmBase) ||
+      !(cfn instanceof cloudwatch.CfnAlarm || cfn instanceof cloudwatch.CfnCompositeAlarm)
+    ) {
+      throw new Error(
+        `addAlarm(${where}): this alarm is imported (fromAlarmArn/fromAlarmName), so CDK cannot change its actions. ` +
+          'Where the alarm is defined, add the topic ARN (AlarmToPagerDuty.topic.topicArn) as its alarm, OK and ' +
+          '(if wanted) insufficient-data action, and set pagerduty:* tags on it for routing.',
+      );
+    }
+    const settings = checkPagingOptions(where, options, this.routeNames);
+    const arn = this.arnWithoutCrossStackReference(alarm, settings);
+    if (this.attached.has(where)) {
+      throw new Error(`addAlarm(${where}): this alarm is already attached to ${this.node.path}.`);
+    }
+
+    alarm.addAlarmAction(this.alarmAction);
+    alarm.addOkAction(this.alarmAction);
+    if ((settings.insufficientData ?? this.defaultInsufficientData) !== 'ignore') {
+      alarm.addInsufficientDataAction(this.alarmAction);
+    }
+
+    for (const { key, value } of tagsFor(settings)) {
+      if (Token.isUnresolved(value) || isValidTagValue(value)) {
+        Tags.of(alarm).add(key, value);
+      } else {
+        Annotations.of(alarm).addWarningV2(
+          'alarm-to-pagerduty:tagValue',
+          `${key} is not set as a tag: "${value}" has characters CloudWatch tags do not allow (such as ? & # %). ` +
+            'The handler still gets it from ALARM_SETTINGS.',
+        );
+      }
+    }
+    if (this.propagateAlarmTags && cfn.actionConfiguration === undefined) {
+      cfn.actionConfiguration = {
+        alarmTagsPropagation: { enabled: true, includedTagKeys: [...ALL_TAG_KEYS] },
+      };
+    }
+    this.attached.set(where, { alarm, arn, settings });
+  }
+
+  /** ALARM_SETTINGS: alarm ARN → the options given to addAlarm; alarms without options are left out. */
+  private renderAlarmSettings(): string {
+    const entries = [...this.attached.values()].filter((a) => Object.keys(a.settings).length > 0);
+    return Stack.of(this).toJsonString(Object.fromEntries(entries.map((a) => [a.arn, a.settings])));
+  }
+
+  private checkAlarmSettingsSize(): string[] {
+    const entries = [...this.attached.values()].filter((a) => Object.keys(a.settings).length > 0);
+    const estimate = JSON.stringify(
+      Object.fromEntries(entries.map((a) => [estimateAlarmArn(a.alarm), a.settings])),
+    );
+    const bytes = Buffer.byteLength(estimate, 'utf8');
+    if (bytes <= ALARM_SETTINGS_MAX_BYTES) return [];
+    return [
+      `ALARM_SETTINGS would be about ${bytes} bytes for ${entries.length} alarms, over the ${ALARM_SETTINGS_MAX_BYTES}-byte ` +
+        "budget (Lambda allows 4 KB of environment in total). Pass fewer options to addAlarm and set the alarms' " +
+        'pagerduty:* tags instead (with propagateAlarmTags), or split the alarms across several pipelines.',
+    ];
+  }
+
+  /**
+   * The alarm's ARN as a value this stack can hold. An alarm in another stack already depends on this one
+   * (for the topic ARN), so referring back to it would be a cycle: build its ARN from its literal name.
+   */
+  private arnWithoutCrossStackReference(alarm: cloudwatch.AlarmBase, settings: AlarmSettingsEntry): string {
+    const alarmStack = Stack.of(alarm);
+    if (alarmStack === Stack.of(this) || Object.keys(settings).length === 0) return alarm.alarmArn;
+    const name = literalAlarmName(alarm);
+    if (name === undefined) {
+      throw new Error(
+        `addAlarm(${alarm.node.path}): an alarm in another stack needs an explicit alarmName for its options ` +
+          'to be recorded, or attach it without options and set pagerduty:* tags on it.',
+      );
+    }
+    return alarmStack.formatArn({
+      service: 'cloudwatch',
+      resource: 'alarm',
+      resourceName: name,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  /** Suppress only the cdk-nag findings that are inherent to this design, each on the narrowest construct. */
+  private acknowledgeNagFindings(role: iam.Role, tracing: boolean): void {
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue (Lambda on-failure destination and SNS subscription DLQ).',
+    });
+    const policy = role.node.tryFindChild('DefaultPolicy');
+    if (!policy) return;
+    // Lambda's SqsDestination grants send on the KMS-encrypted DLQ via grantSendMessages.
+    Validations.of(policy).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        reason:
+          'Sending to the KMS-encrypted DLQ needs data keys; the statement is scoped to the key this construct creates.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
+        reason:
+          'Added by grantSendMessages for the encrypted DLQ; the statement is scoped to the key this construct creates.',
+      },
+    );
+    if (tracing) {
+      Validations.of(policy).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions.',
+      });
+    }
+  }
+}
+
+function checkProps(props: AlarmToPagerDutyProps): void {
+  const routeNames = Object.keys(props.routes);
+  if (!routeNames.includes('default')) {
+    throw new Error(
+      `AlarmToPagerDuty: routes must contain "default" (got: ${routeNames.join(', ') || 'none'}); ` +
+        'it receives every alarm that does not name a route.',
+    );
+  }
+  const badRoute = routeNames.find((name) => !ROUTE_NAME.test(name));
+  if (badRoute !== undefined) {
+    throw new Error(`AlarmToPagerDuty: route name "${badRoute}" must be 1-64 of A-Z a-z 0-9 _ . -`);
+  }
+  const oneOf = <T extends string>(name: string, value: T | undefined, allowed: readonly T[]) => {
+    if (value !== undefined && !Token.isUnresolved(value) && !allowed.includes(value)) {
+      throw new Error(`AlarmToPagerDuty: ${name} "${value}" must be one of ${allowed.join(', ')}`);
+    }
+  };
+  oneOf('defaultSeverity', props.defaultSeverity, SEVERITIES);
+  oneOf('insufficientDataPolicy', props.insufficientDataPolicy, INSUFFICIENT_DATA_POLICIES);
+  oneOf('unrecognisedMessages', props.unrecognisedMessages, ['trigger', 'drop']);
+  const { environment, pagerDutyEventsUrl, reservedConcurrency, ledgerTtl, maxEventAge } = props;
+  if (environment !== undefined && !Token.isUnresolved(environment) && !ENVIRONMENT_NAME.test(environment)) {
+    throw new Error(`AlarmToPagerDuty: environment "${environment}" must be 0-32 of A-Z a-z 0-9 _ -`);
+  }
+  if (pagerDutyEventsUrl !== undefined && !Token.isUnresolved(pagerDutyEventsUrl)) {
+    if (!/^https:\/\/[^/\s]+/.test(pagerDutyEventsUrl)) {
+      throw new Error(`AlarmToPagerDuty: pagerDutyEventsUrl "${pagerDutyEventsUrl}" must be an https:// URL`);
+    }
+  }
+  if (
+    reservedConcurrency !== undefined &&
+    (!Number.isInteger(reservedConcurrency) || reservedConcurrency < 1)
+  ) {
+    throw new Error(
+      `AlarmToPagerDuty: reservedConcurrency must be a whole number ≥ 1 (got ${reservedConcurrency}); 0 would stop paging`,
+    );
+  }
+  const ttlHours = ledgerTtl?.toHours({ integral: false }) ?? 24;
+  if (!Number.isInteger(ttlHours / 24) || ttlHours < 24) {
+    throw new Error(
+      `AlarmToPagerDuty: ledgerTtl must be a whole number of days, at least 1 (got ${ledgerTtl})`,
+    );
+  }
+  if (maxEventAge !== undefined && (maxEventAge.toSeconds() < 60 || maxEventAge.toSeconds() > 6 * 3600)) {
+    throw new Error(
+      `AlarmToPagerDuty: maxEventAge must be between 1 minute and 6 hours (got ${maxEventAge})`,
+    );
+  }
+  if (props.opsEmail !== undefined && props.opsTopic !== undefined) {
+    throw new Error(
+      'AlarmToPagerDuty: opsEmail subscribes to the ops topic this construct creates; with your own opsTopic, subscribe to it yourself',
+    );
+  }
+  const badAccount = (props.publisherAccountIds ?? []).find(
+    (account) => !Token.isUnresolved(account) && !/^\d{12}$/.test(account),
+  );
+  if (badAccount !== undefined) {
+    throw new Error(
+      `AlarmToPagerDuty: publisherAccountIds entry "${badAccount}" is not a 12-digit account ID`,
+    );
+  }
+}
+
+/** Lets CloudWatch alarms of the given accounts publish; the topic's TLS-only statement stays. */
+function allowCloudWatchToPublish(topic: sns.Topic, accounts: string[]): void {
+  topic.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AllowCloudWatchAlarmsToPublish',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions: { StringEquals: { 'aws:SourceAccount': accounts } },
+    }),
+  );
+}
+
+/**
+ * What the handler passes to GetSecretValue: the full ARN when known; otherwise (a secret imported by
+ * name) the name, since the partial ARN `name-??????` is only valid in IAM policies.
+ */
+function secretId(secret: secretsmanager.ISecret): string {
+  return secret.secretFullArn ?? secret.secretName;
+}
+
+/** A realistic length for an alarm ARN that is only known at deploy time. */
+function estimateAlarmArn(alarm: cloudwatch.AlarmBase): string {
+  const stack = Stack.of(alarm);
+  const literal = (value: string, stand_in: string) => (Token.isUnresolved(value) ? stand_in : value);
+  const resolvedArn: unknown = stack.resolve(alarm.alarmArn);
+  if (typeof resolvedArn === 'string') return resolvedArn;
+  const cfn = alarm.node.defaultChild as cloudwatch.CfnAlarm;
+  // CloudFormation names an unnamed alarm <stack name>-<logical ID>-<13 random characters>.
+  const name =
+    literalAlarmName(alarm) ??
+    `${literal(stack.stackName, 'x'.repeat(64))}-${String(stack.resolve(cfn.logicalId))}-XXXXXXXXXXXXX`;
+  return (
+    `arn:${literal(stack.partition, 'aws-us-gov')}:cloudwatch:${literal(stack.region, 'ap-southeast-2')}:` +
+    `${literal(stack.account, '123456789012')}:alarm:${name}`
+  );
+}
+
+/** The name given to the alarm in CDK (or generated by CDK for a composite alarm), if it is a literal. */
+function literalAlarmName(alarm: cloudwatch.AlarmBase): string | undefined {
+  const cfn = alarm.node.defaultChild as cloudwatch.CfnAlarm | cloudwatch.CfnCompositeAlarm;
+  const name: unknown = Stack.of(alarm).resolve(cfn.alarmName);
+  return typeof name === 'string' ? name : undefined;
+}

@@ -1,0 +1,159 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import {
+  EXAMPLE_RUNBOOK_URL,
+  ExampleStack,
+  examplePropsFromContext,
+  type ExampleStackProps,
+} from '../../lib/example-stack';
+
+const ROOT = path.join(__dirname, '..', '..');
+const CDK_CONTEXT = (
+  JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> }
+).context;
+
+function newApp(context: Record<string, unknown> = {}): App {
+  return new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context } });
+}
+
+function synth(props: ExampleStackProps = {}): { stack: ExampleStack; template: Template } {
+  const stack = new ExampleStack(newApp(), 'AlarmToPagerDuty', props);
+  return { stack, template: Template.fromStack(stack) };
+}
+
+function routingKeySecrets(template: Template): unknown {
+  const [fn] = Object.values(template.findResources('AWS::Lambda::Function')) as {
+    Properties: { Environment: { Variables: Record<string, unknown> } };
+  }[];
+  return JSON.parse(fn!.Properties.Environment.Variables.ROUTING_KEY_SECRETS as string);
+}
+
+describe('ExampleStack', () => {
+  const { stack, template } = synth();
+
+  test('references the routing key secret by name and creates none', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    expect(routingKeySecrets(template)).toEqual({ default: 'pagerduty/routing-key' });
+  });
+
+  test('a drill alarm on a metric nobody publishes, attached with a runbook', () => {
+    const topicRef = stack.resolve(stack.pipeline.topic.topicArn) as unknown;
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'AlarmToPagerDuty-ExampleHeartbeat',
+      Namespace: 'AlarmToPagerDuty/Example',
+      MetricName: 'Heartbeat',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topicRef],
+      OKActions: [topicRef],
+      Tags: Match.arrayWith([{ Key: 'pagerduty:runbook', Value: EXAMPLE_RUNBOOK_URL }]),
+    });
+  });
+
+  test('outputs what a user needs to drill and operate it', () => {
+    for (const name of [
+      'TopicArn',
+      'DeadLetterQueueUrl',
+      'ExampleAlarmName',
+      'LedgerTableName',
+      'FunctionName',
+    ]) {
+      template.hasOutput(name, { Value: Match.anyValue() });
+    }
+    template.hasOutput('ExampleAlarmName', { Value: stack.resolve(stack.exampleAlarm.alarmName) });
+  });
+
+  test('no cdk-nag findings and no warnings or errors', () => {
+    expect(new AwsSolutionsChecks().validateScope(stack).violations).toEqual([]);
+    expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
+    expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
+  });
+
+  test('synthesizes with the AwsSolutions plugin registered as in bin/app.ts', () => {
+    const app = newApp();
+    new ExampleStack(app, 'AlarmToPagerDuty');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    const assembly = app.synth();
+    const report = JSON.parse(
+      fs.readFileSync(path.join(assembly.directory, 'validation-report.json'), 'utf8'),
+    ) as { pluginReports: { summary?: { status?: string }; violations?: unknown[] }[] };
+    const nagReports = report.pluginReports.filter((r) => JSON.stringify(r).includes('AwsSolutions'));
+    expect(nagReports).toEqual([]);
+  });
+
+  test('extra routes and settings from props', () => {
+    const { template: routed } = synth({
+      routingKeySecretName: 'pd/default',
+      routes: { database: 'pd/database' },
+      environmentName: 'prod',
+      opsEmail: 'ops@example.com',
+      publisherAccountIds: ['444455556666'],
+    });
+    expect(routingKeySecrets(routed)).toEqual({ default: 'pd/default', database: 'pd/database' });
+    routed.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+    routed.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Condition: { StringEquals: { 'aws:SourceAccount': [{ Ref: 'AWS::AccountId' }, '444455556666'] } },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('examplePropsFromContext', () => {
+  const read = (context: Record<string, unknown>) => examplePropsFromContext(new App({ context }).node);
+
+  test('nothing set: every setting is left to its default', () => {
+    expect(read({})).toEqual({});
+  });
+
+  test('values as the CLI passes them (-c key=value, all strings)', () => {
+    expect(
+      read({
+        routingKeySecretName: 'pd/default',
+        routes: '{"database":"pd/database","payments":"pd/payments"}',
+        opsEmail: 'ops@example.com',
+        environment: 'prod',
+        publisherAccountIds: '111122223333, 444455556666',
+        propagateAlarmTags: 'true',
+      }),
+    ).toEqual({
+      routingKeySecretName: 'pd/default',
+      routes: { database: 'pd/database', payments: 'pd/payments' },
+      opsEmail: 'ops@example.com',
+      environmentName: 'prod',
+      publisherAccountIds: ['111122223333', '444455556666'],
+      propagateAlarmTags: true,
+    });
+  });
+
+  test('values as cdk.json holds them (JSON types)', () => {
+    expect(
+      read({
+        routes: { database: 'pd/database' },
+        publisherAccountIds: ['111122223333'],
+        propagateAlarmTags: false,
+      }),
+    ).toMatchObject({
+      routes: { database: 'pd/database' },
+      publisherAccountIds: ['111122223333'],
+      propagateAlarmTags: false,
+    });
+  });
+
+  test('malformed values are refused with the key named', () => {
+    expect(() => read({ routes: '["pd/database"]' })).toThrow(/Context "routes" must be a JSON object/);
+    expect(() => read({ routes: 'pd/database' })).toThrow(/Context "routes"/);
+    expect(() => read({ routes: { database: 42 } })).toThrow(/Context "routes"/);
+    expect(() => read({ propagateAlarmTags: 'yes' })).toThrow(/propagateAlarmTags/);
+    expect(() => read({ opsEmail: 42 })).toThrow(/Context "opsEmail" must be a string/);
+  });
+});
