@@ -21,9 +21,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, ROUTING_KEY_SECRETS: '{"ops":"x"}' })).toThrow(
       /ROUTING_KEY_SECRETS: needs a "default" route/,
     );
-    expect(() => loadConfig({ ...base, ROUTING_KEY_SECRETS: 'not json' })).toThrow(/ROUTING_KEY_SECRETS: is not JSON/);
+    expect(() => loadConfig({ ...base, ROUTING_KEY_SECRETS: 'not json' })).toThrow(
+      /ROUTING_KEY_SECRETS: is not JSON/,
+    );
     expect(() => loadConfig({ ...base, DEFAULT_SEVERITY: 'CRITICAL' })).toThrow(/DEFAULT_SEVERITY/);
-    expect(() => loadConfig({ ...base, PAGERDUTY_EVENTS_URL: 'events.pagerduty' })).toThrow(/PAGERDUTY_EVENTS_URL/);
+    expect(() => loadConfig({ ...base, PAGERDUTY_EVENTS_URL: 'events.pagerduty' })).toThrow(
+      /PAGERDUTY_EVENTS_URL/,
+    );
     expect(() => loadConfig({ ROUTING_KEY_SECRETS: base.ROUTING_KEY_SECRETS })).toThrow(/LEDGER_TABLE_NAME/);
   });
 

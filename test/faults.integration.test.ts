@@ -13,7 +13,11 @@ const alarm = (name: string, state: 'ALARM' | 'OK' = 'ALARM', offset = 0, tags?:
   metricAlarmMessage({ alarmName: name, state, stateChangeMs: T0 + offset, tags });
 
 /** A DynamoDB endpoint that always answers "throttled", as DynamoDB does under a hot partition. */
-async function throttlingDynamo(): Promise<{ endpoint: string; requests: () => number; stop(): Promise<void> }> {
+async function throttlingDynamo(): Promise<{
+  endpoint: string;
+  requests: () => number;
+  stop(): Promise<void>;
+}> {
   let count = 0;
   const server: Server = createServer((req, res) => {
     req.resume();
@@ -145,7 +149,9 @@ describeWithMoto('delivery under faults (moto_server + PagerDuty emulator)', () 
     const pipeline = await pipelineWith();
     emulator.failNext(1, { status: 400 });
     const error = await errorOf(pipeline.handler(snsEvent([alarm('pd-rejects')]), lambdaContext()));
-    expect(error.message).toMatch(/PagerDutyRejectedError: PagerDuty rejected the event with HTTP 400: .*invalid/i);
+    expect(error.message).toMatch(
+      /PagerDutyRejectedError: PagerDuty rejected the event with HTTP 400: .*invalid/i,
+    );
     expect(emulator.requests).toHaveLength(1);
   });
 
@@ -158,7 +164,10 @@ describeWithMoto('delivery under faults (moto_server + PagerDuty emulator)', () 
       expect(emulator.openIncidents({ dedupKey: dedupKeyOf('ddb-throttled') })).toHaveLength(1);
       expect(metricTotal(output.lines(), 'LedgerUnavailable')).toBe(1);
       expect(output.lines()).toContainEqual(
-        expect.objectContaining({ level: 'WARN', error: expect.stringMatching(/ProvisionedThroughputExceeded/) }),
+        expect.objectContaining({
+          level: 'WARN',
+          error: expect.stringMatching(/ProvisionedThroughputExceeded/),
+        }),
       );
     } finally {
       await dynamo.stop();
@@ -179,7 +188,9 @@ describeWithMoto('delivery under faults (moto_server + PagerDuty emulator)', () 
 
     const coldContainer = pipeline.newHandler();
     const error = await errorOf(coldContainer(snsEvent([alarm('secrets-c')]), lambdaContext()));
-    expect(error.message).toMatch(/RoutingKeyUnavailableError: Could not read the integration key for route "default"/);
+    expect(error.message).toMatch(
+      /RoutingKeyUnavailableError: Could not read the integration key for route "default"/,
+    );
     expect(emulator.openIncidents()).toHaveLength(2);
   });
 
@@ -197,7 +208,10 @@ describeWithMoto('delivery under faults (moto_server + PagerDuty emulator)', () 
     ]);
     const error = await errorOf(pipeline.handler(event, lambdaContext()));
     expect(error.message).toMatch(/1 of 3 record\(s\) not delivered: record 1: RoutingKeyInvalidError/);
-    expect(emulator.accepted.map((e) => e.dedup_key).sort()).toEqual([dedupKeyOf('multi-a'), dedupKeyOf('multi-c')]);
+    expect(emulator.accepted.map((e) => e.dedup_key).sort()).toEqual([
+      dedupKeyOf('multi-a'),
+      dedupKeyOf('multi-c'),
+    ]);
 
     secrets.put(pipeline.secretIds.payments!, goodKey);
     await pipeline.handler(event, lambdaContext());

@@ -45,7 +45,9 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
     expect(emulator.incidents({ dedupKey: ARN })).toEqual([
       expect.objectContaining({ routingKey: defaultKey, status: 'triggered', alertCount: 1 }),
     ]);
-    const trigger = emulator.accepted[0] as { payload: { summary: string; severity: string; timestamp: string } };
+    const trigger = emulator.accepted[0] as {
+      payload: { summary: string; severity: string; timestamp: string };
+    };
     expect(trigger.payload.severity).toBe('critical');
     expect(trigger.payload.summary).toContain('checkout-api-5xx');
     expect(Date.parse(trigger.payload.timestamp)).toBe(T0);
@@ -129,16 +131,23 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
   });
 
   it('turns a console test publish into a readable trigger', async () => {
-    await pipeline.handler(snsEvent(['Hello from the SNS console'], { subject: 'Test publish' }), lambdaContext());
+    await pipeline.handler(
+      snsEvent(['Hello from the SNS console'], { subject: 'Test publish' }),
+      lambdaContext(),
+    );
     expect(emulator.accepted).toHaveLength(1);
-    const event = emulator.accepted[0] as { payload: { summary: string; custom_details: Record<string, unknown> } };
+    const event = emulator.accepted[0] as {
+      payload: { summary: string; custom_details: Record<string, unknown> };
+    };
     expect(event.payload.summary).toMatch(/Test publish|Hello from the SNS console/);
     expect(JSON.stringify(event.payload.custom_details)).toContain('Hello from the SNS console');
   });
 
   it('throws with PagerDuty’s reason on a 400 and does not retry inside the invocation', async () => {
     emulator.failNext(1, { status: 400 });
-    await expect(pipeline.handler(snsEvent([alarm('ALARM', 0)]), lambdaContext())).rejects.toThrow(/HTTP 400/);
+    await expect(pipeline.handler(snsEvent([alarm('ALARM', 0)]), lambdaContext())).rejects.toThrow(
+      /HTTP 400/,
+    );
     expect(emulator.requests).toHaveLength(1);
   });
 

@@ -23,17 +23,15 @@ interface History {
 const historyArbitrary: fc.Arbitrary<History> = fc
   .array(fc.constantFrom<AlarmState>('ALARM', 'OK', 'INSUFFICIENT_DATA'), { minLength: 1, maxLength: 6 })
   .chain((states) =>
-    fc
-      .tuple(...states.map(() => fc.integer({ min: 1, max: 3 })))
-      .chain((copies) => {
-        const all = copies.flatMap((n, index) => Array.from({ length: n }, () => index));
-        return fc.record({
-          states: fc.constant(states),
-          deliveries: fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }),
-          waves: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: all.length, maxLength: all.length }),
-          delays: fc.array(fc.integer({ min: 0, max: 12 }), { minLength: 40, maxLength: 40 }),
-        });
-      }),
+    fc.tuple(...states.map(() => fc.integer({ min: 1, max: 3 }))).chain((copies) => {
+      const all = copies.flatMap((n, index) => Array.from({ length: n }, () => index));
+      return fc.record({
+        states: fc.constant(states),
+        deliveries: fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }),
+        waves: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: all.length, maxLength: all.length }),
+        delays: fc.array(fc.integer({ min: 0, max: 12 }), { minLength: 40, maxLength: 40 }),
+      });
+    }),
   );
 
 /** The state PagerDuty must end in: the newest one that sends an event (INSUFFICIENT_DATA is ignored by default). */
@@ -45,71 +43,76 @@ function expectedEnd(states: readonly AlarmState[]): 'open' | 'closed' | 'untouc
   return 'untouched';
 }
 
-describeWithMoto('PagerDuty ends in the alarm’s newest state under any order, duplication and concurrency', () => {
-  let moto: { endpoint: string; stop(): Promise<void> };
-  let emulator: PagerDutyEmulator;
-  let pipeline: LocalPipeline;
-  let containers: LocalPipeline['handler'][];
-  let delays: number[] = [];
-  let requestIndex = 0;
-  let output: ReturnType<typeof captureStdout>;
+describeWithMoto(
+  'PagerDuty ends in the alarm’s newest state under any order, duplication and concurrency',
+  () => {
+    let moto: { endpoint: string; stop(): Promise<void> };
+    let emulator: PagerDutyEmulator;
+    let pipeline: LocalPipeline;
+    let containers: LocalPipeline['handler'][];
+    let delays: number[] = [];
+    let requestIndex = 0;
+    let output: ReturnType<typeof captureStdout>;
 
-  beforeAll(async () => {
-    // Serialized moto: DynamoDB's conditional writes are atomic there, as in the real service.
-    moto = await startMoto({ serialized: true });
-    emulator = await PagerDutyEmulator.start({
-      beforeProcess: async () => {
-        const delay = delays[requestIndex++ % Math.max(delays.length, 1)] ?? 0;
-        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-      },
+    beforeAll(async () => {
+      // Serialized moto: DynamoDB's conditional writes are atomic there, as in the real service.
+      moto = await startMoto({ serialized: true });
+      emulator = await PagerDutyEmulator.start({
+        beforeProcess: async () => {
+          const delay = delays[requestIndex++ % Math.max(delays.length, 1)] ?? 0;
+          if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+        },
+      });
+      pipeline = await startPipeline({
+        stores: { dynamoEndpoint: moto.endpoint, secretsEndpoint: moto.endpoint, supportsTtl: true },
+        pagerDutyUrl: emulator.url,
+        routingKeys: { default: newRoutingKey() },
+      });
+      // Three independent "Lambda containers" sharing the ledger and PagerDuty.
+      containers = [pipeline.handler, pipeline.newHandler(), pipeline.newHandler()];
+      output = captureStdout();
+    }, 60_000);
+    afterAll(async () => {
+      output?.restore();
+      await emulator?.stop();
+      await moto?.stop();
     });
-    pipeline = await startPipeline({
-      stores: { dynamoEndpoint: moto.endpoint, secretsEndpoint: moto.endpoint, supportsTtl: true },
-      pagerDutyUrl: emulator.url,
-      routingKeys: { default: newRoutingKey() },
-    });
-    // Three independent "Lambda containers" sharing the ledger and PagerDuty.
-    containers = [pipeline.handler, pipeline.newHandler(), pipeline.newHandler()];
-    output = captureStdout();
-  }, 60_000);
-  afterAll(async () => {
-    output?.restore();
-    await emulator?.stop();
-    await moto?.stop();
-  });
 
-  it(`holds for ${RUNS} random histories`, async () => {
-    let alarmNumber = 0;
-    const started = Date.now();
-    await fc.assert(
-      fc.asyncProperty(historyArbitrary, async (history) => {
-        const alarmName = `property-${alarmNumber++}`;
-        const dedupKey = `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${alarmName}`;
-        delays = history.delays;
-        requestIndex = 0;
-        const events = history.states.map((state, i) =>
-          snsEvent([metricAlarmMessage({ alarmName, state, stateChangeMs: T0 + i * 60_000 })]),
-        );
-        let next = 0;
-        let wave = 0;
-        while (next < history.deliveries.length) {
-          const size = history.waves[wave++] ?? 1;
-          const batch = history.deliveries.slice(next, next + size);
-          next += size;
-          await Promise.all(
-            batch.map((stateIndex, i) => containers[(wave + i) % containers.length]!(events[stateIndex]!, lambdaContext())),
+    it(`holds for ${RUNS} random histories`, async () => {
+      let alarmNumber = 0;
+      const started = Date.now();
+      await fc.assert(
+        fc.asyncProperty(historyArbitrary, async (history) => {
+          const alarmName = `property-${alarmNumber++}`;
+          const dedupKey = `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${alarmName}`;
+          delays = history.delays;
+          requestIndex = 0;
+          const events = history.states.map((state, i) =>
+            snsEvent([metricAlarmMessage({ alarmName, state, stateChangeMs: T0 + i * 60_000 })]),
           );
-        }
-        const incidents = emulator.incidents({ dedupKey });
-        const open = incidents.filter((incident) => incident.status !== 'resolved');
-        expect(open.length).toBeLessThanOrEqual(1);
-        const expected = expectedEnd(history.states);
-        if (expected === 'open') expect(open).toHaveLength(1);
-        if (expected === 'closed') expect(open).toHaveLength(0);
-        if (expected === 'untouched') expect(incidents).toHaveLength(0);
-      }),
-      { numRuns: RUNS, endOnFailure: true },
-    );
-    process.stderr.write(`ordering property: ${RUNS} histories in ${Date.now() - started} ms\n`);
-  }, 900_000);
-});
+          let next = 0;
+          let wave = 0;
+          while (next < history.deliveries.length) {
+            const size = history.waves[wave++] ?? 1;
+            const batch = history.deliveries.slice(next, next + size);
+            next += size;
+            await Promise.all(
+              batch.map((stateIndex, i) =>
+                containers[(wave + i) % containers.length]!(events[stateIndex]!, lambdaContext()),
+              ),
+            );
+          }
+          const incidents = emulator.incidents({ dedupKey });
+          const open = incidents.filter((incident) => incident.status !== 'resolved');
+          expect(open.length).toBeLessThanOrEqual(1);
+          const expected = expectedEnd(history.states);
+          if (expected === 'open') expect(open).toHaveLength(1);
+          if (expected === 'closed') expect(open).toHaveLength(0);
+          if (expected === 'untouched') expect(incidents).toHaveLength(0);
+        }),
+        { numRuns: RUNS, endOnFailure: true },
+      );
+      process.stderr.write(`ordering property: ${RUNS} histories in ${Date.now() - started} ms\n`);
+    }, 900_000);
+  },
+);

@@ -160,7 +160,9 @@ describe('PagerDutyClient against a local HTTP server', () => {
     await pd.sendAlert(ROUTING_KEY, event, now + 5000);
     await pd.sendAlert(ROUTING_KEY, event, now + 5000);
     // The third in the same minute would have to wait ~60 s: past this deadline, so it fails without sending.
-    await expect(pd.sendAlert(ROUTING_KEY, event, now + 5000)).rejects.toBeInstanceOf(DeliveryBudgetExhaustedError);
+    await expect(pd.sendAlert(ROUTING_KEY, event, now + 5000)).rejects.toBeInstanceOf(
+      DeliveryBudgetExhaustedError,
+    );
     expect(server.bodies).toHaveLength(2);
     // Another key has its own budget.
     await pd.sendAlert('S0123456789abcdef0123456789abcde', event, now + 5000);

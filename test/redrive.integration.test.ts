@@ -1,4 +1,9 @@
-import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { lambdaContext, metricAlarmMessage, snsEvent } from '../local/alarm-fixtures';
 import { newRoutingKey, startPipeline, type LocalPipeline } from '../local/harness';
 import { describeWithMoto, startMoto } from '../local/moto';
@@ -80,7 +85,9 @@ describeWithMoto('redrive against moto_server SQS', () => {
       pagerDutyUrl: emulator.url,
       routingKeys: { default: newRoutingKey() },
     });
-    const created = await sqs.send(new CreateQueueCommand({ QueueName: `dlq-${Date.now()}-${Math.random() * 1e6 | 0}` }));
+    const created = await sqs.send(
+      new CreateQueueCommand({ QueueName: `dlq-${Date.now()}-${(Math.random() * 1e6) | 0}` }),
+    );
     queueUrl = created.QueueUrl!;
     output = captureStdout();
   });
@@ -103,12 +110,18 @@ describeWithMoto('redrive against moto_server SQS', () => {
   };
 
   it('replays both kinds of dead letter, deletes what was delivered, and pages nothing twice', async () => {
-    const failed = snsEvent([metricAlarmMessage({ alarmName: 'checkout-api-5xx', state: 'ALARM', stateChangeMs: T0 })]);
-    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: onFailureRecord(failed, 'HTTP 503') }));
+    const failed = snsEvent([
+      metricAlarmMessage({ alarmName: 'checkout-api-5xx', state: 'ALARM', stateChangeMs: T0 }),
+    ]);
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: onFailureRecord(failed, 'HTTP 503') }),
+    );
     await sqs.send(
       new SendMessageCommand({
         QueueUrl: queueUrl,
-        MessageBody: snsDeadLetter(metricAlarmMessage({ alarmName: 'orders-queue-age', state: 'ALARM', stateChangeMs: T0 })),
+        MessageBody: snsDeadLetter(
+          metricAlarmMessage({ alarmName: 'orders-queue-age', state: 'ALARM', stateChangeMs: T0 }),
+        ),
       }),
     );
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'garbage that is no event' }));
@@ -121,7 +134,12 @@ describeWithMoto('redrive against moto_server SQS', () => {
 
     const summary = await redrive({ sqs, queueUrl, replay, log: () => undefined });
     expect(summary).toMatchObject({ received: 3, replayed: 2, deleted: 2, failed: 0, unreadable: 1 });
-    expect(emulator.openIncidents().map((i) => i.dedupKey).sort()).toEqual([
+    expect(
+      emulator
+        .openIncidents()
+        .map((i) => i.dedupKey)
+        .sort(),
+    ).toEqual([
       'arn:aws:cloudwatch:us-east-1:123456789012:alarm:checkout-api-5xx',
       'arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-queue-age',
     ]);
@@ -130,7 +148,9 @@ describeWithMoto('redrive against moto_server SQS', () => {
 
     // Replaying a notification that was already delivered does not page again.
     const requestsBefore = emulator.requests.length;
-    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: onFailureRecord(failed, 'again') }));
+    await sqs.send(
+      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: onFailureRecord(failed, 'again') }),
+    );
     const again = await redrive({ sqs, queueUrl, replay, log: () => undefined });
     expect(again).toMatchObject({ replayed: 1, deleted: 1 });
     expect(emulator.requests.length).toBe(requestsBefore);
@@ -139,7 +159,9 @@ describeWithMoto('redrive against moto_server SQS', () => {
   it('keeps a message whose replay fails again, with the reason, and honours --max', async () => {
     for (let i = 0; i < 3; i++) {
       const event = snsEvent([metricAlarmMessage({ alarmName: `a${i}`, state: 'ALARM', stateChangeMs: T0 })]);
-      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: onFailureRecord(event, 'x') }));
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: onFailureRecord(event, 'x') }),
+      );
     }
     emulator.failAlways({ status: 400 });
     const summary = await redrive({ sqs, queueUrl, replay, max: 2, log: () => undefined });

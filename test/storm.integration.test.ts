@@ -71,7 +71,8 @@ describe('alarm storm against a rate-limited PagerDuty', () => {
   function expectEachPagedOnce(prefix: string): void {
     const triggers = emulator.accepted.filter((e) => String(e.dedup_key).includes(`:alarm:${prefix}-`));
     const perKey = new Map<string, number>();
-    for (const event of triggers) perKey.set(String(event.dedup_key), (perKey.get(String(event.dedup_key)) ?? 0) + 1);
+    for (const event of triggers)
+      perKey.set(String(event.dedup_key), (perKey.get(String(event.dedup_key)) ?? 0) + 1);
     expect(perKey.size).toBe(ALARMS);
     expect([...perKey.values()].every((count) => count === 1)).toBe(true);
     const incidents = emulator.openIncidents().filter((i) => i.dedupKey.includes(`:alarm:${prefix}-`));
@@ -99,7 +100,12 @@ describe('alarm storm against a rate-limited PagerDuty', () => {
     const { pipeline } = await pipelineWith(1);
     const throttledBefore = emulator.requests.filter((r) => r.status === 429).length;
     // A 10-second function timeout: an invocation that finds no free slot within it fails and is retried.
-    const options = { invoke: pipeline.handler, concurrency: 20, budgetMs: MINUTE / 6, retryDelaysMs: [MINUTE, 2 * MINUTE] as const };
+    const options = {
+      invoke: pipeline.handler,
+      concurrency: 20,
+      budgetMs: MINUTE / 6,
+      retryDelaysMs: [MINUTE, 2 * MINUTE] as const,
+    };
     const storm = await runAsyncInvocations(stormEvents('storm1', ['default']), options);
     let deadLetters = storm.deadLetters;
     const rounds: number[] = [];
