@@ -4,7 +4,7 @@ import { newRoutingKey, startPipeline, type LocalPipeline } from '../local/harne
 import { describeWithMoto, startMoto } from '../local/moto';
 import { PagerDutyEmulator } from '../local/pagerduty-emulator';
 import type { AlarmState } from '../lambda/notification';
-import { captureStdout } from './support/output';
+import { captureStdout, report } from './support/output';
 
 // npm test runs a quick sample; CI runs the full 1,000 (PROPERTY_RUNS overrides both).
 const RUNS = Number(process.env.PROPERTY_RUNS ?? (process.env.CI === 'true' ? 1000 : 100));
@@ -112,7 +112,7 @@ describeWithMoto(
         }),
         { numRuns: RUNS, endOnFailure: true },
       );
-      process.stderr.write(`ordering property: ${RUNS} histories in ${Date.now() - started} ms\n`);
+      report(`ordering property: ${RUNS} histories in ${Date.now() - started} ms`);
     }, 900_000);
   },
 );

@@ -39,3 +39,10 @@ export function metricTotal(lines: Record<string, unknown>[], name: string, acti
   }
   return total;
 }
+
+const realStderr = process.stderr.write.bind(process.stderr);
+
+/** Writes a measurement line past any capture, so it shows in the test run's output. */
+export function report(line: string): void {
+  realStderr(`${line}\n`);
+}
