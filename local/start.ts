@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(PORT, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   say(`Listening: post your own alarm messages and watch them become PagerDuty events:`);
-  say(`  curl -s -X POST http://127.0.0.1:${port}/publish -H 'x-sns-subject: test' --data-binary @test/corpus/<file>.json`);
+  say(`  curl -s -X POST http://127.0.0.1:${port}/publish -H 'x-sns-subject: test' --data-binary @examples/metric-alarm.json`);
   say(`  curl -s http://127.0.0.1:${port}/incidents`);
   say('Ctrl-C to stop.');
 
