@@ -34,6 +34,21 @@ export class DeliveryBudgetExhaustedError extends Error {
   }
 }
 
+/** The client-side rate limit has no free slot for this routing key before the deadline. */
+export class RateLimitBudgetError extends Error {
+  override readonly name = 'RateLimitBudgetError';
+  readonly permanent = false;
+  constructor(
+    readonly waitMs: number,
+    readonly attempts: number,
+  ) {
+    super(
+      `The client-side rate limit (RATE_LIMIT_PER_MINUTE) has no free slot for this routing key for ${waitMs} ms, ` +
+        "past the invocation's time budget. Lambda will retry the event later; nothing was dropped.",
+    );
+  }
+}
+
 /** Why one attempt failed, in the few kinds the retry policy tells apart. */
 export type AttemptFailure =
   | { kind: 'timeout'; phase: 'connect' | 'response'; detail: string }
@@ -69,6 +84,8 @@ export interface PagerDutyClientOptions {
   readonly retryMaxDelayMs: number;
   /** Events per minute per routing key before this client waits; 0 means no client-side limit. */
   readonly rateLimitPerMinute: number;
+  /** The limiter's window; PagerDuty's is 60 s, tests compress it. */
+  readonly rateWindowMs?: number;
   /** Called before each back-off sleep, for metrics and logs. */
   readonly onRetry?: (failure: AttemptFailure, attempt: number, delayMs: number) => void;
   readonly random?: () => number;
@@ -76,6 +93,8 @@ export interface PagerDutyClientOptions {
 }
 
 const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+// An attempt with less time than this left could not complete a request: stop and report the last real failure.
+const MIN_ATTEMPT_MS = 50;
 
 /**
  * PagerDuty Events API v2 client: keep-alive pool, explicit timeouts, full-jitter retries on 429/5xx/network
@@ -97,7 +116,7 @@ export class PagerDutyClient {
     });
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
-    this.limiter = new RateLimiter(options.rateLimitPerMinute, this.now);
+    this.limiter = new RateLimiter(options.rateLimitPerMinute, options.rateWindowMs ?? 60_000, this.now);
     const base = new URL(options.baseUrl);
     this.origin = base.origin;
     this.basePath = base.pathname.replace(/\/+$/, '');
@@ -117,14 +136,23 @@ export class PagerDutyClient {
     await this.agent.close();
   }
 
-  private async deliver(path: string, routingKey: string, body: object, deadline: number): Promise<DeliveryReport> {
+  private async deliver(
+    path: string,
+    routingKey: string,
+    body: object,
+    deadline: number,
+  ): Promise<DeliveryReport> {
     const payload = JSON.stringify(body);
     const started = this.now();
     const retries: AttemptFailure[] = [];
     for (let attempt = 1; ; attempt++) {
-      await this.limiter.acquire(routingKey, deadline, () => new DeliveryBudgetExhaustedError(attempt - 1, retries.at(-1)));
+      await this.limiter.acquire(
+        routingKey,
+        deadline,
+        (waitMs) => new RateLimitBudgetError(waitMs, attempt - 1),
+      );
       const remaining = Math.floor(deadline - this.now());
-      if (remaining <= 0) throw new DeliveryBudgetExhaustedError(attempt - 1, retries.at(-1));
+      if (remaining < MIN_ATTEMPT_MS) throw new DeliveryBudgetExhaustedError(attempt - 1, retries.at(-1));
       const outcome = await this.attempt(path, payload, Math.min(remaining, this.options.responseTimeoutMs));
       if (outcome.ok) {
         return { status: outcome.status, attempts: attempt, latencyMs: this.now() - started, retries };
@@ -133,9 +161,13 @@ export class PagerDutyClient {
       if (failure.kind === 'status' && !RETRYABLE_STATUS.has(failure.status)) {
         throw new PagerDutyRejectedError(failure.status, failure.responseText);
       }
-      const ceiling = Math.min(this.options.retryMaxDelayMs, this.options.retryBaseDelayMs * 2 ** (attempt - 1));
+      const ceiling = Math.min(
+        this.options.retryMaxDelayMs,
+        this.options.retryBaseDelayMs * 2 ** (attempt - 1),
+      );
       const delayMs = Math.floor(this.random() * ceiling);
-      if (this.now() + delayMs >= deadline) throw new DeliveryBudgetExhaustedError(attempt, failure);
+      if (this.now() + delayMs + MIN_ATTEMPT_MS > deadline)
+        throw new DeliveryBudgetExhaustedError(attempt, failure);
       retries.push(failure);
       this.options.onRetry?.(failure, attempt, delayMs);
       await sleep(delayMs);
@@ -163,7 +195,10 @@ export class PagerDutyClient {
       if (response.statusCode === 202 || (response.statusCode >= 200 && response.statusCode < 300)) {
         return { ok: true, status: response.statusCode };
       }
-      return { ok: false, failure: { kind: 'status', status: response.statusCode, responseText: shorten(text) } };
+      return {
+        ok: false,
+        failure: { kind: 'status', status: response.statusCode, responseText: shorten(text) },
+      };
     } catch (error) {
       return { ok: false, failure: classifyNetworkError(error) };
     }
@@ -209,26 +244,26 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 class RateLimiter {
   private readonly sent = new Map<string, number[]>();
-  private static readonly WINDOW_MS = 60_000;
 
   constructor(
-    private readonly perMinute: number,
+    private readonly perWindow: number,
+    private readonly windowMs: number,
     private readonly now: () => number,
   ) {}
 
-  async acquire(routingKey: string, deadline: number, onTimeout: () => Error): Promise<void> {
-    if (this.perMinute <= 0) return;
+  async acquire(routingKey: string, deadline: number, onTimeout: (waitMs: number) => Error): Promise<void> {
+    if (this.perWindow <= 0) return;
     for (;;) {
       const now = this.now();
-      const times = (this.sent.get(routingKey) ?? []).filter((t) => t > now - RateLimiter.WINDOW_MS);
-      if (times.length < this.perMinute) {
+      const times = (this.sent.get(routingKey) ?? []).filter((t) => t > now - this.windowMs);
+      if (times.length < this.perWindow) {
         times.push(now);
         this.sent.set(routingKey, times);
         return;
       }
       this.sent.set(routingKey, times);
-      const waitMs = times[0]! + RateLimiter.WINDOW_MS - now + 1;
-      if (now + waitMs >= deadline) throw onTimeout();
+      const waitMs = times[0]! + this.windowMs - now + 1;
+      if (now + waitMs >= deadline) throw onTimeout(waitMs);
       await sleep(waitMs);
     }
   }

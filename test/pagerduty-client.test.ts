@@ -4,6 +4,7 @@ import {
   DeliveryBudgetExhaustedError,
   PagerDutyClient,
   PagerDutyRejectedError,
+  RateLimitBudgetError,
   type AttemptFailure,
 } from '../lambda/pagerduty-client';
 import type { PagerDutyAlertEvent } from '../lambda/notification';
@@ -160,14 +161,23 @@ describe('PagerDutyClient against a local HTTP server', () => {
     await pd.sendAlert(ROUTING_KEY, event, now + 5000);
     await pd.sendAlert(ROUTING_KEY, event, now + 5000);
     // The third in the same minute would have to wait ~60 s: past this deadline, so it fails without sending.
-    await expect(pd.sendAlert(ROUTING_KEY, event, now + 5000)).rejects.toBeInstanceOf(
-      DeliveryBudgetExhaustedError,
-    );
+    await expect(pd.sendAlert(ROUTING_KEY, event, now + 5000)).rejects.toBeInstanceOf(RateLimitBudgetError);
     expect(server.bodies).toHaveLength(2);
     // Another key has its own budget.
     await pd.sendAlert('S0123456789abcdef0123456789abcde', event, now + 5000);
     now += 60_001;
     await pd.sendAlert(ROUTING_KEY, event, now + 5000);
     expect(server.bodies).toHaveLength(4);
+  });
+
+  it('holds the next event until a slot frees up when that is within the deadline', async () => {
+    server = await scriptedServer([{ status: 202 }]);
+    pd = client(server.url, { rateLimitPerMinute: 2, rateWindowMs: 300 }).pd;
+    const started = Date.now();
+    await pd.sendAlert(ROUTING_KEY, event, started + 5000);
+    await pd.sendAlert(ROUTING_KEY, event, started + 5000);
+    await pd.sendAlert(ROUTING_KEY, event, started + 5000);
+    expect(server.bodies).toHaveLength(3);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
   });
 });
