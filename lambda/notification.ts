@@ -51,6 +51,8 @@ export interface Evaluation {
   readonly datapointsToAlarm?: number;
   /** Normalised: `missing`, `breaching`, `notBreaching`, `ignore` (the old padded form is unwrapped). */
   readonly treatMissingData?: string;
+  /** `evaluate` or `ignore`: percentile alarms only; absent when the message leaves it empty. */
+  readonly evaluateLowSampleCountPercentile?: string;
 }
 
 export interface SingleMetricCondition extends Evaluation {
@@ -92,7 +94,8 @@ export interface CompositeCondition {
   readonly triggeringChildren: readonly TriggeringChild[];
 }
 
-export type AlarmCondition = SingleMetricCondition | MetricMathCondition | AnomalyCondition | CompositeCondition;
+export type AlarmCondition =
+  SingleMetricCondition | MetricMathCondition | AnomalyCondition | CompositeCondition;
 
 /** A CloudWatch alarm state-change notification. */
 export interface AlarmNotification {

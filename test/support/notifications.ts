@@ -9,7 +9,11 @@ import type {
 
 export const lambdaErrors: SingleMetricCondition = {
   kind: 'metric',
-  metric: { namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: [{ name: 'FunctionName', value: 'myfunc' }] },
+  metric: {
+    namespace: 'AWS/Lambda',
+    metricName: 'Errors',
+    dimensions: [{ name: 'FunctionName', value: 'myfunc' }],
+  },
   statistic: 'Sum',
   period: 60,
   threshold: 5,
@@ -33,7 +37,8 @@ export function alarm(
     partition: 'aws',
     newState: 'ALARM',
     oldState: 'OK',
-    reason: 'Threshold Crossed: 1 out of the last 1 datapoints [7.0 (10/11/21 02:44:00)] was greater than the threshold (5.0).',
+    reason:
+      'Threshold Crossed: 1 out of the last 1 datapoints [7.0 (10/11/21 02:44:00)] was greater than the threshold (5.0).',
     stateChangeTime: '2021-11-10T02:45:55.640+0000',
     stateChangeEpochMs: 1636512355640,
     condition: lambdaErrors,
@@ -78,7 +83,8 @@ export function alarmMessage(overrides: Record<string, unknown> = {}): Record<st
     AWSAccountId: '123456789012',
     AlarmConfigurationUpdatedTimestamp: '2021-11-01T09:12:01.114+0000',
     NewStateValue: 'ALARM',
-    NewStateReason: 'Threshold Crossed: 1 out of the last 1 datapoints [7.0 (10/11/21 02:44:00)] was greater than the threshold (5.0).',
+    NewStateReason:
+      'Threshold Crossed: 1 out of the last 1 datapoints [7.0 (10/11/21 02:44:00)] was greater than the threshold (5.0).',
     StateChangeTime: '2021-11-10T02:45:55.640+0000',
     Region: 'US East (N. Virginia)',
     AlarmArn: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:HighErrorRate',

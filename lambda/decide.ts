@@ -1,0 +1,24 @@
+import type { AlarmSettings, Notification } from './notification';
+
+export type Decision = { send: true; action: 'trigger' | 'resolve' } | { send: false; reason: string };
+
+/**
+ * ALARM → trigger, OK → resolve, INSUFFICIENT_DATA → the alarm's policy. An unrecognised message → trigger:
+ * whether to drop those instead is the operator's setting, applied by the handler.
+ */
+export function decideAction(n: Notification, settings: AlarmSettings): Decision {
+  if (n.type === 'unrecognised') return { send: true, action: 'trigger' };
+  switch (n.newState) {
+    case 'ALARM':
+      return { send: true, action: 'trigger' };
+    case 'OK':
+      return { send: true, action: 'resolve' };
+    case 'INSUFFICIENT_DATA':
+      return settings.insufficientData === 'ignore'
+        ? {
+            send: false,
+            reason: `INSUFFICIENT_DATA is ignored for alarm ${JSON.stringify(n.alarmName)} (insufficient-data policy "ignore"): the incident stays as it is`,
+          }
+        : { send: true, action: settings.insufficientData };
+  }
+}

@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import type { AlarmNotification, Notification } from './notification';
+import { cutText } from './text';
+
+/** PagerDuty's limit on `dedup_key`. */
+export const MAX_DEDUP_KEY_LENGTH = 255;
+
+const HASH_MARK = ':sha256:';
+
+/**
+ * The PagerDuty dedup key of a notification: the same for every state change of one alarm (ALARM and OK),
+ * different for alarms of the same name in other accounts or regions, and stable across deploys.
+ */
+export function dedupKeyFor(n: Notification): string {
+  if (n.type === 'alarm') return fitDedupKey(alarmIdentity(n));
+  // A re-publish of the same message joins the same incident; 128 bits of SHA-256 make collisions moot.
+  const digest = sha256Hex([n.topicArn, n.subject ?? '', n.body].join('\u0000')).slice(0, 32);
+  return `sns:${digest}`;
+}
+
+/**
+ * The alarm's ARN; for old messages without one, the same ARN built from partition, region, account and name,
+ * so that an old-format and a new-format message of one alarm share a key. When the region name is unknown,
+ * `cloudwatch-alarm:<account>:<region name>:<alarm name>`.
+ */
+export function alarmIdentity(n: AlarmNotification): string {
+  if (n.alarmArn !== undefined) return n.alarmArn;
+  if (n.regionCode !== undefined) return alarmArnFor(n.partition, n.regionCode, n.accountId, n.alarmName);
+  return `cloudwatch-alarm:${n.accountId}:${n.regionName}:${n.alarmName}`;
+}
+
+export function alarmArnFor(
+  partition: string,
+  regionCode: string,
+  accountId: string,
+  alarmName: string,
+): string {
+  return `arn:${partition}:cloudwatch:${regionCode}:${accountId}:alarm:${alarmName}`;
+}
+
+/** Keeps `identity` when short enough; else a readable prefix and the SHA-256 of the whole identity. */
+export function fitDedupKey(identity: string): string {
+  if (identity.length <= MAX_DEDUP_KEY_LENGTH) return identity;
+  const digest = sha256Hex(identity);
+  const prefix = cutText(identity, MAX_DEDUP_KEY_LENGTH - HASH_MARK.length - digest.length, '');
+  return `${prefix}${HASH_MARK}${digest}`;
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}

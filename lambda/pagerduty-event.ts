@@ -1,0 +1,478 @@
+import { alarmConsoleUrl, metricConsoleUrl, snsTopicConsoleUrl } from './console-links';
+import { fitDedupKey } from './dedup-key';
+import type {
+  AlarmNotification,
+  AlarmSettings,
+  Dimension,
+  Evaluation,
+  MathMetric,
+  Notification,
+  PagerDutyAlertEvent,
+  UnrecognisedNotification,
+} from './notification';
+import { cutText, firstLine, wellFormed } from './text';
+
+/** PagerDuty's limit on `payload.summary`, in characters (counted here as UTF-16 units, the stricter reading). */
+export const MAX_SUMMARY_LENGTH = 1024;
+/** PagerDuty limits a whole event to 512 KB; counted as 512,000 bytes, safe whichever KB is meant. */
+export const MAX_EVENT_BYTES = 512_000;
+
+export interface EventOptions {
+  readonly clientName: string;
+}
+
+type Payload = NonNullable<PagerDutyAlertEvent['payload']>;
+type Link = NonNullable<PagerDutyAlertEvent['links']>[number];
+
+/** The PagerDuty event for a decision about a notification, within the Events API limits. */
+export function buildAlertEvent(
+  n: Notification,
+  settings: AlarmSettings,
+  action: 'trigger' | 'resolve',
+  dedupKey: string,
+  options: EventOptions,
+): PagerDutyAlertEvent {
+  // PagerDuty ignores any payload on resolve; the dedup key is all that matters.
+  if (action === 'resolve') return fitToLimits({ event_action: 'resolve', dedup_key: dedupKey });
+  return fitToLimits(
+    n.type === 'alarm'
+      ? alarmTrigger(n, settings, dedupKey, options)
+      : unrecognisedTrigger(n, settings, dedupKey, options),
+  );
+}
+
+function alarmTrigger(
+  n: AlarmNotification,
+  settings: AlarmSettings,
+  dedupKey: string,
+  options: EventOptions,
+): PagerDutyAlertEvent {
+  const alarmUrl = alarmConsoleUrl(n);
+  const metricUrl = metricConsoleUrl(n);
+  const where = n.regionCode ?? n.regionName;
+  const links: Link[] = [
+    ...(alarmUrl ? [{ href: alarmUrl, text: 'CloudWatch alarm' }] : []),
+    ...settingsLinks(settings),
+    ...(metricUrl ? [{ href: metricUrl, text: 'Metric graph (last 3 hours)' }] : []),
+  ];
+  return {
+    event_action: 'trigger',
+    dedup_key: dedupKey,
+    payload: compact({
+      summary: alarmSummary(n, settings),
+      source: `cloudwatch:${where}:${n.accountId}`,
+      severity: settings.severity,
+      timestamp: new Date(n.stateChangeEpochMs).toISOString(),
+      component: componentOf(n),
+      group: settings.environment ?? `${n.accountId}/${where}`,
+      class: n.condition.kind === 'metric' ? n.condition.metric.namespace : CLASS_BY_KIND[n.condition.kind],
+      custom_details: alarmDetails(n, settings),
+    }) as Payload,
+    ...(links.length > 0 ? { links } : {}),
+    client: options.clientName,
+    ...(alarmUrl ? { client_url: alarmUrl } : {}),
+  };
+}
+
+const CLASS_BY_KIND = {
+  'metric-math': 'metric-math',
+  anomaly: 'anomaly-detection',
+  composite: 'composite',
+} as const;
+
+function unrecognisedTrigger(
+  n: UnrecognisedNotification,
+  settings: AlarmSettings,
+  dedupKey: string,
+  options: EventOptions,
+): PagerDutyAlertEvent {
+  const topicUrl = snsTopicConsoleUrl(n.topicArn);
+  const links: Link[] = [
+    ...(topicUrl ? [{ href: topicUrl, text: 'SNS topic' }] : []),
+    ...settingsLinks(settings),
+  ];
+  // Without a subject, a JSON body's first line is a wall of JSON; what it is (the why) reads better.
+  const looksLikeJson = /^\s*[[{]/.test(n.body);
+  const headline = n.subject?.trim() || (looksLikeJson ? n.why : firstLine(n.body));
+  return {
+    event_action: 'trigger',
+    dedup_key: dedupKey,
+    payload: compact({
+      summary: `${environmentPrefix(settings)}SNS message: ${cutText(headline, 300) || '(empty body, no subject)'}`,
+      source: n.topicArn || 'sns',
+      severity: settings.severity,
+      timestamp: n.publishedEpochMs > 0 ? new Date(n.publishedEpochMs).toISOString() : undefined,
+      group: settings.environment,
+      class: 'sns-message',
+      custom_details: compact({
+        why: n.why,
+        subject: n.subject,
+        body: n.body,
+        topic_arn: n.topicArn,
+        published_at: n.publishedEpochMs > 0 ? new Date(n.publishedEpochMs).toISOString() : undefined,
+        route: settings.route,
+        settings_problems: settings.problems.length > 0 ? settings.problems : undefined,
+      }),
+    }) as Payload,
+    ...(links.length > 0 ? { links } : {}),
+    client: options.clientName,
+    ...(topicUrl ? { client_url: topicUrl } : {}),
+  };
+}
+
+function settingsLinks(settings: AlarmSettings): Link[] {
+  return [
+    ...(settings.runbookUrl ? [{ href: settings.runbookUrl, text: 'Runbook' }] : []),
+    ...(settings.dashboardUrl ? [{ href: settings.dashboardUrl, text: 'Dashboard' }] : []),
+  ];
+}
+
+function environmentPrefix(settings: AlarmSettings): string {
+  return settings.environment ? `[${settings.environment}] ` : '';
+}
+
+/**
+ * One line for a person woken at 3 a.m.: environment, state, alarm, the condition in words, the key dimension
+ * values, region and account, e.g.
+ * `[prod] ALARM: HighErrorRate — Errors Sum > 5 for 1 datapoint within 1 minute (myfunc) in us-east-1 (123456789012)`.
+ */
+export function alarmSummary(n: AlarmNotification, settings: AlarmSettings): string {
+  return `${environmentPrefix(settings)}${n.newState}: ${n.alarmName} — ${describeCondition(n)} in ${n.regionCode ?? n.regionName} (${n.accountId})`;
+}
+
+const COMPARISONS: ReadonlyMap<string, string> = new Map([
+  ['GreaterThanThreshold', '>'],
+  ['GreaterThanOrEqualToThreshold', '>='],
+  ['LessThanThreshold', '<'],
+  ['LessThanOrEqualToThreshold', '<='],
+]);
+
+const BAND_COMPARISONS: ReadonlyMap<string, string> = new Map([
+  ['GreaterThanUpperThreshold', 'above the expected band'],
+  ['LessThanLowerThreshold', 'below the expected band'],
+  ['LessThanLowerOrGreaterThanUpperThreshold', 'outside the expected band'],
+]);
+
+const UNIT_SUFFIXES: ReadonlyMap<string, string> = new Map([
+  ['Percent', '%'],
+  ['Seconds', ' s'],
+  ['Milliseconds', ' ms'],
+  ['Microseconds', ' µs'],
+  ['Count', ''],
+  ['None', ''],
+]);
+
+/** The alarm's condition in words: `Errors Sum > 5 for 1 datapoint within 1 minute (myfunc)`. */
+export function describeCondition(n: AlarmNotification): string {
+  const c = n.condition;
+  switch (c.kind) {
+    case 'metric': {
+      const unit = c.unit === undefined ? '' : (UNIT_SUFFIXES.get(c.unit) ?? ` ${c.unit}`);
+      const comparison = `${comparisonWords(c.comparisonOperator)} ${formatNumber(c.threshold)}${unit}`;
+      return `${c.metric.metricName} ${c.statistic} ${comparison} ${windowWords(c, c.period)}${dimensionWords(c.metric.dimensions)}`;
+    }
+    case 'metric-math': {
+      const alarmed = c.metrics.find((m) => m.returnData) ?? c.metrics[0];
+      const comparison = `${comparisonWords(c.comparisonOperator)} ${formatNumber(c.threshold)}`;
+      return `${mathMetricWords(alarmed)} ${comparison} ${windowWords(c, periodOf(c.period, c.metrics))}${dimensionWords(mathDimensions(c.metrics))}`;
+    }
+    case 'anomaly': {
+      const band =
+        BAND_COMPARISONS.get(c.comparisonOperator) ?? `outside the expected band (${c.comparisonOperator})`;
+      return `${mathMetricWords(bandBaseMetric(c.metrics, c.thresholdMetricId))} ${band} ${windowWords(c, periodOf(c.period, c.metrics))}${dimensionWords(mathDimensions(c.metrics))}`;
+    }
+    case 'composite': {
+      const names = c.triggeringChildren.map((child) => cutText(child.name, 100));
+      if (names.length === 0) return 'composite alarm state set by hand (no triggering child alarm)';
+      const shown = names.slice(0, 3).join(', ');
+      return `composite alarm triggered by ${shown}${names.length > 3 ? ` and ${names.length - 3} more` : ''}`;
+    }
+  }
+}
+
+function comparisonWords(operator: string): string {
+  return COMPARISONS.get(operator) ?? operator;
+}
+
+function formatNumber(value: number): string {
+  return String(value);
+}
+
+function windowWords(e: Evaluation, period: number | undefined): string {
+  const periods = e.evaluationPeriods;
+  const datapoints = e.datapointsToAlarm ?? periods;
+  const points =
+    datapoints === periods
+      ? `${datapoints} datapoint${datapoints === 1 ? '' : 's'}`
+      : `${datapoints} of ${periods} datapoints`;
+  return period === undefined ? `for ${points}` : `for ${points} within ${durationWords(periods * period)}`;
+}
+
+function durationWords(seconds: number): string {
+  const units: [number, string][] = [
+    [86_400, 'day'],
+    [3_600, 'hour'],
+    [60, 'minute'],
+  ];
+  for (const [size, name] of units) {
+    if (seconds % size === 0) return plural(seconds / size, name);
+  }
+  return plural(seconds, 'second');
+}
+
+function plural(count: number, unit: string): string {
+  return `${count} ${unit}${count === 1 ? '' : 's'}`;
+}
+
+function dimensionWords(dimensions: readonly Dimension[]): string {
+  const values = [...new Set(dimensions.map((d) => d.value))].filter((value) => value !== '');
+  if (values.length === 0) return '';
+  const shown = values.slice(0, 3).map((value) => cutText(value, 64));
+  return ` (${shown.join(', ')}${values.length > 3 ? ` +${values.length - 3}` : ''})`;
+}
+
+function mathMetricWords(metric: MathMetric | undefined): string {
+  if (metric === undefined) return 'the metric';
+  if (metric.label) return metric.label;
+  if (metric.metricStat) return `${metric.metricStat.metric.metricName} ${metric.metricStat.stat}`;
+  return metric.expression ?? metric.id;
+}
+
+/** The metric whose band it is: the first argument of `ANOMALY_DETECTION_BAND(m1, 2)`. */
+function bandBaseMetric(metrics: readonly MathMetric[], bandId: string): MathMetric | undefined {
+  const band = metrics.find((m) => m.id === bandId);
+  const baseId =
+    band?.expression && /ANOMALY_DETECTION_BAND\s*\(\s*([A-Za-z0-9_]+)/i.exec(band.expression)?.[1];
+  return (
+    metrics.find((m) => m.id === baseId) ??
+    metrics.find((m) => m.id !== bandId && m.metricStat !== undefined) ??
+    metrics.find((m) => m.id !== bandId)
+  );
+}
+
+function mathDimensions(metrics: readonly MathMetric[]): Dimension[] {
+  return metrics.flatMap((m) => m.metricStat?.metric.dimensions ?? []);
+}
+
+function periodOf(period: number | undefined, metrics: readonly MathMetric[]): number | undefined {
+  return period ?? metrics.find((m) => m.metricStat)?.metricStat?.period;
+}
+
+function componentOf(n: AlarmNotification): string | undefined {
+  const c = n.condition;
+  const metric =
+    c.kind === 'metric'
+      ? c.metric
+      : c.kind === 'composite'
+        ? undefined
+        : c.metrics.find((m) => m.metricStat)?.metricStat?.metric;
+  if (metric === undefined) return undefined;
+  return metric.dimensions[0]?.value || `${metric.namespace}/${metric.metricName}`;
+}
+
+function alarmDetails(n: AlarmNotification, settings: AlarmSettings): Record<string, unknown> {
+  return compact({
+    state_reason: n.reason,
+    state_change: n.oldState === undefined ? n.newState : `${n.oldState} → ${n.newState}`,
+    state_change_time: n.stateChangeTime,
+    condition: describeCondition(n),
+    ...conditionDetails(n),
+    alarm_name: n.alarmName,
+    alarm_description: n.alarmDescription,
+    alarm_arn: n.alarmArn,
+    account: n.accountId,
+    region: n.regionName,
+    region_code: n.regionCode,
+    tags: Object.keys(n.tags).length > 0 ? n.tags : undefined,
+    tags_status: n.tagsStatus,
+    action_executed_after_mute_window: n.actionExecutedAfterMuteWindow,
+    route: settings.route,
+    settings_problems: settings.problems.length > 0 ? settings.problems : undefined,
+  });
+}
+
+function conditionDetails(n: AlarmNotification): Record<string, unknown> {
+  const c = n.condition;
+  if (c.kind === 'composite') {
+    return {
+      alarm_rule: c.alarmRule,
+      triggering_children: c.triggeringChildren.map((child) =>
+        compact({ name: child.name, state: child.state, timestamp: child.timestamp, arn: child.arn }),
+      ),
+    };
+  }
+  const evaluation = {
+    comparison_operator: c.comparisonOperator,
+    evaluation_periods: c.evaluationPeriods,
+    datapoints_to_alarm: c.datapointsToAlarm,
+    treat_missing_data: c.treatMissingData,
+    evaluate_low_sample_count_percentile: c.evaluateLowSampleCountPercentile,
+  };
+  if (c.kind === 'metric') {
+    return {
+      metric: compact({
+        namespace: c.metric.namespace,
+        name: c.metric.metricName,
+        dimensions: dimensionObject(c.metric.dimensions),
+      }),
+      statistic: c.statistic,
+      unit: c.unit,
+      threshold: c.threshold,
+      period_seconds: c.period,
+      ...evaluation,
+    };
+  }
+  const band = c.kind === 'anomaly' ? c.metrics.find((m) => m.id === c.thresholdMetricId) : undefined;
+  return {
+    metrics: c.metrics.map(mathMetricDetails),
+    ...(c.kind === 'metric-math'
+      ? { threshold: c.threshold }
+      : { anomaly_band_id: c.thresholdMetricId, anomaly_band_expression: band?.expression }),
+    period_seconds: periodOf(c.period, c.metrics),
+    ...evaluation,
+  };
+}
+
+function mathMetricDetails(m: MathMetric): Record<string, unknown> {
+  const stat = m.metricStat;
+  return compact({
+    id: m.id,
+    label: m.label,
+    expression: m.expression,
+    metric: stat
+      ? {
+          namespace: stat.metric.namespace,
+          name: stat.metric.metricName,
+          dimensions: dimensionObject(stat.metric.dimensions),
+        }
+      : undefined,
+    stat: stat?.stat,
+    period_seconds: stat?.period,
+    unit: stat?.unit,
+    return_data: m.returnData,
+  });
+}
+
+function dimensionObject(dimensions: readonly Dimension[]): Record<string, string> {
+  return Object.fromEntries(dimensions.map((d) => [d.name, d.value]));
+}
+
+function compact<T extends Record<string, unknown>>(object: T): T {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
+}
+
+const ROUTING_KEY_STAND_IN = '0'.repeat(32);
+// Only strings over 1 KB are cut (a smaller cut saves less than its note costs), and to no less than 256 bytes.
+const CUT_ABOVE_BYTES = 1024;
+const MIN_KEPT_BYTES = 256;
+const NOTES_KEY_BYTES = Buffer.byteLength(',"_truncated":');
+
+/** The UTF-8 size of the event as sent: with its 32-character routing key. */
+export function eventBytes(event: PagerDutyAlertEvent): number {
+  return Buffer.byteLength(JSON.stringify({ routing_key: ROUTING_KEY_STAND_IN, ...event }), 'utf8');
+}
+
+/**
+ * Enforces the Events API limits by shrinking, never by failing: dedup_key ≤ 255 characters, summary ≤ 1024
+ * characters, and the whole event ≤ 512 KB, cutting custom_details (largest strings first) and saying what was
+ * cut in `custom_details._truncated`.
+ */
+export function fitToLimits(event: PagerDutyAlertEvent): PagerDutyAlertEvent {
+  const dedupKey = fitDedupKey(event.dedup_key);
+  if (event.payload === undefined) return { ...event, dedup_key: dedupKey };
+  const payload = {
+    ...event.payload,
+    summary: cutText(wellFormed(event.payload.summary), MAX_SUMMARY_LENGTH),
+  };
+  const fitted: PagerDutyAlertEvent = { ...event, dedup_key: dedupKey, payload };
+  if (eventBytes(fitted) <= MAX_EVENT_BYTES) return fitted;
+
+  const withDetails = (details: Record<string, unknown>): PagerDutyAlertEvent => ({
+    ...fitted,
+    payload: { ...payload, custom_details: details },
+  });
+  const room = MAX_EVENT_BYTES - eventBytes(withDetails({})) + jsonBytes({});
+  const shrunk = withDetails(shrinkDetails(payload.custom_details ?? {}, room));
+  if (eventBytes(shrunk) <= MAX_EVENT_BYTES) return shrunk;
+  // Only links and client fields are left to drop; the events built here never get this far.
+  return { event_action: shrunk.event_action, dedup_key: dedupKey, payload: shrunk.payload };
+}
+
+interface Leaf {
+  readonly path: readonly (string | number)[];
+  readonly value: string;
+  readonly bytes: number;
+}
+
+function shrinkDetails(details: Record<string, unknown>, maxBytes: number): Record<string, unknown> {
+  const copy = structuredClone(details);
+  const notes: string[] = [];
+  const noted = () => (notes.length > 0 ? { ...copy, _truncated: notes } : copy);
+  // Bytes that `,"_truncated":[…]` adds to the object, kept as notes are added.
+  let notesBytes = 0;
+  const notesBytesWith = (note: string) =>
+    (notesBytes === 0 ? NOTES_KEY_BYTES + 2 : notesBytes + 1) + jsonBytes(note);
+  let total = jsonBytes(copy);
+
+  for (const leaf of stringLeaves(copy, []).sort((a, b) => b.bytes - a.bytes)) {
+    if (total + notesBytes <= maxBytes || leaf.bytes <= CUT_ABOVE_BYTES) break;
+    const note = (to: number) =>
+      `${formatPath(leaf.path)}: cut from ${leaf.value.length} to ${to} characters`;
+    // The final note is no longer than this one: the cut length has no more digits than the original.
+    const excess = total + notesBytesWith(note(leaf.value.length)) - maxBytes;
+    const cut = cutToJsonBytes(leaf.value, Math.max(MIN_KEPT_BYTES, leaf.bytes - excess));
+    setAt(copy, leaf.path, cut);
+    total -= leaf.bytes - jsonBytes(cut);
+    notesBytes = notesBytesWith(note(cut.length));
+    notes.push(note(cut.length));
+  }
+  if (jsonBytes(noted()) <= maxBytes) return noted();
+
+  // Many small values: drop whole top-level entries, largest first.
+  const entries = Object.entries(copy).sort(([, a], [, b]) => jsonBytes(b) - jsonBytes(a));
+  for (const [key, value] of entries) {
+    notes.push(`${key}: removed (${jsonBytes(value)} bytes)`);
+    delete copy[key];
+    if (jsonBytes(noted()) <= maxBytes) return noted();
+  }
+  return { _truncated: ['custom_details: removed, too large to send'] };
+}
+
+function stringLeaves(value: unknown, path: (string | number)[]): Leaf[] {
+  if (typeof value === 'string') return [{ path, value, bytes: jsonBytes(value) }];
+  if (Array.isArray(value)) return value.flatMap((item, i) => stringLeaves(item, [...path, i]));
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).flatMap(([key, item]) => stringLeaves(item, [...path, key]));
+  }
+  return [];
+}
+
+function setAt(root: Record<string, unknown>, path: readonly (string | number)[], value: string): void {
+  let parent: unknown = root;
+  for (const key of path.slice(0, -1)) parent = (parent as Record<string | number, unknown>)[key];
+  const last = path[path.length - 1];
+  if (last !== undefined) (parent as Record<string | number, unknown>)[last] = value;
+}
+
+/** The longest cut of `text` whose JSON form fits in `maxBytes` UTF-8 bytes. */
+function cutToJsonBytes(text: string, maxBytes: number): string {
+  let low = 0;
+  let high = text.length;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (jsonBytes(cutText(text, mid)) <= maxBytes) low = mid;
+    else high = mid - 1;
+  }
+  return cutText(text, low);
+}
+
+function jsonBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
+}
+
+function formatPath(path: readonly (string | number)[]): string {
+  return path
+    .map((part) => (typeof part === 'number' ? `[${part}]` : `.${part}`))
+    .join('')
+    .replace(/^\./, '');
+}

@@ -1,0 +1,41 @@
+import { decideAction } from '../lambda/decide';
+import { alarm, settings, unrecognised } from './support/notifications';
+
+describe('decideAction', () => {
+  it('triggers on ALARM and resolves on OK, whatever the insufficient-data policy', () => {
+    for (const policy of ['ignore', 'trigger', 'resolve'] as const) {
+      expect(decideAction(alarm({ newState: 'ALARM' }), settings({ insufficientData: policy }))).toEqual({
+        send: true,
+        action: 'trigger',
+      });
+      expect(decideAction(alarm({ newState: 'OK' }), settings({ insufficientData: policy }))).toEqual({
+        send: true,
+        action: 'resolve',
+      });
+    }
+  });
+
+  it('follows the policy on INSUFFICIENT_DATA', () => {
+    const n = alarm({ newState: 'INSUFFICIENT_DATA' });
+    expect(decideAction(n, settings({ insufficientData: 'trigger' }))).toEqual({
+      send: true,
+      action: 'trigger',
+    });
+    expect(decideAction(n, settings({ insufficientData: 'resolve' }))).toEqual({
+      send: true,
+      action: 'resolve',
+    });
+    expect(decideAction(n, settings({ insufficientData: 'ignore' }))).toEqual({
+      send: false,
+      reason:
+        'INSUFFICIENT_DATA is ignored for alarm "HighErrorRate" (insufficient-data policy "ignore"): the incident stays as it is',
+    });
+  });
+
+  it('triggers on an unrecognised message', () => {
+    expect(decideAction(unrecognised(), settings({ insufficientData: 'ignore' }))).toEqual({
+      send: true,
+      action: 'trigger',
+    });
+  });
+});
