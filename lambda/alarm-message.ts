@@ -11,7 +11,7 @@ import type {
   UnrecognisedNotification,
 } from './notification';
 import { isRegionCode, partitionForRegion, regionCodeFromName } from './regions';
-import { cutText } from './text';
+import { cutText, formatPath } from './text';
 
 /**
  * Parses one SNS record's message. Never throws: anything that is not a well-formed CloudWatch alarm
@@ -275,7 +275,8 @@ function parseAlarm(json: Record<string, unknown>, envelope: SnsEnvelope): Notif
   }
 
   const message = head.value;
-  const alarmArn = message.AlarmArn?.trim() || undefined;
+  // Not trimmed: an alarm name may end in a space, and the ARN must equal the one built for old messages.
+  const alarmArn = message.AlarmArn == null || message.AlarmArn.trim() === '' ? undefined : message.AlarmArn;
   const arn = alarmArn === undefined ? undefined : parseAlarmArn(alarmArn);
   const regionCode = arn?.region ?? regionCodeFromName(message.Region);
   const alarm: AlarmNotification = {
@@ -482,14 +483,9 @@ function unrecognised(envelope: SnsEnvelope, why: string): UnrecognisedNotificat
   };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/** A JSON object (not an array, not null). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  return path
-    .map((part, i) => (typeof part === 'number' ? `[${part}]` : `${i === 0 ? '' : '.'}${String(part)}`))
-    .join('');
 }
 
 function describeValue(value: unknown): string {

@@ -1,3 +1,4 @@
+import { isRecord } from './alarm-message';
 import { ConfigError, INSUFFICIENT_DATA_POLICIES, SEVERITIES } from './config';
 import { alarmIdentity } from './dedup-key';
 import type { AlarmSettings, InsufficientDataPolicy, Notification, Severity } from './notification';
@@ -195,8 +196,4 @@ export function declaredFor(
 
 function own(map: DeclaredSettingsMap, key: string): Partial<DeclaredSettings> | undefined {
   return Object.prototype.hasOwnProperty.call(map, key) ? map[key] : undefined;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -10,7 +10,7 @@ import type {
   PagerDutyAlertEvent,
   UnrecognisedNotification,
 } from './notification';
-import { cutText, firstLine, wellFormed } from './text';
+import { cutText, firstLine, formatPath, wellFormed } from './text';
 
 /** PagerDuty's limit on `payload.summary`, in characters (counted here as UTF-16 units, the stricter reading). */
 export const MAX_SUMMARY_LENGTH = 1024;
@@ -168,12 +168,12 @@ export function describeCondition(n: AlarmNotification): string {
   switch (c.kind) {
     case 'metric': {
       const unit = c.unit === undefined ? '' : (UNIT_SUFFIXES.get(c.unit) ?? ` ${c.unit}`);
-      const comparison = `${comparisonWords(c.comparisonOperator)} ${formatNumber(c.threshold)}${unit}`;
+      const comparison = `${comparisonWords(c.comparisonOperator)} ${String(c.threshold)}${unit}`;
       return `${c.metric.metricName} ${c.statistic} ${comparison} ${windowWords(c, c.period)}${dimensionWords(c.metric.dimensions)}`;
     }
     case 'metric-math': {
       const alarmed = c.metrics.find((m) => m.returnData) ?? c.metrics[0];
-      const comparison = `${comparisonWords(c.comparisonOperator)} ${formatNumber(c.threshold)}`;
+      const comparison = `${comparisonWords(c.comparisonOperator)} ${String(c.threshold)}`;
       return `${mathMetricWords(alarmed)} ${comparison} ${windowWords(c, periodOf(c.period, c.metrics))}${dimensionWords(mathDimensions(c.metrics))}`;
     }
     case 'anomaly': {
@@ -192,10 +192,6 @@ export function describeCondition(n: AlarmNotification): string {
 
 function comparisonWords(operator: string): string {
   return COMPARISONS.get(operator) ?? operator;
-}
-
-function formatNumber(value: number): string {
-  return String(value);
 }
 
 function windowWords(e: Evaluation, period: number | undefined): string {
@@ -468,11 +464,4 @@ function cutToJsonBytes(text: string, maxBytes: number): string {
 
 function jsonBytes(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
-}
-
-function formatPath(path: readonly (string | number)[]): string {
-  return path
-    .map((part) => (typeof part === 'number' ? `[${part}]` : `.${part}`))
-    .join('')
-    .replace(/^\./, '');
 }

@@ -94,6 +94,13 @@ describe('dedupKeyFor: alarms', () => {
     );
   });
 
+  it('keeps a name ending in a space as it is, so old and new formats still match', () => {
+    const where: [string, string] = ['US East (N. Virginia)', 'us-east-1'];
+    const old = message('disk full ', '000000000000', where, 'ALARM', false);
+    expect(dedupKeyFor(old)).toBe('arn:aws:cloudwatch:us-east-1:000000000000:alarm:disk full ');
+    expect(dedupKeyFor(message('disk full ', '000000000000', where, 'OK', true))).toBe(dedupKeyFor(old));
+  });
+
   it('covers old and new names of every known region', () => {
     for (const code of KNOWN_REGION_CODES) {
       const n = alarm({ alarmArn: undefined, regionCode: code, partition: partitionForRegion(code) });
