@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   process.stdout.write = (() => true) as typeof process.stdout.write;
 
   const moto = await startMoto({ serialized: false });
-  const emulator = await startChild('local/pagerduty-emulator.ts', ['--port', '0', '--latency-ms', String(PAGERDUTY_LATENCY_MS)]);
+  const emulator = await startChild('local/pagerduty-emulator.ts', ['--port', '0', '--latency-ms', String(PAGERDUTY_LATENCY_MS), '--quiet']);
   const dynamoProxy = await startChild('bench/counting-proxy.ts', [moto.endpoint]);
   const pagerDutyProxy = await startChild('bench/counting-proxy.ts', [emulator.url]);
   const children = [emulator, dynamoProxy, pagerDutyProxy];
@@ -156,14 +156,19 @@ async function main(): Promise<void> {
     const floor = await measure('floor', floorOnce);
 
     say('bundling');
-    const outfile = join(ROOT, 'dist', 'bench-handler.js');
+    // Bundled as lib/alarm-to-pagerduty.ts bundles it for Lambda: ESM, minified, the AWS SDK left to the runtime
+    // (here it loads from node_modules, as Lambda loads it from the runtime's own copy).
+    const outfile = join(ROOT, 'dist', 'bench-handler.mjs');
     await build({
       entryPoints: [join(ROOT, 'lambda/handler.ts')],
       bundle: true,
       minify: true,
       platform: 'node',
       target: 'node24',
-      format: 'cjs',
+      format: 'esm',
+      mainFields: ['module', 'main'],
+      banner: { js: "import { createRequire } from 'node:module';const require = createRequire(import.meta.url);" },
+      external: ['@aws-sdk/*'],
       outfile,
       logLevel: 'silent',
     });
@@ -172,7 +177,11 @@ async function main(): Promise<void> {
     for (let i = 0; i < 7; i++) {
       const run = spawnSync(
         process.execPath,
-        ['-e', `const t=process.hrtime.bigint();require(${JSON.stringify(outfile)});console.log(Number(process.hrtime.bigint()-t)/1e6)`],
+        [
+          '--input-type=module',
+          '-e',
+          `const t=process.hrtime.bigint();await import(${JSON.stringify(outfile)});console.log(Number(process.hrtime.bigint()-t)/1e6)`,
+        ],
         { encoding: 'utf8', env: { ...process.env, LEDGER_TABLE_NAME: 't', ROUTING_KEY_SECRETS: '{"default":"s"}' } },
       );
       loads.push(Number(run.stdout.trim()));

@@ -1,4 +1,4 @@
-import { Agent, errors as undiciErrors } from 'undici';
+import { Agent, errors as undiciErrors, request } from './http-agent';
 import type { PagerDutyAlertEvent, PagerDutyChangeEvent } from './notification';
 
 /** PagerDuty refused the event (400 or another non-retryable 4xx): retrying the same event cannot help. */
@@ -180,7 +180,7 @@ export class PagerDutyClient {
     timeoutMs: number,
   ): Promise<{ ok: true; status: number } | { ok: false; failure: AttemptFailure }> {
     try {
-      const response = await this.agent.request({
+      const response = await request(this.agent, {
         origin: this.origin,
         path: this.basePath + path,
         method: 'POST',

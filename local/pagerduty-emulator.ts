@@ -552,6 +552,7 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '8787' },
       'latency-ms': { type: 'string', default: '0' },
       'rate-limit-per-minute': { type: 'string' },
+      quiet: { type: 'boolean', default: false },
     },
   });
   const rateLimit = values['rate-limit-per-minute'];
@@ -559,7 +560,7 @@ async function main(): Promise<void> {
     port: Number(values.port),
     latencyMs: Number(values['latency-ms']),
     rateLimitPerMinute: rateLimit === undefined ? undefined : Number(rateLimit),
-    log: (line) => console.log(`[pagerduty] ${line}`),
+    log: values.quiet ? undefined : (line) => console.log(`[pagerduty] ${line}`),
   });
   console.log(
     `PagerDuty Events API v2 emulator listening on ${emulator.url} (POST /v2/enqueue, /v2/change/enqueue)`,
