@@ -8,6 +8,7 @@ import {
   type AttemptFailure,
 } from '../lambda/pagerduty-client';
 import type { PagerDutyAlertEvent } from '../lambda/notification';
+import { PagerDutyEmulator } from '../local/pagerduty-emulator';
 
 // A scripted server: each request takes the next behaviour from the list (the last one repeats).
 type Behaviour = { status: number; body?: string } | 'reset' | 'hang';
@@ -179,5 +180,31 @@ describe('PagerDutyClient against a local HTTP server', () => {
     await pd.sendAlert(ROUTING_KEY, event, started + 5000);
     expect(server.bodies).toHaveLength(3);
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
+  it('acknowledges and resolves an incident it triggered (operators’ actions; never sent on an alarm’s own)', async () => {
+    const emulator = await PagerDutyEmulator.start();
+    try {
+      pd = client(emulator.url).pd;
+      await pd.sendAlert(ROUTING_KEY, event, Date.now() + 5000);
+      await pd.sendAlert(
+        ROUTING_KEY,
+        { event_action: 'acknowledge', dedup_key: event.dedup_key },
+        Date.now() + 5000,
+      );
+      expect(emulator.incidents({ dedupKey: event.dedup_key })).toEqual([
+        expect.objectContaining({ status: 'acknowledged', routingKey: ROUTING_KEY }),
+      ]);
+      await pd.sendAlert(
+        ROUTING_KEY,
+        { event_action: 'resolve', dedup_key: event.dedup_key },
+        Date.now() + 5000,
+      );
+      expect(emulator.incidents({ dedupKey: event.dedup_key })).toEqual([
+        expect.objectContaining({ status: 'resolved' }),
+      ]);
+    } finally {
+      await emulator.stop();
+    }
   });
 });
