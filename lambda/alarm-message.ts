@@ -1,5 +1,5 @@
 // The one place where an SNS message becomes a typed value. Everything downstream trusts the result.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type {
   AlarmCondition,
   AlarmNotification,
@@ -121,21 +121,32 @@ const STATES = ['OK', 'ALARM', 'INSUFFICIENT_DATA'] as const satisfies readonly 
 const numeric = (value: unknown): unknown =>
   typeof value === 'string' && /^\s*-?\d+(\.\d+)?([eE][+-]?\d+)?\s*$/.test(value) ? Number(value) : value;
 
-const text = z.string().min(1);
-const optionalText = z
-  .string()
-  .nullish()
-  .transform((value) => (value == null || value.trim() === '' ? undefined : value));
-const count = z.preprocess(numeric, z.number().int().positive());
-const threshold = z.preprocess(numeric, z.number());
+// zod/mini: the functional, tree-shakeable API (the classic `z.string().min()` chain pulls in all of zod).
+// What classic zod spells `schema.transform(fn)`: the output of `schema`, then `fn`.
+function transformed<A extends z.ZodMiniType, O>(
+  schema: A,
+  fn: (value: z.output<A>, ctx: z.core.ParsePayload) => O,
+): z.ZodMiniPipe<A, z.ZodMiniTransform<O, z.output<A>>> {
+  return z.pipe(schema, z.transform(fn));
+}
 
-const timestamp = z.string().transform((raw, ctx) => {
+// What classic zod's `ctx.addIssue({ code: 'custom', ... })` does inside a transform; the caller returns z.NEVER.
+function addIssue(ctx: z.core.ParsePayload, message: string, path?: PropertyKey[]): void {
+  ctx.issues.push({ code: 'custom', message, input: ctx.value, ...(path === undefined ? {} : { path }) });
+}
+
+const text = z.string().check(z.minLength(1));
+const optionalText = transformed(z.nullish(z.string()), (value) =>
+  value == null || value.trim() === '' ? undefined : value,
+);
+// What classic zod spells `z.preprocess(fn, schema)`.
+const count = z.pipe(z.transform(numeric), z.number().check(z.int(), z.positive()));
+const threshold = z.pipe(z.transform(numeric), z.number());
+
+const timestamp = transformed(z.string(), (raw, ctx) => {
   const epochMs = parseTimestamp(raw);
   if (epochMs === undefined) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `${describeValue(raw)} is not a timestamp like 2021-11-10T02:45:55.640+0000`,
-    });
+    addIssue(ctx, `${describeValue(raw)} is not a timestamp like 2021-11-10T02:45:55.640+0000`);
     return z.NEVER;
   }
   return { raw, epochMs };
@@ -143,105 +154,106 @@ const timestamp = z.string().transform((raw, ctx) => {
 
 const alarmSchema = z.object({
   AlarmName: text,
-  AlarmDescription: optionalText.catch(undefined),
+  AlarmDescription: z.catch(optionalText, undefined),
   AWSAccountId: text,
   NewStateValue: z.enum(STATES),
-  OldStateValue: z.enum(STATES).nullish().catch(undefined),
-  NewStateReason: z.string().nullish(),
+  OldStateValue: z.catch(z.nullish(z.enum(STATES)), undefined),
+  NewStateReason: z.nullish(z.string()),
   StateChangeTime: timestamp,
   Region: text,
-  AlarmArn: z.string().nullish(),
-  AlarmTagsStatus: z.string().nullish().catch(undefined),
-  ActionExecutedAfterMuteWindow: z
-    .union([z.boolean(), z.enum(['true', 'false']).transform((flag) => flag === 'true')])
-    .nullish()
-    .catch(undefined),
+  AlarmArn: z.nullish(z.string()),
+  AlarmTagsStatus: z.catch(z.nullish(z.string()), undefined),
+  ActionExecutedAfterMuteWindow: z.catch(
+    z.nullish(z.union([z.boolean(), transformed(z.enum(['true', 'false']), (flag) => flag === 'true')])),
+    undefined,
+  ),
 });
 
 // SNS writes dimensions as {value, name}; accept {Name, Value} too.
-const dimension = z.preprocess(
-  (value) =>
+const dimension = z.pipe(
+  z.transform((value: unknown) =>
     isRecord(value) && !('name' in value) && 'Name' in value
       ? { name: value.Name, value: value.Value }
       : value,
+  ),
   z.object({ name: z.string(), value: z.string() }),
 );
-const dimensions = z
-  .array(dimension)
-  .nullish()
-  .transform((list) => list ?? []);
+const dimensions = transformed(z.nullish(z.array(dimension)), (list) => list ?? []);
 
 const evaluation = {
   EvaluationPeriods: count,
-  DatapointsToAlarm: count.nullish(),
+  DatapointsToAlarm: z.nullish(count),
   ComparisonOperator: text,
-  TreatMissingData: z.string().nullish().catch(undefined),
-  EvaluateLowSampleCountPercentile: optionalText.catch(undefined),
+  TreatMissingData: z.catch(z.nullish(z.string()), undefined),
+  EvaluateLowSampleCountPercentile: z.catch(optionalText, undefined),
 };
 
-const singleMetricTrigger = z
-  .object({
+const singleMetricTrigger = transformed(
+  z.object({
     MetricName: text,
     Namespace: text,
-    StatisticType: z.string().nullish(),
-    Statistic: z.string().nullish(),
-    ExtendedStatistic: z.string().nullish(),
-    Unit: optionalText.catch(undefined),
+    StatisticType: z.nullish(z.string()),
+    Statistic: z.nullish(z.string()),
+    ExtendedStatistic: z.nullish(z.string()),
+    Unit: z.catch(optionalText, undefined),
     Dimensions: dimensions,
     Period: count,
     Threshold: threshold,
     ...evaluation,
-  })
-  .transform((trigger, ctx) => {
+  }),
+  (trigger, ctx) => {
     const extended = trigger.StatisticType === 'ExtendedStatistic' || !trigger.Statistic;
     const statistic = extended && trigger.ExtendedStatistic ? trigger.ExtendedStatistic : trigger.Statistic;
     if (!statistic) {
-      ctx.addIssue({ code: 'custom', path: ['Statistic'], message: 'missing, and so is ExtendedStatistic' });
+      addIssue(ctx, 'missing, and so is ExtendedStatistic', ['Statistic']);
       return z.NEVER;
     }
     return { ...trigger, statistic: extended ? statistic : normaliseStatistic(statistic) };
-  });
+  },
+);
 
 const mathMetric = z
   .object({
     Id: text,
     Expression: optionalText,
     Label: optionalText,
-    ReturnData: z.boolean().nullish(),
-    MetricStat: z
-      .object({
+    ReturnData: z.nullish(z.boolean()),
+    MetricStat: z.nullish(
+      z.object({
         Metric: z.object({ Dimensions: dimensions, MetricName: text, Namespace: text }),
         Period: count,
         Stat: text,
-        Unit: optionalText.catch(undefined),
-      })
-      .nullish(),
+        Unit: z.catch(optionalText, undefined),
+      }),
+    ),
   })
-  .refine((metric) => metric.Expression !== undefined || metric.MetricStat != null, {
-    message: 'has neither Expression nor MetricStat',
-  });
+  .check(
+    z.refine((metric) => metric.Expression !== undefined || metric.MetricStat != null, {
+      message: 'has neither Expression nor MetricStat',
+    }),
+  );
 
 const mathTrigger = z.object({
-  Period: count.nullish(),
+  Period: z.nullish(count),
   Threshold: threshold,
-  Metrics: z.array(mathMetric).min(1),
+  Metrics: z.array(mathMetric).check(z.minLength(1)),
   ...evaluation,
 });
 
 const anomalyTrigger = z.object({
-  Period: count.nullish(),
+  Period: z.nullish(count),
   ThresholdMetricId: text,
-  Metrics: z.array(mathMetric).min(1),
+  Metrics: z.array(mathMetric).check(z.minLength(1)),
   ...evaluation,
 });
 
 // AWS documents TriggeringChildren as [String]; messages carry [{Arn, State{Value, Timestamp}}]. Take both.
 const triggeringChild = z.union(
   [
-    text.transform((arn) => ({ Arn: arn, State: undefined })),
+    transformed(text, (arn) => ({ Arn: arn, State: undefined })),
     z.object({
       Arn: text,
-      State: z.object({ Value: z.string().nullish(), Timestamp: z.string().nullish() }).nullish(),
+      State: z.nullish(z.object({ Value: z.nullish(z.string()), Timestamp: z.nullish(z.string()) })),
     }),
   ],
   { error: 'expected an alarm ARN or {Arn, State}' },
@@ -249,12 +261,16 @@ const triggeringChild = z.union(
 
 const compositeFields = z.object({
   AlarmRule: text,
-  TriggeringChildren: z.array(triggeringChild).nullish(),
+  TriggeringChildren: z.nullish(z.array(triggeringChild)),
 });
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; issues: string[] };
 
-function parseWith<T>(schema: z.ZodType<T>, input: unknown, prefix: readonly PropertyKey[] = []): Parsed<T> {
+function parseWith<T>(
+  schema: z.ZodMiniType<T>,
+  input: unknown,
+  prefix: readonly PropertyKey[] = [],
+): Parsed<T> {
   const result = schema.safeParse(input, { error: describeIssue });
   if (result.success) return { ok: true, value: result.data };
   return {
@@ -371,7 +387,7 @@ function parseCondition(json: Record<string, unknown>): Parsed<AlarmCondition> {
   };
 }
 
-function evaluationOf(t: z.infer<z.ZodObject<typeof evaluation>>) {
+function evaluationOf(t: z.infer<z.ZodMiniObject<typeof evaluation>>) {
   return {
     comparisonOperator: t.ComparisonOperator,
     evaluationPeriods: t.EvaluationPeriods,

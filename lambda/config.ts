@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
 import type { InsufficientDataPolicy, Severity } from './notification';
 
 export const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const satisfies readonly Severity[];
@@ -8,40 +9,45 @@ export const INSUFFICIENT_DATA_POLICIES = [
   'resolve',
 ] as const satisfies readonly InsufficientDataPolicy[];
 
-const routeName = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'route names are 1-64 of A-Z a-z 0-9 _ . -');
-
-const routingKeySecrets = z
+// zod/mini: the functional, tree-shakeable API (the classic `z.string().min()` chain pulls in all of zod).
+const routeName = z
   .string()
-  .transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'is not JSON' });
-      return z.NEVER;
-    }
-  })
-  .pipe(
-    z
-      .record(routeName, z.string().min(1, 'a secret id must not be empty'))
-      .refine((routes) => 'default' in routes, 'needs a "default" route'),
-  );
+  .check(z.regex(/^[A-Za-z0-9_.-]{1,64}$/, 'route names are 1-64 of A-Z a-z 0-9 _ . -'));
 
-const integer = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
+const routingKeySecrets = z.pipe(
+  z.pipe(
+    z.string(),
+    z.transform((text: string, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.issues.push({ code: 'custom', message: 'is not JSON', input: text });
+        return z.NEVER;
+      }
+    }),
+  ),
+  z
+    .record(routeName, z.string().check(z.minLength(1, 'a secret id must not be empty')))
+    .check(z.refine((routes) => 'default' in routes, 'needs a "default" route')),
+);
+
+const integer = (min: number, fallback: number) =>
+  z._default(z.coerce.number().check(z.int(), z.gte(min)), fallback);
 
 const schema = z.object({
-  LEDGER_TABLE_NAME: z.string().min(1),
+  LEDGER_TABLE_NAME: z.string().check(z.minLength(1)),
   ROUTING_KEY_SECRETS: routingKeySecrets,
-  PAGERDUTY_EVENTS_URL: z
-    .url()
-    .default('https://events.pagerduty.com')
-    .transform((url) => url.replace(/\/+$/, '')),
-  DEFAULT_SEVERITY: z.enum(SEVERITIES).default('critical'),
-  INSUFFICIENT_DATA_POLICY: z.enum(INSUFFICIENT_DATA_POLICIES).default('ignore'),
-  UNRECOGNISED_MESSAGES: z.enum(['trigger', 'drop']).default('trigger'),
-  ENVIRONMENT: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{0,32}$/, 'is 0-32 of A-Z a-z 0-9 _ -')
-    .default(''),
+  PAGERDUTY_EVENTS_URL: z.pipe(
+    z._default(z.url(), 'https://events.pagerduty.com'),
+    z.transform((url: string) => url.replace(/\/+$/, '')),
+  ),
+  DEFAULT_SEVERITY: z._default(z.enum(SEVERITIES), 'critical'),
+  INSUFFICIENT_DATA_POLICY: z._default(z.enum(INSUFFICIENT_DATA_POLICIES), 'ignore'),
+  UNRECOGNISED_MESSAGES: z._default(z.enum(['trigger', 'drop']), 'trigger'),
+  ENVIRONMENT: z._default(
+    z.string().check(z.regex(/^[A-Za-z0-9_-]{0,32}$/, 'is 0-32 of A-Z a-z 0-9 _ -')),
+    '',
+  ),
   LEDGER_TTL_DAYS: integer(1, 90),
   SECRETS_CACHE_SECONDS: integer(0, 300),
   HTTP_CONNECT_TIMEOUT_MS: integer(1, 3000),
@@ -50,8 +56,11 @@ const schema = z.object({
   RETRY_MAX_DELAY_MS: integer(1, 8000),
   TIME_BUDGET_MARGIN_MS: integer(0, 2000),
   RATE_LIMIT_PER_MINUTE: integer(0, 120),
-  CLIENT_NAME: z.string().min(1).max(256).default('CloudWatch alarm pipeline'),
+  CLIENT_NAME: z._default(z.string().check(z.minLength(1), z.maxLength(256)), 'CloudWatch alarm pipeline'),
 });
+
+// zod/mini registers no locale; English messages ("Invalid input: expected string, received undefined"), as classic zod.
+const english = en().localeError;
 
 export type Config = Readonly<{
   ledgerTableName: string;
@@ -79,9 +88,13 @@ export class ConfigError extends Error {
 
 /** Reads the configuration once from the environment; a bad setting throws naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')), {
+    error: english,
+  });
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+    const lines = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`,
+    );
     throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
   }
   const c = parsed.data;
