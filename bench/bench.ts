@@ -26,9 +26,13 @@ interface Child {
 
 /** Starts a tsx script that prints its port (or URL) as its first stdout line. */
 function startChild(script: string, args: string[]): Promise<Child> {
-  const child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, script), ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, script), ...args],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   return new Promise((resolve, reject) => {
     let buffer = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -59,7 +63,13 @@ async function main(): Promise<void> {
   process.stdout.write = (() => true) as typeof process.stdout.write;
 
   const moto = await startMoto({ serialized: false });
-  const emulator = await startChild('local/pagerduty-emulator.ts', ['--port', '0', '--latency-ms', String(PAGERDUTY_LATENCY_MS), '--quiet']);
+  const emulator = await startChild('local/pagerduty-emulator.ts', [
+    '--port',
+    '0',
+    '--latency-ms',
+    String(PAGERDUTY_LATENCY_MS),
+    '--quiet',
+  ]);
   const dynamoProxy = await startChild('bench/counting-proxy.ts', [moto.endpoint]);
   const pagerDutyProxy = await startChild('bench/counting-proxy.ts', [emulator.url]);
   const children = [emulator, dynamoProxy, pagerDutyProxy];
@@ -167,7 +177,9 @@ async function main(): Promise<void> {
       target: 'node24',
       format: 'esm',
       mainFields: ['module', 'main'],
-      banner: { js: "import { createRequire } from 'node:module';const require = createRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire } from 'node:module';const require = createRequire(import.meta.url);",
+      },
       external: ['@aws-sdk/*'],
       outfile,
       logLevel: 'silent',
@@ -182,7 +194,10 @@ async function main(): Promise<void> {
           '-e',
           `const t=process.hrtime.bigint();await import(${JSON.stringify(outfile)});console.log(Number(process.hrtime.bigint()-t)/1e6)`,
         ],
-        { encoding: 'utf8', env: { ...process.env, LEDGER_TABLE_NAME: 't', ROUTING_KEY_SECRETS: '{"default":"s"}' } },
+        {
+          encoding: 'utf8',
+          env: { ...process.env, LEDGER_TABLE_NAME: 't', ROUTING_KEY_SECRETS: '{"default":"s"}' },
+        },
       );
       loads.push(Number(run.stdout.trim()));
     }
@@ -202,9 +217,21 @@ async function main(): Promise<void> {
     const rows: [string, string, string][] = [
       ['PagerDuty requests per notification', pagerDutyCalls.toFixed(2), 'exactly 1'],
       ['DynamoDB calls per notification', dynamoCalls.toFixed(2), 'at most 2'],
-      ['wall time p50: pipeline / floor', `${ours.p50.toFixed(1)} / ${floor.p50.toFixed(1)} ms = ${ratio(ours.p50, floor.p50)}×`, '≤ 1.15×'],
-      ['wall time p99: pipeline / floor', `${ours.p99.toFixed(1)} / ${floor.p99.toFixed(1)} ms = ${ratio(ours.p99, floor.p99)}×`, '≤ 1.15×'],
-      ['CPU per notification: pipeline / floor', `${ours.cpuMs.toFixed(2)} / ${floor.cpuMs.toFixed(2)} ms = ${ratio(ours.cpuMs, floor.cpuMs)}×`, '≤ 1.2×'],
+      [
+        'wall time p50: pipeline / floor',
+        `${ours.p50.toFixed(1)} / ${floor.p50.toFixed(1)} ms = ${ratio(ours.p50, floor.p50)}×`,
+        '≤ 1.15×',
+      ],
+      [
+        'wall time p99: pipeline / floor',
+        `${ours.p99.toFixed(1)} / ${floor.p99.toFixed(1)} ms = ${ratio(ours.p99, floor.p99)}×`,
+        '≤ 1.15×',
+      ],
+      [
+        'CPU per notification: pipeline / floor',
+        `${ours.cpuMs.toFixed(2)} / ${floor.cpuMs.toFixed(2)} ms = ${ratio(ours.cpuMs, floor.cpuMs)}×`,
+        '≤ 1.2×',
+      ],
       ['bundle size (minified)', `${(bundleBytes / 1024).toFixed(0)} KB`, '≤ 500 KB'],
       ['module load in a fresh Node process (median of 7)', `${loadMs.toFixed(0)} ms`, '≤ 100 ms'],
       [
@@ -232,6 +259,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

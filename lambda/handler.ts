@@ -30,7 +30,9 @@ export function createHandler(env: NodeJS.ProcessEnv = process.env): SnsHandler 
     const deadline = Date.now() + remaining - config.timeBudgetMarginMs;
     try {
       const records = event?.Records ?? [];
-      const results = await Promise.allSettled(records.map((record) => processRecord(envelopeOf(record), deps, deadline)));
+      const results = await Promise.allSettled(
+        records.map((record) => processRecord(envelopeOf(record), deps, deadline)),
+      );
       const failures = results.flatMap((result, index) =>
         result.status === 'rejected' ? [{ index, error: result.reason as unknown }] : [],
       );
@@ -67,7 +69,11 @@ function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
   const telemetry = powertoolsTelemetry();
   return {
     config,
-    ledger: new Ledger({ tableName: config.ledgerTableName, ttlSeconds: config.ledgerTtlSeconds, client: dynamo }),
+    ledger: new Ledger({
+      tableName: config.ledgerTableName,
+      ttlSeconds: config.ledgerTtlSeconds,
+      client: dynamo,
+    }),
     pagerDuty: new PagerDutyClient({
       baseUrl: config.pagerDutyEventsUrl,
       connectTimeoutMs: config.httpConnectTimeoutMs,
@@ -76,7 +82,11 @@ function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
       retryMaxDelayMs: config.retryMaxDelayMs,
       rateLimitPerMinute: config.rateLimitPerMinute,
       onRetry: (failure, attempt, delayMs) =>
-        logger.warn('PagerDuty attempt failed; retrying', { attempt, delayMs, failure: describeFailure(failure) }),
+        logger.warn('PagerDuty attempt failed; retrying', {
+          attempt,
+          delayMs,
+          failure: describeFailure(failure),
+        }),
     }),
     routingKeys: new RoutingKeys({
       client: secrets,
@@ -84,7 +94,10 @@ function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
       cacheMs: config.secretsCacheMs,
       onStaleKeyUsed: (route, error) => {
         telemetry.count('StaleRoutingKeyUsed');
-        logger.warn('Secrets Manager unavailable; using the cached integration key', { route, error: messageOf(error) });
+        logger.warn('Secrets Manager unavailable; using the cached integration key', {
+          route,
+          error: messageOf(error),
+        });
       },
     }),
     declared: parseDeclaredSettings(env.ALARM_SETTINGS),

@@ -11,8 +11,10 @@ export const errors = errorsModule as unknown as typeof undiciErrors;
 
 /** `agent.request(options)` without undici's index, which attaches the API methods to every dispatcher. */
 export function request(agent: Agent, options: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
-  return (requestModule as unknown as (this: Agent, o: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>).call(
-    agent,
-    options,
-  );
+  return (
+    requestModule as unknown as (
+      this: Agent,
+      o: Dispatcher.RequestOptions,
+    ) => Promise<Dispatcher.ResponseData>
+  ).call(agent, options);
 }

@@ -40,7 +40,8 @@ export type ClaimResult =
     }
   | { readonly claimed: false; readonly reason: 'duplicate' | 'stale'; readonly current?: LedgerEntry };
 
-export type SettleResult = { readonly settled: true } | { readonly settled: false; readonly newest?: LedgerEntry };
+export type SettleResult =
+  { readonly settled: true } | { readonly settled: false; readonly newest?: LedgerEntry };
 
 export interface LedgerOptions {
   readonly tableName: string;
@@ -64,7 +65,8 @@ export class Ledger {
   async claim(claim: Claim, nowMs: number): Promise<ClaimResult> {
     const nowSeconds = Math.floor(nowMs / 1000);
     // A resolve keeps the route that received the trigger; a trigger records the configured route.
-    const routeUpdate = claim.action === 'resolve' ? '#route = if_not_exists(#route, :route)' : '#route = :route';
+    const routeUpdate =
+      claim.action === 'resolve' ? '#route = if_not_exists(#route, :route)' : '#route = :route';
     const triggerUpdate = claim.triggerEvent !== undefined ? ', triggerEvent = :triggerEvent' : '';
     try {
       const response = await this.documents.send(
@@ -115,7 +117,12 @@ export class Ledger {
    * `resent` says the caller sent this item's action after seeing it claimed, which also answers a pending
    * `needsResend`; the claim's owner settling its own send does not, as an older send may have landed after it.
    */
-  async settle(dedupKey: string, stateChangeMs: number, nowMs: number, resent = false): Promise<SettleResult> {
+  async settle(
+    dedupKey: string,
+    stateChangeMs: number,
+    nowMs: number,
+    resent = false,
+  ): Promise<SettleResult> {
     try {
       await this.documents.send(
         new UpdateCommand({

@@ -95,7 +95,8 @@ export async function processRecord(
   log.appendKeys({ action, route: settings.route });
   const event = buildAlertEvent(notification, settings, action, dedupKey, { clientName: config.clientName });
 
-  const stateChangeMs = notification.type === 'alarm' ? notification.stateChangeEpochMs : notification.publishedEpochMs;
+  const stateChangeMs =
+    notification.type === 'alarm' ? notification.stateChangeEpochMs : notification.publishedEpochMs;
   let claim;
   try {
     claim = await deps.ledger.claim(
@@ -105,7 +106,8 @@ export async function processRecord(
         stateChangeTime: notification.type === 'alarm' ? notification.stateChangeTime : envelope.timestamp,
         action,
         route: settings.route,
-        alarmName: notification.type === 'alarm' ? notification.alarmName : `(unrecognised) ${envelope.subject ?? ''}`,
+        alarmName:
+          notification.type === 'alarm' ? notification.alarmName : `(unrecognised) ${envelope.subject ?? ''}`,
         triggerEvent: action === 'trigger' ? compactTrigger(event) : undefined,
       },
       deps.now(),
@@ -113,7 +115,9 @@ export async function processRecord(
   } catch (error) {
     // Paging beats bookkeeping: the deterministic dedup key keeps PagerDuty consistent without the ledger.
     telemetry.count('LedgerUnavailable');
-    log.warn('Ledger unavailable: sending without ordering or duplicate protection', { error: describe(error) });
+    log.warn('Ledger unavailable: sending without ordering or duplicate protection', {
+      error: describe(error),
+    });
     await send(deps, settings.route, event, deadline, log);
     return { outcome: 'sent', action, dedupKey, route: settings.route, compensations: 0, recorded: false };
   }
@@ -125,9 +129,18 @@ export async function processRecord(
     const current = claim.current;
     if (current?.needsResend) {
       // An earlier compensating send failed; PagerDuty may lag the ledger, so restore the newest state now.
-      log.info('The ledger asks for its newest state to be re-sent', { newestStateChangeMs: current.stateChangeMs });
+      log.info('The ledger asks for its newest state to be re-sent', {
+        newestStateChangeMs: current.stateChangeMs,
+      });
       const compensations = await catchUp(deps, dedupKey, current, deadline, log, fallbackTrigger);
-      return { outcome: 'sent', action: current.action, dedupKey, route: current.route, compensations, recorded: true };
+      return {
+        outcome: 'sent',
+        action: current.action,
+        dedupKey,
+        route: current.route,
+        compensations,
+        recorded: true,
+      };
     }
     telemetry.count(claim.reason === 'stale' ? 'StaleSkipped' : 'DuplicatesSkipped');
     log.info(
@@ -188,7 +201,9 @@ async function catchUp(
     if (result.settled || !result.newest || result.newest.action === newest.action) return round;
     newest = result.newest;
   }
-  throw new Error(`The ledger item for ${dedupKey} kept changing over ${MAX_SETTLE_ROUNDS} rounds; retrying.`);
+  throw new Error(
+    `The ledger item for ${dedupKey} kept changing over ${MAX_SETTLE_ROUNDS} rounds; retrying.`,
+  );
 }
 
 function compensatingEvent(
@@ -239,7 +254,9 @@ function compactTrigger(event: PagerDutyAlertEvent): string {
     ...event,
     payload: {
       ...event.payload,
-      custom_details: { note: 'Re-sent by the pipeline to restore the newest alarm state after reordered deliveries' },
+      custom_details: {
+        note: 'Re-sent by the pipeline to restore the newest alarm state after reordered deliveries',
+      },
     },
   });
 }

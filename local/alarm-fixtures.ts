@@ -84,7 +84,10 @@ export interface EnvelopeShape {
 }
 
 /** An SNS event for Lambda with one record per message (objects are JSON-encoded, strings sent as they are). */
-export function snsEvent(messages: readonly (Record<string, unknown> | string)[], shape: EnvelopeShape = {}): SNSEvent {
+export function snsEvent(
+  messages: readonly (Record<string, unknown> | string)[],
+  shape: EnvelopeShape = {},
+): SNSEvent {
   return {
     Records: messages.map((message) => {
       const text = typeof message === 'string' ? message : JSON.stringify(message);
@@ -116,7 +119,10 @@ export function snsEvent(messages: readonly (Record<string, unknown> | string)[]
 }
 
 /** A Lambda context with a fixed time budget, enough for the handler's deadline arithmetic. */
-export function lambdaContext(budgetMs = 30_000): { awsRequestId: string; getRemainingTimeInMillis(): number } {
+export function lambdaContext(budgetMs = 30_000): {
+  awsRequestId: string;
+  getRemainingTimeInMillis(): number;
+} {
   const end = Date.now() + budgetMs;
   return { awsRequestId: randomUUID(), getRemainingTimeInMillis: () => end - Date.now() };
 }

@@ -51,7 +51,9 @@ export async function runAsyncInvocations(
       if (!item) {
         if (queue.length === 0 && inFlight === 0) return;
         const nextReady = queue.length ? Math.min(...queue.map((q) => q.readyAt)) : Date.now() + 5;
-        await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.min(nextReady - Date.now(), 20))));
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.max(1, Math.min(nextReady - Date.now(), 20))),
+        );
         continue;
       }
       inFlight++;

@@ -59,7 +59,11 @@ function clientConfig(endpoint: string): DynamoDBClientConfig {
   return { region, endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
 }
 
-export async function createLedgerTable(endpoint: string, tableName: string, supportsTtl: boolean): Promise<void> {
+export async function createLedgerTable(
+  endpoint: string,
+  tableName: string,
+  supportsTtl: boolean,
+): Promise<void> {
   const dynamo = new DynamoDBClient(clientConfig(endpoint));
   try {
     await dynamo.send(

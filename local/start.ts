@@ -56,7 +56,9 @@ async function main(): Promise<void> {
       say(`  incident ${incident.id}: ${incident.status} (${incident.alertCount} alert(s))`);
     }
     const item = await pipeline.readLedger(dedupKey);
-    say(`  ledger: ${item?.action} at ${new Date(item?.stateChangeMs ?? 0).toISOString()}, delivered=${item?.delivered}`);
+    say(
+      `  ledger: ${item?.action} at ${new Date(item?.stateChangeMs ?? 0).toISOString()}, delivered=${item?.delivered}`,
+    );
     say();
   }
 
@@ -84,9 +86,15 @@ async function main(): Promise<void> {
       const subject = req.headers['x-sns-subject'];
       const accepted = emulator.accepted.length;
       pipeline
-        .handler(snsEvent([body], { subject: typeof subject === 'string' ? subject : undefined }), lambdaContext())
+        .handler(
+          snsEvent([body], { subject: typeof subject === 'string' ? subject : undefined }),
+          lambdaContext(),
+        )
         .then((outcomes) => ({ status: 200, outcomes }))
-        .catch((error: unknown) => ({ status: 502, error: error instanceof Error ? error.message : String(error) }))
+        .catch((error: unknown) => ({
+          status: 502,
+          error: error instanceof Error ? error.message : String(error),
+        }))
         .then((result) => {
           const received = emulator.accepted.slice(accepted);
           for (const event of received) say(`  PagerDuty received: ${describeEvent(event)}`);
@@ -98,7 +106,9 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(PORT, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   say(`Listening: post your own alarm messages and watch them become PagerDuty events:`);
-  say(`  curl -s -X POST http://127.0.0.1:${port}/publish -H 'x-sns-subject: test' --data-binary @examples/metric-alarm.json`);
+  say(
+    `  curl -s -X POST http://127.0.0.1:${port}/publish -H 'x-sns-subject: test' --data-binary @examples/metric-alarm.json`,
+  );
   say(`  curl -s http://127.0.0.1:${port}/incidents`);
   say('Ctrl-C to stop.');
 
@@ -115,7 +125,11 @@ async function main(): Promise<void> {
 }
 
 function describeEvent(event: unknown): string {
-  const e = event as { event_action?: string; dedup_key?: string; payload?: { summary?: string; severity?: string } };
+  const e = event as {
+    event_action?: string;
+    dedup_key?: string;
+    payload?: { summary?: string; severity?: string };
+  };
   const summary = e.payload?.summary ? ` "${e.payload.summary}"` : '';
   const severity = e.payload?.severity ? ` [${e.payload.severity}]` : '';
   return `${e.event_action}${severity}${summary} (dedup_key ${e.dedup_key})`;

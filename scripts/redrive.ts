@@ -139,7 +139,11 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
   }
   for (const receiptHandle of release) {
     await options.sqs.send(
-      new ChangeMessageVisibilityCommand({ QueueUrl: options.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: 0 }),
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: options.queueUrl,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: 0,
+      }),
     );
   }
   return { received, replayed, deleted, failed, unreadable, kept };
