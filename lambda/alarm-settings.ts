@@ -140,34 +140,60 @@ function tagsByLowerCaseKey(tags: Readonly<Record<string, string>>): Map<string,
 
 /**
  * Reads `ALARM_SETTINGS`: JSON `{ "<alarm ARN or name>": { route?, severity?, ... } }`. Unset or blank → no
- * declarations. Called once at start: malformed JSON, an unknown field or a bad value throws a ConfigError
- * naming ALARM_SETTINGS and the entry. Routes are checked per notification, against the routes with a key.
+ * declarations. Malformed JSON, an unknown field or a bad value is a ConfigError naming ALARM_SETTINGS and the
+ * entry: thrown, or, with `report`, reported and skipped (the handler does that, so one bad declaration never
+ * stops paging for every alarm). Routes are checked per notification, against the routes with a key.
  */
-export function parseDeclaredSettings(json: string | undefined): DeclaredSettingsMap {
+export function parseDeclaredSettings(
+  json: string | undefined,
+  report?: (problem: string) => void,
+): DeclaredSettingsMap {
+  const problem = (where: string, text: string): void => {
+    const error = configError(where, text);
+    if (!report) throw error;
+    report(error.message);
+  };
   if (json === undefined || json.trim() === '') return {};
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);
   } catch (error) {
-    throw configError('', `is not JSON (${error instanceof Error ? error.message : String(error)})`);
+    problem('', `is not JSON (${error instanceof Error ? error.message : String(error)})`);
+    return {};
   }
-  if (!isRecord(parsed)) throw configError('', 'must be a JSON object keyed by alarm ARN or name');
+  if (!isRecord(parsed)) {
+    problem('', 'must be a JSON object keyed by alarm ARN or name');
+    return {};
+  }
   return Object.fromEntries(
     Object.entries(parsed).map(([alarm, entry]) => [
       alarm,
-      parseDeclaration(`[${JSON.stringify(alarm)}]`, entry),
+      parseDeclaration(`[${JSON.stringify(alarm)}]`, entry, problem),
     ]),
   );
 }
 
-function parseDeclaration(where: string, entry: unknown): Partial<DeclaredSettings> {
-  if (!isRecord(entry)) throw configError(where, 'must be an object of settings');
+function parseDeclaration(
+  where: string,
+  entry: unknown,
+  problem: (where: string, text: string) => void,
+): Partial<DeclaredSettings> {
   const settings: Partial<Record<keyof DeclaredSettings, string>> = {};
+  if (!isRecord(entry)) {
+    problem(where, 'must be an object of settings');
+    return {};
+  }
   for (const [field, raw] of Object.entries(entry)) {
     const key = FIELDS.find((name) => name === field);
-    if (key === undefined) throw configError(`${where}.${field}`, `is not a setting (${FIELDS.join(', ')})`);
+    if (key === undefined) {
+      problem(`${where}.${field}`, `is not a setting (${FIELDS.join(', ')})`);
+      continue;
+    }
     if (raw === undefined || raw === null) continue;
-    if (typeof raw !== 'string') throw configError(`${where}.${field}`, 'must be a string');
+    if (typeof raw !== 'string') {
+      problem(`${where}.${field}`, 'must be a string');
+      continue;
+    }
     if (raw.trim() === '') continue;
     if (key === 'route') {
       // Which routes have a key is known only at run time; resolveSettings checks it per notification.
@@ -175,7 +201,10 @@ function parseDeclaration(where: string, entry: unknown): Partial<DeclaredSettin
       continue;
     }
     const checked = CHECKS[key](raw, []);
-    if (!checked.ok) throw configError(`${where}.${field}`, `${JSON.stringify(raw)} ${checked.problem}`);
+    if (!checked.ok) {
+      problem(`${where}.${field}`, `${JSON.stringify(raw)} ${checked.problem}`);
+      continue;
+    }
     settings[key] = checked.value;
   }
   return settings as Partial<DeclaredSettings>;

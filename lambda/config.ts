@@ -48,13 +48,15 @@ const schema = z.object({
     z.string().check(z.regex(/^[A-Za-z0-9_-]{0,32}$/, 'is 0-32 of A-Z a-z 0-9 _ -')),
     '',
   ),
-  LEDGER_TTL_DAYS: integer(1, 90),
+  // Longer than the DLQ keeps a message (14 days) plus the async queue (6 h): a redriven old notification must
+  // still find the newer state in the ledger, or it would page for an alarm that has since cleared.
+  LEDGER_TTL_DAYS: integer(15, 90),
   SECRETS_CACHE_SECONDS: integer(0, 300),
   HTTP_CONNECT_TIMEOUT_MS: integer(1, 3000),
   HTTP_RESPONSE_TIMEOUT_MS: integer(1, 10000),
   RETRY_BASE_DELAY_MS: integer(1, 200),
   RETRY_MAX_DELAY_MS: integer(1, 8000),
-  TIME_BUDGET_MARGIN_MS: integer(0, 2000),
+  TIME_BUDGET_MARGIN_MS: integer(0, 5000),
   RATE_LIMIT_PER_MINUTE: integer(0, 120),
   CLIENT_NAME: z._default(z.string().check(z.minLength(1), z.maxLength(256)), 'CloudWatch alarm pipeline'),
 });

@@ -53,12 +53,13 @@ export function createHandler(env: NodeJS.ProcessEnv = process.env): SnsHandler 
 
 function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
-  // Short timeouts: a stuck DynamoDB must not eat the time that paging needs (the ledger fails open).
+  // Short timeouts: a stuck DynamoDB must not eat the time paging needs (the claim fails open), and a settle after
+  // the send must fit in TIME_BUDGET_MARGIN_MS (worst case about 2 × 1.5 s plus one back-off).
   const dynamo = new DynamoDBClient({
     region,
     endpoint: env.AWS_ENDPOINT_URL_DYNAMODB ?? env.AWS_ENDPOINT_URL,
-    maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1000, requestTimeout: 2000 },
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 500, requestTimeout: 1500 },
   });
   const secrets = new SecretsManagerClient({
     region,
@@ -100,7 +101,11 @@ function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
         });
       },
     }),
-    declared: parseDeclaredSettings(env.ALARM_SETTINGS),
+    declared: parseDeclaredSettings(env.ALARM_SETTINGS, (problem) => {
+      // One bad declaration must not stop paging for every alarm: its alarms fall back to tags and defaults.
+      telemetry.count('TagProblems');
+      logger.warn('Ignored a bad ALARM_SETTINGS declaration', { problem });
+    }),
     telemetry,
     logger,
     now: Date.now,

@@ -11,8 +11,10 @@ export interface LedgerEntry {
   readonly action: LedgerAction;
   readonly route: string;
   readonly delivered: boolean;
-  /** Epoch seconds; DynamoDB TTL deletes lazily, so readers compare it themselves. */
-  readonly expiresAt: number;
+  /** Epoch seconds; absent while a trigger is the newest state (an open incident's item never expires). */
+  readonly expiresAt?: number;
+  /** The route of the incident a trigger opened, until a resolve of it settles. */
+  readonly openRoute?: string;
   /** The trigger event without custom details, so a compensating trigger can be re-sent faithfully. */
   readonly triggerEvent?: string;
   /** Set when a compensating send failed: PagerDuty may not be in this state, so the next reader re-sends it. */
@@ -64,21 +66,25 @@ export class Ledger {
 
   async claim(claim: Claim, nowMs: number): Promise<ClaimResult> {
     const nowSeconds = Math.floor(nowMs / 1000);
-    // A resolve keeps the route that received the trigger; a trigger records the configured route.
-    const routeUpdate =
-      claim.action === 'resolve' ? '#route = if_not_exists(#route, :route)' : '#route = :route';
-    const triggerUpdate = claim.triggerEvent !== undefined ? ', triggerEvent = :triggerEvent' : '';
+    // `openRoute` is the route of the incident a trigger opened, kept until a resolve of it settles: a trigger
+    // joins it and a resolve goes to it, even if the alarm's configured route changed meanwhile. A trigger's
+    // item does not expire while the incident is open; a resolve's expires after the TTL.
+    const actionUpdates =
+      claim.action === 'trigger'
+        ? 'openRoute = if_not_exists(openRoute, :route), triggerEvent = :triggerEvent REMOVE needsResend, expiresAt'
+        : 'expiresAt = :expiresAt REMOVE needsResend';
     try {
       const response = await this.documents.send(
         new UpdateCommand({
           TableName: this.options.tableName,
           Key: { dedupKey: claim.dedupKey },
+          // No exception for expired items: only an older notification could use one, and it must stay a no-op.
           ConditionExpression:
-            'attribute_not_exists(dedupKey) OR expiresAt < :now OR stateChangeMs < :t ' +
-            'OR (stateChangeMs = :t AND delivered = :false)',
+            'attribute_not_exists(dedupKey) OR stateChangeMs < :t OR (stateChangeMs = :t AND delivered = :false)',
           UpdateExpression:
-            `SET stateChangeMs = :t, stateChangeTime = :time, #action = :action, ${routeUpdate}, ` +
-            `delivered = :false, expiresAt = :expiresAt, alarmName = :alarmName, updatedAt = :updatedAt${triggerUpdate} REMOVE needsResend`,
+            'SET stateChangeMs = :t, stateChangeTime = :time, #action = :action, ' +
+            '#route = if_not_exists(openRoute, :route), delivered = :false, alarmName = :alarmName, ' +
+            `updatedAt = :updatedAt, ${actionUpdates}`,
           ExpressionAttributeNames: { '#action': 'action', '#route': 'route' },
           ExpressionAttributeValues: {
             ':t': claim.stateChangeMs,
@@ -86,25 +92,18 @@ export class Ledger {
             ':action': claim.action,
             ':route': claim.route,
             ':false': false,
-            ':now': nowSeconds,
-            ':expiresAt': nowSeconds + this.options.ttlSeconds,
             ':alarmName': claim.alarmName,
             ':updatedAt': new Date(nowMs).toISOString(),
-            ...(claim.triggerEvent !== undefined ? { ':triggerEvent': claim.triggerEvent } : {}),
+            ...(claim.action === 'trigger'
+              ? { ':triggerEvent': claim.triggerEvent ?? '' }
+              : { ':expiresAt': nowSeconds + this.options.ttlSeconds }),
           },
           ReturnValues: 'ALL_OLD',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       const previous = toEntry(response.Attributes);
-      const live = previous && previous.expiresAt >= nowSeconds ? previous : undefined;
-      if (claim.action === 'resolve') return { claimed: true, route: live?.route ?? claim.route, previous };
-      // A trigger while an incident is open must join it on the route it was opened on.
-      if (live?.action === 'trigger' && live.route !== claim.route) {
-        await this.pinRoute(claim, live.route);
-        return { claimed: true, route: live.route, previous };
-      }
-      return { claimed: true, route: claim.route, previous };
+      return { claimed: true, route: previous?.openRoute ?? claim.route, previous };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const current = error.Item ? toEntry(unmarshall(error.Item)) : await this.read(claim.dedupKey);
@@ -119,17 +118,23 @@ export class Ledger {
    */
   async settle(
     dedupKey: string,
-    stateChangeMs: number,
+    settled: { readonly stateChangeMs: number; readonly action: LedgerAction },
     nowMs: number,
     resent = false,
   ): Promise<SettleResult> {
+    const { stateChangeMs } = settled;
+    // A delivered resolve closes the incident: the next trigger may open one on the configured route.
+    const removals = [
+      ...(resent ? ['needsResend'] : []),
+      ...(settled.action === 'resolve' ? ['openRoute'] : []),
+    ];
     try {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.options.tableName,
           Key: { dedupKey },
           ConditionExpression: 'stateChangeMs = :t',
-          UpdateExpression: `SET delivered = :true, updatedAt = :updatedAt${resent ? ' REMOVE needsResend' : ''}`,
+          UpdateExpression: `SET delivered = :true, updatedAt = :updatedAt${removals.length ? ` REMOVE ${removals.join(', ')}` : ''}`,
           ExpressionAttributeValues: {
             ':t': stateChangeMs,
             ':true': true,
@@ -170,19 +175,6 @@ export class Ledger {
     );
     return toEntry(response.Item);
   }
-
-  private async pinRoute(claim: Claim, route: string): Promise<void> {
-    await this.documents.send(
-      new UpdateCommand({
-        TableName: this.options.tableName,
-        Key: { dedupKey: claim.dedupKey },
-        ConditionExpression: 'stateChangeMs = :t',
-        UpdateExpression: 'SET #route = :route',
-        ExpressionAttributeNames: { '#route': 'route' },
-        ExpressionAttributeValues: { ':t': claim.stateChangeMs, ':route': route },
-      }),
-    );
-  }
 }
 
 function toEntry(item: Record<string, unknown> | undefined): LedgerEntry | undefined {
@@ -193,7 +185,8 @@ function toEntry(item: Record<string, unknown> | undefined): LedgerEntry | undef
     action: item.action === 'resolve' ? 'resolve' : 'trigger',
     route: typeof item.route === 'string' ? item.route : 'default',
     delivered: item.delivered === true,
-    expiresAt: Number(item.expiresAt ?? 0),
+    expiresAt: item.expiresAt === undefined ? undefined : Number(item.expiresAt),
+    openRoute: typeof item.openRoute === 'string' ? item.openRoute : undefined,
     triggerEvent: typeof item.triggerEvent === 'string' ? item.triggerEvent : undefined,
     needsResend: item.needsResend === true,
   };

@@ -149,25 +149,68 @@ export async function processRecord(
         : 'Skipped: this state change was already delivered',
       { outcome: claim.reason, newestStateChangeMs: current?.stateChangeMs, newestAction: current?.action },
     );
+    if (claim.reason === 'stale' && action === 'trigger' && current?.action === 'resolve') {
+      // This may be the retry of a trigger whose request timed out but still reached PagerDuty after the
+      // newer resolve. A resolve is harmless when nothing is open, so restore the newest state.
+      deps.telemetry.count('Compensations');
+      await send(deps, current.route, { event_action: 'resolve', dedup_key: dedupKey }, deadline, log);
+    }
     return { outcome: 'skipped', reason: claim.reason, dedupKey };
   }
 
-  await send(deps, claim.route, event, deadline, log);
-  let compensations = 0;
   try {
-    const settled = await deps.ledger.settle(dedupKey, stateChangeMs, deps.now());
-    // Same action as ours: PagerDuty already ends in the newest state, and the newest claim's owner settles it.
-    if (!settled.settled && settled.newest && settled.newest.action !== action) {
-      compensations = await catchUp(deps, dedupKey, settled.newest, deadline, log, fallbackTrigger);
-    }
+    await send(deps, claim.route, event, deadline, log);
   } catch (error) {
-    if (isPermanentOrDelivery(error)) throw error;
-    // Sent but not marked: a redelivery of this notification will send it again, which PagerDuty absorbs.
+    // A request that timed out may still reach PagerDuty, after a newer state's: flag that newer state.
+    if (!isPermanent(error)) await flagIfSuperseded(deps, dedupKey, { stateChangeMs, action });
+    throw error;
+  }
+  let compensations = 0;
+  let settled;
+  try {
+    settled = await deps.ledger.settle(dedupKey, { stateChangeMs, action }, deps.now());
+  } catch (error) {
     telemetry.count('LedgerUnavailable');
-    log.warn('Sent, but the ledger could not be updated afterwards', { error: describe(error) });
+    // Returning success here could hide a newer state our request overtook; the retry re-sends the same action.
+    throw new LedgerSettleError(
+      `Sent to PagerDuty, but the ledger could not record it (${describe(error)}). Lambda will retry the event, ` +
+        'which re-sends the same action (PagerDuty folds it into the same incident).',
+      { cause: error },
+    );
+  }
+  // Same action as ours: PagerDuty already ends in the newest state, and the newest claim's owner settles it.
+  if (!settled.settled && settled.newest && settled.newest.action !== action) {
+    compensations = await catchUp(deps, dedupKey, settled.newest, deadline, log, fallbackTrigger);
   }
   log.info('Delivered to PagerDuty', { outcome: 'sent', sendRoute: claim.route, compensations });
   return { outcome: 'sent', action, dedupKey, route: claim.route, compensations, recorded: true };
+}
+
+/** The ledger could not mark a sent event delivered; transient: Lambda's retry sends it again. */
+export class LedgerSettleError extends Error {
+  override readonly name = 'LedgerSettleError';
+  readonly permanent = false;
+}
+
+/** The ledger item kept changing under us; transient: Lambda's retry starts over. */
+export class LedgerContentionError extends Error {
+  override readonly name = 'LedgerContentionError';
+  readonly permanent = false;
+}
+
+async function flagIfSuperseded(
+  deps: PipelineDeps,
+  dedupKey: string,
+  ours: { stateChangeMs: number; action: LedgerAction },
+): Promise<void> {
+  try {
+    const newest = await deps.ledger.read(dedupKey);
+    if (newest && newest.stateChangeMs > ours.stateChangeMs && newest.action !== ours.action) {
+      await deps.ledger.markNeedsResend(dedupKey, newest.stateChangeMs);
+    }
+  } catch {
+    // Best effort: the error being thrown already sends this event back through Lambda's retries.
+  }
 }
 
 /**
@@ -197,12 +240,12 @@ async function catchUp(
       await deps.ledger.markNeedsResend(dedupKey, newest.stateChangeMs).catch(() => undefined);
       throw error;
     }
-    const result = await deps.ledger.settle(dedupKey, newest.stateChangeMs, deps.now(), true);
+    const result = await deps.ledger.settle(dedupKey, newest, deps.now(), true);
     if (result.settled || !result.newest || result.newest.action === newest.action) return round;
     newest = result.newest;
   }
-  throw new Error(
-    `The ledger item for ${dedupKey} kept changing over ${MAX_SETTLE_ROUNDS} rounds; retrying.`,
+  throw new LedgerContentionError(
+    `The ledger item for ${dedupKey} kept changing over ${MAX_SETTLE_ROUNDS} rounds; Lambda will retry the event.`,
   );
 }
 
@@ -271,8 +314,8 @@ function identify(notification: Notification): Record<string, string> {
     : { alarmName: '(unrecognised message)' };
 }
 
-function isPermanentOrDelivery(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'permanent' in error;
+function isPermanent(error: unknown): boolean {
+  return (error as { permanent?: unknown } | null)?.permanent === true;
 }
 
 function describe(error: unknown): string {

@@ -85,6 +85,11 @@ export class RoutingKeys {
     }
     const key = secretString?.trim() ?? '';
     if (!/^[A-Za-z0-9]{32}$/.test(key)) {
+      // A bad value written over a working key must not stop paging: keep the key that worked.
+      if (cached) {
+        this.options.onStaleKeyUsed?.(route, new Error(`secret "${secretId}" no longer holds a valid key`));
+        return cached.key;
+      }
       throw new RoutingKeyInvalidError(
         `Secret "${secretId}" for route "${route}" does not hold a PagerDuty integration key ` +
           `(expected 32 letters or digits, found ${key.length} characters). Put the Events API v2 integration key ` +

@@ -78,7 +78,9 @@ export interface AlarmToPagerDutyProps {
    */
   readonly environment?: string;
   /**
-   * How long the ledger remembers an alarm's last state change after its last notification.
+   * How long the ledger remembers an alarm's last state change after it resolved (an open incident's item never
+   * expires). At least 15 days: longer than the DLQ keeps a message, so a redriven old notification still finds
+   * the newer state and stays a no-op.
    * @default Duration.days(90)
    */
   readonly ledgerTtl?: Duration;
@@ -318,7 +320,7 @@ export class AlarmToPagerDuty extends Construct {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'LedgerReadWrite',
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
         resources: [this.ledger.tableArn],
       }),
     );
@@ -515,10 +517,10 @@ function checkProps(props: AlarmToPagerDutyProps): void {
       `AlarmToPagerDuty: reservedConcurrency must be a whole number ≥ 1 (got ${reservedConcurrency}); 0 would stop paging`,
     );
   }
-  const ttlHours = ledgerTtl?.toHours({ integral: false }) ?? 24;
-  if (!Number.isInteger(ttlHours / 24) || ttlHours < 24) {
+  const ttlHours = ledgerTtl?.toHours({ integral: false }) ?? 15 * 24;
+  if (!Number.isInteger(ttlHours / 24) || ttlHours < 15 * 24) {
     throw new Error(
-      `AlarmToPagerDuty: ledgerTtl must be a whole number of days, at least 1 (got ${ledgerTtl})`,
+      `AlarmToPagerDuty: ledgerTtl must be a whole number of days, at least 15, longer than the DLQ keeps a message (got ${ledgerTtl})`,
     );
   }
   if (maxEventAge !== undefined && (maxEventAge.toSeconds() < 60 || maxEventAge.toSeconds() > 6 * 3600)) {

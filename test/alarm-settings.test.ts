@@ -189,6 +189,21 @@ describe('parseDeclaredSettings', () => {
     expect(() => parseDeclaredSettings(json)).toThrow(message);
   });
 
+  it('with a reporter, reports each bad declaration and keeps the good ones', () => {
+    const problems: string[] = [];
+    const map = parseDeclaredSettings(
+      '{"a": {"severity": "urgent", "runbookUrl": "https://wiki.example.com/a"}, "b": "x", "c": {"severity": "info"}}',
+      (problem) => problems.push(problem),
+    );
+    expect(map).toEqual({ a: { runbookUrl: 'https://wiki.example.com/a' }, b: {}, c: { severity: 'info' } });
+    expect(problems).toEqual([
+      expect.stringMatching(/ALARM_SETTINGS\["a"\]\.severity: "urgent" is not a severity/),
+      expect.stringMatching(/ALARM_SETTINGS\["b"\]: must be an object of settings/),
+    ]);
+    expect(parseDeclaredSettings('{not json', (problem) => problems.push(problem))).toEqual({});
+    expect(problems).toHaveLength(3);
+  });
+
   it('keeps a "__proto__" alarm name as data', () => {
     const map = parseDeclaredSettings('{"__proto__": {"severity": "info"}}');
     expect(Object.getPrototypeOf(map)).toBe(Object.prototype);

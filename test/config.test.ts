@@ -32,8 +32,13 @@ describe('loadConfig', () => {
   });
 
   it('strips a trailing slash from the events URL and reads numbers', () => {
-    const config = loadConfig({ ...base, PAGERDUTY_EVENTS_URL: 'http://127.0.0.1:9/', LEDGER_TTL_DAYS: '7' });
+    const config = loadConfig({
+      ...base,
+      PAGERDUTY_EVENTS_URL: 'http://127.0.0.1:9/',
+      LEDGER_TTL_DAYS: '30',
+    });
     expect(config.pagerDutyEventsUrl).toBe('http://127.0.0.1:9');
-    expect(config.ledgerTtlSeconds).toBe(7 * 86400);
+    expect(config.ledgerTtlSeconds).toBe(30 * 86400);
+    expect(() => loadConfig({ ...base, LEDGER_TTL_DAYS: '7' })).toThrow(/LEDGER_TTL_DAYS/);
   });
 });
