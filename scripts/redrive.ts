@@ -86,6 +86,7 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
   let failed = 0;
   let unreadable = 0;
   const seen = new Set<string>();
+  let idleReceives = 0;
   // Messages left in the queue are made visible again at the end, so the next run (or a person) sees them.
   const release: string[] = [];
 
@@ -101,7 +102,13 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
       }),
     );
     const messages = (batch.Messages ?? []).filter((m) => !seen.has(m.MessageId ?? ''));
-    if (messages.length === 0) break;
+    // SQS may answer a receive with nothing, or with messages already handled, while others remain: stop only
+    // after several receives in a row bring nothing new.
+    if (messages.length === 0) {
+      if (++idleReceives >= 3) break;
+      continue;
+    }
+    idleReceives = 0;
     for (const message of messages) {
       seen.add(message.MessageId ?? '');
       received++;
@@ -138,13 +145,16 @@ export async function redrive(options: RedriveOptions): Promise<RedriveSummary> 
     }
   }
   for (const receiptHandle of release) {
-    await options.sqs.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: options.queueUrl,
-        ReceiptHandle: receiptHandle,
-        VisibilityTimeout: 0,
-      }),
-    );
+    // A receipt older than the visibility timeout is no longer valid; that message is visible again anyway.
+    await options.sqs
+      .send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: options.queueUrl,
+          ReceiptHandle: receiptHandle,
+          VisibilityTimeout: 0,
+        }),
+      )
+      .catch(() => undefined);
   }
   return { received, replayed, deleted, failed, unreadable, kept };
 }
@@ -183,6 +193,15 @@ export function lambdaReplay(functionName: string, client = new LambdaClient({})
   };
 }
 
+function positiveInteger(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) {
+    process.stderr.write(`--max must be a whole number of messages, at least 1 (got "${text}")\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -211,7 +230,7 @@ async function main(): Promise<void> {
     queueUrl: values.queue,
     replay,
     dryRun: values['dry-run'],
-    max: values.max ? Number(values.max) : undefined,
+    max: values.max === undefined ? undefined : positiveInteger(values.max),
   });
   process.stdout.write(
     `${summary.received} received, ${summary.replayed} replayed, ${summary.deleted} deleted, ` +

@@ -156,6 +156,30 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
     expect(emulator.requests).toHaveLength(1);
   });
 
+  it('sends the resolve to the route that got the trigger, even after the alarm’s route changed', async () => {
+    const paymentsKey = newRoutingKey();
+    const routed = await startPipeline({
+      stores: { dynamoEndpoint: moto.endpoint, secretsEndpoint: moto.endpoint, supportsTtl: true },
+      pagerDutyUrl: emulator.url,
+      routingKeys: { default: defaultKey, payments: paymentsKey },
+    });
+    const onPayments = { tags: { 'pagerduty:route': 'payments' } };
+    await routed.handler(snsEvent([alarm('ALARM', 0)]), lambdaContext());
+    // The route tag changes while the incident is open: a repeated ALARM joins it, the OK resolves it.
+    await routed.handler(snsEvent([alarm('ALARM', 30_000, onPayments)]), lambdaContext());
+    await routed.handler(snsEvent([alarm('OK', 60_000, onPayments)]), lambdaContext());
+    expect(emulator.incidents({ dedupKey: ARN })).toEqual([
+      expect.objectContaining({ routingKey: defaultKey, status: 'resolved', alertCount: 2 }),
+    ]);
+    expect(emulator.incidents({ routingKey: paymentsKey })).toHaveLength(0);
+    // Once closed, the next incident opens on the configured route.
+    await routed.handler(snsEvent([alarm('ALARM', 90_000, onPayments)]), lambdaContext());
+    expect(emulator.openIncidents({ dedupKey: ARN })).toEqual([
+      expect.objectContaining({ routingKey: paymentsKey }),
+    ]);
+    expect(output.text()).not.toContain(paymentsKey);
+  });
+
   it('restores the newest state when an older send reaches PagerDuty after a newer one', async () => {
     // The ALARM's trigger is held on the wire; meanwhile the OK is claimed, sent and ingested first.
     const hold = emulator.holdNext(1);
