@@ -194,6 +194,39 @@ describeWithMoto('delivery under faults (moto_server + PagerDuty emulator)', () 
     expect(emulator.openIncidents()).toHaveLength(2);
   });
 
+  it('a key rotated in Secrets Manager is used once the cache expires, without a redeploy', async () => {
+    secrets = await LocalSecretsStore.start({});
+    const over = { secretsEndpoint: secrets.url, putSecret: (id: string, v: string) => secrets.put(id, v) };
+    const pipeline = await pipelineWith({ SECRETS_CACHE_SECONDS: '1' }, {}, over);
+    await pipeline.handler(snsEvent([alarm('rotate-a')]), lambdaContext());
+    const rotated = newRoutingKey();
+    keys.push(rotated);
+    secrets.put(pipeline.secretIds.default!, rotated);
+    // Within the cache time the old key is still used; after it, the new one.
+    await pipeline.handler(snsEvent([alarm('rotate-b')]), lambdaContext());
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await pipeline.handler(snsEvent([alarm('rotate-c')]), lambdaContext());
+    const keyOf = (name: string) => emulator.incidents({ dedupKey: dedupKeyOf(name) })[0]?.routingKey;
+    expect(keyOf('rotate-a')).toBe(keyOf('rotate-b'));
+    expect(keyOf('rotate-c')).toBe(rotated);
+    expect(keyOf('rotate-a')).not.toBe(rotated);
+    await secrets.stop();
+  });
+
+  it('UNRECOGNISED_MESSAGES=drop: nothing is sent, and the drop is logged and counted', async () => {
+    const pipeline = await pipelineWith({ UNRECOGNISED_MESSAGES: 'drop' });
+    const outcomes = await pipeline.handler(
+      snsEvent(['just some text'], { subject: 'hello' }),
+      lambdaContext(),
+    );
+    expect(outcomes).toEqual([expect.objectContaining({ outcome: 'skipped' })]);
+    expect(emulator.requests).toHaveLength(0);
+    expect(metricTotal(output.lines(), 'UnrecognisedDropped')).toBe(1);
+    expect(output.lines()).toContainEqual(
+      expect.objectContaining({ level: 'WARN', outcome: 'dropped', subject: 'hello' }),
+    );
+  });
+
   it('several records: one failure loses none of the others, and the retry pages nobody twice', async () => {
     secrets = await LocalSecretsStore.start({});
     const over = { secretsEndpoint: secrets.url, putSecret: (id: string, v: string) => secrets.put(id, v) };
