@@ -150,10 +150,10 @@ export async function processRecord(
       { outcome: claim.reason, newestStateChangeMs: current?.stateChangeMs, newestAction: current?.action },
     );
     if (claim.reason === 'stale' && action === 'trigger' && current?.action === 'resolve') {
-      // This may be the retry of a trigger whose request timed out but still reached PagerDuty after the
-      // newer resolve. A resolve is harmless when nothing is open, so restore the newest state.
-      deps.telemetry.count('Compensations');
-      await send(deps, current.route, { event_action: 'resolve', dedup_key: dedupKey }, deadline, log);
+      // This may be the retry of a trigger whose request timed out but still reached PagerDuty after the newer
+      // resolve. Restore the newest state through the same send-and-settle loop as any compensation, so that
+      // a trigger claimed meanwhile is not overtaken by this resolve.
+      await catchUp(deps, dedupKey, current, deadline, log, fallbackTrigger);
     }
     return { outcome: 'skipped', reason: claim.reason, dedupKey };
   }
