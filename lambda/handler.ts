@@ -8,7 +8,7 @@ import type { SnsEnvelope } from './notification';
 import { describeFailure, PagerDutyClient } from './pagerduty-client';
 import { processRecord, type PipelineDeps, type RecordOutcome } from './process-record';
 import { RoutingKeys } from './routing-keys';
-import { logger, metrics, powertoolsTelemetry } from './telemetry';
+import { logger, powertoolsTelemetry, publishMetrics } from './telemetry';
 
 /** Used when there is no Lambda context (local runs, tools): the budget an invocation gets to deliver. */
 const DEFAULT_BUDGET_MS = 60_000;
@@ -46,7 +46,7 @@ export function createHandler(env: NodeJS.ProcessEnv = process.env): SnsHandler 
       }
       return results.map((result) => (result as PromiseFulfilledResult<RecordOutcome>).value);
     } finally {
-      metrics.publishStoredMetrics();
+      publishMetrics();
     }
   };
 }

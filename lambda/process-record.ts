@@ -9,7 +9,7 @@ import type { Notification, PagerDutyAlertEvent, SnsEnvelope } from './notificat
 import { buildAlertEvent } from './pagerduty-event';
 import type { PagerDutyClient } from './pagerduty-client';
 import type { RoutingKeys } from './routing-keys';
-import type { Telemetry } from './telemetry';
+import { RecordLog, type Telemetry } from './telemetry';
 
 export interface PipelineDeps {
   readonly config: Config;
@@ -49,7 +49,7 @@ export async function processRecord(
 ): Promise<RecordOutcome> {
   const { config, telemetry } = deps;
   const notification = parseNotification(envelope);
-  const log = deps.logger.createChild();
+  const log = new RecordLog(deps.logger);
   log.appendKeys({ messageId: envelope.messageId, ...identify(notification) });
 
   if (notification.type === 'unrecognised') {
@@ -223,7 +223,7 @@ async function catchUp(
   dedupKey: string,
   newestSeen: LedgerEntry,
   deadline: number,
-  log: Logger,
+  log: RecordLog,
   fallbackTrigger: () => PagerDutyAlertEvent,
 ): Promise<number> {
   let newest = newestSeen;
@@ -270,7 +270,7 @@ async function send(
   route: string,
   event: PagerDutyAlertEvent,
   deadline: number,
-  log: Logger,
+  log: RecordLog,
 ): Promise<void> {
   let sendRoute = route;
   if (!deps.routingKeys.has(route)) {
