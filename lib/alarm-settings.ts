@@ -1,4 +1,5 @@
 import { Token } from 'aws-cdk-lib';
+import { SETTING_TAGS } from '../lambda/alarm-settings';
 import type { InsufficientDataPolicy, Severity } from '../lambda/notification';
 
 export type { InsufficientDataPolicy, Severity };
@@ -56,15 +57,8 @@ export type AlarmSettingsEntry = {
   -readonly [K in keyof AlarmPagingOptions]: AlarmPagingOptions[K];
 };
 
-/** Alarm tag key for each option; the handler reads the same keys from propagated tags. */
-export const TAG_KEYS = {
-  route: 'pagerduty:route',
-  severity: 'pagerduty:severity',
-  insufficientData: 'pagerduty:insufficient-data',
-  runbookUrl: 'pagerduty:runbook',
-  dashboardUrl: 'pagerduty:dashboard',
-  environment: 'pagerduty:environment',
-} as const satisfies Record<keyof AlarmPagingOptions, string>;
+/** Alarm tag key for each option: the handler's own table, so the construct writes the keys the handler reads. */
+export const TAG_KEYS = SETTING_TAGS satisfies Record<keyof AlarmPagingOptions, string>;
 
 const OPTION_KEYS = Object.keys(TAG_KEYS) as (keyof AlarmPagingOptions)[];
 
