@@ -1,15 +1,12 @@
 import { Token } from 'aws-cdk-lib';
+import { INSUFFICIENT_DATA_POLICIES, SEVERITIES } from '../lambda/config';
 import { SETTING_TAGS } from '../lambda/alarm-settings';
 import type { InsufficientDataPolicy, Severity } from '../lambda/notification';
 
 export type { InsufficientDataPolicy, Severity };
 
-export const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const satisfies readonly Severity[];
-export const INSUFFICIENT_DATA_POLICIES = [
-  'ignore',
-  'trigger',
-  'resolve',
-] as const satisfies readonly InsufficientDataPolicy[];
+// The handler's own lists, so the construct accepts exactly what the handler does.
+export { INSUFFICIENT_DATA_POLICIES, SEVERITIES } from '../lambda/config';
 
 /** Same rule as the handler's configuration schema, so a name accepted here is accepted at run time. */
 export const ROUTE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
