@@ -35,8 +35,8 @@ export interface ExampleStackProps extends StackProps {
    */
   readonly publisherAccountIds?: string[];
   /**
-   * Turn on alarm tag propagation on attached alarms (see AlarmToPagerDutyProps.propagateAlarmTags).
-   * @default false
+   * Alarm tag propagation on attached alarms (see AlarmToPagerDutyProps.propagateAlarmTags).
+   * @default true
    */
   readonly propagateAlarmTags?: boolean;
 }

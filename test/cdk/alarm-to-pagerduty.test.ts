@@ -553,15 +553,15 @@ describe('addAlarm', () => {
     expect(Object.values(alarmSettings(template))).toEqual([{ severity: 'warning' }]);
   });
 
-  test('tag propagation is off by default and limited to pagerduty:* keys when on', () => {
-    const off = build();
+  test('tag propagation is on by default, limited to pagerduty:* keys, and can be turned off', () => {
+    const off = build({ propagateAlarmTags: false });
     off.pipeline.addAlarm(metricAlarm(off.stack, 'Off'), { severity: 'info' });
     Template.fromStack(off.stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'Off',
       ActionConfiguration: Match.absent(),
     });
 
-    const on = build({ propagateAlarmTags: true });
+    const on = build();
     const child = metricAlarm(on.stack, 'On');
     on.pipeline.addAlarm(child);
     on.pipeline.addAlarm(
@@ -587,6 +587,11 @@ describe('addAlarm', () => {
     const template = Template.fromStack(on.stack);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'On', ...propagation });
     template.hasResourceProperties('AWS::CloudWatch::CompositeAlarm', propagation);
+    // Only the alarms with the property carry the cfn-lint exception for it.
+    template.hasResource('AWS::CloudWatch::Alarm', {
+      Properties: Match.objectLike({ MetricName: 'On' }),
+      Metadata: Match.objectLike({ 'cfn-lint': { config: { ignore_checks: ['E3002'] } } }),
+    });
   });
 
   test('an alarm in another stack is keyed by its literal ARN, without a reference back to it', () => {
