@@ -195,6 +195,62 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
     expect(await pipeline.readLedger(ARN)).toMatchObject({ action: 'resolve', delivered: true });
   });
 
+  describe('a trigger that timed out but reaches PagerDuty late, after the newer resolve', () => {
+    const budget = (ms: number) => lambdaContext(ms);
+    // PagerDuty ingests the trigger 1.2 s after it arrives. The invocation's budget (less the 2 s margin) is 30 ms
+    // longer than one attempt's timeout, too little for a second attempt: the sender gives up after the first.
+    const lateTrigger = async (handler: LocalPipeline['handler'], attemptTimeoutMs: number) => {
+      emulator.failNext(1, { delayMs: 1200 });
+      return handler(snsEvent([alarm('ALARM', 0)]), budget(2000 + attemptTimeoutMs + 30)).then(
+        () => 'resolved',
+        (error: unknown) => String(error),
+      );
+    };
+    const ingested = async (count: number) => {
+      for (let i = 0; i < 100 && emulator.accepted.length < count; i++)
+        await new Promise((r) => setTimeout(r, 25));
+    };
+
+    it('the retry of the trigger (stale by then) restores the resolve', async () => {
+      const slow = await startPipeline({
+        stores: { dynamoEndpoint: moto.endpoint, secretsEndpoint: moto.endpoint, supportsTtl: true },
+        pagerDutyUrl: emulator.url,
+        routingKeys: { default: defaultKey },
+        env: { HTTP_RESPONSE_TIMEOUT_MS: '200', TIME_BUDGET_MARGIN_MS: '2000' },
+      });
+      const outcome = await lateTrigger(slow.handler, 200);
+      expect(outcome).toMatch(/DeliveryBudgetExhaustedError/);
+      await slow.handler(snsEvent([alarm('OK', 60_000)]), lambdaContext());
+      await ingested(2);
+      expect(emulator.accepted.map((e) => e.event_action)).toEqual(['resolve', 'trigger']);
+      expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(1);
+      // Lambda retries the failed ALARM: stale now, and it puts PagerDuty back in the alarm's newest state.
+      await slow.handler(snsEvent([alarm('ALARM', 0)]), lambdaContext());
+      expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(0);
+    });
+
+    it('a newer state claimed before the failure is flagged, and any next delivery restores it', async () => {
+      const slow = await startPipeline({
+        stores: { dynamoEndpoint: moto.endpoint, secretsEndpoint: moto.endpoint, supportsTtl: true },
+        pagerDutyUrl: emulator.url,
+        routingKeys: { default: defaultKey },
+        env: { HTTP_RESPONSE_TIMEOUT_MS: '400', TIME_BUDGET_MARGIN_MS: '2000' },
+      });
+      const failing = lateTrigger(slow.handler, 400);
+      // The OK is claimed, sent and settled while the trigger's request is still in flight.
+      await new Promise((r) => setTimeout(r, 50));
+      await slow.newHandler()(snsEvent([alarm('OK', 60_000)]), lambdaContext());
+      expect(await failing).toMatch(/DeliveryBudgetExhaustedError/);
+      expect(await slow.readLedger(ARN)).toMatchObject({ action: 'resolve', needsResend: true });
+      await ingested(2);
+      expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(1);
+      // Not the trigger's retry: a duplicate of the OK. The flag makes it re-send the newest state.
+      await slow.handler(snsEvent([alarm('OK', 60_000)]), lambdaContext());
+      expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(0);
+      expect(await slow.readLedger(ARN)).toMatchObject({ needsResend: false, delivered: true });
+    });
+  });
+
   it('writes CloudWatch’s timestamp format into the ledger as given', async () => {
     await pipeline.handler(snsEvent([alarm('ALARM', 0)]), lambdaContext());
     expect(cloudWatchTime(T0)).toBe('2026-11-23T02:45:55.640+0000');

@@ -8,6 +8,8 @@ import { captureStdout, report } from './support/output';
 
 // npm test runs a quick sample; CI runs the full 1,000 (PROPERTY_RUNS overrides both).
 const RUNS = Number(process.env.PROPERTY_RUNS ?? (process.env.CI === 'true' ? 1000 : 100));
+// With faults each history takes longer (timeouts, retries): fewer of them, 300 in CI.
+const FAULTY_RUNS = Math.ceil(RUNS * 0.3);
 const T0 = Date.parse('2026-11-23T00:00:00.000Z');
 
 interface History {
@@ -33,6 +35,22 @@ const historyArbitrary: fc.Arbitrary<History> = fc
       });
     }),
   );
+
+type Fault = 'reset-after-ingest' | 'late' | 503;
+
+/**
+ * Faults injected before some waves: PagerDuty ingests the event but the sender sees the connection drop;
+ * PagerDuty ingests it only after the sender has timed out (a request that "failed" but lands late, after
+ * newer ones); or PagerDuty answers 503 (not ingested).
+ */
+const faultsArbitrary = fc.array(
+  fc.record({
+    wave: fc.integer({ min: 0, max: 8 }),
+    fault: fc.constantFrom<Fault>('reset-after-ingest', 'late', 503),
+    count: fc.integer({ min: 1, max: 8 }),
+  }),
+  { maxLength: 6 },
+);
 
 /** The state PagerDuty must end in: the newest one that sends an event (INSUFFICIENT_DATA is ignored by default). */
 function expectedEnd(states: readonly AlarmState[]): 'open' | 'closed' | 'untouched' {
@@ -120,6 +138,88 @@ describeWithMoto(
         },
       );
       report(`ordering property: ${RUNS} histories in ${Date.now() - started} ms`);
+    }, 900_000);
+
+    it(`holds for ${FAULTY_RUNS} random histories with failed deliveries, Lambda retries and a redrive`, async () => {
+      // Short budgets and slow back-off, so that a few failed attempts exhaust an invocation and it throws.
+      const faulty = await startPipeline({
+        stores: { dynamoEndpoint: moto.endpoint, secretsEndpoint: moto.endpoint, supportsTtl: true },
+        pagerDutyUrl: emulator.url,
+        routingKeys: { default: newRoutingKey() },
+        env: {
+          RATE_LIMIT_PER_MINUTE: '0',
+          RETRY_BASE_DELAY_MS: '60',
+          RETRY_MAX_DELAY_MS: '120',
+          TIME_BUDGET_MARGIN_MS: '0',
+        },
+      });
+      const lambdas = [faulty.handler, faulty.newHandler(), faulty.newHandler()];
+      let alarmNumber = 0;
+      let thrown = 0;
+      const started = Date.now();
+      await fc.assert(
+        fc.asyncProperty(historyArbitrary, faultsArbitrary, async (history, faults) => {
+          const alarmName = `faulty-${alarmNumber++}`;
+          const dedupKey = `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${alarmName}`;
+          delays = history.delays;
+          requestIndex = 0;
+          emulator.clearFaults();
+          const events = history.states.map((state, i) =>
+            snsEvent([metricAlarmMessage({ alarmName, state, stateChangeMs: T0 + i * 60_000 })]),
+          );
+          // Each delivery is an invocation; one that throws comes back twice more (Lambda's retries), then
+          // goes to the dead-letter queue, which is redriven at the end.
+          const queue = history.deliveries.map((stateIndex) => ({ stateIndex, attempt: 1 }));
+          const deadLetters: number[] = [];
+          let wave = 0;
+          while (queue.length > 0) {
+            for (const f of faults.filter((x) => x.wave === wave)) {
+              emulator.failNext(
+                f.count,
+                f.fault === 503
+                  ? { status: 503 }
+                  : f.fault === 'late'
+                    ? { delayMs: 400 }
+                    : 'reset-after-ingest',
+              );
+            }
+            const batch = queue.splice(0, history.waves[wave % history.waves.length] ?? 1);
+            wave++;
+            await Promise.all(
+              batch.map(async (item, i) => {
+                try {
+                  await lambdas[(wave + i) % lambdas.length]!(events[item.stateIndex]!, lambdaContext(180));
+                } catch {
+                  thrown++;
+                  if (item.attempt < 3)
+                    queue.push({ stateIndex: item.stateIndex, attempt: item.attempt + 1 });
+                  else deadLetters.push(item.stateIndex);
+                }
+              }),
+            );
+          }
+          emulator.clearFaults();
+          for (const stateIndex of deadLetters) await lambdas[0]!(events[stateIndex]!, lambdaContext());
+
+          const incidents = emulator.incidents({ dedupKey });
+          const open = incidents.filter((incident) => incident.status !== 'resolved');
+          expect(open.length).toBeLessThanOrEqual(1);
+          const expected = expectedEnd(history.states);
+          if (expected === 'open') expect(open).toHaveLength(1);
+          if (expected === 'closed') expect(open).toHaveLength(0);
+          if (expected === 'untouched') expect(incidents).toHaveLength(0);
+        }),
+        {
+          numRuns: FAULTY_RUNS,
+          endOnFailure: true,
+          ...(process.env.PROPERTY_SEED ? { seed: Number(process.env.PROPERTY_SEED) } : {}),
+        },
+      );
+      // The faults must have made invocations fail, or this test would prove nothing beyond the first one.
+      expect(thrown).toBeGreaterThan(0);
+      report(
+        `ordering property with faults: ${FAULTY_RUNS} histories, ${thrown} failed invocations, in ${Date.now() - started} ms`,
+      );
     }, 900_000);
   },
 );
