@@ -1,0 +1,124 @@
+// End-to-end drill against a deployed pipeline: sets an alarm to ALARM, waits until the ledger shows PagerDuty
+// accepted the trigger, sets it to OK, and waits until it shows the resolve was accepted. Usage:
+//   npm run drill -- --alarm <alarm name> --table <ledger table name> [--timeout-seconds 180]
+// The stack outputs ExampleAlarmName and LedgerTableName; AWS credentials and region come from the environment.
+import { parseArgs } from 'node:util';
+import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Ledger, type LedgerEntry } from '../lambda/ledger';
+
+export interface DrillOptions {
+  readonly cloudwatch: CloudWatchClient;
+  readonly dynamodb: DynamoDBClient;
+  readonly alarmName: string;
+  readonly tableName: string;
+  /** How long to wait for each step. */
+  readonly timeoutMs: number;
+  readonly pollMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface DrillStep {
+  readonly state: 'ALARM' | 'OK';
+  readonly ok: boolean;
+  readonly seconds: number;
+  /** What the ledger held when the step ended. */
+  readonly entry?: LedgerEntry;
+}
+
+export class DrillError extends Error {
+  override readonly name = 'DrillError';
+}
+
+/** Runs the drill; resolves with both steps (a step that timed out has ok=false and the drill stops there). */
+export async function runDrill(options: DrillOptions): Promise<DrillStep[]> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const pollMs = options.pollMs ?? 2000;
+  const described = await options.cloudwatch.send(
+    new DescribeAlarmsCommand({
+      AlarmNames: [options.alarmName],
+      AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+    }),
+  );
+  const alarmArn = described.MetricAlarms?.[0]?.AlarmArn ?? described.CompositeAlarms?.[0]?.AlarmArn;
+  if (!alarmArn) throw new DrillError(`No alarm named "${options.alarmName}" in this account and region.`);
+  // The pipeline's dedup key for an alarm is its ARN (see lambda/dedup-key.ts).
+  const ledger = new Ledger({ tableName: options.tableName, ttlSeconds: 0, client: options.dynamodb });
+  const steps: DrillStep[] = [];
+  for (const [state, action] of [
+    ['ALARM', 'trigger'],
+    ['OK', 'resolve'],
+  ] as const) {
+    const before = await ledger.read(alarmArn);
+    const started = Date.now();
+    await options.cloudwatch.send(
+      new SetAlarmStateCommand({
+        AlarmName: options.alarmName,
+        StateValue: state,
+        StateReason: `alarm-to-pagerduty drill at ${new Date(started).toISOString()}`,
+      }),
+    );
+    log(`▶ ${options.alarmName} set to ${state}; waiting for PagerDuty to accept the ${action}…`);
+    let entry = before;
+    let ok = false;
+    while (Date.now() - started < options.timeoutMs) {
+      entry = await ledger.read(alarmArn);
+      const newer = entry && (!before || entry.stateChangeMs > before.stateChangeMs);
+      if (newer && entry?.action === action && entry.delivered) {
+        ok = true;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
+    const seconds = (Date.now() - started) / 1000;
+    steps.push({ state, ok, seconds, entry });
+    if (!ok) {
+      log(
+        `✗ no delivered ${action} in the ledger after ${seconds.toFixed(0)} s (ledger: ${describe(entry)}). ` +
+          "Check the alarm's actions point at the topic, the function's logs and errors, and the dead-letter queue.",
+      );
+      return steps;
+    }
+    log(
+      `✓ PagerDuty accepted the ${action} ${seconds.toFixed(1)} s after the state change (route ${entry?.route}).`,
+    );
+  }
+  return steps;
+}
+
+function describe(entry: LedgerEntry | undefined): string {
+  if (!entry) return 'no item for this alarm';
+  return `${entry.action} at ${new Date(entry.stateChangeMs).toISOString()}, delivered=${entry.delivered}`;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      alarm: { type: 'string' },
+      table: { type: 'string' },
+      'timeout-seconds': { type: 'string', default: '180' },
+    },
+  });
+  const timeoutSeconds = Number(values['timeout-seconds']);
+  if (!values.alarm || !values.table || !Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
+    process.stderr.write(
+      'usage: npm run drill -- --alarm <alarm name> --table <ledger table> [--timeout-seconds N]\n',
+    );
+    process.exit(2);
+  }
+  const steps = await runDrill({
+    cloudwatch: new CloudWatchClient({}),
+    dynamodb: new DynamoDBClient({}),
+    alarmName: values.alarm,
+    tableName: values.table,
+    timeoutMs: timeoutSeconds * 1000,
+  });
+  process.exit(steps.length === 2 && steps.every((step) => step.ok) ? 0 : 1);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`drill failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}
