@@ -119,6 +119,15 @@ export async function processRecord(
       error: describe(error),
     });
     await send(deps, settings.route, event, deadline, log);
+    // The claim may have failed only for a moment: if the ledger answers now and holds a newer, different state,
+    // this send may have overtaken it, so restore it. If it does not answer, paging already happened.
+    const newest = await deps.ledger.read(dedupKey).catch(() => undefined);
+    if (newest && newest.stateChangeMs > stateChangeMs && newest.action !== action) {
+      const compensations = await catchUp(deps, dedupKey, newest, deadline, log, () =>
+        buildAlertEvent(notification, settings, 'trigger', dedupKey, { clientName: config.clientName }),
+      );
+      return { outcome: 'sent', action, dedupKey, route: settings.route, compensations, recorded: false };
+    }
     return { outcome: 'sent', action, dedupKey, route: settings.route, compensations: 0, recorded: false };
   }
 
@@ -149,11 +158,19 @@ export async function processRecord(
         : 'Skipped: this state change was already delivered',
       { outcome: claim.reason, newestStateChangeMs: current?.stateChangeMs, newestAction: current?.action },
     );
-    if (claim.reason === 'stale' && action === 'trigger' && current?.action === 'resolve') {
-      // This may be the retry of a trigger whose request timed out but still reached PagerDuty after the newer
-      // resolve. Restore the newest state through the same send-and-settle loop as any compensation, so that
-      // a trigger claimed meanwhile is not overtaken by this resolve.
-      await catchUp(deps, dedupKey, current, deadline, log, fallbackTrigger);
+    if (claim.reason === 'stale' && current && current.action !== action) {
+      // This may be the retry of a send that timed out but still reached PagerDuty after the newer state's.
+      // Restore the newest state through the same send-and-settle loop as any compensation, so that a state
+      // claimed meanwhile is not overtaken in turn.
+      const compensations = await catchUp(deps, dedupKey, current, deadline, log, fallbackTrigger);
+      return {
+        outcome: 'sent',
+        action: current.action,
+        dedupKey,
+        route: current.route,
+        compensations,
+        recorded: true,
+      };
     }
     return { outcome: 'skipped', reason: claim.reason, dedupKey };
   }

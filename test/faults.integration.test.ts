@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { lambdaContext, metricAlarmMessage, snsEvent } from '../local/alarm-fixtures';
 import { newRoutingKey, startPipeline, type LocalPipeline, type PipelineStores } from '../local/harness';
@@ -38,6 +38,51 @@ async function throttlingDynamo(): Promise<{
     endpoint: `http://127.0.0.1:${port}`,
     requests: () => count,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Forwards DynamoDB calls to moto, but answers the first `failures` settles (delivered = true) with a 500. */
+async function failingSettles(
+  upstream: string,
+  failures: number,
+): Promise<{ endpoint: string; failed: () => number; stop(): Promise<void> }> {
+  let failed = 0;
+  const target = new URL(upstream);
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (failed < failures && body.toString().includes('SET delivered = :true')) {
+        failed++;
+        res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+        return res.end(
+          JSON.stringify({
+            __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+            message: 'injected',
+          }),
+        );
+      }
+      const forward = httpRequest(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+        (response) => {
+          res.writeHead(response.statusCode ?? 502, response.headers);
+          response.pipe(res);
+        },
+      );
+      forward.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    failed: () => failed,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -171,6 +216,30 @@ describeWithMoto('delivery under faults (moto_server + PagerDuty emulator)', () 
       );
     } finally {
       await dynamo.stop();
+    }
+  });
+
+  it('a settle that fails after the send throws, and Lambda’s retry sends again and settles', async () => {
+    // Two failures: the SDK's own retry (2 attempts) fails too.
+    const proxy = await failingSettles(moto.endpoint, 2);
+    try {
+      const pipeline = await pipelineWith({ AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint });
+      const event = snsEvent([alarm('settle-fails')]);
+      const error = await errorOf(pipeline.handler(event, lambdaContext()));
+      expect(error.message).toMatch(
+        /LedgerSettleError: Sent to PagerDuty, but the ledger could not record it/,
+      );
+      expect(proxy.failed()).toBe(2);
+      expect(await pipeline.readLedger(dedupKeyOf('settle-fails'))).toMatchObject({ delivered: false });
+      expect(metricTotal(output.lines(), 'LedgerUnavailable')).toBe(1);
+
+      await pipeline.handler(event, lambdaContext());
+      expect(await pipeline.readLedger(dedupKeyOf('settle-fails'))).toMatchObject({ delivered: true });
+      // Sent twice, one incident: PagerDuty folds the repeat into the open alert.
+      expect(emulator.accepted.filter((e) => e.dedup_key === dedupKeyOf('settle-fails'))).toHaveLength(2);
+      expect(emulator.incidents({ dedupKey: dedupKeyOf('settle-fails') })).toHaveLength(1);
+    } finally {
+      await proxy.stop();
     }
   });
 

@@ -229,6 +229,30 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
       expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(0);
     });
 
+    it('a resolve that lands after a newer trigger is corrected by its own (stale) retry', async () => {
+      const slow = await startPipeline({
+        stores: { dynamoEndpoint: moto.endpoint, secretsEndpoint: moto.endpoint, supportsTtl: true },
+        pagerDutyUrl: emulator.url,
+        routingKeys: { default: defaultKey },
+        env: { HTTP_RESPONSE_TIMEOUT_MS: '200', TIME_BUDGET_MARGIN_MS: '2000' },
+      });
+      await slow.handler(snsEvent([alarm('ALARM', 0)]), lambdaContext());
+      emulator.failNext(1, { delayMs: 1200 });
+      const okEvent = snsEvent([alarm('OK', 60_000)]);
+      await expect(slow.handler(okEvent, budget(2230))).rejects.toThrow(/DeliveryBudgetExhaustedError/);
+      // The alarm fires again; its trigger joins the open incident, then the old resolve lands and closes it.
+      await slow.handler(snsEvent([alarm('ALARM', 120_000)]), lambdaContext());
+      await ingested(3);
+      expect(emulator.accepted.map((e) => e.event_action)).toEqual(['trigger', 'trigger', 'resolve']);
+      expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(0);
+      // Lambda retries the OK: stale now, and it puts PagerDuty back in the alarm's newest state, ALARM.
+      const outcomes = await slow.handler(okEvent, lambdaContext());
+      expect(outcomes).toEqual([
+        expect.objectContaining({ outcome: 'sent', action: 'trigger', compensations: 1 }),
+      ]);
+      expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(1);
+    });
+
     it('a newer state claimed before the failure is flagged, and any next delivery restores it', async () => {
       const slow = await startPipeline({
         stores: { dynamoEndpoint: moto.endpoint, secretsEndpoint: moto.endpoint, supportsTtl: true },
