@@ -197,17 +197,17 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
 
   describe('a trigger that timed out but reaches PagerDuty late, after the newer resolve', () => {
     const budget = (ms: number) => lambdaContext(ms);
-    // PagerDuty ingests the trigger 1.2 s after it arrives. The invocation's budget (less the 2 s margin) is 30 ms
+    // PagerDuty ingests the trigger 2 s after it arrives. The invocation's budget (less the 2 s margin) is 30 ms
     // longer than one attempt's timeout, too little for a second attempt: the sender gives up after the first.
     const lateTrigger = async (handler: LocalPipeline['handler'], attemptTimeoutMs: number) => {
-      emulator.failNext(1, { delayMs: 1200 });
+      emulator.failNext(1, { delayMs: 2000 });
       return handler(snsEvent([alarm('ALARM', 0)]), budget(2000 + attemptTimeoutMs + 30)).then(
         () => 'resolved',
         (error: unknown) => String(error),
       );
     };
     const ingested = async (count: number) => {
-      for (let i = 0; i < 100 && emulator.accepted.length < count; i++)
+      for (let i = 0; i < 200 && emulator.accepted.length < count; i++)
         await new Promise((r) => setTimeout(r, 25));
     };
 
@@ -237,7 +237,7 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
         env: { HTTP_RESPONSE_TIMEOUT_MS: '200', TIME_BUDGET_MARGIN_MS: '2000' },
       });
       await slow.handler(snsEvent([alarm('ALARM', 0)]), lambdaContext());
-      emulator.failNext(1, { delayMs: 1200 });
+      emulator.failNext(1, { delayMs: 2000 });
       const okEvent = snsEvent([alarm('OK', 60_000)]);
       await expect(slow.handler(okEvent, budget(2230))).rejects.toThrow(/DeliveryBudgetExhaustedError/);
       // The alarm fires again; its trigger joins the open incident, then the old resolve lands and closes it.
@@ -258,9 +258,9 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
         stores: { dynamoEndpoint: moto.endpoint, secretsEndpoint: moto.endpoint, supportsTtl: true },
         pagerDutyUrl: emulator.url,
         routingKeys: { default: defaultKey },
-        env: { HTTP_RESPONSE_TIMEOUT_MS: '400', TIME_BUDGET_MARGIN_MS: '2000' },
+        env: { HTTP_RESPONSE_TIMEOUT_MS: '900', TIME_BUDGET_MARGIN_MS: '2000' },
       });
-      const failing = lateTrigger(slow.handler, 400);
+      const failing = lateTrigger(slow.handler, 900);
       // The OK is claimed, sent and settled while the trigger's request is still in flight.
       await new Promise((r) => setTimeout(r, 50));
       await slow.newHandler()(snsEvent([alarm('OK', 60_000)]), lambdaContext());
