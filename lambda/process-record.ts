@@ -97,6 +97,14 @@ export async function processRecord(
 
   const stateChangeMs =
     notification.type === 'alarm' ? notification.stateChangeEpochMs : notification.publishedEpochMs;
+  // What a compensating trigger falls back to when the ledger holds no stored copy of the newest trigger.
+  const fallbackTrigger = () =>
+    buildAlertEvent(notification, settings, 'trigger', dedupKey, { clientName: config.clientName });
+  // Sends the newest state the ledger holds (and any newer one claimed meanwhile) and reports it.
+  const restoreNewest = async (newest: LedgerEntry, recorded: boolean): Promise<RecordOutcome> => {
+    const compensations = await catchUp(deps, dedupKey, newest, deadline, log, fallbackTrigger);
+    return { outcome: 'sent', action: newest.action, dedupKey, route: newest.route, compensations, recorded };
+  };
   let claim;
   try {
     claim = await deps.ledger.claim(
@@ -123,16 +131,10 @@ export async function processRecord(
     // this send may have overtaken it, so restore it. If it does not answer, paging already happened.
     const newest = await deps.ledger.read(dedupKey).catch(() => undefined);
     if (newest && newest.stateChangeMs > stateChangeMs && newest.action !== action) {
-      const compensations = await catchUp(deps, dedupKey, newest, deadline, log, () =>
-        buildAlertEvent(notification, settings, 'trigger', dedupKey, { clientName: config.clientName }),
-      );
-      return { outcome: 'sent', action, dedupKey, route: settings.route, compensations, recorded: false };
+      return restoreNewest(newest, false);
     }
     return { outcome: 'sent', action, dedupKey, route: settings.route, compensations: 0, recorded: false };
   }
-
-  const fallbackTrigger = () =>
-    buildAlertEvent(notification, settings, 'trigger', dedupKey, { clientName: config.clientName });
 
   if (!claim.claimed) {
     const current = claim.current;
@@ -141,15 +143,7 @@ export async function processRecord(
       log.info('The ledger asks for its newest state to be re-sent', {
         newestStateChangeMs: current.stateChangeMs,
       });
-      const compensations = await catchUp(deps, dedupKey, current, deadline, log, fallbackTrigger);
-      return {
-        outcome: 'sent',
-        action: current.action,
-        dedupKey,
-        route: current.route,
-        compensations,
-        recorded: true,
-      };
+      return restoreNewest(current, true);
     }
     telemetry.count(claim.reason === 'stale' ? 'StaleSkipped' : 'DuplicatesSkipped');
     log.info(
@@ -162,15 +156,7 @@ export async function processRecord(
       // This may be the retry of a send that timed out but still reached PagerDuty after the newer state's.
       // Restore the newest state through the same send-and-settle loop as any compensation, so that a state
       // claimed meanwhile is not overtaken in turn.
-      const compensations = await catchUp(deps, dedupKey, current, deadline, log, fallbackTrigger);
-      return {
-        outcome: 'sent',
-        action: current.action,
-        dedupKey,
-        route: current.route,
-        compensations,
-        recorded: true,
-      };
+      return restoreNewest(current, true);
     }
     return { outcome: 'skipped', reason: claim.reason, dedupKey };
   }
