@@ -61,6 +61,30 @@ function expectedEnd(states: readonly AlarmState[]): 'open' | 'closed' | 'untouc
   return 'untouched';
 }
 
+/** PagerDuty's incidents for the key match the alarm's newest state, with never more than one open. */
+function expectNewestState(
+  emulator: PagerDutyEmulator,
+  dedupKey: string,
+  states: readonly AlarmState[],
+): void {
+  const incidents = emulator.incidents({ dedupKey });
+  const open = incidents.filter((incident) => incident.status !== 'resolved');
+  expect(open.length).toBeLessThanOrEqual(1);
+  const expected = expectedEnd(states);
+  if (expected === 'open') expect(open).toHaveLength(1);
+  if (expected === 'closed') expect(open).toHaveLength(0);
+  if (expected === 'untouched') expect(incidents).toHaveLength(0);
+}
+
+function runOptions(numRuns: number): fc.Parameters<unknown> {
+  return {
+    numRuns,
+    endOnFailure: true,
+    // PROPERTY_SEED replays the same histories (the timing of concurrent deliveries still varies).
+    ...(process.env.PROPERTY_SEED ? { seed: Number(process.env.PROPERTY_SEED) } : {}),
+  };
+}
+
 describeWithMoto(
   'PagerDuty ends in the alarm’s newest state under any order, duplication and concurrency',
   () => {
@@ -122,20 +146,9 @@ describeWithMoto(
               ),
             );
           }
-          const incidents = emulator.incidents({ dedupKey });
-          const open = incidents.filter((incident) => incident.status !== 'resolved');
-          expect(open.length).toBeLessThanOrEqual(1);
-          const expected = expectedEnd(history.states);
-          if (expected === 'open') expect(open).toHaveLength(1);
-          if (expected === 'closed') expect(open).toHaveLength(0);
-          if (expected === 'untouched') expect(incidents).toHaveLength(0);
+          expectNewestState(emulator, dedupKey, history.states);
         }),
-        {
-          numRuns: RUNS,
-          endOnFailure: true,
-          // PROPERTY_SEED replays the same histories (the timing of concurrent deliveries still varies).
-          ...(process.env.PROPERTY_SEED ? { seed: Number(process.env.PROPERTY_SEED) } : {}),
-        },
+        runOptions(RUNS),
       );
       report(`ordering property: ${RUNS} histories in ${Date.now() - started} ms`);
     }, 900_000);
@@ -201,19 +214,9 @@ describeWithMoto(
           emulator.clearFaults();
           for (const stateIndex of deadLetters) await lambdas[0]!(events[stateIndex]!, lambdaContext());
 
-          const incidents = emulator.incidents({ dedupKey });
-          const open = incidents.filter((incident) => incident.status !== 'resolved');
-          expect(open.length).toBeLessThanOrEqual(1);
-          const expected = expectedEnd(history.states);
-          if (expected === 'open') expect(open).toHaveLength(1);
-          if (expected === 'closed') expect(open).toHaveLength(0);
-          if (expected === 'untouched') expect(incidents).toHaveLength(0);
+          expectNewestState(emulator, dedupKey, history.states);
         }),
-        {
-          numRuns: FAULTY_RUNS,
-          endOnFailure: true,
-          ...(process.env.PROPERTY_SEED ? { seed: Number(process.env.PROPERTY_SEED) } : {}),
-        },
+        runOptions(FAULTY_RUNS),
       );
       // The faults must have made invocations fail, or this test would prove nothing beyond the first one.
       expect(thrown).toBeGreaterThan(0);
