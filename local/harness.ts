@@ -25,6 +25,24 @@ export interface PipelineStores {
   readonly supportsTtl: boolean;
 }
 
+/** moto_server as both DynamoDB and Secrets Manager. */
+export function motoStores(endpoint: string): PipelineStores {
+  return { dynamoEndpoint: endpoint, secretsEndpoint: endpoint, supportsTtl: true };
+}
+
+/** dynalite as DynamoDB and the loopback secrets store, filled directly. */
+export function localStores(
+  dynamoEndpoint: string,
+  secrets: { readonly url: string; put(secretId: string, value: string): void },
+): PipelineStores {
+  return {
+    dynamoEndpoint,
+    secretsEndpoint: secrets.url,
+    putSecret: (id, value) => secrets.put(id, value),
+    supportsTtl: false,
+  };
+}
+
 export interface PipelineOptions {
   readonly stores: PipelineStores;
   readonly pagerDutyUrl: string;

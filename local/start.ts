@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { lambdaContext, metricAlarmMessage, snsEvent } from './alarm-fixtures';
 import { startDynalite } from './dynalite';
-import { newRoutingKey, startPipeline } from './harness';
+import { newRoutingKey, startPipeline, localStores } from './harness';
 import { PagerDutyEmulator } from './pagerduty-emulator';
 import { LocalSecretsStore } from './secrets-store';
 
@@ -22,12 +22,7 @@ async function main(): Promise<void> {
   const secrets = await LocalSecretsStore.start({});
   const emulator = await PagerDutyEmulator.start({ port: Number(process.env.PAGERDUTY_EMULATOR_PORT ?? 0) });
   const pipeline = await startPipeline({
-    stores: {
-      dynamoEndpoint: dynamo.endpoint,
-      secretsEndpoint: secrets.url,
-      putSecret: (id, value) => secrets.put(id, value),
-      supportsTtl: false,
-    },
+    stores: localStores(dynamo.endpoint, secrets),
     pagerDutyUrl: emulator.url,
     routingKeys: { default: newRoutingKey() },
     env: { ENVIRONMENT: process.env.ENVIRONMENT ?? 'local' },

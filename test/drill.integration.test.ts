@@ -1,7 +1,7 @@
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { cloudWatchTime, lambdaContext, snsEvent } from '../local/alarm-fixtures';
-import { newRoutingKey, startPipeline, type LocalPipeline } from '../local/harness';
+import { newRoutingKey, startPipeline, type LocalPipeline, motoStores } from '../local/harness';
 import { describeWithMoto, startMoto } from '../local/moto';
 import { PagerDutyEmulator } from '../local/pagerduty-emulator';
 import { runDrill } from '../scripts/drill';
@@ -79,7 +79,7 @@ describeWithMoto('npm run drill against moto_server', () => {
 
   it('sets the alarm to ALARM then OK and sees PagerDuty accept the trigger, then the resolve', async () => {
     const pipeline = await startPipeline({
-      stores: { dynamoEndpoint: moto.endpoint, secretsEndpoint: moto.endpoint, supportsTtl: true },
+      stores: motoStores(moto.endpoint),
       pagerDutyUrl: emulator.url,
       routingKeys: { default: newRoutingKey() },
     });
@@ -124,7 +124,7 @@ describeWithMoto('npm run drill against moto_server', () => {
 
   it('says where to look when nothing reaches the ledger', async () => {
     const pipeline = await startPipeline({
-      stores: { dynamoEndpoint: moto.endpoint, secretsEndpoint: moto.endpoint, supportsTtl: true },
+      stores: motoStores(moto.endpoint),
       pagerDutyUrl: emulator.url,
       routingKeys: { default: newRoutingKey() },
     });

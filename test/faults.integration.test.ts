@@ -1,7 +1,14 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { lambdaContext, metricAlarmMessage, snsEvent } from '../local/alarm-fixtures';
-import { newRoutingKey, startPipeline, type LocalPipeline, type PipelineStores } from '../local/harness';
+import {
+  newRoutingKey,
+  startPipeline,
+  type LocalPipeline,
+  type PipelineStores,
+  motoStores,
+  localStores,
+} from '../local/harness';
 import { describeWithMoto, startMoto } from '../local/moto';
 import { PagerDutyEmulator } from '../local/pagerduty-emulator';
 import { LocalSecretsStore } from '../local/secrets-store';
@@ -93,11 +100,6 @@ describeWithMoto('delivery under faults (moto_server + PagerDuty emulator)', () 
   let output: ReturnType<typeof captureStdout>;
   const keys: string[] = [];
 
-  const stores = (): PipelineStores => ({
-    dynamoEndpoint: moto.endpoint,
-    secretsEndpoint: moto.endpoint,
-    supportsTtl: true,
-  });
   const pipelineWith = async (
     env: Record<string, string> = {},
     routes: Record<string, string> = {},
@@ -106,7 +108,7 @@ describeWithMoto('delivery under faults (moto_server + PagerDuty emulator)', () 
     const routingKeys = { default: newRoutingKey(), ...routes };
     keys.push(...Object.values(routingKeys));
     return startPipeline({
-      stores: { ...stores(), ...over },
+      stores: { ...motoStores(moto.endpoint), ...over },
       pagerDutyUrl: emulator.url,
       routingKeys,
       env: { RETRY_BASE_DELAY_MS: '10', RETRY_MAX_DELAY_MS: '100', TIME_BUDGET_MARGIN_MS: '100', ...env },
@@ -245,7 +247,7 @@ describeWithMoto('delivery under faults (moto_server + PagerDuty emulator)', () 
 
   it('Secrets Manager unreachable: throws without a key, keeps paging with a cached one', async () => {
     secrets = await LocalSecretsStore.start({});
-    const over = { secretsEndpoint: secrets.url, putSecret: (id: string, v: string) => secrets.put(id, v) };
+    const over = { ...localStores(moto.endpoint, secrets), supportsTtl: true };
     // SECRETS_CACHE_SECONDS=0: every record tries a refresh, so the cached key is only a fallback.
     const pipeline = await pipelineWith({ SECRETS_CACHE_SECONDS: '0' }, {}, over);
     await pipeline.handler(snsEvent([alarm('secrets-a')]), lambdaContext());
@@ -265,7 +267,7 @@ describeWithMoto('delivery under faults (moto_server + PagerDuty emulator)', () 
 
   it('a key rotated in Secrets Manager is used once the cache expires, without a redeploy', async () => {
     secrets = await LocalSecretsStore.start({});
-    const over = { secretsEndpoint: secrets.url, putSecret: (id: string, v: string) => secrets.put(id, v) };
+    const over = { ...localStores(moto.endpoint, secrets), supportsTtl: true };
     const pipeline = await pipelineWith({ SECRETS_CACHE_SECONDS: '1' }, {}, over);
     await pipeline.handler(snsEvent([alarm('rotate-a')]), lambdaContext());
     const rotated = newRoutingKey();
@@ -298,7 +300,7 @@ describeWithMoto('delivery under faults (moto_server + PagerDuty emulator)', () 
 
   it('several records: one failure loses none of the others, and the retry pages nobody twice', async () => {
     secrets = await LocalSecretsStore.start({});
-    const over = { secretsEndpoint: secrets.url, putSecret: (id: string, v: string) => secrets.put(id, v) };
+    const over = { ...localStores(moto.endpoint, secrets), supportsTtl: true };
     const goodKey = newRoutingKey();
     const pipeline = await pipelineWith({}, { payments: goodKey }, over);
     // The payments route's secret is broken: it does not hold a 32-character key.

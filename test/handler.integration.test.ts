@@ -1,5 +1,5 @@
 import { cloudWatchTime, lambdaContext, metricAlarmMessage, snsEvent } from '../local/alarm-fixtures';
-import { newRoutingKey, startPipeline, type LocalPipeline } from '../local/harness';
+import { newRoutingKey, startPipeline, type LocalPipeline, motoStores } from '../local/harness';
 import { describeWithMoto, startMoto } from '../local/moto';
 import { PagerDutyEmulator } from '../local/pagerduty-emulator';
 import { captureStdout, metricTotal } from './support/output';
@@ -25,7 +25,7 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
   beforeEach(async () => {
     emulator.reset();
     pipeline = await startPipeline({
-      stores: { dynamoEndpoint: moto.endpoint, secretsEndpoint: moto.endpoint, supportsTtl: true },
+      stores: motoStores(moto.endpoint),
       pagerDutyUrl: emulator.url,
       routingKeys: { default: defaultKey },
     });
@@ -124,7 +124,7 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
 
   it('still pages when DynamoDB is unreachable, and counts it', async () => {
     const broken = await startPipeline({
-      stores: { dynamoEndpoint: moto.endpoint, secretsEndpoint: moto.endpoint, supportsTtl: true },
+      stores: motoStores(moto.endpoint),
       pagerDutyUrl: emulator.url,
       routingKeys: { default: defaultKey },
       env: { AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9' },
@@ -159,7 +159,7 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
   it('sends the resolve to the route that got the trigger, even after the alarm’s route changed', async () => {
     const paymentsKey = newRoutingKey();
     const routed = await startPipeline({
-      stores: { dynamoEndpoint: moto.endpoint, secretsEndpoint: moto.endpoint, supportsTtl: true },
+      stores: motoStores(moto.endpoint),
       pagerDutyUrl: emulator.url,
       routingKeys: { default: defaultKey, payments: paymentsKey },
     });
@@ -213,7 +213,7 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
 
     it('the retry of the trigger (stale by then) restores the resolve', async () => {
       const slow = await startPipeline({
-        stores: { dynamoEndpoint: moto.endpoint, secretsEndpoint: moto.endpoint, supportsTtl: true },
+        stores: motoStores(moto.endpoint),
         pagerDutyUrl: emulator.url,
         routingKeys: { default: defaultKey },
         env: { HTTP_RESPONSE_TIMEOUT_MS: '200', TIME_BUDGET_MARGIN_MS: '2000' },
@@ -231,7 +231,7 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
 
     it('a resolve that lands after a newer trigger is corrected by its own (stale) retry', async () => {
       const slow = await startPipeline({
-        stores: { dynamoEndpoint: moto.endpoint, secretsEndpoint: moto.endpoint, supportsTtl: true },
+        stores: motoStores(moto.endpoint),
         pagerDutyUrl: emulator.url,
         routingKeys: { default: defaultKey },
         env: { HTTP_RESPONSE_TIMEOUT_MS: '200', TIME_BUDGET_MARGIN_MS: '2000' },
@@ -255,7 +255,7 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
 
     it('a newer state claimed before the failure is flagged, and any next delivery restores it', async () => {
       const slow = await startPipeline({
-        stores: { dynamoEndpoint: moto.endpoint, secretsEndpoint: moto.endpoint, supportsTtl: true },
+        stores: motoStores(moto.endpoint),
         pagerDutyUrl: emulator.url,
         routingKeys: { default: defaultKey },
         env: { HTTP_RESPONSE_TIMEOUT_MS: '900', TIME_BUDGET_MARGIN_MS: '2000' },

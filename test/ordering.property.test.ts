@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { lambdaContext, metricAlarmMessage, snsEvent } from '../local/alarm-fixtures';
-import { newRoutingKey, startPipeline, type LocalPipeline } from '../local/harness';
+import { newRoutingKey, startPipeline, type LocalPipeline, motoStores } from '../local/harness';
 import { describeWithMoto, startMoto } from '../local/moto';
 import { PagerDutyEmulator } from '../local/pagerduty-emulator';
 import type { AlarmState } from '../lambda/notification';
@@ -106,7 +106,7 @@ describeWithMoto(
         },
       });
       pipeline = await startPipeline({
-        stores: { dynamoEndpoint: moto.endpoint, secretsEndpoint: moto.endpoint, supportsTtl: true },
+        stores: motoStores(moto.endpoint),
         pagerDutyUrl: emulator.url,
         routingKeys: { default: newRoutingKey() },
         // Thousands of events to one key within a minute: the client-side limiter is not what this tests.
@@ -156,7 +156,7 @@ describeWithMoto(
     it(`holds for ${FAULTY_RUNS} random histories with failed deliveries, Lambda retries and a redrive`, async () => {
       // Short budgets and slow back-off, so that a few failed attempts exhaust an invocation and it throws.
       const faulty = await startPipeline({
-        stores: { dynamoEndpoint: moto.endpoint, secretsEndpoint: moto.endpoint, supportsTtl: true },
+        stores: motoStores(moto.endpoint),
         pagerDutyUrl: emulator.url,
         routingKeys: { default: newRoutingKey() },
         env: {

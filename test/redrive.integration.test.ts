@@ -5,7 +5,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { lambdaContext, metricAlarmMessage, snsEvent } from '../local/alarm-fixtures';
-import { newRoutingKey, startPipeline, type LocalPipeline } from '../local/harness';
+import { newRoutingKey, startPipeline, type LocalPipeline, motoStores } from '../local/harness';
 import { describeWithMoto, startMoto } from '../local/moto';
 import { PagerDutyEmulator } from '../local/pagerduty-emulator';
 import { redrive, snsEventFromDeadLetter } from '../scripts/redrive';
@@ -81,7 +81,7 @@ describeWithMoto('redrive against moto_server SQS', () => {
   beforeEach(async () => {
     emulator.reset();
     pipeline = await startPipeline({
-      stores: { dynamoEndpoint: moto.endpoint, secretsEndpoint: moto.endpoint, supportsTtl: true },
+      stores: motoStores(moto.endpoint),
       pagerDutyUrl: emulator.url,
       routingKeys: { default: newRoutingKey() },
     });

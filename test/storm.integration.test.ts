@@ -2,7 +2,7 @@ import type { SNSEvent } from 'aws-lambda';
 import { metricAlarmMessage, snsEvent } from '../local/alarm-fixtures';
 import { runAsyncInvocations } from '../local/async-lambda';
 import { startDynalite } from '../local/dynalite';
-import { newRoutingKey, startPipeline, type LocalPipeline } from '../local/harness';
+import { newRoutingKey, startPipeline, type LocalPipeline, localStores } from '../local/harness';
 import { PagerDutyEmulator } from '../local/pagerduty-emulator';
 import { LocalSecretsStore } from '../local/secrets-store';
 import { captureStdout, metricTotal, report } from './support/output';
@@ -36,12 +36,7 @@ describe('alarm storm against a rate-limited PagerDuty', () => {
     const routingKeys: Record<string, string> = { default: newRoutingKey() };
     for (let i = 1; i < routes; i++) routingKeys[`team-${i}`] = newRoutingKey();
     const pipeline = await startPipeline({
-      stores: {
-        dynamoEndpoint: dynamo.endpoint,
-        secretsEndpoint: secrets.url,
-        putSecret: (id, value) => secrets.put(id, value),
-        supportsTtl: false,
-      },
+      stores: localStores(dynamo.endpoint, secrets),
       pagerDutyUrl: emulator.url,
       routingKeys,
       env: {
