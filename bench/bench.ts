@@ -186,6 +186,7 @@ async function main(): Promise<void> {
           route: 'default',
           alarmName: `protocol-${n}`,
           triggerEvent: storedTrigger,
+          futureLimitMs: Date.now() + 60_000,
         },
         Date.now(),
       );

@@ -1,5 +1,13 @@
 import { isRecord } from './alarm-message';
-import { ConfigError, INSUFFICIENT_DATA_POLICIES, SEVERITIES } from './config';
+import {
+  ENVIRONMENT_NAME,
+  INSUFFICIENT_DATA_POLICIES,
+  isHttpUrl,
+  SETTING_TAGS,
+  SEVERITIES,
+  type SettingName,
+} from './contract';
+import { ConfigError } from './errors';
 import { alarmIdentity } from './dedup-key';
 import type { AlarmSettings, InsufficientDataPolicy, Notification, Severity } from './notification';
 
@@ -16,14 +24,7 @@ export interface DeclaredSettings {
 export type DeclaredSettingsMap = Readonly<Record<string, Partial<DeclaredSettings>>>;
 
 /** The alarm tags that override the declared settings and the defaults. */
-export const SETTING_TAGS = {
-  route: 'pagerduty:route',
-  severity: 'pagerduty:severity',
-  insufficientData: 'pagerduty:insufficient-data',
-  runbookUrl: 'pagerduty:runbook',
-  dashboardUrl: 'pagerduty:dashboard',
-  environment: 'pagerduty:environment',
-} as const satisfies Record<keyof DeclaredSettings, string>;
+export { SETTING_TAGS };
 
 export interface SettingsInput {
   readonly tags: Readonly<Record<string, string>>;
@@ -49,15 +50,10 @@ const oneOf =
       : { ok: true, value };
   };
 
-const webUrl: Check<string> = (raw) => {
-  try {
-    const url = new URL(raw.trim());
-    if (url.protocol === 'https:' || url.protocol === 'http:') return { ok: true, value: url.href };
-  } catch {
-    // reported below
-  }
-  return { ok: false, problem: 'is not an http(s) URL' };
-};
+const webUrl: Check<string> = (raw) =>
+  isHttpUrl(raw)
+    ? { ok: true, value: new URL(raw.trim()).href }
+    : { ok: false, problem: 'is not an http(s) URL' };
 
 const CHECKS: { readonly [K in keyof DeclaredSettings]: Check<DeclaredSettings[K]> } = {
   route: (raw, knownRoutes) => {
@@ -70,14 +66,14 @@ const CHECKS: { readonly [K in keyof DeclaredSettings]: Check<DeclaredSettings[K
   insufficientData: oneOf(INSUFFICIENT_DATA_POLICIES, 'an insufficient-data policy'),
   runbookUrl: webUrl,
   dashboardUrl: webUrl,
-  // The same rule as the ENVIRONMENT setting and the CDK construct's `environment` option.
+  // A tag names an environment: the ENVIRONMENT rule, but not empty.
   environment: (raw) =>
-    /^[A-Za-z0-9_-]{1,32}$/.test(raw.trim())
+    raw.trim() !== '' && ENVIRONMENT_NAME.test(raw.trim())
       ? { ok: true, value: raw.trim() }
       : { ok: false, problem: 'is not 1-32 of A-Z a-z 0-9 _ -' },
 };
 
-const FIELDS = Object.keys(SETTING_TAGS) as (keyof DeclaredSettings)[];
+const FIELDS = Object.keys(SETTING_TAGS) as SettingName[];
 
 /**
  * Merges per-alarm settings, field by field: alarm tag, then the CDK declaration, then the defaults. A bad

@@ -1,18 +1,24 @@
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
-import type { InsufficientDataPolicy, Severity } from './notification';
+import {
+  ENVIRONMENT_NAME,
+  ENVIRONMENT_NAME_RULE,
+  INSUFFICIENT_DATA_POLICIES,
+  ROUTE_NAME,
+  ROUTE_NAME_RULE,
+  SEVERITIES,
+  UNRECOGNISED_MODES,
+  type HandlerEnvironment,
+  type InsufficientDataPolicy,
+  type Severity,
+  type UnrecognisedMode,
+} from './contract';
+import { ConfigError } from './errors';
 
-export const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const satisfies readonly Severity[];
-export const INSUFFICIENT_DATA_POLICIES = [
-  'ignore',
-  'trigger',
-  'resolve',
-] as const satisfies readonly InsufficientDataPolicy[];
+export { ConfigError, INSUFFICIENT_DATA_POLICIES, SEVERITIES };
 
 // zod/mini: the functional, tree-shakeable API (the classic `z.string().min()` chain pulls in all of zod).
-const routeName = z
-  .string()
-  .check(z.regex(/^[A-Za-z0-9_.-]{1,64}$/, 'route names are 1-64 of A-Z a-z 0-9 _ . -'));
+const routeName = z.string().check(z.regex(ROUTE_NAME, ROUTE_NAME_RULE));
 
 const routingKeySecrets = z.pipe(
   z.pipe(
@@ -43,11 +49,8 @@ const schema = z.object({
   ),
   DEFAULT_SEVERITY: z._default(z.enum(SEVERITIES), 'critical'),
   INSUFFICIENT_DATA_POLICY: z._default(z.enum(INSUFFICIENT_DATA_POLICIES), 'ignore'),
-  UNRECOGNISED_MESSAGES: z._default(z.enum(['trigger', 'drop']), 'trigger'),
-  ENVIRONMENT: z._default(
-    z.string().check(z.regex(/^[A-Za-z0-9_-]{0,32}$/, 'is 0-32 of A-Z a-z 0-9 _ -')),
-    '',
-  ),
+  UNRECOGNISED_MESSAGES: z._default(z.enum(UNRECOGNISED_MODES), 'trigger'),
+  ENVIRONMENT: z._default(z.string().check(z.regex(ENVIRONMENT_NAME, ENVIRONMENT_NAME_RULE)), ''),
   // Longer than the DLQ keeps a message (14 days) plus the async queue (6 h): a redriven old notification must
   // still find the newer state in the ledger, or it would page for an alarm that has since cleared.
   LEDGER_TTL_DAYS: integer(15, 90),
@@ -59,7 +62,14 @@ const schema = z.object({
   TIME_BUDGET_MARGIN_MS: integer(0, 5000),
   RATE_LIMIT_PER_MINUTE: integer(0, 120),
   CLIENT_NAME: z._default(z.string().check(z.minLength(1), z.maxLength(256)), 'CloudWatch alarm pipeline'),
-});
+  // SNS stamps each message when it accepts it; a state change claiming a later time than that (plus this) is
+  // forged or mistyped, and is ordered at the cap so it cannot take over its alarm.
+  MAX_CLOCK_SKEW_SECONDS: integer(0, 60),
+  // How long a dead letter is retried from the retry queue before it is parked for a person.
+  RETRY_WINDOW_HOURS: integer(1, 24),
+  PARKED_QUEUE_URL: z.optional(z.url()),
+  // Each key is a HandlerEnvironment variable: a misspelt name here does not compile.
+} satisfies { [K in keyof HandlerEnvironment]?: z.ZodMiniType });
 
 // zod/mini registers no locale; English messages ("Invalid input: expected string, received undefined"), as classic zod.
 const english = en().localeError;
@@ -70,7 +80,7 @@ export type Config = Readonly<{
   pagerDutyEventsUrl: string;
   defaultSeverity: Severity;
   insufficientDataPolicy: InsufficientDataPolicy;
-  unrecognisedMessages: 'trigger' | 'drop';
+  unrecognisedMessages: UnrecognisedMode;
   environment?: string;
   ledgerTtlSeconds: number;
   secretsCacheMs: number;
@@ -82,11 +92,11 @@ export type Config = Readonly<{
   /** 0 turns the client-side limiter off. */
   rateLimitPerMinute: number;
   clientName: string;
+  maxClockSkewMs: number;
+  retryWindowMs: number;
+  /** Where the handler parks dead letters that retrying cannot fix; unset: the retry queue's redrive policy parks them. */
+  parkedQueueUrl?: string;
 }>;
-
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
 
 /** Reads the configuration once from the environment; a bad setting throws naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -117,5 +127,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     timeBudgetMarginMs: c.TIME_BUDGET_MARGIN_MS,
     rateLimitPerMinute: c.RATE_LIMIT_PER_MINUTE,
     clientName: c.CLIENT_NAME,
+    maxClockSkewMs: c.MAX_CLOCK_SKEW_SECONDS * 1000,
+    retryWindowMs: c.RETRY_WINDOW_HOURS * 3_600_000,
+    parkedQueueUrl: c.PARKED_QUEUE_URL,
   };
 }

@@ -1,53 +1,210 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Context, SNSEvent, SNSEventRecord } from 'aws-lambda';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, EventBridgeEvent, SNSEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseDeclaredSettings } from './alarm-settings';
 import { loadConfig, type Config } from './config';
+import { readLetter } from './dead-letters';
+import { describeError, isRetryable, MalformedEventError, RecordsFailedError } from './errors';
+import { classifyEvent, eventBridgeRecordInput, snsRecordInput, type RecordInputResult } from './intake';
 import { Ledger } from './ledger';
-import type { SnsEnvelope } from './notification';
 import { describeFailure, PagerDutyClient } from './pagerduty-client';
 import { processRecord, type PipelineDeps, type RecordOutcome } from './process-record';
 import { RoutingKeys } from './routing-keys';
 import { logger, powertoolsTelemetry, publishMetrics } from './telemetry';
 
+export { RecordsFailedError } from './errors';
+export type { RecordOutcome } from './process-record';
+
 /** Used when there is no Lambda context (local runs, tools): the budget an invocation gets to deliver. */
 const DEFAULT_BUDGET_MS = 60_000;
+/** SQS caps a message attribute's value; a reason longer than this is cut. */
+const MAX_PARK_REASON = 1000;
 
-/** One or more records could not be delivered; Lambda retries the event, then keeps it in the DLQ. */
-export class RecordsFailedError extends Error {
-  override readonly name = 'RecordsFailedError';
+export type HandlerResult = RecordOutcome[] | SQSBatchResponse;
+
+/**
+ * The function's entry, for every event it is wired to: SNS notifications (resolves with one outcome per record,
+ * throws when any must be retried or cannot be delivered), SQS batches of dead letters from the retry queue
+ * (answers `batchItemFailures` for the letters to retry later), and EventBridge alarm state changes.
+ */
+export interface PipelineHandler {
+  (event: SNSEvent | EventBridgeEvent<string, unknown>, context?: Partial<Context>): Promise<RecordOutcome[]>;
+  (event: SQSEvent, context?: Partial<Context>): Promise<SQSBatchResponse>;
+  (event: unknown, context?: Partial<Context>): Promise<HandlerResult>;
 }
 
-export type SnsHandler = (event: SNSEvent, context?: Partial<Context>) => Promise<RecordOutcome[]>;
+/** The handler as the SNS-only tools of earlier versions typed it. */
+export type SnsHandler = PipelineHandler;
+
+/** Where letters that retrying cannot fix go, with their reason. */
+export interface ParkingLot {
+  park(body: string, reason: string): Promise<void>;
+}
+
+export interface HandlerOverrides {
+  readonly deps?: Partial<PipelineDeps>;
+  readonly parkingLot?: ParkingLot;
+}
 
 /** Builds a handler and its clients from an environment; the exported `handler` uses `process.env`. */
-export function createHandler(env: NodeJS.ProcessEnv = process.env): SnsHandler {
+export function createHandler(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: HandlerOverrides = {},
+): PipelineHandler {
   const config = loadConfig(env);
-  const deps = createDeps(config, env);
-  return async (event, context) => {
+  const deps: PipelineDeps = { ...createDeps(config, env), ...overrides.deps };
+  const parkingLot = overrides.parkingLot ?? sqsParkingLot(config, env);
+
+  const runRecords = async (
+    items: readonly RecordInputResult[],
+    deadline: number,
+  ): Promise<RecordOutcome[]> => {
+    const results = await Promise.allSettled(
+      items.map(async (item) => {
+        if (item.ok) return processRecord(item.input, deps, deadline);
+        deps.telemetry.count('MalformedEvents');
+        logger.error('A record of the event cannot be read', { outcome: 'malformed', why: item.why });
+        throw new MalformedEventError(`${item.why}. Nothing was sent for it; fix the publisher.`);
+      }),
+    );
+    const failures = results.flatMap((result, index) =>
+      result.status === 'rejected' ? [{ index, error: result.reason as unknown }] : [],
+    );
+    if (failures.length > 0) {
+      throw new RecordsFailedError(
+        `${failures.length} of ${items.length} record(s) not delivered: ` +
+          failures.map(({ index, error }) => `record ${index}: ${describeError(error)}`).join(' | '),
+        failures.every(({ error }) => isRetryable(error)),
+        { cause: failures[0]!.error },
+      );
+    }
+    return results.map((result) => (result as PromiseFulfilledResult<RecordOutcome>).value);
+  };
+
+  /** An SNS or EventBridge event, or the event a dead letter holds; `letter` forbids nesting batches. */
+  const runEvent = async (event: unknown, deadline: number, letter: boolean): Promise<HandlerResult> => {
+    const intake = classifyEvent(event);
+    switch (intake.kind) {
+      case 'sns':
+        return runRecords(
+          intake.records.map((record, index) => snsRecordInput(record, index)),
+          deadline,
+        );
+      case 'eventbridge':
+        return runRecords([eventBridgeRecordInput(intake.event)], deadline);
+      case 'failure-record':
+        if (!letter) return runEvent(intake.payload, deadline, true);
+        break;
+      case 'sqs':
+        if (!letter) return runLetters(intake.records as SQSRecord[], deadline);
+        break;
+      case 'malformed':
+        deps.telemetry.count('MalformedEvents');
+        logger.error('The function was invoked with an event it cannot read', {
+          outcome: 'malformed',
+          why: intake.why,
+        });
+        throw new MalformedEventError(`Cannot handle this event: ${intake.why}.`);
+    }
+    deps.telemetry.count('MalformedEvents');
+    throw new MalformedEventError(
+      `Cannot handle this event: a dead letter holds another batch of dead letters.`,
+    );
+  };
+
+  const runLetters = async (records: SQSRecord[], deadline: number): Promise<SQSBatchResponse> => {
+    const handleLetter = async (record: SQSRecord): Promise<void> => {
+      const log = { letterId: record.messageId };
+      const letter = readLetter(record.body);
+      if (!letter.readable) {
+        await park(record, `Unreadable letter: ${letter.why}`, log);
+        return;
+      }
+      try {
+        await runEvent(letter.event, deadline, true);
+        deps.telemetry.count('DeadLettersDelivered');
+        logger.info('Delivered a dead letter from the retry queue', { ...log, letterKind: letter.kind });
+      } catch (error) {
+        const sentMs = Number(record.attributes?.SentTimestamp);
+        const ageMs = Number.isFinite(sentMs) ? deps.now() - sentMs : 0;
+        if (!isRetryable(error)) {
+          await park(record, `Retrying cannot fix it: ${describeError(error)}`, log);
+        } else if (ageMs > config.retryWindowMs) {
+          await park(
+            record,
+            `Still failing after the retry window (RETRY_WINDOW_HOURS=${config.retryWindowMs / 3_600_000}): ` +
+              describeError(error),
+            log,
+          );
+        } else {
+          deps.telemetry.count('DeadLettersRetried');
+          logger.warn('A dead letter is still undeliverable; the retry queue brings it back', {
+            ...log,
+            ageMs,
+            error: describeError(error),
+          });
+          throw error;
+        }
+      }
+    };
+    // Never fail a whole batch for one letter: each answers for itself.
+    return processPartialResponse({ Records: records }, handleLetter, new BatchProcessor(EventType.SQS), {
+      throwOnFullBatchFailure: false,
+    });
+  };
+
+  const park = async (record: SQSRecord, reason: string, log: Record<string, unknown>) => {
+    const cut = reason.length > MAX_PARK_REASON ? `${reason.slice(0, MAX_PARK_REASON)}…` : reason;
+    if (!parkingLot) {
+      logger.error(
+        'A dead letter cannot be delivered, and PARKED_QUEUE_URL is unset: the retry queue keeps it',
+        {
+          ...log,
+          reason: cut,
+        },
+      );
+      throw new MalformedEventError(
+        `${cut} (PARKED_QUEUE_URL is unset, so the letter stays in the retry queue)`,
+      );
+    }
+    await parkingLot.park(record.body, cut);
+    deps.telemetry.count('DeadLettersParked');
+    logger.error('Parked a dead letter for a person: retrying cannot deliver it', { ...log, reason: cut });
+  };
+
+  const invoke = async (event: unknown, context?: Partial<Context>): Promise<HandlerResult> => {
     if (context?.awsRequestId) logger.addContext(context as Context);
     const remaining = context?.getRemainingTimeInMillis?.() ?? DEFAULT_BUDGET_MS;
-    const deadline = Date.now() + remaining - config.timeBudgetMarginMs;
+    const deadline = deps.now() + remaining - config.timeBudgetMarginMs;
     try {
-      const records = event?.Records ?? [];
-      const results = await Promise.allSettled(
-        records.map((record) => processRecord(envelopeOf(record), deps, deadline)),
-      );
-      const failures = results.flatMap((result, index) =>
-        result.status === 'rejected' ? [{ index, error: result.reason as unknown }] : [],
-      );
-      if (failures.length > 0) {
-        const first = failures[0]!.error;
-        throw new RecordsFailedError(
-          `${failures.length} of ${records.length} record(s) not delivered: ` +
-            failures.map(({ index, error }) => `record ${index}: ${messageOf(error)}`).join(' | '),
-          { cause: first },
-        );
-      }
-      return results.map((result) => (result as PromiseFulfilledResult<RecordOutcome>).value);
+      return await runEvent(event, deadline, false);
     } finally {
       publishMetrics();
     }
+  };
+  return invoke as PipelineHandler;
+}
+
+function sqsParkingLot(config: Config, env: NodeJS.ProcessEnv): ParkingLot | undefined {
+  const queueUrl = config.parkedQueueUrl;
+  if (queueUrl === undefined) return undefined;
+  const sqs = new SQSClient({
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
+    endpoint: env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL,
+    maxAttempts: 3,
+  });
+  return {
+    park: async (body, reason) => {
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: body,
+          MessageAttributes: { reason: { DataType: 'String', StringValue: reason } },
+        }),
+      );
+    },
   };
 }
 
@@ -97,7 +254,7 @@ function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
         telemetry.count('StaleRoutingKeyUsed');
         logger.warn('Secrets Manager unavailable; using the cached integration key', {
           route,
-          error: messageOf(error),
+          error: describeError(error),
         });
       },
     }),
@@ -112,25 +269,13 @@ function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
   };
 }
 
-function envelopeOf(record: SNSEventRecord): SnsEnvelope {
-  const sns = record?.Sns ?? ({} as Partial<SNSEventRecord['Sns']>);
-  return {
-    messageId: sns.MessageId ?? 'unknown',
-    topicArn: sns.TopicArn ?? 'unknown',
-    subject: sns.Subject ?? undefined,
-    timestamp: sns.Timestamp ?? new Date(0).toISOString(),
-    message: typeof sns.Message === 'string' ? sns.Message : JSON.stringify(sns.Message ?? ''),
-  };
-}
+let lazyHandler: PipelineHandler | undefined;
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-let lazyHandler: SnsHandler | undefined;
-
-/** The Lambda entry point for SNS events. */
-export async function handler(event: SNSEvent, context?: Context): Promise<RecordOutcome[]> {
+/** The Lambda entry point: SNS events, SQS batches of dead letters, and EventBridge alarm state changes. */
+export async function handler(event: SNSEvent, context?: Context): Promise<RecordOutcome[]>;
+export async function handler(event: SQSEvent, context?: Context): Promise<SQSBatchResponse>;
+export async function handler(event: unknown, context?: Context): Promise<HandlerResult>;
+export async function handler(event: unknown, context?: Context): Promise<HandlerResult> {
   lazyHandler ??= createHandler(process.env);
   return lazyHandler(event, context);
 }

@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { LEDGER_KEY_ATTRIBUTE } from './contract';
 
 export type LedgerAction = 'trigger' | 'resolve';
 
@@ -31,7 +32,61 @@ export interface Claim {
   readonly route: string;
   readonly alarmName: string;
   readonly triggerEvent?: string;
+  /**
+   * An item holding a time later than this can only hold a forged or mistyped future time (times are capped at
+   * what SNS vouches for before they are claimed): any claim replaces it, so the alarm heals on its next change.
+   */
+  readonly futureLimitMs: number;
 }
+
+/** Bounds on what one item stores, far under DynamoDB's 400 KB item limit whatever a publisher sends. */
+export const MAX_STORED_ALARM_NAME = 1024;
+export const MAX_STORED_TRIGGER_EVENT = 64 * 1024;
+const MAX_STORED_TIME_TEXT = 64;
+
+export interface SettleOptions {
+  /**
+   * The caller sent this item's action after seeing it claimed, which also answers a pending `needsResend`; the
+   * claim's owner settling its own send does not, as an older send may have landed after it.
+   */
+  readonly resent?: boolean;
+}
+
+/** What the delivery step needs of a ledger: the DynamoDB table, or the in-memory one of the tests. */
+export interface LedgerStore {
+  claim(claim: Claim, nowMs: number): Promise<ClaimResult>;
+  settle(
+    dedupKey: string,
+    settled: { readonly stateChangeMs: number; readonly action: LedgerAction },
+    nowMs: number,
+    options?: SettleOptions,
+  ): Promise<SettleResult>;
+  markNeedsResend(dedupKey: string, stateChangeMs: number): Promise<void>;
+  read(dedupKey: string): Promise<LedgerEntry | undefined>;
+}
+
+/** The claim as stored: every text bounded. */
+export function boundedClaim(claim: Claim): Claim {
+  const triggerEvent =
+    claim.triggerEvent !== undefined && claim.triggerEvent.length <= MAX_STORED_TRIGGER_EVENT
+      ? claim.triggerEvent
+      : undefined;
+  return {
+    ...claim,
+    alarmName: claim.alarmName.slice(0, MAX_STORED_ALARM_NAME),
+    stateChangeTime: claim.stateChangeTime.slice(0, MAX_STORED_TIME_TEXT),
+    triggerEvent,
+  };
+}
+
+// The claim's condition, piece by piece: a new item; a newer state change; the retry of one not yet delivered;
+// or an item wedged by a future time.
+const CLAIM_CONDITION = [
+  'attribute_not_exists(dedupKey)',
+  'stateChangeMs < :t',
+  '(stateChangeMs = :t AND delivered = :false)',
+  'stateChangeMs > :futureLimit',
+].join(' OR ');
 
 export type ClaimResult =
   | {
@@ -55,7 +110,7 @@ export interface LedgerOptions {
  * The ordering ledger. `claim` records a state change only if it is newer than what the item holds (or is the
  * same one, not yet delivered); `settle` marks it delivered only if nothing newer was claimed meanwhile.
  */
-export class Ledger {
+export class Ledger implements LedgerStore {
   private readonly documents: DynamoDBDocumentClient;
 
   constructor(private readonly options: LedgerOptions) {
@@ -64,7 +119,8 @@ export class Ledger {
     });
   }
 
-  async claim(claim: Claim, nowMs: number): Promise<ClaimResult> {
+  async claim(unbounded: Claim, nowMs: number): Promise<ClaimResult> {
+    const claim = boundedClaim(unbounded);
     const nowSeconds = Math.floor(nowMs / 1000);
     // `openRoute` is the route of the incident a trigger opened, kept until a resolve of it settles: a trigger
     // joins it and a resolve goes to it, even if the alarm's configured route changed meanwhile. A trigger's
@@ -77,10 +133,9 @@ export class Ledger {
       const response = await this.documents.send(
         new UpdateCommand({
           TableName: this.options.tableName,
-          Key: { dedupKey: claim.dedupKey },
+          Key: { [LEDGER_KEY_ATTRIBUTE]: claim.dedupKey },
           // No exception for expired items: only an older notification could use one, and it must stay a no-op.
-          ConditionExpression:
-            'attribute_not_exists(dedupKey) OR stateChangeMs < :t OR (stateChangeMs = :t AND delivered = :false)',
+          ConditionExpression: CLAIM_CONDITION,
           UpdateExpression:
             'SET stateChangeMs = :t, stateChangeTime = :time, #action = :action, ' +
             '#route = if_not_exists(openRoute, :route), delivered = :false, alarmName = :alarmName, ' +
@@ -88,6 +143,7 @@ export class Ledger {
           ExpressionAttributeNames: { '#action': 'action', '#route': 'route' },
           ExpressionAttributeValues: {
             ':t': claim.stateChangeMs,
+            ':futureLimit': claim.futureLimitMs,
             ':time': claim.stateChangeTime,
             ':action': claim.action,
             ':route': claim.route,
@@ -107,20 +163,15 @@ export class Ledger {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const current = error.Item ? toEntry(unmarshall(error.Item)) : await this.read(claim.dedupKey);
-      const reason = current && current.stateChangeMs > claim.stateChangeMs ? 'stale' : 'duplicate';
-      return { claimed: false, reason, current };
+      return { claimed: false, reason: refusalReason(current, claim), current };
     }
   }
 
-  /**
-   * `resent` says the caller sent this item's action after seeing it claimed, which also answers a pending
-   * `needsResend`; the claim's owner settling its own send does not, as an older send may have landed after it.
-   */
   async settle(
     dedupKey: string,
     settled: { readonly stateChangeMs: number; readonly action: LedgerAction },
     nowMs: number,
-    resent = false,
+    { resent = false }: SettleOptions = {},
   ): Promise<SettleResult> {
     const { stateChangeMs } = settled;
     // A delivered resolve closes the incident: the next trigger may open one on the configured route.
@@ -132,7 +183,7 @@ export class Ledger {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.options.tableName,
-          Key: { dedupKey },
+          Key: { [LEDGER_KEY_ATTRIBUTE]: dedupKey },
           ConditionExpression: 'stateChangeMs = :t',
           UpdateExpression: `SET delivered = :true, updatedAt = :updatedAt${removals.length ? ` REMOVE ${removals.join(', ')}` : ''}`,
           ExpressionAttributeValues: {
@@ -157,7 +208,7 @@ export class Ledger {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.options.tableName,
-          Key: { dedupKey },
+          Key: { [LEDGER_KEY_ATTRIBUTE]: dedupKey },
           ConditionExpression: 'stateChangeMs = :t',
           UpdateExpression: 'SET needsResend = :true',
           ExpressionAttributeValues: { ':t': stateChangeMs, ':true': true },
@@ -171,10 +222,19 @@ export class Ledger {
 
   async read(dedupKey: string): Promise<LedgerEntry | undefined> {
     const response = await this.documents.send(
-      new GetCommand({ TableName: this.options.tableName, Key: { dedupKey }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.options.tableName,
+        Key: { [LEDGER_KEY_ATTRIBUTE]: dedupKey },
+        ConsistentRead: true,
+      }),
     );
     return toEntry(response.Item);
   }
+}
+
+/** Why a claim was refused: a newer state is recorded (stale), or this one was already delivered (duplicate). */
+export function refusalReason(current: LedgerEntry | undefined, claim: Claim): 'stale' | 'duplicate' {
+  return current && current.stateChangeMs > claim.stateChangeMs ? 'stale' : 'duplicate';
 }
 
 function toEntry(item: Record<string, unknown> | undefined): LedgerEntry | undefined {

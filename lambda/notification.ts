@@ -1,13 +1,9 @@
 // The typed values every SNS record becomes. Parsed once in alarm-message.ts; nothing downstream re-checks.
+import type { InsufficientDataPolicy, Severity } from './contract';
+
+export type { InsufficientDataPolicy, Severity };
 
 export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
-
-export type Severity = 'critical' | 'error' | 'warning' | 'info';
-
-export type PagerDutyAction = 'trigger' | 'acknowledge' | 'resolve';
-
-/** What to do when an alarm enters INSUFFICIENT_DATA. */
-export type InsufficientDataPolicy = 'ignore' | 'trigger' | 'resolve';
 
 /** The SNS envelope of one record: the parts the pipeline uses. */
 export interface SnsEnvelope {
@@ -150,35 +146,4 @@ export interface AlarmSettings {
   readonly environment?: string;
   /** Tags with bad values, each said in one line; the default was used instead. */
   readonly problems: readonly string[];
-}
-
-/** A PagerDuty Events API v2 alert event, without its routing key (added when sent). */
-export interface PagerDutyAlertEvent {
-  readonly event_action: PagerDutyAction;
-  readonly dedup_key: string;
-  readonly payload?: {
-    readonly summary: string;
-    readonly source: string;
-    readonly severity: Severity;
-    readonly timestamp?: string;
-    readonly component?: string;
-    readonly group?: string;
-    readonly class?: string;
-    readonly custom_details?: Record<string, unknown>;
-  };
-  readonly links?: readonly { readonly href: string; readonly text?: string }[];
-  readonly images?: readonly { readonly src: string; readonly href?: string; readonly alt?: string }[];
-  readonly client?: string;
-  readonly client_url?: string;
-}
-
-/** A PagerDuty change event (deploys, config changes), without its routing key. */
-export interface PagerDutyChangeEvent {
-  readonly payload: {
-    readonly summary: string;
-    readonly source?: string;
-    readonly timestamp?: string;
-    readonly custom_details?: Record<string, unknown>;
-  };
-  readonly links?: readonly { readonly href: string; readonly text?: string }[];
 }

@@ -1,53 +1,8 @@
 import { Agent, errors as undiciErrors, request } from './http-agent';
-import type { PagerDutyAlertEvent, PagerDutyChangeEvent } from './notification';
+import { DeliveryBudgetExhaustedError, PagerDutyRejectedError, RateLimitBudgetError } from './errors';
+import type { PagerDutyAlertEvent, PagerDutyChangeEvent } from './pagerduty-types';
 
-/** PagerDuty refused the event (400 or another non-retryable 4xx): retrying the same event cannot help. */
-export class PagerDutyRejectedError extends Error {
-  override readonly name = 'PagerDutyRejectedError';
-  readonly permanent = true;
-  constructor(
-    readonly status: number,
-    readonly responseText: string,
-  ) {
-    super(
-      `PagerDuty rejected the event with HTTP ${status}: ${responseText}. ` +
-        'Not retried: fix the event or the routing key, then redrive it from the dead-letter queue.',
-    );
-  }
-}
-
-/** Every attempt failed transiently and the invocation's time budget is spent: Lambda's retry should try again. */
-export class DeliveryBudgetExhaustedError extends Error {
-  override readonly name = 'DeliveryBudgetExhaustedError';
-  readonly permanent = false;
-  constructor(
-    readonly attempts: number,
-    readonly lastFailure: AttemptFailure | undefined,
-    options?: { cause?: unknown },
-  ) {
-    super(
-      `PagerDuty delivery gave up after ${attempts} attempt(s) within the invocation's time budget; ` +
-        `last failure: ${lastFailure ? describeFailure(lastFailure) : 'none (no time left to try)'}. ` +
-        'Lambda will retry the event, then keep it in the dead-letter queue.',
-      options,
-    );
-  }
-}
-
-/** The client-side rate limit has no free slot for this routing key before the deadline. */
-export class RateLimitBudgetError extends Error {
-  override readonly name = 'RateLimitBudgetError';
-  readonly permanent = false;
-  constructor(
-    readonly waitMs: number,
-    readonly attempts: number,
-  ) {
-    super(
-      `The client-side rate limit (RATE_LIMIT_PER_MINUTE) has no free slot for this routing key for ${waitMs} ms, ` +
-        "past the invocation's time budget. Lambda will retry the event later; nothing was dropped.",
-    );
-  }
-}
+export { DeliveryBudgetExhaustedError, PagerDutyRejectedError, RateLimitBudgetError };
 
 /** Why one attempt failed, in the few kinds the retry policy tells apart. */
 export type AttemptFailure =
@@ -152,12 +107,14 @@ export class PagerDutyClient {
         (waitMs) => new RateLimitBudgetError(waitMs, attempt - 1),
       );
       const remaining = Math.floor(deadline - this.now());
-      if (remaining < MIN_ATTEMPT_MS) throw new DeliveryBudgetExhaustedError(attempt - 1, retries.at(-1));
+      if (remaining < MIN_ATTEMPT_MS)
+        throw new DeliveryBudgetExhaustedError(attempt - 1, describeLast(retries.at(-1)));
       const outcome = await this.attempt(path, payload, Math.min(remaining, this.options.responseTimeoutMs));
       if (outcome.ok) {
         return { status: outcome.status, attempts: attempt, latencyMs: this.now() - started, retries };
       }
-      const failure = redact(outcome.failure, routingKey);
+      // Redact before cutting: a key straddling the cut would otherwise leave a fragment no redaction can find.
+      const failure = shorten(redact(outcome.failure, routingKey));
       if (failure.kind === 'status' && !RETRYABLE_STATUS.has(failure.status)) {
         throw new PagerDutyRejectedError(failure.status, failure.responseText);
       }
@@ -167,7 +124,7 @@ export class PagerDutyClient {
       );
       const delayMs = Math.floor(this.random() * ceiling);
       if (this.now() + delayMs + MIN_ATTEMPT_MS > deadline)
-        throw new DeliveryBudgetExhaustedError(attempt, failure);
+        throw new DeliveryBudgetExhaustedError(attempt, describeFailure(failure));
       retries.push(failure);
       this.options.onRetry?.(failure, attempt, delayMs);
       await sleep(delayMs);
@@ -197,7 +154,7 @@ export class PagerDutyClient {
       }
       return {
         ok: false,
-        failure: { kind: 'status', status: response.statusCode, responseText: shorten(text) },
+        failure: { kind: 'status', status: response.statusCode, responseText: text },
       };
     } catch (error) {
       return { ok: false, failure: classifyNetworkError(error) };
@@ -231,9 +188,20 @@ function redact(failure: AttemptFailure, routingKey: string): AttemptFailure {
   }
 }
 
-function shorten(text: string): string {
-  const oneLine = text.replace(/\s+/g, ' ').trim();
-  return oneLine.length > 500 ? `${oneLine.slice(0, 500)}…` : oneLine;
+const MAX_FAILURE_TEXT = 500;
+
+function shorten(failure: AttemptFailure): AttemptFailure {
+  const cut = (text: string) => {
+    const oneLine = text.replace(/\s+/g, ' ').trim();
+    return oneLine.length > MAX_FAILURE_TEXT ? `${oneLine.slice(0, MAX_FAILURE_TEXT)}…` : oneLine;
+  };
+  return failure.kind === 'status'
+    ? { ...failure, responseText: cut(failure.responseText) }
+    : { ...failure, detail: cut(failure.detail) };
+}
+
+function describeLast(failure: AttemptFailure | undefined): string | undefined {
+  return failure === undefined ? undefined : describeFailure(failure);
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -7,9 +7,9 @@ import type {
   Evaluation,
   MathMetric,
   Notification,
-  PagerDutyAlertEvent,
   UnrecognisedNotification,
 } from './notification';
+import type { PagerDutyAlertEvent } from './pagerduty-types';
 import { cutText, firstLine, formatPath, wellFormed } from './text';
 
 /** PagerDuty's limit on `payload.summary`, in characters (counted here as UTF-16 units, the stricter reading). */

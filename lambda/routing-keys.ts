@@ -1,16 +1,8 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
-/** The secret could not be read and no earlier copy is cached: nothing can be sent without the key. */
-export class RoutingKeyUnavailableError extends Error {
-  override readonly name = 'RoutingKeyUnavailableError';
-  readonly permanent = false;
-}
+import { RoutingKeyInvalidError, RoutingKeyUnavailableError } from './errors';
 
-/** The secret was read but does not hold a usable integration key. */
-export class RoutingKeyInvalidError extends Error {
-  override readonly name = 'RoutingKeyInvalidError';
-  readonly permanent = true;
-}
+export { RoutingKeyInvalidError, RoutingKeyUnavailableError };
 
 interface Cached {
   readonly key: string;

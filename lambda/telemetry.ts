@@ -1,29 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE, SERVICE_NAME, type CountMetric } from './contract';
 
-export const SERVICE_NAME = 'alarm-to-pagerduty';
-export const METRICS_NAMESPACE = 'AlarmToPagerDuty';
+export { METRICS_NAMESPACE, SERVICE_NAME, type CountMetric };
 
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME });
 export const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE,
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? SERVICE_NAME,
 });
-
-/** The pipeline's own metric names; the dashboard and alarms in lib/ read these. */
-export type CountMetric =
-  | 'EventsSent'
-  | 'DeliveryFailures'
-  | 'DeliveryRetries'
-  | 'DuplicatesSkipped'
-  | 'StaleSkipped'
-  | 'PolicySkipped'
-  | 'UnrecognisedMessages'
-  | 'UnrecognisedDropped'
-  | 'LedgerUnavailable'
-  | 'Compensations'
-  | 'StaleRoutingKeyUsed'
-  | 'TagProblems';
 
 export interface Telemetry {
   count(metric: CountMetric, value?: number): void;

@@ -37,10 +37,10 @@ import {
   type AlarmSettingsEntry,
   type InsufficientDataPolicy,
   type Severity,
-} from './alarm-settings';
+} from './paging-options';
 import { METRICS_NAMESPACE, PipelineHealth, SERVICE_NAME } from './pipeline-health';
 
-export type { AlarmPagingOptions, InsufficientDataPolicy, Severity } from './alarm-settings';
+export type { AlarmPagingOptions, InsufficientDataPolicy, Severity } from './paging-options';
 
 const REPO_ROOT = path.join(__dirname, '..');
 /** The handler's entry, resolved from this file so the app can be synthesized from any directory. */

@@ -5,29 +5,14 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { CountMetric } from '../lambda/telemetry';
+import {
+  METRICS_NAMESPACE,
+  PIPELINE_METRICS,
+  SERVICE_NAME,
+  type PipelineMetricName,
+} from '../lambda/contract';
 
-/** Namespace and dimension of the handler's EMF metrics (Powertools adds `service` to every metric). */
-export const METRICS_NAMESPACE = 'AlarmToPagerDuty';
-export const SERVICE_NAME = 'alarm-to-pagerduty';
-
-/** The handler's own metrics, as it publishes them. */
-export const PIPELINE_METRICS = [
-  'EventsSent',
-  'DeliveryFailures',
-  'DeliveryRetries',
-  'DeliveryLatency',
-  'DuplicatesSkipped',
-  'StaleSkipped',
-  'PolicySkipped',
-  'UnrecognisedMessages',
-  'UnrecognisedDropped',
-  'LedgerUnavailable',
-  'Compensations',
-  'StaleRoutingKeyUsed',
-  'TagProblems',
-] as const satisfies readonly (CountMetric | 'DeliveryLatency')[];
-export type PipelineMetricName = (typeof PIPELINE_METRICS)[number];
+export { METRICS_NAMESPACE, PIPELINE_METRICS, SERVICE_NAME, type PipelineMetricName };
 
 export interface PipelineHealthProps {
   /** The topic alarms publish to. */

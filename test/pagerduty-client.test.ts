@@ -7,7 +7,7 @@ import {
   RateLimitBudgetError,
   type AttemptFailure,
 } from '../lambda/pagerduty-client';
-import type { PagerDutyAlertEvent } from '../lambda/notification';
+import type { PagerDutyAlertEvent } from '../lambda/pagerduty-types';
 import { PagerDutyEmulator } from '../local/pagerduty-emulator';
 
 // A scripted server: each request takes the next behaviour from the list (the last one repeats).

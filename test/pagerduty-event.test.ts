@@ -5,8 +5,8 @@ import type {
   AlarmCondition,
   AlarmNotification,
   MathMetric,
-  PagerDutyAlertEvent,
 } from '../lambda/notification';
+import type { PagerDutyAlertEvent } from '../lambda/pagerduty-types';
 import {
   buildAlertEvent,
   describeCondition,

@@ -1,17 +1,18 @@
 import { Token } from 'aws-cdk-lib';
-import { INSUFFICIENT_DATA_POLICIES, SEVERITIES } from '../lambda/config';
-import { SETTING_TAGS } from '../lambda/alarm-settings';
-import type { InsufficientDataPolicy, Severity } from '../lambda/notification';
+import {
+  ENVIRONMENT_NAME,
+  INSUFFICIENT_DATA_POLICIES,
+  isHttpUrl,
+  ROUTE_NAME,
+  SETTING_TAGS,
+  SEVERITIES,
+  type InsufficientDataPolicy,
+  type Severity,
+} from '../lambda/contract';
 
+// The handler's own rules (lambda/contract.ts), so the construct accepts exactly what the handler does.
+export { ENVIRONMENT_NAME, INSUFFICIENT_DATA_POLICIES, ROUTE_NAME, SEVERITIES };
 export type { InsufficientDataPolicy, Severity };
-
-// The handler's own lists, so the construct accepts exactly what the handler does.
-export { INSUFFICIENT_DATA_POLICIES, SEVERITIES } from '../lambda/config';
-
-/** Same rule as the handler's configuration schema, so a name accepted here is accepted at run time. */
-export const ROUTE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
-/** Same rule as the handler's ENVIRONMENT setting. */
-export const ENVIRONMENT_NAME = /^[A-Za-z0-9_-]{0,32}$/;
 
 /**
  * How one alarm is paged. Every field falls back to the pipeline's default when omitted.
@@ -112,15 +113,6 @@ export function checkPagingOptions(
     if (value !== undefined) Object.assign(given, { [key]: value });
   }
   return given;
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === 'https:' || url.protocol === 'http:';
-  } catch {
-    return false;
-  }
 }
 
 /** Tag key and value for each given option. */

@@ -1,0 +1,224 @@
+import { describeError, isRetryable, LedgerContentionError, LedgerSettleError } from './errors';
+import type { LedgerAction, LedgerEntry, LedgerStore } from './ledger';
+import type { PagerDutyClient } from './pagerduty-client';
+import type { PagerDutyAlertEvent } from './pagerduty-types';
+import type { SendPlan } from './plan';
+import type { RoutingKeys } from './routing-keys';
+import type { RecordLog, Telemetry } from './telemetry';
+
+/** What delivery uses, and nothing more: the tests give it an in-memory ledger and a scripted PagerDuty. */
+export interface DeliveryDeps {
+  readonly ledger: LedgerStore;
+  readonly pagerDuty: Pick<PagerDutyClient, 'sendAlert'>;
+  readonly routingKeys: Pick<RoutingKeys, 'has' | 'keyFor'>;
+  readonly telemetry: Telemetry;
+  readonly now: () => number;
+}
+
+export type DeliveryLog = Pick<RecordLog, 'info' | 'warn' | 'error'>;
+
+export interface SentOutcome {
+  readonly outcome: 'sent';
+  readonly action: LedgerAction;
+  readonly dedupKey: string;
+  readonly route: string;
+  /** Extra events sent to restore the newest state after a reordered delivery. */
+  readonly compensations: number;
+  /** False when the ledger could not be used and the event was sent without it (fail-open). */
+  readonly recorded: boolean;
+}
+
+export interface SkippedOutcome {
+  readonly outcome: 'skipped';
+  readonly reason: string;
+  readonly dedupKey?: string;
+}
+
+export type RecordOutcome = SentOutcome | SkippedOutcome;
+
+// Each settle retry follows a strictly newer claim, so this only bounds a pathological burst of state changes.
+const MAX_SETTLE_ROUNDS = 25;
+
+/**
+ * claim → send → settle → catch up. Resolves when the plan's action is delivered, or is deliberately not sent
+ * (stale or duplicate, counted and logged); throws when it must be retried or can never be delivered.
+ */
+export async function deliver(
+  plan: SendPlan,
+  deps: DeliveryDeps,
+  deadline: number,
+  log: DeliveryLog,
+): Promise<RecordOutcome> {
+  const { claim, dedupKey, action } = plan;
+  const stateChangeMs = claim.stateChangeMs;
+  const catchUpFrom = async (newest: LedgerEntry) =>
+    catchUp(deps, dedupKey, newest, deadline, log, plan.fallbackTrigger);
+  // Sends the newest state the ledger holds (and any newer one claimed meanwhile) and reports it.
+  const restoreNewest = async (newest: LedgerEntry, recorded: boolean): Promise<RecordOutcome> => {
+    const compensations = await catchUpFrom(newest);
+    return { outcome: 'sent', action: newest.action, dedupKey, route: newest.route, compensations, recorded };
+  };
+
+  let claimed;
+  try {
+    claimed = await deps.ledger.claim(claim, deps.now());
+  } catch (error) {
+    // Paging beats bookkeeping: the deterministic dedup key keeps PagerDuty consistent without the ledger.
+    deps.telemetry.count('LedgerUnavailable');
+    log.warn('Ledger unavailable: sending without ordering or duplicate protection', {
+      error: describeError(error),
+    });
+    await send(deps, plan.route, plan.event, deadline, log);
+    // The claim may have failed only for a moment: if the ledger answers now and holds a newer, different state,
+    // this send may have overtaken it, so restore it. If it does not answer, paging already happened.
+    const newest = await deps.ledger.read(dedupKey).catch(() => undefined);
+    if (newest && newest.stateChangeMs > stateChangeMs && newest.action !== action) {
+      return restoreNewest(newest, false);
+    }
+    return { outcome: 'sent', action, dedupKey, route: plan.route, compensations: 0, recorded: false };
+  }
+
+  if (!claimed.claimed) {
+    const current = claimed.current;
+    if (current?.needsResend) {
+      // An earlier compensating send failed; PagerDuty may lag the ledger, so restore the newest state now.
+      log.info('The ledger asks for its newest state to be re-sent', {
+        newestStateChangeMs: current.stateChangeMs,
+      });
+      return restoreNewest(current, true);
+    }
+    deps.telemetry.count(claimed.reason === 'stale' ? 'StaleSkipped' : 'DuplicatesSkipped');
+    log.info(
+      claimed.reason === 'stale'
+        ? 'Skipped: a newer state change of this alarm was already recorded'
+        : 'Skipped: this state change was already delivered',
+      { outcome: claimed.reason, newestStateChangeMs: current?.stateChangeMs, newestAction: current?.action },
+    );
+    if (claimed.reason === 'stale' && current && current.action !== action) {
+      // This may be the retry of a send that timed out but still reached PagerDuty after the newer state's.
+      // Restore the newest state through the same send-and-settle loop as any compensation, so that a state
+      // claimed meanwhile is not overtaken in turn.
+      return restoreNewest(current, true);
+    }
+    return { outcome: 'skipped', reason: claimed.reason, dedupKey };
+  }
+
+  try {
+    await send(deps, claimed.route, plan.event, deadline, log);
+  } catch (error) {
+    // A request that timed out may still reach PagerDuty, after a newer state's: flag that newer state.
+    if (isRetryable(error)) await flagIfSuperseded(deps, dedupKey, { stateChangeMs, action });
+    throw error;
+  }
+  let settled;
+  try {
+    settled = await deps.ledger.settle(dedupKey, { stateChangeMs, action }, deps.now());
+  } catch (error) {
+    deps.telemetry.count('LedgerUnavailable');
+    // Returning success here could hide a newer state our request overtook; the retry re-sends the same action.
+    throw new LedgerSettleError(
+      `Sent to PagerDuty, but the ledger could not record it (${describeError(error)}). The event is retried, ` +
+        'which re-sends the same action (PagerDuty folds it into the same incident).',
+      { cause: error },
+    );
+  }
+  let compensations = 0;
+  // Same action as ours: PagerDuty already ends in the newest state, and the newest claim's owner settles it.
+  if (!settled.settled && settled.newest && settled.newest.action !== action) {
+    compensations = await catchUpFrom(settled.newest);
+  }
+  log.info('Delivered to PagerDuty', { outcome: 'sent', sendRoute: claimed.route, compensations });
+  return { outcome: 'sent', action, dedupKey, route: claimed.route, compensations, recorded: true };
+}
+
+async function flagIfSuperseded(
+  deps: DeliveryDeps,
+  dedupKey: string,
+  ours: { stateChangeMs: number; action: LedgerAction },
+): Promise<void> {
+  try {
+    const newest = await deps.ledger.read(dedupKey);
+    if (newest && newest.stateChangeMs > ours.stateChangeMs && newest.action !== ours.action) {
+      await deps.ledger.markNeedsResend(dedupKey, newest.stateChangeMs);
+    }
+  } catch {
+    // Best effort: the error being thrown already sends this event back through the retries.
+  }
+}
+
+/**
+ * A newer state change was claimed while we were sending, so our request may have reached PagerDuty after its
+ * own. Send the newest action and settle it; repeat while newer ones keep arriving. Whoever sends last has seen
+ * the newest state after its send completed.
+ */
+async function catchUp(
+  deps: DeliveryDeps,
+  dedupKey: string,
+  newestSeen: LedgerEntry,
+  deadline: number,
+  log: DeliveryLog,
+  fallbackTrigger: PagerDutyAlertEvent,
+): Promise<number> {
+  let newest = newestSeen;
+  for (let round = 1; round <= MAX_SETTLE_ROUNDS; round++) {
+    deps.telemetry.count('Compensations');
+    log.info('Re-sending the newest action of this alarm', {
+      newestStateChangeMs: newest.stateChangeMs,
+      newestAction: newest.action,
+    });
+    try {
+      await send(deps, newest.route, compensatingEvent(newest, dedupKey, fallbackTrigger), deadline, log);
+    } catch (error) {
+      // Leave a mark so the next delivery of any notification of this alarm re-sends the newest state.
+      await deps.ledger.markNeedsResend(dedupKey, newest.stateChangeMs).catch(() => undefined);
+      throw error;
+    }
+    const result = await deps.ledger.settle(dedupKey, newest, deps.now(), { resent: true });
+    if (result.settled || !result.newest || result.newest.action === newest.action) return round;
+    newest = result.newest;
+  }
+  throw new LedgerContentionError(
+    `The ledger item for ${dedupKey} kept changing over ${MAX_SETTLE_ROUNDS} rounds; the event is retried.`,
+  );
+}
+
+function compensatingEvent(
+  newest: LedgerEntry,
+  dedupKey: string,
+  fallbackTrigger: PagerDutyAlertEvent,
+): PagerDutyAlertEvent {
+  if (newest.action === 'resolve') return { event_action: 'resolve', dedup_key: dedupKey };
+  if (newest.triggerEvent) {
+    try {
+      return JSON.parse(newest.triggerEvent) as PagerDutyAlertEvent;
+    } catch {
+      // fall through to a trigger built from this notification
+    }
+  }
+  return fallbackTrigger;
+}
+
+async function send(
+  deps: DeliveryDeps,
+  route: string,
+  event: PagerDutyAlertEvent,
+  deadline: number,
+  log: DeliveryLog,
+): Promise<void> {
+  let sendRoute = route;
+  if (!deps.routingKeys.has(route)) {
+    log.warn(`Route "${route}" is no longer configured; sending to the default route`, { route });
+    sendRoute = 'default';
+  }
+  const routingKey = await deps.routingKeys.keyFor(sendRoute);
+  try {
+    const report = await deps.pagerDuty.sendAlert(routingKey, event, deadline);
+    deps.telemetry.sent(event.event_action);
+    deps.telemetry.latency(report.latencyMs);
+    if (report.retries.length > 0) deps.telemetry.count('DeliveryRetries', report.retries.length);
+  } catch (error) {
+    deps.telemetry.count('DeliveryFailures');
+    log.error('PagerDuty delivery failed', { outcome: 'failed', sendRoute, error: describeError(error) });
+    throw error;
+  }
+}

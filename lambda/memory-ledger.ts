@@ -1,0 +1,93 @@
+import {
+  boundedClaim,
+  refusalReason,
+  type Claim,
+  type ClaimResult,
+  type LedgerAction,
+  type LedgerEntry,
+  type LedgerStore,
+  type SettleOptions,
+  type SettleResult,
+} from './ledger';
+
+type Item = { -readonly [K in keyof LedgerEntry]: LedgerEntry[K] } & { alarmName?: string };
+
+/**
+ * The ledger in memory, with the DynamoDB ledger's conditions: one item per dedup key, every operation atomic.
+ * For tests and local tools; the shared contract suite (test/ledger.contract.test.ts) keeps the two alike.
+ */
+export class MemoryLedger implements LedgerStore {
+  private readonly items = new Map<string, Item>();
+
+  constructor(private readonly ttlSeconds = 90 * 86400) {}
+
+  async claim(unbounded: Claim, nowMs: number): Promise<ClaimResult> {
+    await Promise.resolve();
+    const claim = boundedClaim(unbounded);
+    const current = this.items.get(claim.dedupKey);
+    const claimable =
+      current === undefined ||
+      current.stateChangeMs < claim.stateChangeMs ||
+      (current.stateChangeMs === claim.stateChangeMs && !current.delivered) ||
+      current.stateChangeMs > claim.futureLimitMs;
+    if (!claimable) return { claimed: false, reason: refusalReason(current, claim), current: copy(current) };
+
+    const openRoute = current?.openRoute;
+    const next: Item = {
+      dedupKey: claim.dedupKey,
+      stateChangeMs: claim.stateChangeMs,
+      action: claim.action,
+      route: openRoute ?? claim.route,
+      delivered: false,
+      needsResend: false,
+      alarmName: claim.alarmName,
+      openRoute,
+      triggerEvent: current?.triggerEvent,
+    };
+    if (claim.action === 'trigger') {
+      next.openRoute = openRoute ?? claim.route;
+      next.triggerEvent = claim.triggerEvent ?? '';
+      next.expiresAt = undefined;
+    } else {
+      next.expiresAt = Math.floor(nowMs / 1000) + this.ttlSeconds;
+    }
+    this.items.set(claim.dedupKey, next);
+    return { claimed: true, route: openRoute ?? claim.route, previous: copy(current) };
+  }
+
+  async settle(
+    dedupKey: string,
+    settled: { readonly stateChangeMs: number; readonly action: LedgerAction },
+    _nowMs: number,
+    { resent = false }: SettleOptions = {},
+  ): Promise<SettleResult> {
+    await Promise.resolve();
+    const current = this.items.get(dedupKey);
+    if (current === undefined || current.stateChangeMs !== settled.stateChangeMs) {
+      return { settled: false, newest: copy(current) };
+    }
+    current.delivered = true;
+    if (resent) current.needsResend = false;
+    if (settled.action === 'resolve') current.openRoute = undefined;
+    return { settled: true };
+  }
+
+  async markNeedsResend(dedupKey: string, stateChangeMs: number): Promise<void> {
+    await Promise.resolve();
+    const current = this.items.get(dedupKey);
+    if (current !== undefined && current.stateChangeMs === stateChangeMs) current.needsResend = true;
+  }
+
+  async read(dedupKey: string): Promise<LedgerEntry | undefined> {
+    await Promise.resolve();
+    return copy(this.items.get(dedupKey));
+  }
+}
+
+function copy(item: Item | undefined): LedgerEntry | undefined {
+  if (item === undefined) return undefined;
+  const { alarmName: _alarmName, ...entry } = item;
+  return Object.fromEntries(
+    Object.entries(entry).filter(([, value]) => value !== undefined),
+  ) as unknown as LedgerEntry;
+}
