@@ -10,7 +10,7 @@ import {
   type SettleResult,
 } from './ledger';
 
-type Item = { -readonly [K in keyof LedgerEntry]: LedgerEntry[K] } & { alarmName?: string };
+type Item = { -readonly [K in keyof LedgerEntry]: LedgerEntry[K] };
 
 /**
  * The ledger in memory, with the DynamoDB ledger's conditions: one item per dedup key, every operation atomic.
@@ -40,7 +40,6 @@ export class MemoryLedger implements LedgerStore {
       route: openRoute ?? claim.route,
       delivered: false,
       needsResend: false,
-      alarmName: claim.alarmName,
       openRoute,
       triggerEvent: current?.triggerEvent,
     };
@@ -86,8 +85,7 @@ export class MemoryLedger implements LedgerStore {
 
 function copy(item: Item | undefined): LedgerEntry | undefined {
   if (item === undefined) return undefined;
-  const { alarmName: _alarmName, ...entry } = item;
   return Object.fromEntries(
-    Object.entries(entry).filter(([, value]) => value !== undefined),
+    Object.entries(item).filter(([, value]) => value !== undefined),
   ) as unknown as LedgerEntry;
 }
