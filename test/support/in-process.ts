@@ -26,6 +26,8 @@ export interface HeldSend {
   readonly event: PagerDutyAlertEvent;
   /** The request reaches PagerDuty now, and the client sees it accepted. */
   land(): void;
+  /** The client gives up (a response timeout); the request reaches PagerDuty first when `landed`. */
+  fail(landed: boolean): void;
 }
 
 /**
@@ -66,15 +68,19 @@ export class ScriptedPagerDuty implements Pick<DeliveryDeps['pagerDuty'], 'sendA
       case 'reject':
         throw new PagerDutyRejectedError(behaviour.status, '{"status":"invalid event"}');
       case 'timeout':
-        if (behaviour.landsLater) this.inFlight.push({ event, land });
+        if (behaviour.landsLater) this.inFlight.push({ event, land, fail: () => undefined });
         throw new DeliveryBudgetExhaustedError(1, 'response timeout (scripted)');
       case 'hold':
-        return new Promise<DeliveryReport>((resolve) => {
+        return new Promise<DeliveryReport>((resolve, reject) => {
           this.held.push({
             event,
             land: () => {
               land();
               resolve(report);
+            },
+            fail: (landed) => {
+              if (landed) land();
+              reject(new DeliveryBudgetExhaustedError(1, 'response timeout (scripted)'));
             },
           });
         });

@@ -1,0 +1,134 @@
+// The ordering protocol's edge cases, step by step in one process: the in-memory ledger (held to the DynamoDB
+// ledger by test/ledger.contract.test.ts) and a scripted PagerDuty whose requests land when the script says.
+import { metricAlarmMessage, snsEvent } from '../local/alarm-fixtures';
+import { createHandler } from '../lambda/handler';
+import { inProcessDeps, TEST_ENV } from './support/in-process';
+
+const T0 = Date.UTC(2026, 10, 29, 11);
+const ARN = 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:checkout-api-5xx';
+
+function setup() {
+  const pipeline = inProcessDeps({}, T0 + 3_600_000);
+  const handler = createHandler(TEST_ENV, { deps: pipeline.deps });
+  const notify = (state: 'ALARM' | 'OK', offsetMs: number) =>
+    handler(
+      snsEvent([metricAlarmMessage({ state, stateChangeMs: T0 + offsetMs })], {
+        timestamp: new Date(T0 + offsetMs + 500).toISOString(),
+      }),
+    );
+  return { ...pipeline, handler, notify };
+}
+
+describe('ordering protocol, in process', () => {
+  it('pages once for a duplicate; a stale notification re-sends the newest state instead of its own', async () => {
+    const { notify, pagerDuty, telemetry } = setup();
+    await notify('ALARM', 0);
+    await notify('ALARM', 0);
+    await notify('OK', 60_000);
+    // It may be the retry of a send that landed late, so it restores the newest state: never its own action.
+    await notify('ALARM', 0);
+    expect(pagerDuty.actions()).toEqual(['trigger', 'resolve', 'resolve']);
+    expect(pagerDuty.isOpen(ARN)).toBe(false);
+    expect(telemetry.get('DuplicatesSkipped')).toBe(1);
+    expect(telemetry.get('StaleSkipped')).toBe(1);
+  });
+
+  it('late landing: a trigger that timed out reaches PagerDuty after the newer resolve; its retry restores the resolve', async () => {
+    const { notify, pagerDuty, ledger } = setup();
+    pagerDuty.next({ kind: 'timeout', landsLater: true });
+    await expect(notify('ALARM', 0)).rejects.toThrow(/DeliveryBudgetExhaustedError/);
+    await notify('OK', 60_000);
+    pagerDuty.inFlight.shift()!.land();
+    expect(pagerDuty.actions()).toEqual(['resolve', 'trigger']);
+    expect(pagerDuty.isOpen(ARN)).toBe(true);
+    // Lambda retries the failed ALARM: stale by now, and it puts PagerDuty back in the newest state.
+    const outcomes = await notify('ALARM', 0);
+    expect(outcomes).toEqual([
+      expect.objectContaining({ outcome: 'sent', action: 'resolve', compensations: 1 }),
+    ]);
+    expect(pagerDuty.isOpen(ARN)).toBe(false);
+    expect(await ledger.read(ARN)).toMatchObject({ action: 'resolve', delivered: true, needsResend: false });
+  });
+
+  it('late landing flagged: a send that fails after a newer claim marks it, and the next delivery restores it', async () => {
+    const { notify, pagerDuty, ledger } = setup();
+    pagerDuty.next({ kind: 'hold' });
+    const trigger = notify('ALARM', 0);
+    await flush();
+    await notify('OK', 60_000);
+    // The held trigger reaches PagerDuty after the resolve, but its client has timed out: it cannot know.
+    pagerDuty.held.shift()!.fail(true);
+    await expect(trigger).rejects.toThrow(/DeliveryBudgetExhaustedError/);
+    expect(pagerDuty.isOpen(ARN)).toBe(true);
+    expect(await ledger.read(ARN)).toMatchObject({ action: 'resolve', needsResend: true });
+    // Any next delivery of this alarm, here SNS delivering the OK a second time, restores the newest state.
+    await notify('OK', 60_000);
+    expect(pagerDuty.actions()).toEqual(['resolve', 'trigger', 'resolve']);
+    expect(pagerDuty.isOpen(ARN)).toBe(false);
+    expect(await ledger.read(ARN)).toMatchObject({ action: 'resolve', delivered: true, needsResend: false });
+  });
+
+  it('overtaking: a newer resolve claimed while the trigger is in flight is re-sent after the trigger lands', async () => {
+    const { notify, pagerDuty, telemetry } = setup();
+    pagerDuty.next({ kind: 'hold' });
+    const trigger = notify('ALARM', 0);
+    await flush();
+    const resolve = notify('OK', 60_000);
+    await resolve;
+    pagerDuty.held.shift()!.land();
+    const [outcome] = await trigger;
+    expect(outcome).toMatchObject({ outcome: 'sent', action: 'trigger', compensations: 1 });
+    expect(pagerDuty.actions()).toEqual(['resolve', 'trigger', 'resolve']);
+    expect(pagerDuty.isOpen(ARN)).toBe(false);
+    expect(telemetry.get('Compensations')).toBe(1);
+  });
+
+  it('failed settle: the send is retried, folds into the same incident, and settles', async () => {
+    const { notify, pagerDuty, ledger } = setup();
+    const settle = ledger.settle.bind(ledger);
+    let failures = 1;
+    ledger.settle = async (...args) => {
+      if (failures-- > 0) throw new Error('ProvisionedThroughputExceededException');
+      return settle(...args);
+    };
+    await expect(notify('ALARM', 0)).rejects.toThrow(/LedgerSettleError/);
+    await notify('ALARM', 0);
+    expect(pagerDuty.actions()).toEqual(['trigger', 'trigger']);
+    expect(pagerDuty.isOpen(ARN)).toBe(true);
+    expect(await ledger.read(ARN)).toMatchObject({ action: 'trigger', delivered: true });
+    await notify('ALARM', 0);
+    expect(pagerDuty.actions()).toHaveLength(2);
+  });
+
+  it('a failed compensation leaves a mark, and the next notification of any kind re-sends the newest state', async () => {
+    const { notify, pagerDuty, ledger } = setup();
+    pagerDuty.next({ kind: 'hold' });
+    const trigger = notify('ALARM', 0);
+    await flush();
+    await notify('OK', 60_000);
+    pagerDuty.next({ kind: 'timeout', landsLater: false });
+    pagerDuty.held.shift()!.land();
+    await expect(trigger).rejects.toThrow(/DeliveryBudgetExhaustedError/);
+    expect(pagerDuty.isOpen(ARN)).toBe(true);
+    expect(await ledger.read(ARN)).toMatchObject({ action: 'resolve', needsResend: true });
+    await notify('OK', 60_000);
+    expect(pagerDuty.isOpen(ARN)).toBe(false);
+    expect(await ledger.read(ARN)).toMatchObject({ needsResend: false });
+  });
+
+  it('fail-open: with the ledger down, it still pages, and counts it', async () => {
+    const { notify, pagerDuty, ledger, telemetry } = setup();
+    ledger.claim = async () => {
+      throw new Error('connect ECONNREFUSED');
+    };
+    const [outcome] = await notify('ALARM', 0);
+    expect(outcome).toMatchObject({ outcome: 'sent', recorded: false });
+    expect(pagerDuty.isOpen(ARN)).toBe(true);
+    expect(telemetry.get('LedgerUnavailable')).toBe(1);
+  });
+});
+
+/** Lets every promise that can run, run: the scripted sends wait on the test, never on a timer. */
+async function flush(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+}
