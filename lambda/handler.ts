@@ -65,7 +65,7 @@ export function createHandler(
       items.map(async (item) => {
         if (item.ok) return processRecord(item.input, deps, deadline);
         deps.telemetry.count('MalformedEvents');
-        logger.error('A record of the event cannot be read', { outcome: 'malformed', why: item.why });
+        deps.logger.error('A record of the event cannot be read', { outcome: 'malformed', why: item.why });
         throw new MalformedEventError(`${item.why}. Nothing was sent for it; fix the publisher.`);
       }),
     );
@@ -102,7 +102,7 @@ export function createHandler(
         break;
       case 'malformed':
         deps.telemetry.count('MalformedEvents');
-        logger.error('The function was invoked with an event it cannot read', {
+        deps.logger.error('The function was invoked with an event it cannot read', {
           outcome: 'malformed',
           why: intake.why,
         });
@@ -125,7 +125,7 @@ export function createHandler(
       try {
         await runEvent(letter.event, deadline, true);
         deps.telemetry.count('DeadLettersDelivered');
-        logger.info('Delivered a dead letter from the retry queue', { ...log, letterKind: letter.kind });
+        deps.logger.info('Delivered a dead letter from the retry queue', { ...log, letterKind: letter.kind });
       } catch (error) {
         const sentMs = Number(record.attributes?.SentTimestamp);
         const ageMs = Number.isFinite(sentMs) ? deps.now() - sentMs : 0;
@@ -140,7 +140,7 @@ export function createHandler(
           );
         } else {
           deps.telemetry.count('DeadLettersRetried');
-          logger.warn('A dead letter is still undeliverable; the retry queue brings it back', {
+          deps.logger.warn('A dead letter is still undeliverable; the retry queue brings it back', {
             ...log,
             ageMs,
             error: describeError(error),
@@ -158,7 +158,7 @@ export function createHandler(
   const park = async (record: SQSRecord, reason: string, log: Record<string, unknown>) => {
     const cut = reason.length > MAX_PARK_REASON ? `${reason.slice(0, MAX_PARK_REASON)}…` : reason;
     if (!parkingLot) {
-      logger.error(
+      deps.logger.error(
         'A dead letter cannot be delivered, and PARKED_QUEUE_URL is unset: the retry queue keeps it',
         {
           ...log,
@@ -171,11 +171,11 @@ export function createHandler(
     }
     await parkingLot.park(record.body, cut);
     deps.telemetry.count('DeadLettersParked');
-    logger.error('Parked a dead letter for a person: retrying cannot deliver it', { ...log, reason: cut });
+    deps.logger.error('Parked a dead letter for a person: retrying cannot deliver it', { ...log, reason: cut });
   };
 
   const invoke = async (event: unknown, context?: Partial<Context>): Promise<HandlerResult> => {
-    if (context?.awsRequestId) logger.addContext(context as Context);
+    if (context?.awsRequestId) deps.logger.addContext(context as Context);
     const remaining = context?.getRemainingTimeInMillis?.() ?? DEFAULT_BUDGET_MS;
     const deadline = deps.now() + remaining - config.timeBudgetMarginMs;
     try {

@@ -155,9 +155,12 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
 
   const claimedMs =
     notification.type === 'alarm' ? notification.stateChangeEpochMs : notification.publishedEpochMs;
-  const futureLimitMs = Math.min(input.vouchedMs ?? ctx.nowMs, ctx.nowMs) + config.maxClockSkewMs;
-  const stateChangeMs = Math.min(claimedMs, futureLimitMs);
-  if (claimedMs > futureLimitMs) {
+  // Ordered at most at what the transport vouches for; a ledger item later than the receive time can only hold
+  // a forged time (from before this cap), and any claim may replace it.
+  const capMs = Math.min(input.vouchedMs ?? ctx.nowMs, ctx.nowMs) + config.maxClockSkewMs;
+  const futureLimitMs = ctx.nowMs + config.maxClockSkewMs;
+  const stateChangeMs = Math.min(claimedMs, capMs);
+  if (claimedMs > capMs) {
     notices.push({
       level: 'warn',
       message:
