@@ -126,6 +126,33 @@ describe('PagerDutyClient against a local HTTP server', () => {
     expect(server.bodies).toHaveLength(1);
   });
 
+  describe('never lets a fragment of the routing key out, wherever the key falls around the 500-character cut', () => {
+    const fragments = (text: string) =>
+      Array.from({ length: ROUTING_KEY.length - 7 }, (_, i) => ROUTING_KEY.slice(i, i + 8)).filter((f) =>
+        text.includes(f),
+      );
+    const offsets = Array.from({ length: 44 }, (_, i) => 500 - 38 + i);
+
+    it.each([400, 503])('HTTP %i', async (status) => {
+      for (const offset of offsets) {
+        server = await scriptedServer([
+          { status, body: `${'x'.repeat(offset)}${ROUTING_KEY}${'y'.repeat(100)}` },
+        ]);
+        const made = client(server.url);
+        pd = made.pd;
+        const error = await pd.sendAlert(ROUTING_KEY, event, Date.now() + 150).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(status === 400 ? PagerDutyRejectedError : DeliveryBudgetExhaustedError);
+        const seen = [(error as Error).message, JSON.stringify(made.retries)].join('\n');
+        expect({ offset, fragments: fragments(seen) }).toEqual({ offset, fragments: [] });
+        expect(seen).toContain('xxxxxxxxxx');
+        await pd.close();
+        await server.close();
+        pd = undefined;
+        server = undefined;
+      }
+    });
+  });
+
   it('retries a reset connection and a response that never comes', async () => {
     server = await scriptedServer(['reset', 'hang', { status: 202 }]);
     const made = client(server.url);
