@@ -1,12 +1,11 @@
 // Table-driven: every file in test/corpus is a real-shaped SNS record and the key fields of what it must become.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseNotification } from '../lambda/alarm-message';
-import { declaredFor, parseDeclaredSettings, resolveSettings } from '../lambda/alarm-settings';
-import { decideAction } from '../lambda/decide';
-import { dedupKeyFor } from '../lambda/dedup-key';
+import { parseNotification, parseTimestamp } from '../lambda/alarm-message';
+import { parseDeclaredSettings } from '../lambda/alarm-settings';
 import type { Severity, SnsEnvelope } from '../lambda/notification';
-import { buildAlertEvent, MAX_SUMMARY_LENGTH } from '../lambda/pagerduty-event';
+import { MAX_SUMMARY_LENGTH } from '../lambda/pagerduty-event';
+import { planRecord } from '../lambda/plan';
 import { enqueueSchemaErrors, PAGERDUTY_MAX_EVENT_BYTES, sentBytes } from './support/enqueue-schema';
 
 interface CorpusCase {
@@ -52,28 +51,30 @@ function run(c: CorpusCase) {
     message: c.Sns.Message,
   };
   const notification = parseNotification(envelope);
-  const declared = parseDeclaredSettings(
-    c.settings?.declared ? JSON.stringify(c.settings.declared) : undefined,
-  );
-  const settings = resolveSettings({
-    tags: notification.type === 'alarm' ? notification.tags : {},
-    declared: declaredFor(declared, notification),
-    defaults: {
-      route: 'default',
-      severity: c.settings?.defaultSeverity ?? 'critical',
-      insufficientData: 'ignore',
-      environment: c.settings?.environment,
-    },
-    knownRoutes: KNOWN_ROUTES,
-  });
-  const decision = decideAction(notification, settings);
-  const dedupKey = dedupKeyFor(notification);
-  const event = decision.send
-    ? buildAlertEvent(notification, settings, decision.action, dedupKey, {
+  const published = parseTimestamp(envelope.timestamp);
+  const plan = planRecord(
+    { notification, vouchedMs: published },
+    {
+      config: {
+        defaultSeverity: c.settings?.defaultSeverity ?? 'critical',
+        insufficientDataPolicy: 'ignore',
+        environment: c.settings?.environment,
+        unrecognisedMessages: 'trigger',
         clientName: 'CloudWatch alarm pipeline',
-      })
-    : undefined;
-  return { notification, decision, dedupKey, event };
+        maxClockSkewMs: 60_000,
+      },
+      declared: parseDeclaredSettings(c.settings?.declared ? JSON.stringify(c.settings.declared) : undefined),
+      knownRoutes: KNOWN_ROUTES,
+      // As if handled a minute after SNS published it.
+      nowMs: (published ?? 0) + 60_000,
+    },
+  );
+  const decision =
+    plan.kind === 'send'
+      ? { send: true as const, action: plan.action }
+      : { send: false as const, reason: plan.reason };
+  const event = plan.kind === 'send' ? plan.event : undefined;
+  return { notification, decision, dedupKey: plan.dedupKey, event };
 }
 
 describe('corpus of SNS messages', () => {
