@@ -1,4 +1,3 @@
-import * as path from 'node:path';
 import {
   Annotations,
   ArnFormat,
@@ -17,7 +16,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -38,17 +37,17 @@ import {
   type InsufficientDataPolicy,
   type Severity,
 } from './paging-options';
+import { handlerCode } from './handler-bundle';
 import { METRICS_NAMESPACE, PipelineHealth, SERVICE_NAME } from './pipeline-health';
 
 export type { AlarmPagingOptions, InsufficientDataPolicy, Severity } from './paging-options';
 
-const REPO_ROOT = path.join(__dirname, '..');
-/** The handler's entry, resolved from this file so the app can be synthesized from any directory. */
-export const HANDLER_ENTRY = path.join(REPO_ROOT, 'lambda', 'handler.ts');
+export { HANDLER_ENTRY } from './handler-bundle';
 
 /** Lambda allows 4 KB of environment in total; the rest of our variables need well under 1 KB. */
 export const ALARM_SETTINGS_MAX_BYTES = 3072;
 
+/** Properties of {@link AlarmToPagerDuty}: only `routes` is required. */
 export interface AlarmToPagerDutyProps {
   /**
    * Route name → the Secrets Manager secret whose SecretString is that PagerDuty service's 32-character
@@ -153,7 +152,7 @@ export interface AlarmToPagerDutyProps {
   /**
    * Bundle the AWS SDK into the function (the SDK version the tests ran against, and one file to load: about
    * 50 ms faster to load than the runtime's SDK in `npm run bench`), instead of using the copy the Lambda runtime
-   * provides (a bundle about 370 KB smaller).
+   * provides (a bundle about 370 KB smaller). The npm package ships both bundles prebuilt.
    * @default true
    */
   readonly bundleAwsSdk?: boolean;
@@ -174,6 +173,7 @@ interface AttachedAlarm {
 export class AlarmToPagerDuty extends Construct {
   /** The topic alarms notify. Attach alarms with `addAlarm`, or use its ARN from other stacks/accounts. */
   public readonly topic: sns.Topic;
+  /** The function that pages PagerDuty (arm64, Node.js 24, ESM bundle). */
   public readonly handler: NodejsFunction;
   /** One item per dedup key: the newest state change applied, its route, whether it was delivered. */
   public readonly ledger: dynamodb.Table;
@@ -181,9 +181,11 @@ export class AlarmToPagerDuty extends Construct {
   public readonly deadLetterQueue: sqs.Queue;
   /** Encrypts the topics and the dead-letter queue; CloudWatch and SNS may use it. */
   public readonly key: kms.Key;
+  /** Receives the pipeline's health alarms: the `opsTopic` prop, or the topic this construct creates. */
   public readonly opsTopic: sns.ITopic;
   /** The pipeline's own alarms; they notify `opsTopic`. */
   public readonly healthAlarms: readonly cloudwatch.Alarm[];
+  /** The pipeline's CloudWatch dashboard: notifications, deliveries, errors, dead letters. */
   public readonly dashboard: cloudwatch.Dashboard;
 
   private readonly routeNames: readonly string[];
@@ -286,10 +288,8 @@ export class AlarmToPagerDuty extends Construct {
 
     this.handler = new NodejsFunction(this, 'Handler', {
       description: 'CloudWatch alarm notifications to PagerDuty incidents',
-      entry: HANDLER_ENTRY,
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      // Bundled from lambda/handler.ts in this repository, prebuilt in the npm package (see handler-bundle.ts).
+      ...handlerCode(props.bundleAwsSdk ?? true),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
@@ -302,18 +302,6 @@ export class AlarmToPagerDuty extends Construct {
       role,
       logGroup,
       environment,
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node24',
-        // ESM with a require shim: Powertools ships ESM, undici is CommonJS and needs `require`.
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        banner: "import { createRequire } from 'node:module';const require = createRequire(import.meta.url);",
-        // Bundling the SDK pins the tested version and loads faster than the runtime's copy (see bundleAwsSdk).
-        externalModules: (props.bundleAwsSdk ?? true) ? [] : ['@aws-sdk/*'],
-      },
     });
 
     for (const secret of Object.values(props.routes)) secret.grantRead(this.handler);

@@ -1,0 +1,75 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+
+/**
+ * How the handler is bundled. The construct's NodejsFunction (bundling from source, in this repository) and
+ * scripts/bundle.mjs (the bundle prebuilt into the npm package at `prepack`) both read this, so both paths
+ * produce the same index.mjs.
+ */
+export const HANDLER_BUNDLE = {
+  target: 'node24',
+  minify: true,
+  sourcemap: true,
+  sourcesContent: false,
+  // ESM with a require shim: Powertools ships ESM, undici is CommonJS and needs `require`.
+  format: 'esm',
+  mainFields: ['module', 'main'],
+  banner: "import { createRequire } from 'node:module';const require = createRequire(import.meta.url);",
+} as const;
+
+/** Bundling the SDK pins the tested version and loads faster than the runtime's copy (see `bundleAwsSdk`). */
+export function handlerExternalModules(bundleAwsSdk: boolean): string[] {
+  return bundleAwsSdk ? [] : ['@aws-sdk/*'];
+}
+
+/** Directory of each prebuilt variant, beside the compiled construct's directory (dist/handler…). */
+export function prebuiltHandlerDirName(bundleAwsSdk: boolean): string {
+  return bundleAwsSdk ? 'handler' : 'handler-runtime-sdk';
+}
+
+/** The repository root when this file runs from lib/; the package's dist/ when it runs compiled from dist/lib/. */
+const PACKAGE_ROOT = path.join(__dirname, '..');
+/** The handler's entry, resolved from this file so the app can be synthesized from any directory. */
+export const HANDLER_ENTRY = path.join(PACKAGE_ROOT, 'lambda', 'handler.ts');
+
+type HandlerCodeProps = Pick<
+  NodejsFunctionProps,
+  'code' | 'entry' | 'handler' | 'projectRoot' | 'depsLockFilePath' | 'bundling'
+>;
+
+/**
+ * Where the handler's code comes from, decided by what is on disk, not by a prop:
+ * - lambda/handler.ts exists beside lib/ (this repository): esbuild bundles it from source at synth;
+ * - otherwise (the npm package, which ships no TypeScript sources) the bundle built at `prepack`, in
+ *   dist/handler (or dist/handler-runtime-sdk when `bundleAwsSdk` is false), so consumers need no esbuild.
+ */
+export function handlerCode(bundleAwsSdk: boolean): HandlerCodeProps {
+  if (fs.existsSync(HANDLER_ENTRY)) {
+    return {
+      entry: HANDLER_ENTRY,
+      handler: 'handler',
+      projectRoot: PACKAGE_ROOT,
+      depsLockFilePath: path.join(PACKAGE_ROOT, 'package-lock.json'),
+      bundling: {
+        target: HANDLER_BUNDLE.target,
+        minify: HANDLER_BUNDLE.minify,
+        sourceMap: HANDLER_BUNDLE.sourcemap,
+        sourcesContent: HANDLER_BUNDLE.sourcesContent,
+        format: OutputFormat.ESM satisfies `${typeof HANDLER_BUNDLE.format}`,
+        mainFields: [...HANDLER_BUNDLE.mainFields],
+        banner: HANDLER_BUNDLE.banner,
+        externalModules: handlerExternalModules(bundleAwsSdk),
+      },
+    };
+  }
+  const prebuilt = path.join(PACKAGE_ROOT, prebuiltHandlerDirName(bundleAwsSdk));
+  if (!fs.existsSync(path.join(prebuilt, 'index.mjs'))) {
+    throw new Error(
+      `AlarmToPagerDuty: neither the handler's source (${HANDLER_ENTRY}) nor its prebuilt bundle ` +
+        `(${prebuilt}/index.mjs) exists. The package was built without its prepack step: run \`npm run build\` in it.`,
+    );
+  }
+  return { code: lambda.Code.fromAsset(prebuilt), handler: 'index.handler' };
+}

@@ -1,0 +1,43 @@
+// Bundles lambda/handler.ts into dist/handler/index.mjs (AWS SDK inside) and dist/handler-runtime-sdk/index.mjs
+// (the runtime's SDK), the code the npm package deploys. The esbuild options come from lib/handler-bundle.ts,
+// the ones the construct's NodejsFunction uses in this repository, so both produce the same index.mjs.
+// Run with tsx (it loads that .ts module): `npm run build`, which `npm pack` runs at prepack.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import {
+  HANDLER_BUNDLE,
+  HANDLER_ENTRY,
+  handlerExternalModules,
+  prebuiltHandlerDirName,
+} from '../lib/handler-bundle.ts';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+for (const bundleAwsSdk of [true, false]) {
+  const outdir = path.join(root, 'dist', prebuiltHandlerDirName(bundleAwsSdk));
+  fs.rmSync(outdir, { recursive: true, force: true });
+  const outfile = path.join(outdir, 'index.mjs');
+  // The same flags NodejsFunction passes to the esbuild CLI (aws-cdk-lib/aws-lambda-nodejs bundling.js).
+  await esbuild.build({
+    entryPoints: [HANDLER_ENTRY],
+    absWorkingDir: root,
+    bundle: true,
+    platform: 'node',
+    target: HANDLER_BUNDLE.target,
+    format: HANDLER_BUNDLE.format,
+    outfile,
+    minify: HANDLER_BUNDLE.minify,
+    sourcemap: HANDLER_BUNDLE.sourcemap,
+    sourcesContent: HANDLER_BUNDLE.sourcesContent,
+    external: handlerExternalModules(bundleAwsSdk),
+    banner: { js: HANDLER_BUNDLE.banner },
+    mainFields: [...HANDLER_BUNDLE.mainFields],
+    logLevel: 'warning',
+  });
+  const kib = (fs.statSync(outfile).size / 1024).toFixed(0);
+  console.log(
+    `${path.relative(root, outfile)}: ${kib} KiB${bundleAwsSdk ? '' : ' (AWS SDK from the runtime)'}`,
+  );
+}
