@@ -171,7 +171,10 @@ export function createHandler(
     }
     await parkingLot.park(record.body, cut);
     deps.telemetry.count('DeadLettersParked');
-    deps.logger.error('Parked a dead letter for a person: retrying cannot deliver it', { ...log, reason: cut });
+    deps.logger.error('Parked a dead letter for a person: retrying cannot deliver it', {
+      ...log,
+      reason: cut,
+    });
   };
 
   const invoke = async (event: unknown, context?: Partial<Context>): Promise<HandlerResult> => {

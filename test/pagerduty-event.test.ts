@@ -1,11 +1,7 @@
 import fc from 'fast-check';
 import { parseNotification } from '../lambda/alarm-message';
 import { dedupKeyFor } from '../lambda/dedup-key';
-import type {
-  AlarmCondition,
-  AlarmNotification,
-  MathMetric,
-} from '../lambda/notification';
+import type { AlarmCondition, AlarmNotification, MathMetric } from '../lambda/notification';
 import type { PagerDutyAlertEvent } from '../lambda/pagerduty-types';
 import {
   buildAlertEvent,
