@@ -11,6 +11,7 @@ import type {
   UnrecognisedNotification,
 } from './notification';
 import { isRegionCode, partitionForRegion, regionCodeFromName } from './regions';
+import { recogniseServiceNotification, type ServiceNotification } from './service-notification';
 import { cutText, formatPath } from './text';
 
 /**
@@ -75,11 +76,16 @@ function parseMessage(envelope: SnsEnvelope): Notification {
     json = JSON.parse(body);
   } catch (error) {
     const start = body.trimStart()[0];
+    if (start === '{' || start === '[') {
+      return unrecognised(
+        envelope,
+        `the SNS message body starts like JSON but does not parse: it is truncated or malformed (${describeError(error)})`,
+      );
+    }
     return unrecognised(
       envelope,
-      start === '{' || start === '['
-        ? `the SNS message body starts like JSON but does not parse: it is truncated or malformed (${describeError(error)})`
-        : 'the SNS message body is plain text, not JSON (a test publish from the SNS console, or another publisher)',
+      'the SNS message body is plain text, not JSON (a test publish from the SNS console, or another publisher)',
+      recogniseServiceNotification({ subject: envelope.subject, body }),
     );
   }
 
@@ -89,7 +95,13 @@ function parseMessage(envelope: SnsEnvelope): Notification {
       `the SNS message body is JSON ${describeValue(json)}, not an object, so not a CloudWatch alarm notification`,
     );
   }
-  if (!ALARM_MARKERS.some((key) => key in json)) return unrecognised(envelope, notAnAlarm(json));
+  if (!ALARM_MARKERS.some((key) => key in json)) {
+    return unrecognised(
+      envelope,
+      notAnAlarm(json),
+      recogniseServiceNotification({ subject: envelope.subject, body, json }),
+    );
+  }
   return parseAlarm(json, envelope);
 }
 
@@ -486,7 +498,11 @@ function parseAlarmArn(arn: string): AlarmArnParts | undefined {
   return { partition: m[1], region: isRegionCode(m[2]) ? m[2] : undefined };
 }
 
-function unrecognised(envelope: SnsEnvelope, why: string): UnrecognisedNotification {
+function unrecognised(
+  envelope: SnsEnvelope,
+  why: string,
+  service?: ServiceNotification,
+): UnrecognisedNotification {
   const published = typeof envelope.timestamp === 'string' ? parseTimestamp(envelope.timestamp) : undefined;
   return {
     type: 'unrecognised',
@@ -496,6 +512,7 @@ function unrecognised(envelope: SnsEnvelope, why: string): UnrecognisedNotificat
     // 0 (the oldest) when SNS's own timestamp is unreadable, which SNS does not send.
     publishedEpochMs: published ?? 0,
     topicArn: typeof envelope.topicArn === 'string' ? envelope.topicArn : '',
+    ...(service === undefined ? {} : { service }),
   };
 }
 

@@ -1,5 +1,6 @@
 // The typed values every SNS record becomes. Parsed once in alarm-message.ts; nothing downstream re-checks.
 import type { InsufficientDataPolicy, Severity } from './contract';
+import type { ServiceNotification } from './service-notification';
 
 export type { InsufficientDataPolicy, Severity };
 
@@ -132,6 +133,8 @@ export interface UnrecognisedNotification {
   /** SNS publish time in epoch milliseconds: orders re-publishes in the ledger. */
   readonly publishedEpochMs: number;
   readonly topicArn: string;
+  /** What another AWS service said, when the message is one it publishes (RDS, Budgets, GuardDuty, ...). */
+  readonly service?: ServiceNotification;
 }
 
 export type Notification = AlarmNotification | UnrecognisedNotification;

@@ -10,7 +10,8 @@ import type {
   UnrecognisedNotification,
 } from './notification';
 import type { PagerDutyAlertEvent } from './pagerduty-types';
-import { cutText, firstLine, formatPath, wellFormed } from './text';
+import { serviceSeverity, unrecognisedHeadline, type ServiceSeverities } from './service-notification';
+import { cutText, formatPath, wellFormed } from './text';
 
 /** PagerDuty's limit on `payload.summary`, in characters (counted here as UTF-16 units, the stricter reading). */
 export const MAX_SUMMARY_LENGTH = 1024;
@@ -19,6 +20,8 @@ export const MAX_EVENT_BYTES = 512_000;
 
 export interface EventOptions {
   readonly clientName: string;
+  /** SERVICE_SEVERITIES: the severity of recognised AWS service notifications, by `service[:kind]`. */
+  readonly serviceSeverities?: ServiceSeverities;
 }
 
 type Payload = NonNullable<PagerDutyAlertEvent['payload']>;
@@ -87,24 +90,27 @@ function unrecognisedTrigger(
   options: EventOptions,
 ): PagerDutyAlertEvent {
   const topicUrl = snsTopicConsoleUrl(n.topicArn);
+  const service = n.service;
   const links: Link[] = [
+    ...(service?.links ?? []),
     ...(topicUrl ? [{ href: topicUrl, text: 'SNS topic' }] : []),
     ...settingsLinks(settings),
   ];
-  // Without a subject, a JSON body's first line is a wall of JSON; what it is (the why) reads better.
-  const looksLikeJson = /^\s*[[{]/.test(n.body);
-  const headline = n.subject?.trim() || (looksLikeJson ? n.why : firstLine(n.body));
   return {
     event_action: 'trigger',
     dedup_key: dedupKey,
     payload: compact({
-      summary: `${environmentPrefix(settings)}SNS message: ${cutText(headline, 300) || '(empty body, no subject)'}`,
-      source: n.topicArn || 'sns',
-      severity: settings.severity,
+      summary: `${environmentPrefix(settings)}${service ? service.summary : unrecognisedHeadline(n)}`,
+      source: service?.source ?? (n.topicArn || 'sns'),
+      severity: service ? serviceSeverity(service, options.serviceSeverities) : settings.severity,
       timestamp: n.publishedEpochMs > 0 ? new Date(n.publishedEpochMs).toISOString() : undefined,
+      component: service?.component,
       group: settings.environment,
-      class: 'sns-message',
+      class: service?.class ?? 'sns-message',
       custom_details: compact({
+        ...(service
+          ? { service: service.service, kind: service.kind, outcome: service.outcome, ...service.details }
+          : {}),
         why: n.why,
         subject: n.subject,
         body: n.body,

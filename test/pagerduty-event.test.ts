@@ -165,12 +165,16 @@ describe('trigger summary', () => {
     );
   });
 
-  it('uses the subject, else the first line, for a message that is not an alarm', () => {
+  it('says the subject and the beginning of the body of a message that is not an alarm', () => {
     expect(
       summaryOf(trigger(unrecognised({ subject: 'Deploy finished' }), settings({ environment: 'dev' }))),
-    ).toBe('[dev] SNS message: Deploy finished');
+    ).toBe('[dev] SNS message: Deploy finished — hello');
+    expect(summaryOf(trigger(unrecognised({ subject: 'Test', body: 'disk full on db-7' })))).toBe(
+      'SNS message: Test — disk full on db-7',
+    );
+    expect(summaryOf(trigger(unrecognised({ subject: 'Test', body: '' })))).toBe('SNS message: Test');
     expect(summaryOf(trigger(unrecognised({ subject: undefined, body: '\n  first line \nsecond' })))).toBe(
-      'SNS message: first line',
+      'SNS message: first line second',
     );
     expect(
       summaryOf(
