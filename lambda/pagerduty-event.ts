@@ -109,7 +109,7 @@ function unrecognisedTrigger(
       class: service?.class ?? 'sns-message',
       custom_details: compact({
         ...(service
-          ? { service: service.service, kind: service.kind, outcome: service.outcome, ...service.details }
+          ? { ...service.details, service: service.service, kind: service.kind, outcome: service.outcome }
           : {}),
         why: n.why,
         subject: n.subject,

@@ -1,5 +1,6 @@
 // What other AWS services publish to an alarm topic, recognised and said in one line. Pure: text in, value out.
 import { SEVERITIES, type Severity } from './contract';
+import { consoleHostFor, isRegionCode } from './regions';
 import { cutText } from './text';
 
 /** The services recognised; also the first part of a SERVICE_SEVERITIES key. */
@@ -349,7 +350,7 @@ function healthEvent(e: EventFields): ServiceNotification {
       event_type_code: code,
       event_type_category: category,
       status_code: status,
-      service,
+      affected_service: service,
       start_time: text(d.startTime),
       end_time: text(d.endTime),
       description,
@@ -908,14 +909,11 @@ function shortArn(value: string): string {
 function regionOfArn(arn: string | undefined): string | undefined {
   if (arn === undefined || !arn.startsWith('arn:')) return undefined;
   const region = arn.split(':')[3];
-  return region && /^[a-z]{2}(-[a-z]+)+-\d+$/.test(region) ? region : undefined;
+  return region && isRegionCode(region) ? region : undefined;
 }
 
 function consoleHostOf(region: string | undefined): string | undefined {
-  if (region === undefined) return undefined;
-  if (region.startsWith('us-gov-')) return 'console.amazonaws-us-gov.com';
-  if (region.startsWith('cn-')) return 'console.amazonaws.cn';
-  return /^[a-z]{2}-[a-z]+-\d+$/.test(region) ? 'console.aws.amazon.com' : undefined;
+  return region !== undefined && isRegionCode(region) ? consoleHostFor(region) : undefined;
 }
 
 function cut(value: string, max = MAX_SUMMARY_PART): string {
