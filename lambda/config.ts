@@ -14,6 +14,7 @@ import {
   type UnrecognisedMode,
 } from './contract';
 import { ConfigError } from './errors';
+import { parseServiceSeverities, type ServiceSeverities } from './service-notification';
 
 export { ConfigError, INSUFFICIENT_DATA_POLICIES, SEVERITIES };
 
@@ -37,6 +38,18 @@ const routingKeySecrets = z.pipe(
     .check(z.refine((routes) => 'default' in routes, 'needs a "default" route')),
 );
 
+const serviceSeverities = z.pipe(
+  z.string(),
+  z.transform((text: string, ctx) => {
+    try {
+      return parseServiceSeverities(text);
+    } catch (error) {
+      ctx.issues.push({ code: 'custom', message: (error as Error).message, input: text });
+      return z.NEVER;
+    }
+  }),
+);
+
 const integer = (min: number, fallback: number) =>
   z._default(z.coerce.number().check(z.int(), z.gte(min)), fallback);
 
@@ -50,6 +63,7 @@ const schema = z.object({
   DEFAULT_SEVERITY: z._default(z.enum(SEVERITIES), 'critical'),
   INSUFFICIENT_DATA_POLICY: z._default(z.enum(INSUFFICIENT_DATA_POLICIES), 'ignore'),
   UNRECOGNISED_MESSAGES: z._default(z.enum(UNRECOGNISED_MODES), 'trigger'),
+  SERVICE_SEVERITIES: z.optional(serviceSeverities),
   ENVIRONMENT: z._default(z.string().check(z.regex(ENVIRONMENT_NAME, ENVIRONMENT_NAME_RULE)), ''),
   // Longer than the DLQ keeps a message (14 days) plus the async queue (6 h): a redriven old notification must
   // still find the newer state in the ledger, or it would page for an alarm that has since cleared.
@@ -81,6 +95,8 @@ export type Config = Readonly<{
   defaultSeverity: Severity;
   insufficientDataPolicy: InsufficientDataPolicy;
   unrecognisedMessages: UnrecognisedMode;
+  /** The severity of recognised AWS service notifications, by `service[:kind or outcome]`; empty by default. */
+  serviceSeverities: ServiceSeverities;
   environment?: string;
   ledgerTtlSeconds: number;
   secretsCacheMs: number;
@@ -117,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultSeverity: c.DEFAULT_SEVERITY,
     insufficientDataPolicy: c.INSUFFICIENT_DATA_POLICY,
     unrecognisedMessages: c.UNRECOGNISED_MESSAGES,
+    serviceSeverities: c.SERVICE_SEVERITIES ?? {},
     environment: c.ENVIRONMENT || undefined,
     ledgerTtlSeconds: c.LEDGER_TTL_DAYS * 86400,
     secretsCacheMs: c.SECRETS_CACHE_SECONDS * 1000,

@@ -88,6 +88,8 @@ export interface HandlerEnvironment {
   readonly DEFAULT_SEVERITY?: Severity;
   readonly INSUFFICIENT_DATA_POLICY?: InsufficientDataPolicy;
   readonly UNRECOGNISED_MESSAGES?: UnrecognisedMode;
+  /** JSON: `service` or `service:kind` or `service:outcome` → severity, for AWS service notifications. */
+  readonly SERVICE_SEVERITIES?: string;
   readonly ENVIRONMENT?: string;
   readonly LEDGER_TTL_DAYS?: string;
   readonly SECRETS_CACHE_SECONDS?: string;

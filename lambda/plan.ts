@@ -18,7 +18,8 @@ export interface PlanContext {
     | 'unrecognisedMessages'
     | 'clientName'
     | 'maxClockSkewMs'
-  >;
+  > &
+    Partial<Pick<Config, 'serviceSeverities'>>;
   readonly declared: DeclaredSettingsMap;
   /** Routes that have an integration key. */
   readonly knownRoutes: readonly string[];
@@ -82,7 +83,8 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
   const logKeys: Record<string, unknown> = identify(notification);
 
   if (notification.type === 'unrecognised') {
-    if (config.unrecognisedMessages === 'drop') {
+    // An AWS service's notification (RDS, Budgets, GuardDuty, ...) was recognised: only the rest is dropped.
+    if (config.unrecognisedMessages === 'drop' && notification.service === undefined) {
       return {
         kind: 'skip',
         reason: `unrecognised message dropped: ${notification.why}`,
@@ -148,7 +150,7 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
   const { action } = decision;
   logKeys.action = action;
   logKeys.route = settings.route;
-  const eventOptions = { clientName: config.clientName };
+  const eventOptions = { clientName: config.clientName, serviceSeverities: config.serviceSeverities };
   const event = buildAlertEvent(notification, settings, action, dedupKey, eventOptions);
   const fallbackTrigger =
     action === 'trigger' ? event : buildAlertEvent(notification, settings, 'trigger', dedupKey, eventOptions);

@@ -12,6 +12,7 @@ describe('loadConfig', () => {
       defaultSeverity: 'critical',
       insufficientDataPolicy: 'ignore',
       unrecognisedMessages: 'trigger',
+      serviceSeverities: {},
       environment: undefined,
       ledgerTtlSeconds: 90 * 86400,
     });
@@ -29,6 +30,20 @@ describe('loadConfig', () => {
       /PAGERDUTY_EVENTS_URL/,
     );
     expect(() => loadConfig({ ROUTING_KEY_SECRETS: base.ROUTING_KEY_SECRETS })).toThrow(/LEDGER_TABLE_NAME/);
+  });
+
+  it('reads SERVICE_SEVERITIES, naming the entry that is wrong', () => {
+    expect(
+      loadConfig({ ...base, SERVICE_SEVERITIES: '{"guardduty:high":"error"}' }).serviceSeverities,
+    ).toEqual({
+      'guardduty:high': 'error',
+    });
+    expect(() => loadConfig({ ...base, SERVICE_SEVERITIES: '{"guarduty":"error"}' })).toThrow(
+      /SERVICE_SEVERITIES: "guarduty": "guarduty" is not a service/,
+    );
+    expect(() => loadConfig({ ...base, SERVICE_SEVERITIES: '{"rds":"urgent"}' })).toThrow(
+      /SERVICE_SEVERITIES: "rds": "urgent" is not a severity/,
+    );
   });
 
   it('strips a trailing slash from the events URL and reads numbers', () => {

@@ -298,6 +298,26 @@ describeWithMoto('delivery under faults (moto_server + PagerDuty emulator)', () 
     );
   });
 
+  it('UNRECOGNISED_MESSAGES=drop still pages what an AWS service published (an AWS Backup failure)', async () => {
+    const pipeline = await pipelineWith({ UNRECOGNISED_MESSAGES: 'drop' });
+    const backupFailed =
+      'An AWS Backup job failed. Resource ARN : arn:aws:ec2:us-west-1:123456789012:volume/vol-012f345df6789012e. BackupJob ID : 1b2345b2-f22c-4dab-5eb6-bbc7890ed123';
+    const outcomes = await pipeline.handler(
+      snsEvent([backupFailed], { subject: 'Notification from AWS Backup' }),
+      lambdaContext(),
+    );
+    expect(outcomes).toEqual([expect.objectContaining({ outcome: 'sent', action: 'trigger' })]);
+    expect(emulator.requests.map((r) => (r.body as { payload?: unknown }).payload)).toEqual([
+      expect.objectContaining({
+        summary: expect.stringMatching(
+          /^AWS Backup: An AWS Backup job failed — volume\/vol-012f345df6789012e/,
+        ),
+        severity: 'error',
+      }),
+    ]);
+    expect(metricTotal(output.lines(), 'UnrecognisedDropped')).toBe(0);
+  });
+
   it('several records: one failure loses none of the others, and the retry pages nobody twice', async () => {
     secrets = await LocalSecretsStore.start({});
     const over = { ...localStores(moto.endpoint, secrets), supportsTtl: true };
