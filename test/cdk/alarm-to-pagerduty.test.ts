@@ -739,7 +739,10 @@ describe('props', () => {
     expect(pipeline.opsTopic).toBe(opsTopic);
     const alarms = template.findResources('AWS::CloudWatch::Alarm');
     for (const alarm of Object.values(alarms) as { Properties: { AlarmActions: unknown[] } }[]) {
-      expect(JSON.stringify(alarm.Properties.AlarmActions)).toContain('Fn::ImportValue');
+      // cdk.json sets CDK's recommended weak cross-stack references: the output is read, not imported.
+      expect(alarm.Properties.AlarmActions).toEqual([
+        { 'Fn::GetStackOutput': expect.objectContaining({ StackName: 'Shared' }) as unknown },
+      ]);
     }
     expect(() => build({ opsTopic, opsEmail: 'ops@example.com' }, app, 'Second')).toThrow(/opsEmail/);
   });
