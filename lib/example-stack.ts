@@ -45,6 +45,11 @@ export interface ExampleStackProps extends StackProps {
    */
   readonly publisherRoleArns?: string[];
   /**
+   * Reserved concurrency of the handler (see AlarmToPagerDutyProps.reservedConcurrency).
+   * @default - none
+   */
+  readonly reservedConcurrency?: number;
+  /**
    * Alarm tag propagation on attached alarms (see AlarmToPagerDutyProps.propagateAlarmTags).
    * @default true
    */
@@ -78,6 +83,7 @@ export class ExampleStack extends Stack {
       publisherAccountIds: props.publisherAccountIds,
       restrictPublishing: props.restrictPublishing,
       publisherRoleArns: props.publisherRoleArns,
+      reservedConcurrency: props.reservedConcurrency,
       propagateAlarmTags: props.propagateAlarmTags,
     });
 
@@ -125,7 +131,7 @@ export class ExampleStack extends Stack {
  * Reads the example stack's settings from CDK context (`-c key=value` arrives as a string, cdk.json
  * values keep their JSON type): routingKeySecretName, routes (JSON route → secret name), opsEmail,
  * environment, publisherAccountIds and publisherRoleArns (JSON array or comma-separated), restrictPublishing and
- * propagateAlarmTags (true/false).
+ * propagateAlarmTags (true/false), reservedConcurrency (a number).
  */
 export function examplePropsFromContext(node: Node): ExampleStackProps {
   const text = (key: string): string | undefined => {
@@ -186,6 +192,11 @@ export function examplePropsFromContext(node: Node): ExampleStackProps {
     );
   }
 
+  const reserved = json('reservedConcurrency');
+  if (reserved !== undefined && reserved !== null && typeof reserved !== 'number') {
+    throw new Error('Context "reservedConcurrency" must be a number, e.g. -c reservedConcurrency=10');
+  }
+
   const flag = (key: string): boolean | undefined => {
     const value = json(key);
     if (value === undefined || value === null) return undefined;
@@ -201,6 +212,7 @@ export function examplePropsFromContext(node: Node): ExampleStackProps {
     publisherAccountIds,
     restrictPublishing: flag('restrictPublishing'),
     publisherRoleArns,
+    reservedConcurrency: reserved ?? undefined,
     propagateAlarmTags: flag('propagateAlarmTags'),
   };
 }

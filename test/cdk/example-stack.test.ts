@@ -125,6 +125,7 @@ describe('examplePropsFromContext', () => {
         environment: 'prod',
         publisherAccountIds: '111122223333, 444455556666',
         restrictPublishing: 'true',
+        reservedConcurrency: '10',
         publisherRoleArns: 'arn:aws:iam::111122223333:role/drill, arn:aws:iam::111122223333:role/console-*',
         propagateAlarmTags: 'true',
       }),
@@ -135,6 +136,7 @@ describe('examplePropsFromContext', () => {
       environmentName: 'prod',
       publisherAccountIds: ['111122223333', '444455556666'],
       restrictPublishing: true,
+      reservedConcurrency: 10,
       publisherRoleArns: ['arn:aws:iam::111122223333:role/drill', 'arn:aws:iam::111122223333:role/console-*'],
       propagateAlarmTags: true,
     });
@@ -163,6 +165,9 @@ describe('examplePropsFromContext', () => {
       /Context "restrictPublishing" must be true or false/,
     );
     expect(() => read({ publisherRoleArns: 42 })).toThrow(/Context "publisherRoleArns"/);
+    expect(() => read({ reservedConcurrency: 'ten' })).toThrow(
+      /Context "reservedConcurrency" must be a number/,
+    );
     expect(() => read({ opsEmail: 42 })).toThrow(/Context "opsEmail" must be a string/);
   });
 });
