@@ -94,7 +94,7 @@ export interface AlarmToPagerDutyProps {
   readonly environment?: string;
   /**
    * How long the ledger remembers an alarm's last state change after it resolved (an open incident's item never
-   * expires). At least 15 days: longer than the DLQ keeps a message, so a redriven old notification still finds
+   * expires). At least 15 days: longer than the queues keep a letter, so a redriven old notification still finds
    * the newer state and stays a no-op.
    * @default Duration.days(90)
    */
@@ -120,7 +120,7 @@ export interface AlarmToPagerDutyProps {
   readonly retryWindow?: Duration;
   /**
    * How long an event may wait in Lambda's async queue (throttled or between retries) before it goes to
-   * the dead-letter queue. 1 minute to 6 hours.
+   * the retry queue. 1 minute to 6 hours.
    * @default Duration.hours(6)
    */
   readonly maxEventAge?: Duration;
@@ -231,7 +231,7 @@ export class AlarmToPagerDuty extends Construct {
   public readonly opsTopic: sns.ITopic;
   /** The pipeline's own alarms; they notify `opsTopic`. */
   public readonly healthAlarms: readonly cloudwatch.Alarm[];
-  /** The pipeline's CloudWatch dashboard: notifications, deliveries, errors, dead letters. */
+  /** The pipeline's CloudWatch dashboard: notifications, deliveries, errors, the retry and parked queues. */
   public readonly dashboard: cloudwatch.Dashboard;
 
   private readonly routeNames: readonly string[];
