@@ -15,7 +15,6 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -46,6 +45,23 @@ export { HANDLER_ENTRY } from './handler-bundle';
 
 /** Lambda allows 4 KB of environment in total; the rest of our variables need well under 1 KB. */
 export const ALARM_SETTINGS_MAX_BYTES = 3072;
+
+/**
+ * How the retry queue is consumed. A failed letter becomes visible again after the visibility timeout, so it is
+ * retried at least every 5 minutes; the function timeout may not exceed it (Lambda refuses the event source mapping
+ * otherwise: https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html). Two concurrent batches
+ * (the least Lambda allows for maxConcurrency) leave the rest of the concurrency to fresh alarms.
+ */
+export const RETRY_QUEUE = {
+  visibilityTimeout: Duration.minutes(5),
+  batchSize: 10,
+  maxConcurrency: 2,
+  /** SQS moves a letter to the parked queue after this many times the retry window's worth of receives. */
+  receiveMargin: 1.25,
+} as const;
+
+/** How long SQS keeps a letter: its maximum. The parked queue keeps the enqueue time of a letter SQS moves there. */
+const QUEUE_RETENTION = Duration.days(14);
 
 /** Properties of {@link AlarmToPagerDuty}: only `routes` is required. */
 export interface AlarmToPagerDutyProps {
@@ -78,7 +94,7 @@ export interface AlarmToPagerDutyProps {
   readonly environment?: string;
   /**
    * How long the ledger remembers an alarm's last state change after it resolved (an open incident's item never
-   * expires). At least 15 days: longer than the DLQ keeps a message, so a redriven old notification still finds
+   * expires). At least 15 days: longer than the queues keep a letter, so a redriven old notification still finds
    * the newer state and stays a no-op.
    * @default Duration.days(90)
    */
@@ -89,14 +105,22 @@ export interface AlarmToPagerDutyProps {
    */
   readonly pagerDutyEventsUrl?: string;
   /**
-   * Reserved concurrency of the handler: the valve for alarm storms (events beyond it wait in Lambda's
-   * async queue). The account needs this much unreserved concurrency to spare.
-   * @default 10
+   * Reserved concurrency of the handler. Reserving guarantees the handler this much concurrency and caps it there
+   * (alarm notifications beyond it wait in Lambda's async queue), but Lambda keeps 100 of the account's concurrency
+   * unreserved, so a reservation fails to deploy on an account whose quota is too low for that (new accounts often
+   * are). At least 3: the retry queue's event source mapping may run 2 at once.
+   * @default - none: the handler shares the account's unreserved concurrency
    */
   readonly reservedConcurrency?: number;
   /**
+   * How long a letter in the retry queue is retried before the handler parks it (RETRY_WINDOW_HOURS). Whole hours,
+   * 1 to 48. The retry queue's redrive policy parks a letter the handler could not after 1.25 times this.
+   * @default Duration.hours(24)
+   */
+  readonly retryWindow?: Duration;
+  /**
    * How long an event may wait in Lambda's async queue (throttled or between retries) before it goes to
-   * the dead-letter queue. 1 minute to 6 hours.
+   * the retry queue. 1 minute to 6 hours.
    * @default Duration.hours(6)
    */
   readonly maxEventAge?: Duration;
@@ -137,6 +161,20 @@ export interface AlarmToPagerDutyProps {
    */
   readonly publisherAccountIds?: string[];
   /**
+   * Deny `sns:Publish` on the topic to every principal except CloudWatch (of this account and
+   * `publisherAccountIds`) and the roles in `publisherRoleArns`, whatever their own IAM policies allow. Without it,
+   * any principal of this account whose IAM policies allow `sns:Publish` on the topic can publish, including a forged
+   * OK that resolves a real incident.
+   * @default false
+   */
+  readonly restrictPublishing?: boolean;
+  /**
+   * With `restrictPublishing`: IAM role ARNs that may still publish (drills, console test publishes). Matched with
+   * ArnLike against `aws:PrincipalArn`, so `*` is allowed (e.g. an IAM Identity Center role's random suffix).
+   * @default - none: only CloudWatch may publish
+   */
+  readonly publisherRoleArns?: string[];
+  /**
    * Turn on alarm tag propagation (`ActionConfiguration.AlarmTagsPropagation`, restricted to the
    * `pagerduty:*` keys) on alarms passed to `addAlarm`, so their notifications carry the routing tags and
    * tag changes apply without a deploy. `ALARM_SETTINGS` carries the same options either way, so turning it
@@ -167,8 +205,8 @@ interface AttachedAlarm {
 
 /**
  * CloudWatch alarms → SNS (CMK-encrypted) → Lambda → PagerDuty Events API v2, with a DynamoDB ledger that
- * orders and de-duplicates notifications, a dead-letter queue for anything that cannot be delivered, and
- * health alarms and a dashboard for the pipeline itself.
+ * orders and de-duplicates notifications, a retry queue the function drains itself, a parked queue for what
+ * retrying cannot deliver, and health alarms and a dashboard for the pipeline itself.
  */
 export class AlarmToPagerDuty extends Construct {
   /** The topic alarms notify. Attach alarms with `addAlarm`, or use its ARN from other stacks/accounts. */
@@ -177,15 +215,23 @@ export class AlarmToPagerDuty extends Construct {
   public readonly handler: NodejsFunction;
   /** One item per dedup key: the newest state change applied, its route, whether it was delivered. */
   public readonly ledger: dynamodb.Table;
-  /** Holds events the handler failed on after retries, and messages SNS could not deliver to it. */
-  public readonly deadLetterQueue: sqs.Queue;
-  /** Encrypts the topics and the dead-letter queue; CloudWatch and SNS may use it. */
+  /**
+   * Lambda's on-failure destination and the SNS subscription's dead-letter queue: the handler consumes it and
+   * retries each letter at least every 5 minutes for `retryWindow`.
+   */
+  public readonly retryQueue: sqs.Queue;
+  /**
+   * Where letters end that retrying cannot deliver (a 400, an unreadable letter) or that outlived the retry window,
+   * each with its reason; the health alarm watches it and `npm run redrive` replays it.
+   */
+  public readonly parkedQueue: sqs.Queue;
+  /** Encrypts the topics and the queues; CloudWatch and SNS may use it. */
   public readonly key: kms.Key;
   /** Receives the pipeline's health alarms: the `opsTopic` prop, or the topic this construct creates. */
   public readonly opsTopic: sns.ITopic;
   /** The pipeline's own alarms; they notify `opsTopic`. */
   public readonly healthAlarms: readonly cloudwatch.Alarm[];
-  /** The pipeline's CloudWatch dashboard: notifications, deliveries, errors, dead letters. */
+  /** The pipeline's CloudWatch dashboard: notifications, deliveries, errors, the retry and parked queues. */
   public readonly dashboard: cloudwatch.Dashboard;
 
   private readonly routeNames: readonly string[];
@@ -202,18 +248,21 @@ export class AlarmToPagerDuty extends Construct {
     this.defaultInsufficientData = props.insufficientDataPolicy ?? 'ignore';
     this.propagateAlarmTags = props.propagateAlarmTags ?? true;
     const publisherAccounts = [stack.account, ...(props.publisherAccountIds ?? [])];
+    const retryWindowHours = (props.retryWindow ?? Duration.hours(24)).toHours();
 
     this.key = new kms.Key(this, 'Key', {
-      description: 'Encrypts the alarm-to-PagerDuty topics and dead-letter queue',
+      description: 'Encrypts the alarm-to-PagerDuty topics and queues',
       enableKeyRotation: true,
     });
-    // CloudWatch cannot publish to a topic under alias/aws/sns; with a CMK it needs these two actions.
+    // CloudWatch cannot publish to a topic under alias/aws/sns; with a CMK it needs these two actions. Only for
+    // alarms of the accounts that may publish (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html).
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublishToEncryptedTopics',
         principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': publisherAccounts } },
       }),
     );
 
@@ -223,18 +272,29 @@ export class AlarmToPagerDuty extends Construct {
       enforceSSL: true,
     });
     allowCloudWatchToPublish(this.topic, publisherAccounts);
+    if (props.restrictPublishing) denyOtherPublishers(this.topic, props.publisherRoleArns ?? []);
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+    this.parkedQueue = new sqs.Queue(this, 'ParkedQueue', {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: this.key,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: QUEUE_RETENTION,
+    });
+    // The handler parks what it cannot deliver itself; the redrive policy is the backstop for a letter the handler
+    // never answers for (it crashes or times out on it), well after the handler would have parked it.
+    this.retryQueue = new sqs.Queue(this, 'RetryQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.key,
+      enforceSSL: true,
+      retentionPeriod: QUEUE_RETENTION,
+      visibilityTimeout: RETRY_QUEUE.visibilityTimeout,
+      deadLetterQueue: { queue: this.parkedQueue, maxReceiveCount: maxReceiveCount(retryWindowHours) },
     });
     // The subscription DLQ: SNS encrypts what it cannot deliver with this key. Scoped to this account's topics
     // in this region, not to our topic's ARN: the topic already refers to the key, that would be a cycle.
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'AllowSnsToUseTheDeadLetterQueue',
+        sid: 'AllowSnsToUseTheRetryQueue',
         principals: [new iam.ServicePrincipal('sns.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
@@ -278,6 +338,8 @@ export class AlarmToPagerDuty extends Construct {
       INSUFFICIENT_DATA_POLICY: this.defaultInsufficientData,
       UNRECOGNISED_MESSAGES: props.unrecognisedMessages ?? 'trigger',
       LEDGER_TTL_DAYS: String((props.ledgerTtl ?? Duration.days(90)).toDays()),
+      PARKED_QUEUE_URL: this.parkedQueue.queueUrl,
+      RETRY_WINDOW_HOURS: String(retryWindowHours),
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',
@@ -294,28 +356,36 @@ export class AlarmToPagerDuty extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? Duration.seconds(60),
-      reservedConcurrentExecutions: props.reservedConcurrency ?? 10,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       retryAttempts: 2,
       maxEventAge: props.maxEventAge ?? Duration.hours(6),
-      onFailure: new SqsDestination(this.deadLetterQueue),
+      // Not SqsDestination: its grant adds kms:Encrypt and kms:ReEncrypt*, which sending does not need.
+      onFailure: { bind: () => ({ destination: this.retryQueue.queueArn }) },
       tracing: props.tracing ?? lambda.Tracing.DISABLED,
       role,
       logGroup,
       environment,
     });
 
-    for (const secret of Object.values(props.routes)) secret.grantRead(this.handler);
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'LedgerReadWrite',
-        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-        resources: [this.ledger.tableArn],
-      }),
-    );
+    grantHandler(role, {
+      secrets: Object.values(props.routes),
+      ledger: this.ledger,
+      retryQueue: this.retryQueue,
+      parkedQueue: this.parkedQueue,
+      key: this.key,
+    });
 
     this.topic.addSubscription(
-      new subscriptions.LambdaSubscription(this.handler, { deadLetterQueue: this.deadLetterQueue }),
+      new subscriptions.LambdaSubscription(this.handler, { deadLetterQueue: this.retryQueue }),
     );
+    // The function's role polls the queue; the mapping's creation fails unless the role's policy is already there,
+    // which the function's dependency on that policy ensures.
+    this.handler.addEventSourceMapping('RetryQueueMapping', {
+      eventSourceArn: this.retryQueue.queueArn,
+      batchSize: RETRY_QUEUE.batchSize,
+      maxConcurrency: RETRY_QUEUE.maxConcurrency,
+      reportBatchItemFailures: true,
+    });
 
     if (props.opsTopic) {
       this.opsTopic = props.opsTopic;
@@ -333,7 +403,8 @@ export class AlarmToPagerDuty extends Construct {
     const health = new PipelineHealth(this, 'Health', {
       topic: this.topic,
       handler: this.handler,
-      deadLetterQueue: this.deadLetterQueue,
+      retryQueue: this.retryQueue,
+      parkedQueue: this.parkedQueue,
       opsTopic: this.opsTopic,
     });
     this.healthAlarms = health.alarms;
@@ -443,31 +514,13 @@ export class AlarmToPagerDuty extends Construct {
 
   /** Suppress only the cdk-nag findings that are inherent to this design, each on the narrowest construct. */
   private acknowledgeNagFindings(role: iam.Role, tracing: boolean): void {
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter queue (Lambda on-failure destination and SNS subscription DLQ).',
-    });
     const policy = role.node.tryFindChild('DefaultPolicy');
-    if (!policy) return;
-    // Lambda's SqsDestination grants send on the KMS-encrypted DLQ via grantSendMessages.
-    Validations.of(policy).acknowledge(
-      {
-        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-        reason:
-          'Sending to the KMS-encrypted DLQ needs data keys; the statement is scoped to the key this construct creates.',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
-        reason:
-          'Added by grantSendMessages for the encrypted DLQ; the statement is scoped to the key this construct creates.',
-      },
-    );
-    if (tracing) {
-      Validations.of(policy).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions.',
-      });
-    }
+    if (!policy || !tracing) return;
+    Validations.of(policy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Active tracing sends segments with xray:PutTraceSegments and xray:PutTelemetryRecords, which accept only Resource "*".',
+    });
   }
 }
 
@@ -491,7 +544,15 @@ function checkProps(props: AlarmToPagerDutyProps): void {
   oneOf('defaultSeverity', props.defaultSeverity, SEVERITIES);
   oneOf('insufficientDataPolicy', props.insufficientDataPolicy, INSUFFICIENT_DATA_POLICIES);
   oneOf('unrecognisedMessages', props.unrecognisedMessages, ['trigger', 'drop']);
-  const { environment, pagerDutyEventsUrl, reservedConcurrency, ledgerTtl, maxEventAge } = props;
+  const {
+    environment,
+    pagerDutyEventsUrl,
+    reservedConcurrency,
+    ledgerTtl,
+    maxEventAge,
+    retryWindow,
+    timeout,
+  } = props;
   if (environment !== undefined && !Token.isUnresolved(environment) && !ENVIRONMENT_NAME.test(environment)) {
     throw new Error(`AlarmToPagerDuty: environment "${environment}" must be 0-32 of A-Z a-z 0-9 _ -`);
   }
@@ -500,18 +561,34 @@ function checkProps(props: AlarmToPagerDutyProps): void {
       throw new Error(`AlarmToPagerDuty: pagerDutyEventsUrl "${pagerDutyEventsUrl}" must be an https:// URL`);
     }
   }
+  const leastReservation = RETRY_QUEUE.maxConcurrency + 1;
   if (
     reservedConcurrency !== undefined &&
-    (!Number.isInteger(reservedConcurrency) || reservedConcurrency < 1)
+    (!Number.isInteger(reservedConcurrency) || reservedConcurrency < leastReservation)
   ) {
     throw new Error(
-      `AlarmToPagerDuty: reservedConcurrency must be a whole number ≥ 1 (got ${reservedConcurrency}); 0 would stop paging`,
+      `AlarmToPagerDuty: reservedConcurrency must be a whole number ≥ ${leastReservation} (got ${reservedConcurrency}): ` +
+        `the retry queue may use ${RETRY_QUEUE.maxConcurrency} at once and fresh alarms need the rest; 0 would stop paging. ` +
+        'Leave it unset to share the account’s unreserved concurrency.',
+    );
+  }
+  const windowHours = retryWindow?.toHours({ integral: false }) ?? 24;
+  if (!Number.isInteger(windowHours) || windowHours < 1 || windowHours > 48) {
+    throw new Error(
+      `AlarmToPagerDuty: retryWindow must be a whole number of hours, 1 to 48 (got ${retryWindow})`,
+    );
+  }
+  if (timeout !== undefined && timeout.toSeconds() > RETRY_QUEUE.visibilityTimeout.toSeconds()) {
+    throw new Error(
+      `AlarmToPagerDuty: timeout must be at most ${RETRY_QUEUE.visibilityTimeout.toMinutes()} minutes ` +
+        `(got ${timeout.toSeconds()} seconds): ` +
+        'the retry queue hides a letter that long while an invocation works on it, and Lambda refuses a longer timeout',
     );
   }
   const ttlHours = ledgerTtl?.toHours({ integral: false }) ?? 15 * 24;
   if (!Number.isInteger(ttlHours / 24) || ttlHours < 15 * 24) {
     throw new Error(
-      `AlarmToPagerDuty: ledgerTtl must be a whole number of days, at least 15, longer than the DLQ keeps a message (got ${ledgerTtl})`,
+      `AlarmToPagerDuty: ledgerTtl must be a whole number of days, at least 15, longer than the queues keep a letter (got ${ledgerTtl})`,
     );
   }
   if (maxEventAge !== undefined && (maxEventAge.toSeconds() < 60 || maxEventAge.toSeconds() > 6 * 3600)) {
@@ -532,6 +609,118 @@ function checkProps(props: AlarmToPagerDutyProps): void {
       `AlarmToPagerDuty: publisherAccountIds entry "${badAccount}" is not a 12-digit account ID`,
     );
   }
+  if (props.publisherRoleArns !== undefined && !props.restrictPublishing) {
+    throw new Error(
+      'AlarmToPagerDuty: publisherRoleArns only has an effect with restrictPublishing: true (without it, any principal ' +
+        'of this account whose IAM policies allow sns:Publish can publish)',
+    );
+  }
+  const badRole = (props.publisherRoleArns ?? []).find(
+    (arn) => !Token.isUnresolved(arn) && !/^arn:aws[a-z-]*:iam::(\d{12}|\*):role\/\S+$/.test(arn),
+  );
+  if (badRole !== undefined) {
+    throw new Error(
+      `AlarmToPagerDuty: publisherRoleArns entry "${badRole}" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`,
+    );
+  }
+}
+
+/**
+ * Receives after which SQS parks a letter itself: more than the handler needs to see a letter outlive the retry
+ * window at one receive per visibility timeout, so the handler parks it first, with its reason. SQS allows 1-1000.
+ */
+export function maxReceiveCount(retryWindowHours: number): number {
+  const receivesInWindow = (retryWindowHours * 3600) / RETRY_QUEUE.visibilityTimeout.toSeconds();
+  return Math.ceil(receivesInWindow * RETRY_QUEUE.receiveMargin);
+}
+
+interface HandlerResources {
+  readonly secrets: readonly secretsmanager.ISecret[];
+  readonly ledger: dynamodb.Table;
+  readonly retryQueue: sqs.Queue;
+  readonly parkedQueue: sqs.Queue;
+  readonly key: kms.Key;
+}
+
+/**
+ * The handler's role gets what the code and Lambda call on its behalf, nothing more: GetSecretValue (no
+ * DescribeSecret), the ledger's two item calls, sending on-failure records to the retry queue and polling it
+ * (the event source mapping), sending to the parked queue, and data keys of the queues' key through SQS only.
+ */
+function grantHandler(role: iam.Role, resources: HandlerResources): void {
+  const { secrets, ledger, retryQueue, parkedQueue, key } = resources;
+  const region = Stack.of(role).region;
+  const statements = [
+    new iam.PolicyStatement({
+      sid: 'ReadRoutingKeys',
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: secrets.map(secretArnForPolicies),
+    }),
+    new iam.PolicyStatement({
+      sid: 'LedgerReadWrite',
+      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      resources: [ledger.tableArn],
+    }),
+    // Lambda sends on-failure records with the function's role (the async destination) and polls with it
+    // (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html: ReceiveMessage, DeleteMessage, GetQueueAttributes).
+    new iam.PolicyStatement({
+      sid: 'RetryQueueSendAndPoll',
+      actions: ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+      resources: [retryQueue.queueArn],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ParkedQueueSend',
+      actions: ['sqs:SendMessage'],
+      resources: [parkedQueue.queueArn],
+    }),
+    // SQS asks KMS on the caller's behalf: GenerateDataKey to send, Decrypt to send and receive
+    // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html).
+    new iam.PolicyStatement({
+      sid: 'QueueKeyThroughSqs',
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: [key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `sqs.${region}.amazonaws.com` } },
+    }),
+  ];
+  const secretKeys = secrets.flatMap((secret) => (secret.encryptionKey ? [secret.encryptionKey.keyArn] : []));
+  if (secretKeys.length > 0) {
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'RoutingKeySecretsKeyThroughSecretsManager',
+        actions: ['kms:Decrypt'],
+        resources: secretKeys,
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
+      }),
+    );
+  }
+  for (const statement of statements) role.addToPrincipalPolicy(statement);
+}
+
+/** The ARN an IAM policy needs: the full ARN, or the partial one with the 6 characters Secrets Manager appends. */
+function secretArnForPolicies(secret: secretsmanager.ISecret): string {
+  return secret.secretFullArn ?? `${secret.secretArn}-??????`;
+}
+
+/**
+ * Denies sns:Publish to every principal but AWS services (of which the topic policy allows only CloudWatch) and the
+ * given roles. `aws:PrincipalIsAWSService` is in every request's context, so `Bool` never denies CloudWatch by a
+ * missing key (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
+ */
+function denyOtherPublishers(topic: sns.Topic, roleArns: string[]): void {
+  const conditions: Record<string, Record<string, unknown>> = {
+    Bool: { 'aws:PrincipalIsAWSService': 'false' },
+  };
+  if (roleArns.length > 0) conditions.ArnNotLike = { 'aws:PrincipalArn': roleArns };
+  topic.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'DenyPublishersOtherThanCloudWatchAndNamedRoles',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions,
+    }),
+  );
 }
 
 /** Lets CloudWatch alarms of the given accounts publish; the topic's TLS-only statement stays. */

@@ -35,6 +35,21 @@ export interface ExampleStackProps extends StackProps {
    */
   readonly publisherAccountIds?: string[];
   /**
+   * Only CloudWatch and `publisherRoleArns` may publish (see AlarmToPagerDutyProps.restrictPublishing).
+   * @default false
+   */
+  readonly restrictPublishing?: boolean;
+  /**
+   * Roles that may still publish with `restrictPublishing` (drills, console tests).
+   * @default - none
+   */
+  readonly publisherRoleArns?: string[];
+  /**
+   * Reserved concurrency of the handler (see AlarmToPagerDutyProps.reservedConcurrency).
+   * @default - none
+   */
+  readonly reservedConcurrency?: number;
+  /**
    * Alarm tag propagation on attached alarms (see AlarmToPagerDutyProps.propagateAlarmTags).
    * @default true
    */
@@ -66,6 +81,9 @@ export class ExampleStack extends Stack {
       environment: props.environmentName,
       opsEmail: props.opsEmail,
       publisherAccountIds: props.publisherAccountIds,
+      restrictPublishing: props.restrictPublishing,
+      publisherRoleArns: props.publisherRoleArns,
+      reservedConcurrency: props.reservedConcurrency,
       propagateAlarmTags: props.propagateAlarmTags,
     });
 
@@ -93,7 +111,11 @@ export class ExampleStack extends Stack {
       description: 'Add this as the alarm/OK action of any CloudWatch alarm that should page',
       value: this.pipeline.topic.topicArn,
     });
-    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.pipeline.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'ParkedQueueUrl', {
+      description: 'What retrying could not deliver; replay with npm run redrive -- --queue <this>',
+      value: this.pipeline.parkedQueue.queueUrl,
+    });
+    new CfnOutput(this, 'RetryQueueUrl', { value: this.pipeline.retryQueue.queueUrl });
     new CfnOutput(this, 'ExampleAlarmName', {
       description:
         'aws cloudwatch set-alarm-state --alarm-name <this> --state-value ALARM --state-reason test',
@@ -108,7 +130,8 @@ export class ExampleStack extends Stack {
 /**
  * Reads the example stack's settings from CDK context (`-c key=value` arrives as a string, cdk.json
  * values keep their JSON type): routingKeySecretName, routes (JSON route → secret name), opsEmail,
- * environment, publisherAccountIds (JSON array or comma-separated), propagateAlarmTags (true/false).
+ * environment, publisherAccountIds and publisherRoleArns (JSON array or comma-separated), restrictPublishing and
+ * propagateAlarmTags (true/false), reservedConcurrency (a number).
  */
 export function examplePropsFromContext(node: Node): ExampleStackProps {
   const text = (key: string): string | undefined => {
@@ -157,10 +180,29 @@ export function examplePropsFromContext(node: Node): ExampleStackProps {
     );
   }
 
-  const propagate = json('propagateAlarmTags');
-  if (propagate !== undefined && propagate !== null && typeof propagate !== 'boolean') {
-    throw new Error('Context "propagateAlarmTags" must be true or false');
+  const rolesValue = json('publisherRoleArns');
+  let publisherRoleArns: string[] | undefined;
+  if (typeof rolesValue === 'string') {
+    publisherRoleArns = rolesValue.split(',').map((a) => a.trim());
+  } else if (Array.isArray(rolesValue)) {
+    publisherRoleArns = rolesValue.map((a) => String(a));
+  } else if (rolesValue !== undefined && rolesValue !== null) {
+    throw new Error(
+      'Context "publisherRoleArns" must be a JSON array or a comma-separated list of role ARNs',
+    );
   }
+
+  const reserved = json('reservedConcurrency');
+  if (reserved !== undefined && reserved !== null && typeof reserved !== 'number') {
+    throw new Error('Context "reservedConcurrency" must be a number, e.g. -c reservedConcurrency=10');
+  }
+
+  const flag = (key: string): boolean | undefined => {
+    const value = json(key);
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'boolean') throw new Error(`Context "${key}" must be true or false`);
+    return value;
+  };
 
   return {
     routingKeySecretName: text('routingKeySecretName'),
@@ -168,6 +210,9 @@ export function examplePropsFromContext(node: Node): ExampleStackProps {
     opsEmail: text('opsEmail'),
     environmentName: text('environment'),
     publisherAccountIds,
-    propagateAlarmTags: propagate ?? undefined,
+    restrictPublishing: flag('restrictPublishing'),
+    publisherRoleArns,
+    reservedConcurrency: reserved ?? undefined,
+    propagateAlarmTags: flag('propagateAlarmTags'),
   };
 }

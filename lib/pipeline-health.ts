@@ -14,11 +14,17 @@ import {
 
 export { METRICS_NAMESPACE, PIPELINE_METRICS, SERVICE_NAME, type PipelineMetricName };
 
+/** The retry queue's oldest letter has failed at least one retry from the queue. */
+export const RETRY_AGING_SECONDS = 300;
+
 export interface PipelineHealthProps {
   /** The topic alarms publish to. */
   readonly topic: sns.ITopic;
   readonly handler: lambda.IFunction;
-  readonly deadLetterQueue: sqs.IQueue;
+  /** Failed notifications the handler retries from (on-failure destination and subscription DLQ). */
+  readonly retryQueue: sqs.IQueue;
+  /** What retrying could not deliver, waiting for a person. */
+  readonly parkedQueue: sqs.IQueue;
   /** Where the health alarms notify: people who run the pipeline, never the PagerDuty pipeline itself. */
   readonly opsTopic: sns.ITopic;
 }
@@ -30,19 +36,25 @@ export class PipelineHealth extends Construct {
 
   constructor(scope: Construct, id: string, props: PipelineHealthProps) {
     super(scope, id);
-    const { topic, handler, deadLetterQueue, opsTopic } = props;
+    const { topic, handler, retryQueue, parkedQueue, opsTopic } = props;
     const fiveMinutes = Duration.minutes(5);
     const lambdaMetric = (metricName: string, statistic = 'Sum') =>
       handler.metric(metricName, { statistic, period: fiveMinutes });
     const topicMetric = (metricName: string) =>
       topic.metric(metricName, { statistic: 'Sum', period: fiveMinutes });
-    const dlqDepth = deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-      statistic: 'Maximum',
-      period: Duration.minutes(1),
-    });
+    const oneMinute = { statistic: 'Maximum', period: Duration.minutes(1) };
+    const parkedDepth = parkedQueue.metricApproximateNumberOfMessagesVisible(oneMinute);
+    const retryDepth = retryQueue.metricApproximateNumberOfMessagesVisible(oneMinute);
+    const retryInFlight = retryQueue.metricApproximateNumberOfMessagesNotVisible(oneMinute);
+    const retryOldest = retryQueue.metricApproximateAgeOfOldestMessage(oneMinute);
 
     const opsAction = new SnsAction(opsTopic);
-    const alarm = (id: string, metric: cloudwatch.IMetric, description: string) => {
+    const alarm = (
+      id: string,
+      metric: cloudwatch.IMetric,
+      description: string,
+      options: Partial<cloudwatch.AlarmProps> = {},
+    ) => {
       const created = new cloudwatch.Alarm(this, id, {
         metric,
         threshold: 1,
@@ -50,6 +62,7 @@ export class PipelineHealth extends Construct {
         evaluationPeriods: 1,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
+        ...options,
       });
       created.addAlarmAction(opsAction);
       created.addOkAction(opsAction);
@@ -58,43 +71,65 @@ export class PipelineHealth extends Construct {
 
     this.alarms = [
       alarm(
-        'DeadLetterQueueNotEmpty',
-        dlqDepth,
-        'Alarm notifications that could not be delivered to PagerDuty are waiting in the dead-letter queue. ' +
-          'Read the error in the messages, fix the cause, then replay them with `npm run redrive`.',
+        'ParkedQueueNotEmpty',
+        parkedDepth,
+        'Alarm notifications that retrying cannot deliver are waiting in the parked queue: PagerDuty refused them ' +
+          '(400), the letter is unreadable, or they kept failing for the whole retry window. The handler gives each ' +
+          'its reason in the `reason` message attribute (a letter the queue itself moved there after too many ' +
+          'receives has none: see the function logs). Fix the cause, then replay them with ' +
+          '`npm run redrive -- --queue <ParkedQueueUrl>`.',
+      ),
+      // SQS leaves a letter received 3 times or more out of this metric, so a quiet outage (no new letters) drops
+      // back below the threshold after about 10 minutes: stay in ALARM for 15 minutes after the last breach
+      // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html).
+      alarm(
+        'RetryQueueAging',
+        retryOldest,
+        'Failed alarm notifications have been waiting in the retry queue for 5 minutes or more: PagerDuty (or the ' +
+          'pipeline) has been failing for a while. The handler retries each letter every 5 minutes for ' +
+          'RETRY_WINDOW_HOURS, then parks it; nothing to do unless this lasts. The dashboard shows the queue depth ' +
+          '(this metric leaves out letters already received 3 times).',
+        { threshold: RETRY_AGING_SECONDS, evaluationPeriods: 15, datapointsToAlarm: 1 },
       ),
       alarm(
         'HandlerErrors',
         lambdaMetric('Errors'),
-        'The PagerDuty handler failed; Lambda retries twice, then the event goes to the dead-letter queue. ' +
-          'Check the function logs.',
+        'The PagerDuty handler failed an invocation. For an alarm notification Lambda runs it twice more (after ' +
+          'about 1 and 2 minutes), then sends it to the retry queue, where the handler retries it. Check the ' +
+          'function logs.',
       ),
       alarm(
         'HandlerThrottles',
         lambdaMetric('Throttles'),
-        'The PagerDuty handler hit its reserved concurrency (an alarm storm?). Throttled events wait in the ' +
-          'async queue up to the maximum event age; raise reservedConcurrency if this persists.',
+        'Lambda throttled the PagerDuty handler: no concurrency was left (the account’s unreserved concurrency, or ' +
+          'reservedConcurrency when set). Throttled notifications wait in Lambda’s async queue up to maxEventAge ' +
+          'and are retried; then they go to the retry queue.',
       ),
       alarm(
         'AsyncDestinationFailures',
         lambdaMetric('DestinationDeliveryFailures'),
-        'Lambda could not put failed events into the dead-letter queue: those events are lost. ' +
-          'Check the queue policy and KMS key policy.',
+        'Lambda could not put failed notifications into the retry queue: those notifications are lost. ' +
+          'Check the queue, the function role’s sqs:SendMessage and the KMS key.',
       ),
+      // AWS's definition: events dropped without a successful run, counting those sent to the on-failure
+      // destination (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html).
       alarm(
         'AsyncEventsDropped',
         lambdaMetric('AsyncEventsDropped'),
-        'Lambda dropped async events without running the handler to completion or reaching the dead-letter queue.',
+        'Lambda gave up on alarm notifications without a successful run of the handler (retries exhausted or ' +
+          'maxEventAge passed). AWS counts the ones it sent to the on-failure destination too: those are in the ' +
+          'retry queue and are retried from there. Only AsyncDestinationFailures means some were lost.',
       ),
       alarm(
         'NotificationsFailed',
         topicMetric('NumberOfNotificationsFailed'),
-        'SNS could not invoke the PagerDuty handler; undelivered messages go to the dead-letter queue.',
+        'SNS could not invoke the PagerDuty handler; it put the undelivered messages in the retry queue (the ' +
+          'subscription’s dead-letter queue), where the handler retries them.',
       ),
       alarm(
         'NotificationsLost',
         topicMetric('NumberOfNotificationsFailedToRedriveToDlq'),
-        'SNS could neither invoke the handler nor put the message in the dead-letter queue: alarm notifications ' +
+        'SNS could neither invoke the handler nor put the message in the retry queue: alarm notifications ' +
           'were lost. Check the queue policy and the KMS key policy for sns.amazonaws.com.',
       ),
       alarm(
@@ -140,10 +175,18 @@ export class PipelineHealth extends Construct {
         right: [lambdaMetric('AsyncEventAge', 'p99')],
       }),
       new cloudwatch.GraphWidget({
-        title: 'Failures: dead-letter queue and async delivery',
+        title: 'Retry and parked queues, async delivery',
         width: wide,
-        left: [dlqDepth],
-        right: [lambdaMetric('DestinationDeliveryFailures'), lambdaMetric('AsyncEventsDropped')],
+        left: [
+          retryDepth.with({ label: 'Retry queue: waiting' }),
+          retryInFlight.with({ label: 'Retry queue: being retried' }),
+          parkedDepth.with({ label: 'Parked queue' }),
+        ],
+        right: [
+          retryOldest.with({ label: 'Retry queue: oldest letter (s)' }),
+          lambdaMetric('DestinationDeliveryFailures'),
+          lambdaMetric('AsyncEventsDropped'),
+        ],
       }),
     );
     dashboard.addWidgets(

@@ -75,7 +75,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillStep[]> {
     if (!ok) {
       log(
         `✗ no delivered ${action} in the ledger after ${seconds.toFixed(0)} s (ledger: ${describe(entry)}). ` +
-          "Check the alarm's actions point at the topic, the function's logs and errors, and the dead-letter queue.",
+          "Check the alarm's actions point at the topic, the function's logs and errors, and the retry and parked queues.",
       );
       return steps;
     }

@@ -1,4 +1,4 @@
-// Replays the dead-letter queue through the handler. Usage:
+// Replays the parked queue (or any queue of dead letters) through the handler. Usage:
 //   npm run redrive -- --queue <url> [--function <name or ARN> | --in-process] [--dry-run] [--max N]
 // --function re-invokes the deployed Lambda synchronously with each original SNS event; --in-process runs the
 // handler here with this shell's environment (LEDGER_TABLE_NAME, ROUTING_KEY_SECRETS, ...). A message is deleted

@@ -55,7 +55,8 @@ describe('ExampleStack', () => {
   test('outputs what a user needs to drill and operate it', () => {
     for (const name of [
       'TopicArn',
-      'DeadLetterQueueUrl',
+      'ParkedQueueUrl',
+      'RetryQueueUrl',
       'ExampleAlarmName',
       'LedgerTableName',
       'FunctionName',
@@ -123,6 +124,9 @@ describe('examplePropsFromContext', () => {
         opsEmail: 'ops@example.com',
         environment: 'prod',
         publisherAccountIds: '111122223333, 444455556666',
+        restrictPublishing: 'true',
+        reservedConcurrency: '10',
+        publisherRoleArns: 'arn:aws:iam::111122223333:role/drill, arn:aws:iam::111122223333:role/console-*',
         propagateAlarmTags: 'true',
       }),
     ).toEqual({
@@ -131,6 +135,9 @@ describe('examplePropsFromContext', () => {
       opsEmail: 'ops@example.com',
       environmentName: 'prod',
       publisherAccountIds: ['111122223333', '444455556666'],
+      restrictPublishing: true,
+      reservedConcurrency: 10,
+      publisherRoleArns: ['arn:aws:iam::111122223333:role/drill', 'arn:aws:iam::111122223333:role/console-*'],
       propagateAlarmTags: true,
     });
   });
@@ -154,6 +161,13 @@ describe('examplePropsFromContext', () => {
     expect(() => read({ routes: 'pd/database' })).toThrow(/Context "routes"/);
     expect(() => read({ routes: { database: 42 } })).toThrow(/Context "routes"/);
     expect(() => read({ propagateAlarmTags: 'yes' })).toThrow(/propagateAlarmTags/);
+    expect(() => read({ restrictPublishing: 'yes' })).toThrow(
+      /Context "restrictPublishing" must be true or false/,
+    );
+    expect(() => read({ publisherRoleArns: 42 })).toThrow(/Context "publisherRoleArns"/);
+    expect(() => read({ reservedConcurrency: 'ten' })).toThrow(
+      /Context "reservedConcurrency" must be a number/,
+    );
     expect(() => read({ opsEmail: 42 })).toThrow(/Context "opsEmail" must be a string/);
   });
 });
