@@ -39,10 +39,14 @@ export interface AlarmEventsSelection {
 export function alarmEventPattern(selection: AlarmEventsSelection): events.EventPattern {
   const prefixes = [...(selection.alarmNamePrefixes ?? [])];
   const empty = prefixes.find((prefix) => prefix.trim() === '');
-  if (empty !== undefined) throw new Error('AlarmToPagerDuty alarmEvents: an alarm name prefix must not be empty');
+  if (empty !== undefined)
+    throw new Error('AlarmToPagerDuty alarmEvents: an alarm name prefix must not be empty');
   const byTag = { alarmTags: { [TAG_KEYS.route]: [{ exists: true }] } };
   const byName = { alarmName: prefixes.map((prefix) => ({ prefix })) };
-  const choices = [...(selection.routeTagged ?? true ? [byTag] : []), ...(prefixes.length > 0 ? [byName] : [])];
+  const choices = [
+    ...((selection.routeTagged ?? true) ? [byTag] : []),
+    ...(prefixes.length > 0 ? [byName] : []),
+  ];
   const [only] = choices;
   if (only === undefined) {
     throw new Error(

@@ -49,6 +49,8 @@ export interface RegionalIntakeProps {
 export class RegionalIntake extends Construct {
   /** Alarms in this environment notify this topic (alarm, OK and insufficient-data actions). */
   public readonly topic: sns.Topic;
+  /** The topic's ARN as a literal, usable from any stack without an export. */
+  public readonly topicArn: string;
   /** Encrypts the topic (and, in the central account, the dead-letter queue and ops topic). */
   public readonly key: kms.Key;
   /** The subscription of the central function to `topic`; in another stack for another account. */
@@ -65,7 +67,9 @@ export class RegionalIntake extends Construct {
     const { pipeline } = props;
     const stack = Stack.of(this);
     const central = Stack.of(pipeline);
-    const centralEnv = literalEnvironment(central, () => centralEnvironmentError(central, 'a regional intake'));
+    const centralEnv = literalEnvironment(central, () =>
+      centralEnvironmentError(central, 'a regional intake'),
+    );
     this.environment = literalEnvironment(
       stack,
       () =>
@@ -108,6 +112,7 @@ export class RegionalIntake extends Construct {
       enforceSSL: true,
     });
     const topicArn = stack.formatArn({ service: 'sns', resource: topicName });
+    this.topicArn = topicArn;
     this.topic.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublish',
@@ -123,20 +128,26 @@ export class RegionalIntake extends Construct {
     // when the topic is in an opt-in region.
     // https://docs.aws.amazon.com/lambda/latest/dg/with-sns-example.html
     // https://docs.aws.amazon.com/sns/latest/dg/lambda-prereq.html
-    pipeline.handler.addPermission(`AllowInvokeFromIntake-${this.environment.account}-${this.environment.region}`, {
-      principal: new iam.ServicePrincipal(snsPrincipalFor(this.environment.region)),
-      sourceArn: topicArn,
-      action: 'lambda:InvokeFunction',
-    });
+    pipeline.handler.addPermission(
+      `AllowInvokeFromIntake-${this.environment.account}-${this.environment.region}`,
+      {
+        principal: new iam.ServicePrincipal(snsPrincipalFor(this.environment.region)),
+        sourceArn: topicArn,
+        action: 'lambda:InvokeFunction',
+      },
+    );
     const functionArn = pipeline.handler.functionArn;
 
     if (sameAccount) {
-      const site = new SubscriptionDeadLetters(this, 'DeadLetters', { key: this.key, opsEmail: props.opsEmail });
+      const site = new SubscriptionDeadLetters(this, 'DeadLetters', {
+        key: this.key,
+        opsEmail: props.opsEmail,
+      });
       registry.sites.set(this.environment.region, site);
       this.subscription = site.subscribe('Subscription', this.topic, topicArn, functionArn);
       this.deadLetterQueue = site.queue;
       // The function (and its permission) first, then the subscription to it.
-      stack.addDependency(central, 'the intake subscribes the central function');
+      stack.addStackDependency(central, 'the intake subscribes the central function');
     } else {
       // Topic owner's side: the central account may subscribe its function, over Lambda, and list the topic's
       // subscriptions (the tutorial grants both); the subscription is then made from the central account.
@@ -169,7 +180,7 @@ export class RegionalIntake extends Construct {
       );
       this.deadLetterQueue = site.queue;
       // The topic and its policy first, then the subscription made from the central account.
-      Stack.of(site).addDependency(stack, 'the central account subscribes to this topic');
+      Stack.of(site).addStackDependency(stack, 'the central account subscribes to this topic');
     }
 
     const alarmEvents = pipeline.alarmEvents;
@@ -372,7 +383,11 @@ function registryOf(pipeline: AlarmToPagerDuty): Registry {
 }
 
 /** The central account's site in a region: the central stack, a same-account intake there, or a new stack. */
-function subscriptionSiteFor(pipeline: AlarmToPagerDuty, region: string, opsEmail?: string): SubscriptionSite {
+function subscriptionSiteFor(
+  pipeline: AlarmToPagerDuty,
+  region: string,
+  opsEmail?: string,
+): SubscriptionSite {
   const registry = registryOf(pipeline);
   const known = registry.sites.get(region);
   if (known !== undefined) return known;
@@ -381,11 +396,15 @@ function subscriptionSiteFor(pipeline: AlarmToPagerDuty, region: string, opsEmai
   if (region === central.region) {
     site = new CentralSubscriptionSite(pipeline, 'IntakeSubscriptions', pipeline);
   } else {
-    const stack = new IntakeSubscriberStack(Stage.of(central) ?? central.node.root, `${central.node.id}-Subscriptions-${region}`, {
-      env: { account: central.account, region },
-      opsEmail,
-    });
-    stack.addDependency(central, 'the subscriptions are to the central function');
+    const stack = new IntakeSubscriberStack(
+      Stage.of(central) ?? central.node.root,
+      `${central.node.id}-Subscriptions-${region}`,
+      {
+        env: { account: central.account, region },
+        opsEmail,
+      },
+    );
+    stack.addStackDependency(central, 'the subscriptions are to the central function');
     site = stack.deadLetters;
   }
   registry.sites.set(region, site);
@@ -409,8 +428,15 @@ export function topicForAlarm(pipeline: AlarmToPagerDuty, alarm: Construct): sns
       "the alarm's own region. Give the stack env: { account, region } (and the central stack too), or attach " +
       'the topic of that region yourself (AlarmToPagerDuty.topic or a RegionalIntake topic).',
   );
-  literalEnvironment(central, () => centralEnvironmentError(central, `${where} for an alarm in ${environmentKey(env)}`));
-  return intakeFor(pipeline, env).topic;
+  literalEnvironment(central, () =>
+    centralEnvironmentError(central, `${where} for an alarm in ${environmentKey(env)}`),
+  );
+  const intake = intakeFor(pipeline, env);
+  // The literal ARN rather than an export: alarm stacks stay independent of the intake stack's outputs.
+  home.addStackDependency(Stack.of(intake), 'its alarms notify the intake topic');
+  const id = `AlarmToPagerDutyIntakeTopic-${env.account}-${env.region}`;
+  const known = home.node.tryFindChild(id) as sns.ITopic | undefined;
+  return known ?? sns.Topic.fromTopicArn(home, id, intake.topicArn);
 }
 
 /** The intake serving `env`: the one registered (made by the user or an earlier addAlarm), or a new stack. */
@@ -462,7 +488,11 @@ function checkDeliverable(topic: IntakeEnvironment, fn: IntakeEnvironment, where
   }
   const topicInfo = RegionInfo.get(topic.region);
   const fnInfo = RegionInfo.get(fn.region);
-  if (topicInfo.partition !== undefined && fnInfo.partition !== undefined && topicInfo.partition !== fnInfo.partition) {
+  if (
+    topicInfo.partition !== undefined &&
+    fnInfo.partition !== undefined &&
+    topicInfo.partition !== fnInfo.partition
+  ) {
     throw new Error(
       `RegionalIntake (${where}): ${topic.region} and ${fn.region} are in different partitions ` +
         `(${topicInfo.partition}, ${fnInfo.partition}); SNS cannot deliver between them. Deploy a pipeline there.`,
