@@ -14,7 +14,14 @@ const central = new ExampleStack(app, centralName, {
 });
 
 // One intake per other account/region whose alarms should page: -c intakes='["eu-west-1","123456789012/us-west-2"]'
-for (const env of intakesFromContext(app.node, process.env.CDK_DEFAULT_ACCOUNT)) {
+const intakes = intakesFromContext(app.node, process.env.CDK_DEFAULT_ACCOUNT);
+if (intakes.length > 0 && (!process.env.CDK_DEFAULT_ACCOUNT || !process.env.CDK_DEFAULT_REGION)) {
+  throw new Error(
+    '-c intakes needs the central stack in a known account and region: run cdk with credentials (a --profile of ' +
+      'the central account, region set) so that CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION are set.',
+  );
+}
+for (const env of intakes) {
   const id = env.account === process.env.CDK_DEFAULT_ACCOUNT ? env.region : `${env.account}-${env.region}`;
   new RegionalIntakeStack(app, `${centralName}-Intake-${id}`, { env, pipeline: central.pipeline });
 }

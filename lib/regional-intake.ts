@@ -1,4 +1,4 @@
-import { Duration, Names, Stack, Stage, Token, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Names, Stack, Stage, Token, Validations, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -208,6 +208,13 @@ export class RegionalIntakeStack extends Stack {
   constructor(scope: Construct, id: string, props: RegionalIntakeStackProps) {
     super(scope, id, props);
     this.intake = new RegionalIntake(this, 'Intake', props);
+    new CfnOutput(this, 'TopicArn', {
+      description: 'Alarm and OK action of any CloudWatch alarm in this account and region that should page',
+      value: this.intake.topicArn,
+    });
+    if (Stack.of(this.intake.deadLetterQueue) === this) {
+      new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.intake.deadLetterQueue.queueUrl });
+    }
   }
 }
 
@@ -405,6 +412,7 @@ function subscriptionSiteFor(
       },
     );
     stack.addStackDependency(central, 'the subscriptions are to the central function');
+    new CfnOutput(stack, 'DeadLetterQueueUrl', { value: stack.deadLetters.queue.queueUrl });
     site = stack.deadLetters;
   }
   registry.sites.set(region, site);
