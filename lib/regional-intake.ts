@@ -249,6 +249,7 @@ export class IntakeSubscriberStack extends Stack {
       }),
     );
     this.deadLetters = new SubscriptionDeadLetters(this, 'DeadLetters', { key, opsEmail: props.opsEmail });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetters.queue.queueUrl });
   }
 }
 
@@ -412,7 +413,6 @@ function subscriptionSiteFor(
       },
     );
     stack.addStackDependency(central, 'the subscriptions are to the central function');
-    new CfnOutput(stack, 'DeadLetterQueueUrl', { value: stack.deadLetters.queue.queueUrl });
     site = stack.deadLetters;
   }
   registry.sites.set(region, site);
