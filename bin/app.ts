@@ -7,8 +7,9 @@ const app = new App();
 
 const stackName: unknown = app.node.tryGetContext('stackName');
 const centralName = typeof stackName === 'string' && stackName !== '' ? stackName : 'AlarmToPagerDuty';
+const props = examplePropsFromContext(app.node);
 const central = new ExampleStack(app, centralName, {
-  ...examplePropsFromContext(app.node),
+  ...props,
   // Unset without credentials: the stack is then environment-agnostic and still synthesizes offline.
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
@@ -23,7 +24,11 @@ if (intakes.length > 0 && (!process.env.CDK_DEFAULT_ACCOUNT || !process.env.CDK_
 }
 for (const env of intakes) {
   const id = env.account === process.env.CDK_DEFAULT_ACCOUNT ? env.region : `${env.account}-${env.region}`;
-  new RegionalIntakeStack(app, `${centralName}-Intake-${id}`, { env, pipeline: central.pipeline });
+  new RegionalIntakeStack(app, `${centralName}-Intake-${id}`, {
+    env,
+    pipeline: central.pipeline,
+    opsEmail: props.opsEmail,
+  });
 }
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -440,6 +440,7 @@ export function topicForAlarm(pipeline: AlarmToPagerDuty, alarm: Construct): sns
     centralEnvironmentError(central, `${where} for an alarm in ${environmentKey(env)}`),
   );
   const intake = intakeFor(pipeline, env);
+  if (Stack.of(intake) === home) return intake.topic;
   // The literal ARN rather than an export: alarm stacks stay independent of the intake stack's outputs.
   home.addStackDependency(Stack.of(intake), 'its alarms notify the intake topic');
   const id = `AlarmToPagerDutyIntakeTopic-${env.account}-${env.region}`;

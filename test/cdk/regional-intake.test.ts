@@ -439,6 +439,16 @@ describe('addAlarm across environments', () => {
     expect(alarms.dependencies).toEqual([created]);
   });
 
+  test("an alarm in the intake's own stack uses its topic directly", () => {
+    const app = newApp();
+    const { pipeline } = centralStack(app);
+    const intake = new RegionalIntakeStack(app, 'IntakeEU', { env: EU, pipeline });
+    pipeline.addAlarm(metricAlarm(intake, 'Local'));
+    Template.fromStack(intake).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmActions: [{ Ref: intake.getLogicalId(intake.intake.topic.node.defaultChild as never) }],
+    });
+  });
+
   test('an alarm in the central environment but another stack uses the central topic', () => {
     const app = newApp();
     const { stack, pipeline } = centralStack(app);
