@@ -3,6 +3,7 @@ import {
   ArnFormat,
   Duration,
   Lazy,
+  PhysicalName,
   RemovalPolicy,
   Stack,
   Tags,
@@ -36,8 +37,11 @@ import {
   type InsufficientDataPolicy,
   type Severity,
 } from './paging-options';
+import { AlarmEventsIntake, type AlarmEventsSelection } from './eventbridge-intake';
 import { handlerCode } from './handler-bundle';
+import { isMultiTimeSeriesAlarm } from './metrics-insights';
 import { METRICS_NAMESPACE, PipelineHealth, SERVICE_NAME } from './pipeline-health';
+import { topicForAlarm } from './regional-intake';
 
 export type { AlarmPagingOptions, InsufficientDataPolicy, Severity } from './paging-options';
 
@@ -194,6 +198,12 @@ export interface AlarmToPagerDutyProps {
    * @default true
    */
   readonly bundleAwsSdk?: boolean;
+  /**
+   * The EventBridge intake: page for the selected alarms' state changes from EventBridge, with no alarm action
+   * attached. Regional intakes forward their environment's events to it.
+   * @default - off
+   */
+  readonly alarmEvents?: AlarmEventsSelection;
 }
 
 interface AttachedAlarm {
@@ -233,11 +243,12 @@ export class AlarmToPagerDuty extends Construct {
   public readonly healthAlarms: readonly cloudwatch.Alarm[];
   /** The pipeline's CloudWatch dashboard: notifications, deliveries, errors, the retry and parked queues. */
   public readonly dashboard: cloudwatch.Dashboard;
+  /** The EventBridge intake, when `alarmEvents` is set. */
+  public readonly alarmEvents?: AlarmEventsIntake;
 
   private readonly routeNames: readonly string[];
   private readonly defaultInsufficientData: InsufficientDataPolicy;
   private readonly propagateAlarmTags: boolean;
-  private readonly alarmAction: SnsAction;
   private readonly attached = new Map<string, AttachedAlarm>();
 
   constructor(scope: Construct, id: string, props: AlarmToPagerDutyProps) {
@@ -352,6 +363,8 @@ export class AlarmToPagerDuty extends Construct {
       description: 'CloudWatch alarm notifications to PagerDuty incidents',
       // Bundled from lambda/handler.ts in this repository, prebuilt in the npm package (see handler-bundle.ts).
       ...handlerCode(props.bundleAwsSdk ?? true),
+      // Named only if an intake in another region or account refers to it (an ARN must then be literal).
+      functionName: PhysicalName.GENERATE_IF_NEEDED,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
@@ -409,7 +422,14 @@ export class AlarmToPagerDuty extends Construct {
     });
     this.healthAlarms = health.alarms;
     this.dashboard = health.dashboard;
-    this.alarmAction = new SnsAction(this.topic);
+    if (props.alarmEvents !== undefined) {
+      this.alarmEvents = new AlarmEventsIntake(this, 'AlarmEvents', {
+        ...props.alarmEvents,
+        handler: this.handler,
+        key: this.key,
+        opsTopic: this.opsTopic,
+      });
+    }
 
     this.acknowledgeNagFindings(role, (props.tracing ?? lambda.Tracing.DISABLED) !== lambda.Tracing.DISABLED);
     this.node.addValidation({ validate: () => this.checkAlarmSettingsSize() });
@@ -442,10 +462,20 @@ export class AlarmToPagerDuty extends Construct {
       throw new Error(`addAlarm(${where}): this alarm is already attached to ${this.node.path}.`);
     }
 
-    alarm.addAlarmAction(this.alarmAction);
-    alarm.addOkAction(this.alarmAction);
+    // CloudWatch only notifies a topic in the alarm's region: the central topic, or that environment's intake.
+    const action = new SnsAction(topicForAlarm(this, alarm));
+    alarm.addAlarmAction(action);
+    alarm.addOkAction(action);
     if ((settings.insufficientData ?? this.defaultInsufficientData) !== 'ignore') {
-      alarm.addInsufficientDataAction(this.alarmAction);
+      if (isMultiTimeSeriesAlarm(cfn)) {
+        Annotations.of(alarm).addWarningV2(
+          'alarm-to-pagerduty:insufficientDataMultiTimeSeries',
+          'No insufficient-data action: the contributors of a multi-time-series Metrics Insights alarm are never ' +
+            'INSUFFICIENT_DATA, so the action could not act on any contributor incident.',
+        );
+      } else {
+        alarm.addInsufficientDataAction(action);
+      }
     }
 
     for (const { key, value } of tagsFor(settings)) {

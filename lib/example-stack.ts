@@ -4,6 +4,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Node } from 'constructs';
 import { Construct } from 'constructs';
 import { AlarmToPagerDuty } from './alarm-to-pagerduty';
+import type { AlarmEventsSelection } from './eventbridge-intake';
+import type { IntakeEnvironment } from './regional-intake';
 
 export const DEFAULT_ROUTING_KEY_SECRET_NAME = 'pagerduty/routing-key';
 export const EXAMPLE_RUNBOOK_URL = 'https://example.com/runbooks/alarm-to-pagerduty-drill';
@@ -54,6 +56,11 @@ export interface ExampleStackProps extends StackProps {
    * @default true
    */
   readonly propagateAlarmTags?: boolean;
+  /**
+   * The EventBridge intake (see AlarmToPagerDutyProps.alarmEvents).
+   * @default - off
+   */
+  readonly alarmEvents?: AlarmEventsSelection;
 }
 
 /** The pipeline with its routing key secret(s) referenced by name, and one alarm to drill with. */
@@ -85,6 +92,7 @@ export class ExampleStack extends Stack {
       publisherRoleArns: props.publisherRoleArns,
       reservedConcurrency: props.reservedConcurrency,
       propagateAlarmTags: props.propagateAlarmTags,
+      alarmEvents: props.alarmEvents,
     });
 
     // Never published, so it stays OK until set by hand; CloudWatch then sets it back to OK on its next
@@ -180,6 +188,23 @@ export function examplePropsFromContext(node: Node): ExampleStackProps {
     );
   }
 
+  const alarmEventsValue = json('alarmEvents');
+  let alarmEvents: AlarmEventsSelection | undefined;
+  if (alarmEventsValue === true) {
+    alarmEvents = {};
+  } else if (
+    typeof alarmEventsValue === 'object' &&
+    alarmEventsValue !== null &&
+    !Array.isArray(alarmEventsValue) &&
+    Object.keys(alarmEventsValue).every((k) => k === 'routeTagged' || k === 'alarmNamePrefixes')
+  ) {
+    alarmEvents = alarmEventsValue as AlarmEventsSelection;
+  } else if (alarmEventsValue !== undefined && alarmEventsValue !== null && alarmEventsValue !== false) {
+    throw new Error(
+      'Context "alarmEvents" must be true or a JSON object such as \'{"alarmNamePrefixes":["prod-"],"routeTagged":true}\'',
+    );
+  }
+
   const rolesValue = json('publisherRoleArns');
   let publisherRoleArns: string[] | undefined;
   if (typeof rolesValue === 'string') {
@@ -214,5 +239,48 @@ export function examplePropsFromContext(node: Node): ExampleStackProps {
     publisherRoleArns,
     reservedConcurrency: reserved ?? undefined,
     propagateAlarmTags: flag('propagateAlarmTags'),
+    alarmEvents,
   };
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+const ACCOUNT = /^\d{12}$/;
+
+/**
+ * The environments of the regional intakes from context `intakes`: a JSON array (or comma-separated list) of
+ * `region` (the central account) or `account/region`, e.g. -c intakes='["eu-west-1","123456789012/us-west-2"]'.
+ */
+export function intakesFromContext(node: Node, centralAccount: string | undefined): IntakeEnvironment[] {
+  const value: unknown = node.tryGetContext('intakes');
+  if (value === undefined || value === null || value === '') return [];
+  let list: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      list = JSON.parse(value) as unknown;
+    } catch {
+      list = value.split(',').map((item) => item.trim());
+    }
+  }
+  const usage = 'e.g. -c intakes=\'["eu-west-1","123456789012/us-west-2"]\'';
+  if (!Array.isArray(list))
+    throw new Error(`Context "intakes" must be a list of region or account/region, ${usage}`);
+  const seen = new Set<string>();
+  return list.map((item: unknown) => {
+    const [first, second, ...rest] = typeof item === 'string' ? item.split('/') : [];
+    const account = second === undefined ? centralAccount : first;
+    const region = second === undefined ? first : second;
+    if (region === undefined || !REGION.test(region) || rest.length > 0) {
+      throw new Error(`Context "intakes": "${String(item)}" is not a region or account/region, ${usage}`);
+    }
+    if (account === undefined || !ACCOUNT.test(account)) {
+      throw new Error(
+        `Context "intakes": "${String(item)}" names no account and the central account is unknown; ` +
+          'write account/region, or run cdk with credentials (a --profile) so CDK_DEFAULT_ACCOUNT is set',
+      );
+    }
+    const key = `${account}/${region}`;
+    if (seen.has(key)) throw new Error(`Context "intakes": ${key} is listed twice`);
+    seen.add(key);
+    return { account, region };
+  });
 }

@@ -1,6 +1,7 @@
 // End-to-end drill against a deployed pipeline: sets an alarm to ALARM, waits until the ledger shows PagerDuty
 // accepted the trigger, sets it to OK, and waits until it shows the resolve was accepted. Usage:
 //   npm run drill -- --alarm <alarm name> --table <ledger table name> [--timeout-seconds 180]
+//                    [--alarm-region <region>] [--table-region <region>]   (an alarm behind a regional intake)
 // The stack outputs ExampleAlarmName and LedgerTableName; AWS credentials and region come from the environment.
 import { parseArgs } from 'node:util';
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
@@ -97,18 +98,21 @@ async function main(): Promise<void> {
       alarm: { type: 'string' },
       table: { type: 'string' },
       'timeout-seconds': { type: 'string', default: '180' },
+      'alarm-region': { type: 'string' },
+      'table-region': { type: 'string' },
     },
   });
   const timeoutSeconds = Number(values['timeout-seconds']);
   if (!values.alarm || !values.table || !Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
     process.stderr.write(
-      'usage: npm run drill -- --alarm <alarm name> --table <ledger table> [--timeout-seconds N]\n',
+      'usage: npm run drill -- --alarm <alarm name> --table <ledger table> [--timeout-seconds N] ' +
+        '[--alarm-region R] [--table-region R]\n',
     );
     process.exit(2);
   }
   const steps = await runDrill({
-    cloudwatch: new CloudWatchClient({}),
-    dynamodb: new DynamoDBClient({}),
+    cloudwatch: new CloudWatchClient(values['alarm-region'] ? { region: values['alarm-region'] } : {}),
+    dynamodb: new DynamoDBClient(values['table-region'] ? { region: values['table-region'] } : {}),
     alarmName: values.alarm,
     tableName: values.table,
     timeoutMs: timeoutSeconds * 1000,

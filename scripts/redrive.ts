@@ -219,14 +219,21 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   let replay: Replay = async () => undefined;
-  if (values.function) replay = lambdaReplay(values.function);
-  else if (values['in-process']) {
+  // A regional intake's DLQ is in another region than the function: each client takes its resource's region.
+  const functionRegion = /^arn:[^:]+:lambda:([^:]+):/.exec(values.function ?? '')?.[1];
+  const queueRegion = /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(values.queue)?.[1];
+  if (values.function) {
+    replay = lambdaReplay(
+      values.function,
+      new LambdaClient(functionRegion ? { region: functionRegion } : {}),
+    );
+  } else if (values['in-process']) {
     const { createHandler } = await import('../lambda/handler');
     const handler = createHandler(process.env);
     replay = async (event) => void (await handler(event));
   }
   const summary = await redrive({
-    sqs: new SQSClient({}),
+    sqs: new SQSClient(queueRegion ? { region: queueRegion } : {}),
     queueUrl: values.queue,
     replay,
     dryRun: values['dry-run'],

@@ -7,6 +7,7 @@ import {
   EXAMPLE_RUNBOOK_URL,
   ExampleStack,
   examplePropsFromContext,
+  intakesFromContext,
   type ExampleStackProps,
 } from '../../lib/example-stack';
 
@@ -169,5 +170,46 @@ describe('examplePropsFromContext', () => {
       /Context "reservedConcurrency" must be a number/,
     );
     expect(() => read({ opsEmail: 42 })).toThrow(/Context "opsEmail" must be a string/);
+    expect(() => read({ alarmEvents: '["prod-"]' })).toThrow(
+      /Context "alarmEvents" must be true or a JSON object/,
+    );
+  });
+
+  test('the EventBridge intake: true, or the selection as JSON', () => {
+    expect(read({ alarmEvents: 'true' }).alarmEvents).toEqual({});
+    expect(read({ alarmEvents: '{"alarmNamePrefixes":["prod-"],"routeTagged":false}' }).alarmEvents).toEqual({
+      alarmNamePrefixes: ['prod-'],
+      routeTagged: false,
+    });
+    expect(read({}).alarmEvents).toBeUndefined();
+  });
+});
+
+describe('intakesFromContext', () => {
+  // null: no central account known (no credentials).
+  const read = (intakes: unknown, central: string | null = '111111111111') =>
+    intakesFromContext(new App({ context: { intakes } }).node, central ?? undefined);
+
+  test('regions of the central account and account/region pairs, as the CLI passes them', () => {
+    expect(read('["eu-west-1","123456789012/us-west-2"]')).toEqual([
+      { account: '111111111111', region: 'eu-west-1' },
+      { account: '123456789012', region: 'us-west-2' },
+    ]);
+    expect(read('eu-west-1, ap-southeast-2')).toEqual([
+      { account: '111111111111', region: 'eu-west-1' },
+      { account: '111111111111', region: 'ap-southeast-2' },
+    ]);
+    expect(read(['123456789012/us-west-2'], null)).toEqual([
+      { account: '123456789012', region: 'us-west-2' },
+    ]);
+    expect(read(undefined)).toEqual([]);
+  });
+
+  test('malformed entries are refused with what to write', () => {
+    expect(() => read('["Ireland"]')).toThrow(/"Ireland" is not a region or account\/region/);
+    expect(() => read('["12345/us-west-2"]')).toThrow(/names no account/);
+    expect(() => read('["eu-west-1"]', null)).toThrow(/central account is unknown/);
+    expect(() => read('["eu-west-1","111111111111/eu-west-1"]')).toThrow(/listed twice/);
+    expect(() => read('{"eu-west-1":1}')).toThrow(/must be a list/);
   });
 });

@@ -1,0 +1,522 @@
+import { CfnOutput, Duration, Names, Stack, Stage, Token, Validations, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { RegionInfo } from 'aws-cdk-lib/region-info';
+import { Construct } from 'constructs';
+import type { AlarmToPagerDuty } from './alarm-to-pagerduty';
+import { AlarmEventsForwarder } from './eventbridge-intake';
+
+/** An AWS account and region, both literal. */
+export interface IntakeEnvironment {
+  readonly account: string;
+  readonly region: string;
+}
+
+export interface RegionalIntakeProps {
+  /**
+   * The central pipeline this intake feeds. It must be in the same CDK app, in a stack with a literal account and
+   * region: CloudFormation cannot reference across regions and accounts, so both ends are wired with literal ARNs.
+   */
+  readonly pipeline: AlarmToPagerDuty;
+  /**
+   * Email subscribed to this region's ops topic, which the dead-letter alarm of this region's subscription
+   * notifies (a CloudWatch alarm can only notify a topic in its own region, so the central ops topic cannot).
+   * @default - no subscription
+   */
+  readonly opsEmail?: string;
+  /**
+   * Forward this environment's alarm state-change events to the central event bus of the pipeline's EventBridge
+   * intake. Requires the pipeline's `alarmEvents` prop.
+   * @default - true when the pipeline has its EventBridge intake
+   */
+  readonly forwardAlarmEvents?: boolean;
+}
+
+/**
+ * The alarm topic of one region and account other than the central pipeline's: CloudWatch only notifies a topic
+ * in the alarm's own region. It delivers to the central function across regions and accounts, with the permissions
+ * both sides need, and keeps what SNS cannot deliver in a dead-letter queue of the topic's region.
+ *
+ * In the central account the subscription lives here, next to its dead-letter queue. For another account, AWS
+ * documents the function owner's side creating the subscription, so it lives in the central account, in this
+ * topic's region (the central stack when the regions match, else an `IntakeSubscriberStack`).
+ */
+export class RegionalIntake extends Construct {
+  /** Alarms in this environment notify this topic (alarm, OK and insufficient-data actions). */
+  public readonly topic: sns.Topic;
+  /** The topic's ARN as a literal, usable from any stack without an export. */
+  public readonly topicArn: string;
+  /** Encrypts the topic (and, in the central account, the dead-letter queue and ops topic). */
+  public readonly key: kms.Key;
+  /** The subscription of the central function to `topic`; in another stack for another account. */
+  public readonly subscription: sns.Subscription;
+  /** What SNS could not deliver to the central function from this topic. */
+  public readonly deadLetterQueue: sqs.IQueue;
+  /** This environment's account and region. */
+  public readonly environment: IntakeEnvironment;
+  /** Forwards alarm state-change events to the central bus, when the EventBridge intake is on. */
+  public readonly alarmEventsForwarder?: AlarmEventsForwarder;
+
+  constructor(scope: Construct, id: string, props: RegionalIntakeProps) {
+    super(scope, id);
+    const { pipeline } = props;
+    const stack = Stack.of(this);
+    const central = Stack.of(pipeline);
+    const centralEnv = literalEnvironment(central, () =>
+      centralEnvironmentError(central, 'a regional intake'),
+    );
+    this.environment = literalEnvironment(
+      stack,
+      () =>
+        `RegionalIntake (${this.node.path}): stack ${stack.stackName} has no literal account and region. ` +
+        'Give it env: { account, region }: the intake must know where its topic is.',
+    );
+    checkDeliverable(this.environment, centralEnv, this.node.path);
+    const registry = registryOf(pipeline);
+    const key = environmentKey(this.environment);
+    const existing = registry.intakes.get(key);
+    if (existing !== undefined) {
+      throw new Error(
+        `RegionalIntake (${this.node.path}): ${existing.node.path} already serves ${key} for ${pipeline.node.path}. ` +
+          'Create at most one intake per account and region, before any addAlarm that needs it.',
+      );
+    }
+    registry.intakes.set(key, this);
+    const sameAccount = this.environment.account === centralEnv.account;
+
+    this.key = new kms.Key(this, 'Key', {
+      description: `Encrypts the alarm-to-PagerDuty intake topic in ${this.environment.region}`,
+      enableKeyRotation: true,
+    });
+    // CloudWatch cannot publish to a topic under alias/aws/sns; with a CMK it needs these two actions.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublishToEncryptedTopics',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    // A literal name makes the ARN literal: the central stack's permission and the key policy below can name the
+    // topic without a cross-region reference or a dependency cycle through the key.
+    const topicName = Names.uniqueResourceName(this, { maxLength: 256, separator: '-' });
+    this.topic = new sns.Topic(this, 'Topic', {
+      topicName,
+      displayName: 'CloudWatch alarms to PagerDuty (regional intake)',
+      masterKey: this.key,
+      enforceSSL: true,
+    });
+    const topicArn = stack.formatArn({ service: 'sns', resource: topicName });
+    this.topicArn = topicArn;
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.environment.account } },
+      }),
+    );
+
+    // Function owner's side: a resource-based policy statement letting SNS invoke the function for this topic
+    // only, without SourceAccount (not supported for SNS; it would deny), and with the regional SNS principal
+    // when the topic is in an opt-in region.
+    // https://docs.aws.amazon.com/lambda/latest/dg/with-sns-example.html
+    // https://docs.aws.amazon.com/sns/latest/dg/lambda-prereq.html
+    pipeline.handler.addPermission(
+      `AllowInvokeFromIntake-${this.environment.account}-${this.environment.region}`,
+      {
+        principal: new iam.ServicePrincipal(snsPrincipalFor(this.environment.region)),
+        sourceArn: topicArn,
+        action: 'lambda:InvokeFunction',
+      },
+    );
+    const functionArn = pipeline.handler.functionArn;
+
+    if (sameAccount) {
+      const site = new SubscriptionDeadLetters(this, 'DeadLetters', {
+        key: this.key,
+        opsEmail: props.opsEmail,
+      });
+      registry.sites.set(this.environment.region, site);
+      this.subscription = site.subscribe('Subscription', this.topic, topicArn, functionArn);
+      this.deadLetterQueue = site.queue;
+      // The function (and its permission) first, then the subscription to it.
+      stack.addStackDependency(central, 'the intake subscribes the central function');
+    } else {
+      // Topic owner's side: the central account may subscribe its function, over Lambda, and list the topic's
+      // subscriptions (the tutorial grants both); the subscription is then made from the central account.
+      // https://docs.aws.amazon.com/lambda/latest/dg/with-sns-example.html
+      // A subscription made from the topic owner's side would wait for the endpoint owner to confirm it:
+      // https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html
+      this.topic.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowCentralAccountToSubscribeItsFunction',
+          principals: [new iam.AccountPrincipal(centralEnv.account)],
+          actions: ['sns:Subscribe'],
+          resources: [topicArn],
+          conditions: { StringEquals: { 'sns:Protocol': 'lambda', 'sns:Endpoint': functionArn } },
+        }),
+      );
+      this.topic.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowCentralAccountToListSubscriptions',
+          principals: [new iam.AccountPrincipal(centralEnv.account)],
+          actions: ['sns:ListSubscriptionsByTopic'],
+          resources: [topicArn],
+        }),
+      );
+      const site = subscriptionSiteFor(pipeline, this.environment.region, props.opsEmail);
+      this.subscription = site.subscribe(
+        `Subscription-${this.environment.account}`,
+        this.topic,
+        topicArn,
+        functionArn,
+      );
+      this.deadLetterQueue = site.queue;
+      // The topic and its policy first, then the subscription made from the central account.
+      Stack.of(site).addStackDependency(stack, 'the central account subscribes to this topic');
+    }
+
+    const alarmEvents = pipeline.alarmEvents;
+    if (props.forwardAlarmEvents === true && alarmEvents === undefined) {
+      throw new Error(
+        `RegionalIntake (${this.node.path}): forwardAlarmEvents needs the pipeline's EventBridge intake; ` +
+          `set alarmEvents on ${pipeline.node.path}.`,
+      );
+    }
+    if (alarmEvents !== undefined && props.forwardAlarmEvents !== false) {
+      this.alarmEventsForwarder = new AlarmEventsForwarder(this, 'AlarmEvents', {
+        intake: alarmEvents,
+        key: this.key,
+      });
+    }
+  }
+}
+
+export interface RegionalIntakeStackProps extends StackProps, RegionalIntakeProps {}
+
+/** A stack holding one `RegionalIntake`: deploy one per account and region whose alarms should page. */
+export class RegionalIntakeStack extends Stack {
+  public readonly intake: RegionalIntake;
+
+  constructor(scope: Construct, id: string, props: RegionalIntakeStackProps) {
+    super(scope, id, props);
+    this.intake = new RegionalIntake(this, 'Intake', props);
+    new CfnOutput(this, 'TopicArn', {
+      description: 'Alarm and OK action of any CloudWatch alarm in this account and region that should page',
+      value: this.intake.topicArn,
+    });
+    if (Stack.of(this.intake.deadLetterQueue) === this) {
+      new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.intake.deadLetterQueue.queueUrl });
+    }
+  }
+}
+
+export interface IntakeSubscriberStackProps extends StackProps {
+  /**
+   * Email subscribed to this stack's ops topic (the dead-letter alarm's).
+   * @default - no subscription
+   */
+  readonly opsEmail?: string;
+}
+
+/**
+ * The central account's stack in a region where only other accounts have intakes: their subscriptions to the
+ * central function, and the dead-letter queue SNS requires in the subscription's account and region.
+ * `RegionalIntake` creates it when needed.
+ */
+export class IntakeSubscriberStack extends Stack {
+  public readonly deadLetters: SubscriptionDeadLetters;
+
+  constructor(scope: Construct, id: string, props: IntakeSubscriberStackProps = {}) {
+    super(scope, id, props);
+    const key = new kms.Key(this, 'Key', {
+      description: 'Encrypts the alarm-to-PagerDuty subscription dead-letter queue of this region',
+      enableKeyRotation: true,
+    });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublishToEncryptedTopics',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    this.deadLetters = new SubscriptionDeadLetters(this, 'DeadLetters', { key, opsEmail: props.opsEmail });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetters.queue.queueUrl });
+  }
+}
+
+interface SubscriptionDeadLettersProps {
+  /** Encrypts the queue and the ops topic; CloudWatch must already be allowed to use it. */
+  readonly key: kms.Key;
+  readonly opsEmail?: string;
+}
+
+/** Where subscriptions in one region (central account) subscribe, with their dead-letter queue. */
+interface SubscriptionSite extends Construct {
+  readonly queue: sqs.IQueue;
+  subscribe(id: string, topic: sns.ITopic, topicArn: string, functionArn: string): sns.Subscription;
+}
+
+/**
+ * The dead-letter queue of the subscriptions made in one region, its alarm and the ops topic it notifies.
+ * SNS requires the queue in the subscription's account and region:
+ * https://docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html
+ */
+export class SubscriptionDeadLetters extends Construct implements SubscriptionSite {
+  public readonly queue: sqs.Queue;
+  public readonly opsTopic: sns.Topic;
+  public readonly alarm: cloudwatch.Alarm;
+  private readonly key: kms.Key;
+
+  constructor(scope: Construct, id: string, props: SubscriptionDeadLettersProps) {
+    super(scope, id);
+    this.key = props.key;
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.queue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of SNS subscriptions.',
+    });
+    this.opsTopic = new sns.Topic(this, 'OpsTopic', {
+      displayName: 'Alarm-to-PagerDuty intake health',
+      masterKey: props.key,
+      enforceSSL: true,
+    });
+    this.opsTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.opsTopic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    if (props.opsEmail !== undefined) {
+      this.opsTopic.addSubscription(new subscriptions.EmailSubscription(props.opsEmail));
+    }
+    this.alarm = new cloudwatch.Alarm(this, 'NotEmpty', {
+      metric: this.queue.metricApproximateNumberOfMessagesVisible({
+        statistic: 'Maximum',
+        period: Duration.minutes(1),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription:
+        'SNS could not deliver alarm notifications of this region to the central alarm-to-PagerDuty function. ' +
+        'Check the function and its resource policy, then replay the messages with `npm run redrive`.',
+    });
+    const action = new SnsAction(this.opsTopic);
+    this.alarm.addAlarmAction(action);
+    this.alarm.addOkAction(action);
+  }
+
+  public subscribe(id: string, topic: sns.ITopic, topicArn: string, functionArn: string): sns.Subscription {
+    allowSnsToUseKey(this.key, topicArn, id);
+    return new sns.Subscription(this, id, {
+      topic,
+      protocol: sns.SubscriptionProtocol.LAMBDA,
+      endpoint: functionArn,
+      deadLetterQueue: this.queue,
+    });
+  }
+}
+
+/** The central stack as the site for topics of other accounts in the central region: the pipeline's retry queue. */
+class CentralSubscriptionSite extends Construct implements SubscriptionSite {
+  public readonly queue: sqs.IQueue;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly pipeline: AlarmToPagerDuty,
+  ) {
+    super(scope, id);
+    this.queue = pipeline.retryQueue;
+  }
+
+  public subscribe(id: string, topic: sns.ITopic, topicArn: string, functionArn: string): sns.Subscription {
+    allowSnsToUseKey(this.pipeline.key, topicArn, id);
+    return new sns.Subscription(this, id, {
+      topic,
+      protocol: sns.SubscriptionProtocol.LAMBDA,
+      endpoint: functionArn,
+      deadLetterQueue: this.queue,
+    });
+  }
+}
+
+/** SNS encrypts what it puts in an encrypted DLQ with the queue's key: allowed for this one topic. */
+function allowSnsToUseKey(key: kms.Key, topicArn: string, id: string): void {
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: `AllowSnsDeadLetters${id.replace(/[^A-Za-z0-9]/g, '')}`,
+      principals: [new iam.ServicePrincipal('sns.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: { ArnEquals: { 'aws:SourceArn': topicArn } },
+    }),
+  );
+}
+
+interface Registry {
+  /** Environment key → the intake serving it. */
+  readonly intakes: Map<string, RegionalIntake>;
+  /** Region → where the central account subscribes topics of that region. */
+  readonly sites: Map<string, SubscriptionSite>;
+}
+
+const registries = new WeakMap<AlarmToPagerDuty, Registry>();
+
+function registryOf(pipeline: AlarmToPagerDuty): Registry {
+  let registry = registries.get(pipeline);
+  if (registry === undefined) {
+    registry = { intakes: new Map(), sites: new Map() };
+    registries.set(pipeline, registry);
+  }
+  return registry;
+}
+
+/** The central account's site in a region: the central stack, a same-account intake there, or a new stack. */
+function subscriptionSiteFor(
+  pipeline: AlarmToPagerDuty,
+  region: string,
+  opsEmail?: string,
+): SubscriptionSite {
+  const registry = registryOf(pipeline);
+  const known = registry.sites.get(region);
+  if (known !== undefined) return known;
+  const central = Stack.of(pipeline);
+  let site: SubscriptionSite;
+  if (region === central.region) {
+    site = new CentralSubscriptionSite(pipeline, 'IntakeSubscriptions', pipeline);
+  } else {
+    const stack = new IntakeSubscriberStack(
+      Stage.of(central) ?? central.node.root,
+      `${central.node.id}-Subscriptions-${region}`,
+      {
+        env: { account: central.account, region },
+        opsEmail,
+      },
+    );
+    stack.addStackDependency(central, 'the subscriptions are to the central function');
+    site = stack.deadLetters;
+  }
+  registry.sites.set(region, site);
+  return site;
+}
+
+/**
+ * The topic an alarm's actions must name: the central topic in the central stack's environment, else that
+ * environment's intake, created (in a stack of its own) on first use.
+ */
+export function topicForAlarm(pipeline: AlarmToPagerDuty, alarm: Construct): sns.ITopic {
+  const central = Stack.of(pipeline);
+  const home = Stack.of(alarm);
+  if (home.environment === central.environment) return pipeline.topic;
+  const where = `addAlarm(${alarm.node.path})`;
+  const env = literalEnvironment(
+    home,
+    () =>
+      `${where}: stack ${home.stackName} is environment-agnostic (its account or region is not set), so CDK cannot ` +
+      `tell whether its alarms are in the region of ${central.stackName}, and CloudWatch only notifies a topic in ` +
+      "the alarm's own region. Give the stack env: { account, region } (and the central stack too), or attach " +
+      'the topic of that region yourself (AlarmToPagerDuty.topic or a RegionalIntake topic).',
+  );
+  literalEnvironment(central, () =>
+    centralEnvironmentError(central, `${where} for an alarm in ${environmentKey(env)}`),
+  );
+  const intake = intakeFor(pipeline, env);
+  if (Stack.of(intake) === home) return intake.topic;
+  // The literal ARN rather than an export: alarm stacks stay independent of the intake stack's outputs.
+  home.addStackDependency(Stack.of(intake), 'its alarms notify the intake topic');
+  const id = `AlarmToPagerDutyIntakeTopic-${env.account}-${env.region}`;
+  const known = home.node.tryFindChild(id) as sns.ITopic | undefined;
+  return known ?? sns.Topic.fromTopicArn(home, id, intake.topicArn);
+}
+
+/** The intake serving `env`: the one registered (made by the user or an earlier addAlarm), or a new stack. */
+export function intakeFor(pipeline: AlarmToPagerDuty, env: IntakeEnvironment): RegionalIntake {
+  const known = registryOf(pipeline).intakes.get(environmentKey(env));
+  if (known !== undefined) return known;
+  const central = Stack.of(pipeline);
+  const stack = new RegionalIntakeStack(
+    Stage.of(central) ?? central.node.root,
+    `${central.node.id}-Intake-${env.account}-${env.region}`,
+    { env, pipeline },
+  );
+  return stack.intake;
+}
+
+/** The intakes registered for a pipeline so far (user-made and created by addAlarm). */
+export function intakesOf(pipeline: AlarmToPagerDuty): readonly RegionalIntake[] {
+  return [...registryOf(pipeline).intakes.values()];
+}
+
+export function environmentKey(env: IntakeEnvironment): string {
+  return `${env.account}/${env.region}`;
+}
+
+function literalEnvironment(stack: Stack, error: () => string): IntakeEnvironment {
+  if (Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region)) throw new Error(error());
+  return { account: stack.account, region: stack.region };
+}
+
+function centralEnvironmentError(central: Stack, what: string): string {
+  return (
+    `${what} needs the central stack ${central.stackName} to have a literal account and region (env: ` +
+    '{ account, region }): the intake and the central function refer to each other by ARN across regions or ' +
+    'accounts, which an environment-agnostic stack cannot give.'
+  );
+}
+
+/**
+ * SNS delivers to a Lambda function in another region, except from a region enabled by default into an opt-in
+ * region, and between two opt-in regions; from an opt-in region it signs as sns.<region>.amazonaws.com.
+ * https://docs.aws.amazon.com/sns/latest/dg/lambda-prereq.html
+ */
+function checkDeliverable(topic: IntakeEnvironment, fn: IntakeEnvironment, where: string): void {
+  if (topic.account === fn.account && topic.region === fn.region) {
+    throw new Error(
+      `RegionalIntake (${where}): ${environmentKey(topic)} is the central pipeline's own environment; ` +
+        'its alarms notify the central topic, no intake is needed there.',
+    );
+  }
+  const topicInfo = RegionInfo.get(topic.region);
+  const fnInfo = RegionInfo.get(fn.region);
+  if (
+    topicInfo.partition !== undefined &&
+    fnInfo.partition !== undefined &&
+    topicInfo.partition !== fnInfo.partition
+  ) {
+    throw new Error(
+      `RegionalIntake (${where}): ${topic.region} and ${fn.region} are in different partitions ` +
+        `(${topicInfo.partition}, ${fnInfo.partition}); SNS cannot deliver between them. Deploy a pipeline there.`,
+    );
+  }
+  if (topic.region !== fn.region && fnInfo.isOptInRegion) {
+    throw new Error(
+      `RegionalIntake (${where}): SNS does not deliver from ${topic.region} to a function in ${fn.region}, an ` +
+        'opt-in region (https://docs.aws.amazon.com/sns/latest/dg/lambda-prereq.html). Put the central pipeline ' +
+        'in a region enabled by default, or deploy a pipeline in this one.',
+    );
+  }
+}
+
+/** The service principal SNS invokes Lambda with for topics in this region. */
+export function snsPrincipalFor(region: string): string {
+  return RegionInfo.get(region).isOptInRegion ? `sns.${region}.amazonaws.com` : 'sns.amazonaws.com';
+}
