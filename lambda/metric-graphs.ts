@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 import { alarmConsoleUrl } from './console-links';
 import { newObjectId, objectKeyFor, signedImageUrl } from './image-token';
@@ -355,13 +356,14 @@ export type MetricGraphsConfig = Pick<
 export function metricGraphsConfigFromEnv(
   env: NodeJS.ProcessEnv = process.env,
 ): MetricGraphsConfig | undefined {
-  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  if ((set.METRIC_GRAPHS ?? 'off') === 'off') return undefined;
+  const parsed = schema.safeParse(set, { error: en().localeError });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new Error(`Invalid configuration: ${lines.join('; ')}`);
   }
   const c = parsed.data;
-  if (c.METRIC_GRAPHS === 'off') return undefined;
   const missing = (['IMAGE_BUCKET', 'IMAGE_URL_BASE', 'IMAGE_TOKEN_SECRET_ID'] as const).filter((k) => !c[k]);
   if (missing.length > 0) {
     throw new Error(`Invalid configuration: METRIC_GRAPHS=on needs ${missing.join(', ')}`);
