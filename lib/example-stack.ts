@@ -39,6 +39,11 @@ export interface ExampleStackProps extends StackProps {
    * @default true
    */
   readonly propagateAlarmTags?: boolean;
+  /**
+   * Metric graph images in incidents (see AlarmToPagerDutyProps.metricGraphs).
+   * @default false
+   */
+  readonly metricGraphs?: boolean;
 }
 
 /** The pipeline with its routing key secret(s) referenced by name, and one alarm to drill with. */
@@ -67,6 +72,7 @@ export class ExampleStack extends Stack {
       opsEmail: props.opsEmail,
       publisherAccountIds: props.publisherAccountIds,
       propagateAlarmTags: props.propagateAlarmTags,
+      metricGraphs: props.metricGraphs,
     });
 
     // Never published, so it stays OK until set by hand; CloudWatch then sets it back to OK on its next
@@ -108,7 +114,8 @@ export class ExampleStack extends Stack {
 /**
  * Reads the example stack's settings from CDK context (`-c key=value` arrives as a string, cdk.json
  * values keep their JSON type): routingKeySecretName, routes (JSON route → secret name), opsEmail,
- * environment, publisherAccountIds (JSON array or comma-separated), propagateAlarmTags (true/false).
+ * environment, publisherAccountIds (JSON array or comma-separated), propagateAlarmTags (true/false),
+ * metricGraphs (true/false). `version` (the deploy's change event) is read by the construct itself.
  */
 export function examplePropsFromContext(node: Node): ExampleStackProps {
   const text = (key: string): string | undefined => {
@@ -162,6 +169,11 @@ export function examplePropsFromContext(node: Node): ExampleStackProps {
     throw new Error('Context "propagateAlarmTags" must be true or false');
   }
 
+  const metricGraphs = json('metricGraphs');
+  if (metricGraphs !== undefined && metricGraphs !== null && typeof metricGraphs !== 'boolean') {
+    throw new Error('Context "metricGraphs" must be true or false');
+  }
+
   return {
     routingKeySecretName: text('routingKeySecretName'),
     routes,
@@ -169,5 +181,6 @@ export function examplePropsFromContext(node: Node): ExampleStackProps {
     environmentName: text('environment'),
     publisherAccountIds,
     propagateAlarmTags: propagate ?? undefined,
+    metricGraphs: metricGraphs ?? undefined,
   };
 }

@@ -6,6 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { AlarmToPagerDuty, type AlarmToPagerDutyProps } from '../../lib/alarm-to-pagerduty';
+import { ExampleStack, examplePropsFromContext } from '../../lib/example-stack';
 import { MetricGraphImages } from '../../lib/metric-graph-images';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -256,5 +257,17 @@ describe('deploy change events (deployChangeEvents)', () => {
   test('no cdk-nag AwsSolutions findings', () => {
     const { pipeline } = build({ metricGraphs: true });
     expect(new AwsSolutionsChecks().validateScope(pipeline.deployMarker!).violations).toEqual([]);
+  });
+});
+
+describe('the example stack', () => {
+  const read = (context: Record<string, unknown>) => examplePropsFromContext(new App({ context }).node);
+
+  test('-c metricGraphs=true turns the images on; anything but true/false is refused', () => {
+    expect(read({ metricGraphs: 'true' })).toMatchObject({ metricGraphs: true });
+    expect(read({ metricGraphs: false })).toMatchObject({ metricGraphs: false });
+    expect(() => read({ metricGraphs: 'yes' })).toThrow(/Context "metricGraphs" must be true or false/);
+    const stack = new ExampleStack(newApp(), 'Example', { metricGraphs: true });
+    expect(stack.pipeline.metricGraphImages).toBeDefined();
   });
 });
