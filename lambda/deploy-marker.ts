@@ -7,7 +7,7 @@ import { request as httpsRequest } from 'node:https';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import type { PagerDutyChangeEvent } from './notification';
+import type { PagerDutyChangeEvent } from './pagerduty-types';
 import {
   DeliveryBudgetExhaustedError,
   describeFailure,
@@ -151,11 +151,11 @@ function whyNotSent(error: unknown): string {
   if (error instanceof PagerDutyRejectedError)
     return `PagerDuty refused it: HTTP ${error.status} ${error.responseText}`;
   if (error instanceof DeliveryBudgetExhaustedError) {
-    const last = error.lastFailure ? describeFailure(error.lastFailure) : 'no time left to try';
+    const last = error.lastFailure ?? 'no time left to try';
     return `PagerDuty not reachable in time (${error.attempts} attempt(s); last: ${last})`;
   }
   if (error instanceof Error)
-    return `${error.name}: ${error.message.replace(/\s*Lambda will retry.*$/s, '')}`;
+    return `${error.name}: ${error.message.replace(/\s*(Lambda will retry|The event is retried).*$/s, '')}`;
   return String(error);
 }
 

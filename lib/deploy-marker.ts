@@ -1,18 +1,16 @@
-import * as path from 'node:path';
 import { CustomResource, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { functionCode } from './handler-bundle';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './pipeline-health';
 
-const REPO_ROOT = path.join(__dirname, '..');
-export const DEPLOY_MARKER_ENTRY = path.join(REPO_ROOT, 'lambda', 'deploy-marker.ts');
 /** The metric the marker counts when a change event could not be sent (lambda/deploy-marker.ts). */
 export const CHANGE_EVENT_FAILURES_METRIC = 'ChangeEventFailures';
 
@@ -77,10 +75,7 @@ export class DeployMarker extends Construct {
 
     this.function = new NodejsFunction(this, 'Function', {
       description: 'Sends a PagerDuty change event for each deploy of this stack',
-      entry: DEPLOY_MARKER_ENTRY,
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      ...functionCode('deploy-marker', props.bundleAwsSdk ?? true),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
@@ -89,16 +84,6 @@ export class DeployMarker extends Construct {
       role,
       logGroup,
       environment,
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node24',
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        banner: "import { createRequire } from 'node:module';const require = createRequire(import.meta.url);",
-        externalModules: (props.bundleAwsSdk ?? true) ? [] : ['@aws-sdk/*'],
-      },
     });
     props.routingKeySecret.grantRead(role);
 

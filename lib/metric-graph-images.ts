@@ -1,15 +1,13 @@
-import * as path from 'node:path';
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { functionCode } from './handler-bundle';
 
-const REPO_ROOT = path.join(__dirname, '..');
-export const IMAGE_ENDPOINT_ENTRY = path.join(REPO_ROOT, 'lambda', 'image-endpoint.ts');
 /** Must match lambda/image-token.ts: where the PNGs are kept. */
 const IMAGE_PREFIX = 'graphs/';
 
@@ -109,10 +107,7 @@ export class MetricGraphImages extends Construct {
     logGroup.grantWrite(role);
     this.endpoint = new NodejsFunction(this, 'Endpoint', {
       description: 'Answers metric graph PNGs for signed, unexpired links (PagerDuty incidents)',
-      entry: IMAGE_ENDPOINT_ENTRY,
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      ...functionCode('image-endpoint', props.bundleAwsSdk ?? true),
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
@@ -123,16 +118,6 @@ export class MetricGraphImages extends Construct {
         IMAGE_BUCKET: this.bucket.bucketName,
         IMAGE_TOKEN_SECRET_ID: this.signingKey.secretArn,
         NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node24',
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        banner: "import { createRequire } from 'node:module';const require = createRequire(import.meta.url);",
-        externalModules: (props.bundleAwsSdk ?? true) ? [] : ['@aws-sdk/*'],
       },
     });
     // Public by design: the link's HMAC token is the authentication (PagerDuty's apps fetch images without AWS
