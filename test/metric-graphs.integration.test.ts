@@ -90,6 +90,8 @@ describeWithMoto('metric graph images (moto S3 + Secrets Manager, CloudWatch sta
       secrets,
       cloudWatchFor: (region) =>
         new CloudWatchClient({ region, endpoint: standIn.url, credentials, maxAttempts: 1 }),
+      // Generous unless a test is about the deadline: on a loaded machine a failure must not turn into a time-out.
+      timeoutMs: 5000,
       count: (_metric, value) => (failures += value),
       log: { info: () => undefined, warn: (_message, extra) => warnings.push(extra ?? {}) },
       ...overrides,
@@ -105,9 +107,7 @@ describeWithMoto('metric graph images (moto S3 + Secrets Manager, CloudWatch sta
 
   it('renders a single-metric alarm in its own region, stores the PNG privately and links to it', async () => {
     const alarm = example('metric-alarm.json');
-    const started = Date.now();
     const images = await graphs().imagesFor(alarm, Date.now() + 5000);
-    const elapsed = Date.now() - started;
 
     expect(images).toHaveLength(1);
     const [image] = images as [PagerDutyImage];
@@ -116,7 +116,6 @@ describeWithMoto('metric graph images (moto S3 + Secrets Manager, CloudWatch sta
     );
     expect(image.href).toContain('#alarmsV2:alarm/');
     expect(image.alt).toContain(alarm.alarmName);
-    expect(elapsed).toBeLessThan(1000);
 
     const [widget] = standIn.widgets();
     expect(widget).toMatchObject({ region: alarm.regionCode, view: 'timeSeries' });
@@ -179,7 +178,7 @@ describeWithMoto('metric graph images (moto S3 + Secrets Manager, CloudWatch sta
     const elapsed = Date.now() - started;
     expect(images).toEqual([]);
     expect(elapsed).toBeGreaterThanOrEqual(950);
-    expect(elapsed).toBeLessThan(1200);
+    expect(elapsed).toBeLessThan(1400);
     expect(failures).toBe(1);
     expect(warnings).toEqual([expect.objectContaining({ step: 'timeout', alarmName: 'HighErrorRate' })]);
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
@@ -210,7 +209,8 @@ describeWithMoto('metric graph images (moto S3 + Secrets Manager, CloudWatch sta
       const started = Date.now();
       const images = await graphs().imagesFor(example('metric-alarm.json'), Date.now() + 5000);
       expect(images).toEqual([]);
-      expect(Date.now() - started).toBeLessThan(900);
+      // Well before the 5 s budget: a failure ends the wait at once.
+      expect(Date.now() - started).toBeLessThan(2000);
       expect(failures).toBe(1);
       expect(warnings[0]).toMatchObject({ step: 'render' });
       expect(String(warnings[0]!.reason)).toContain(code);
