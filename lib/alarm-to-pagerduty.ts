@@ -38,6 +38,8 @@ import {
   type Severity,
 } from './paging-options';
 import { AlarmEventsIntake, type AlarmEventsSelection } from './eventbridge-intake';
+import { DeployMarker } from './deploy-marker';
+import { MetricGraphImages } from './metric-graph-images';
 import { handlerCode } from './handler-bundle';
 import { isMultiTimeSeriesAlarm } from './metrics-insights';
 import { METRICS_NAMESPACE, PipelineHealth, SERVICE_NAME } from './pipeline-health';
@@ -204,6 +206,25 @@ export interface AlarmToPagerDutyProps {
    * @default - off
    */
   readonly alarmEvents?: AlarmEventsSelection;
+  /**
+   * Attach a graph of the alarm's metric (threshold or band drawn, around the state change) to each trigger:
+   * a private bucket, a signing key and a public image endpoint whose links are signed and expire (14 days).
+   * Off by default: it adds a public Lambda function URL (which some organisations' policies forbid, and some
+   * regions lack) and up to 1 s per page. See MetricGraphImages.
+   * @default false
+   */
+  readonly metricGraphs?: boolean;
+  /**
+   * Send a PagerDuty change event to the default route on every deploy of this stack (a custom resource that
+   * never fails the deploy).
+   * @default true
+   */
+  readonly deployChangeEvents?: boolean;
+  /**
+   * The version a deploy's change event names, e.g. a commit.
+   * @default - the `version` context value (`cdk deploy -c version=<commit>`), else the synthesis time
+   */
+  readonly deployVersion?: string;
 }
 
 interface AttachedAlarm {
@@ -245,6 +266,10 @@ export class AlarmToPagerDuty extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
   /** The EventBridge intake, when `alarmEvents` is set. */
   public readonly alarmEvents?: AlarmEventsIntake;
+  /** Present when `metricGraphs` is on. */
+  public readonly metricGraphImages?: MetricGraphImages;
+  /** Present unless `deployChangeEvents` is off. */
+  public readonly deployMarker?: DeployMarker;
 
   private readonly routeNames: readonly string[];
   private readonly defaultInsufficientData: InsufficientDataPolicy;
@@ -428,6 +453,25 @@ export class AlarmToPagerDuty extends Construct {
         handler: this.handler,
         key: this.key,
         opsTopic: this.opsTopic,
+      });
+    }
+    if (props.metricGraphs ?? false) {
+      this.metricGraphImages = new MetricGraphImages(this, 'MetricGraphs', {
+        handler: this.handler,
+        logRetention: props.logRetention,
+        removalPolicy: props.removalPolicy,
+        bundleAwsSdk: props.bundleAwsSdk,
+      });
+    }
+    if (props.deployChangeEvents ?? true) {
+      this.deployMarker = new DeployMarker(this, 'DeployMarker', {
+        routingKeySecret: props.routes.default!,
+        opsTopic: this.opsTopic,
+        version: props.deployVersion,
+        pagerDutyEventsUrl: props.pagerDutyEventsUrl,
+        environment: props.environment,
+        logRetention: props.logRetention,
+        bundleAwsSdk: props.bundleAwsSdk,
       });
     }
 

@@ -61,6 +61,11 @@ export interface ExampleStackProps extends StackProps {
    * @default - off
    */
   readonly alarmEvents?: AlarmEventsSelection;
+  /**
+   * Metric graph images in incidents (see AlarmToPagerDutyProps.metricGraphs).
+   * @default false
+   */
+  readonly metricGraphs?: boolean;
 }
 
 /** The pipeline with its routing key secret(s) referenced by name, and one alarm to drill with. */
@@ -93,6 +98,7 @@ export class ExampleStack extends Stack {
       reservedConcurrency: props.reservedConcurrency,
       propagateAlarmTags: props.propagateAlarmTags,
       alarmEvents: props.alarmEvents,
+      metricGraphs: props.metricGraphs,
     });
 
     // Never published, so it stays OK until set by hand; CloudWatch then sets it back to OK on its next
@@ -138,8 +144,9 @@ export class ExampleStack extends Stack {
 /**
  * Reads the example stack's settings from CDK context (`-c key=value` arrives as a string, cdk.json
  * values keep their JSON type): routingKeySecretName, routes (JSON route → secret name), opsEmail,
- * environment, publisherAccountIds and publisherRoleArns (JSON array or comma-separated), restrictPublishing and
- * propagateAlarmTags (true/false), reservedConcurrency (a number).
+ * environment, publisherAccountIds and publisherRoleArns (JSON array or comma-separated), restrictPublishing,
+ * propagateAlarmTags and metricGraphs (true/false), reservedConcurrency (a number). `version` (the deploy's
+ * change event) is read by the construct itself.
  */
 export function examplePropsFromContext(node: Node): ExampleStackProps {
   const text = (key: string): string | undefined => {
@@ -229,6 +236,8 @@ export function examplePropsFromContext(node: Node): ExampleStackProps {
     return value;
   };
 
+  const metricGraphs = flag('metricGraphs');
+
   return {
     routingKeySecretName: text('routingKeySecretName'),
     routes,
@@ -240,6 +249,7 @@ export function examplePropsFromContext(node: Node): ExampleStackProps {
     reservedConcurrency: reserved ?? undefined,
     propagateAlarmTags: flag('propagateAlarmTags'),
     alarmEvents,
+    metricGraphs,
   };
 }
 

@@ -26,13 +26,26 @@ export function handlerExternalModules(bundleAwsSdk: boolean): string[] {
 
 /** Directory of each prebuilt variant, beside the compiled construct's directory (dist/handler…). */
 export function prebuiltHandlerDirName(bundleAwsSdk: boolean): string {
-  return bundleAwsSdk ? 'handler' : 'handler-runtime-sdk';
+  return prebuiltDirName('handler', bundleAwsSdk);
+}
+
+/** Every function the constructs deploy, by its entry's file name in lambda/; each is prebuilt into the package. */
+export const BUNDLED_FUNCTIONS = ['handler', 'image-endpoint', 'deploy-marker'] as const;
+export type BundledFunction = (typeof BUNDLED_FUNCTIONS)[number];
+
+/** dist/<function> (AWS SDK inside) or dist/<function>-runtime-sdk. */
+export function prebuiltDirName(fn: BundledFunction, bundleAwsSdk: boolean): string {
+  return bundleAwsSdk ? fn : `${fn}-runtime-sdk`;
 }
 
 /** The repository root when this file runs from lib/; the package's dist/ when it runs compiled from dist/lib/. */
 const PACKAGE_ROOT = path.join(__dirname, '..');
-/** The handler's entry, resolved from this file so the app can be synthesized from any directory. */
-export const HANDLER_ENTRY = path.join(PACKAGE_ROOT, 'lambda', 'handler.ts');
+/** A function's entry, resolved from this file so the app can be synthesized from any directory. */
+export function entryOf(fn: BundledFunction): string {
+  return path.join(PACKAGE_ROOT, 'lambda', `${fn}.ts`);
+}
+/** The handler's entry. */
+export const HANDLER_ENTRY = entryOf('handler');
 
 type HandlerCodeProps = Pick<
   NodejsFunctionProps,
@@ -46,9 +59,15 @@ type HandlerCodeProps = Pick<
  *   dist/handler (or dist/handler-runtime-sdk when `bundleAwsSdk` is false), so consumers need no esbuild.
  */
 export function handlerCode(bundleAwsSdk: boolean): HandlerCodeProps {
-  if (fs.existsSync(HANDLER_ENTRY)) {
+  return functionCode('handler', bundleAwsSdk);
+}
+
+/** The same choice for any of the bundled functions (the image endpoint, the deploy marker). */
+export function functionCode(fn: BundledFunction, bundleAwsSdk: boolean): HandlerCodeProps {
+  const entry = entryOf(fn);
+  if (fs.existsSync(entry)) {
     return {
-      entry: HANDLER_ENTRY,
+      entry,
       handler: 'handler',
       projectRoot: PACKAGE_ROOT,
       depsLockFilePath: path.join(PACKAGE_ROOT, 'package-lock.json'),
@@ -64,10 +83,10 @@ export function handlerCode(bundleAwsSdk: boolean): HandlerCodeProps {
       },
     };
   }
-  const prebuilt = path.join(PACKAGE_ROOT, prebuiltHandlerDirName(bundleAwsSdk));
+  const prebuilt = path.join(PACKAGE_ROOT, prebuiltDirName(fn, bundleAwsSdk));
   if (!fs.existsSync(path.join(prebuilt, 'index.mjs'))) {
     throw new Error(
-      `AlarmToPagerDuty: neither the handler's source (${HANDLER_ENTRY}) nor its prebuilt bundle ` +
+      `AlarmToPagerDuty: neither the ${fn} function's source (${entry}) nor its prebuilt bundle ` +
         `(${prebuilt}/index.mjs) exists. The package was built without its prepack step: run \`npm run build\` in it.`,
     );
   }

@@ -1,5 +1,5 @@
 // Bundles lambda/handler.ts into dist/handler/index.mjs (AWS SDK inside) and dist/handler-runtime-sdk/index.mjs
-// (the runtime's SDK), the code the npm package deploys. The esbuild options come from lib/handler-bundle.ts,
+// (the runtime's SDK), the code the npm package deploys; likewise the image endpoint and the deploy marker. The esbuild options come from lib/handler-bundle.ts,
 // the ones the construct's NodejsFunction uses in this repository, so both produce the same index.mjs.
 // Run with tsx (it loads that .ts module): `npm run build`, which `npm pack` runs at prepack.
 import * as fs from 'node:fs';
@@ -7,21 +7,25 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import {
+  BUNDLED_FUNCTIONS,
   HANDLER_BUNDLE,
-  HANDLER_ENTRY,
+  entryOf,
   handlerExternalModules,
-  prebuiltHandlerDirName,
+  prebuiltDirName,
 } from '../lib/handler-bundle.ts';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-for (const bundleAwsSdk of [true, false]) {
-  const outdir = path.join(root, 'dist', prebuiltHandlerDirName(bundleAwsSdk));
+for (const [fn, bundleAwsSdk] of BUNDLED_FUNCTIONS.flatMap((f) => [
+  [f, true],
+  [f, false],
+])) {
+  const outdir = path.join(root, 'dist', prebuiltDirName(fn, bundleAwsSdk));
   fs.rmSync(outdir, { recursive: true, force: true });
   const outfile = path.join(outdir, 'index.mjs');
   // The same flags NodejsFunction passes to the esbuild CLI (aws-cdk-lib/aws-lambda-nodejs bundling.js).
   await esbuild.build({
-    entryPoints: [HANDLER_ENTRY],
+    entryPoints: [entryOf(fn)],
     absWorkingDir: root,
     bundle: true,
     platform: 'node',

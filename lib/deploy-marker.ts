@@ -1,0 +1,122 @@
+import { CustomResource, Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { functionCode } from './handler-bundle';
+import { METRICS_NAMESPACE, SERVICE_NAME } from './pipeline-health';
+
+/** The metric the marker counts when a change event could not be sent (lambda/deploy-marker.ts). */
+export const CHANGE_EVENT_FAILURES_METRIC = 'ChangeEventFailures';
+
+export interface DeployMarkerProps {
+  /** The default route's secret: its integration key receives the change events. */
+  readonly routingKeySecret: secretsmanager.ISecret;
+  /** Gets the alarm when a deploy's change event could not be sent. */
+  readonly opsTopic: sns.ITopic;
+  /**
+   * The version being deployed, e.g. a commit (`cdk deploy -c version=$(git rev-parse --short HEAD)`). The custom
+   * resource runs when it changes, so with a fixed version only deploys of a new version are marked.
+   * @default - the `version` context value, else the synthesis time (every deploy is marked)
+   */
+  readonly version?: string;
+  /**
+   * @default - https://events.pagerduty.com
+   */
+  readonly pagerDutyEventsUrl?: string;
+  /** Shown in the change event. @default - none */
+  readonly environment?: string;
+  /** @default logs.RetentionDays.ONE_YEAR */
+  readonly logRetention?: logs.RetentionDays;
+  /** @default true */
+  readonly bundleAwsSdk?: boolean;
+}
+
+/**
+ * Puts every deploy of the stack on PagerDuty's change timeline: a custom resource whose function sends a change
+ * event to the default route on create and update. It never fails the deploy; a change event that could not be
+ * sent is logged, counted (`ChangeEventFailures`) and alarmed to the ops topic.
+ */
+export class DeployMarker extends Construct {
+  public readonly function: NodejsFunction;
+  public readonly resource: CustomResource;
+  /** In ALARM when a deploy's change event could not be sent. */
+  public readonly failureAlarm: cloudwatch.Alarm;
+  /** The version this synthesis marks. */
+  public readonly version: string;
+
+  constructor(scope: Construct, id: string, props: DeployMarkerProps) {
+    super(scope, id);
+    const context: unknown = this.node.tryGetContext('version');
+    this.version =
+      props.version ??
+      (typeof context === 'string' && context !== '' ? context : `synthesized ${new Date().toISOString()}`);
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+    });
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'alarm-to-PagerDuty deploy marker (PagerDuty change events)',
+    });
+    logGroup.grantWrite(role);
+    const environment: Record<string, string> = {
+      ROUTING_KEY_SECRET_ID: props.routingKeySecret.secretFullArn ?? props.routingKeySecret.secretName,
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    if (props.pagerDutyEventsUrl !== undefined) environment.PAGERDUTY_EVENTS_URL = props.pagerDutyEventsUrl;
+
+    this.function = new NodejsFunction(this, 'Function', {
+      description: 'Sends a PagerDuty change event for each deploy of this stack',
+      ...functionCode('deploy-marker', props.bundleAwsSdk ?? true),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      // The change event gets at most 20 s; the rest is for answering CloudFormation.
+      timeout: Duration.seconds(60),
+      role,
+      logGroup,
+      environment,
+    });
+    props.routingKeySecret.grantRead(role);
+
+    this.failureAlarm = new cloudwatch.Alarm(this, 'ChangeEventFailures', {
+      metric: new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: CHANGE_EVENT_FAILURES_METRIC,
+        dimensionsMap: { service: SERVICE_NAME },
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription:
+        "A deploy's PagerDuty change event could not be sent (the deploy itself went on). The deploy marker's log " +
+        'says why: PagerDuty unreachable or refusing, or the default route integration key unreadable.',
+    });
+    const opsAction = new SnsAction(props.opsTopic);
+    this.failureAlarm.addAlarmAction(opsAction);
+    this.failureAlarm.addOkAction(opsAction);
+
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: this.function.functionArn,
+      resourceType: 'Custom::PagerDutyChangeEvent',
+      properties: {
+        Version: this.version,
+        Pipeline: this.node.scope?.node.path ?? this.node.path,
+        ...(props.environment ? { Environment: props.environment } : {}),
+      },
+    });
+    // The alarm exists before the first change event can fail, so that failure is not missed.
+    this.resource.node.addDependency(this.failureAlarm);
+  }
+}

@@ -1,0 +1,239 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { functionCode } from './handler-bundle';
+
+/** Must match lambda/image-token.ts: where the PNGs are kept. */
+const IMAGE_PREFIX = 'graphs/';
+
+export interface MetricGraphImagesProps {
+  /** The alarm handler: it renders the graphs, stores them and signs their links. */
+  readonly handler: lambda.Function;
+  /**
+   * How long a link to a graph works (PagerDuty's apps show the image while the link works). At least 7 days.
+   * Objects are deleted a day after their links expire.
+   * @default Duration.days(14)
+   */
+  readonly linkTtl?: Duration;
+  /**
+   * The longest a page waits for its graphs; after it, the event goes without them.
+   * @default Duration.seconds(1)
+   */
+  readonly timeout?: Duration;
+  /**
+   * `observability` when this account is a CloudWatch cross-account observability monitoring account for the
+   * accounts whose alarms publish here: their graphs are drawn with those accounts' metrics. `skip`: alarms of
+   * other accounts get no graph.
+   * @default 'skip'
+   */
+  readonly crossAccount?: 'skip' | 'observability';
+  /**
+   * Retention of the image endpoint's log group.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to the image bucket and the signing key when they are removed from the stack.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Bundle the AWS SDK into the endpoint function.
+   * @default true
+   */
+  readonly bundleAwsSdk?: boolean;
+}
+
+/**
+ * Metric graph images for PagerDuty incidents: a private bucket for the PNGs (expiring), an HMAC key in Secrets
+ * Manager, and an image endpoint (Lambda function URL, auth NONE) that answers a PNG only for a signed, unexpired
+ * link. The alarm handler gets the permissions and the environment to render, store and sign.
+ */
+export class MetricGraphImages extends Construct {
+  public readonly bucket: s3.Bucket;
+  /** The HMAC key that signs image links. */
+  public readonly signingKey: secretsmanager.Secret;
+  public readonly endpoint: NodejsFunction;
+  public readonly endpointUrl: lambda.FunctionUrl;
+
+  constructor(scope: Construct, id: string, props: MetricGraphImagesProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const linkTtl = props.linkTtl ?? Duration.days(14);
+    const ttlDays = linkTtl.toDays({ integral: false });
+    if (!Number.isInteger(ttlDays) || ttlDays < 7 || ttlDays > 365) {
+      throw new Error(
+        `MetricGraphImages: linkTtl must be a whole number of days from 7 to 365 (got ${linkTtl})`,
+      );
+    }
+    const timeoutMs = (props.timeout ?? Duration.seconds(1)).toMilliseconds();
+    if (timeoutMs < 50 || timeoutMs > 5000) {
+      throw new Error('MetricGraphImages: timeout must be between 50 ms and 5 seconds: it delays the page');
+    }
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: false,
+      lifecycleRules: [
+        { id: 'ExpireGraphs', prefix: IMAGE_PREFIX, expiration: Duration.days(ttlDays + 1) },
+        { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      removalPolicy,
+    });
+
+    this.signingKey = new secretsmanager.Secret(this, 'SigningKey', {
+      description: 'HMAC key that signs links to metric graph images in PagerDuty incidents',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy,
+    });
+
+    const logGroup = new logs.LogGroup(this, 'EndpointLogs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+    });
+    const role = new iam.Role(this, 'EndpointRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'alarm-to-PagerDuty metric graph image endpoint',
+    });
+    logGroup.grantWrite(role);
+    this.endpoint = new NodejsFunction(this, 'Endpoint', {
+      description: 'Answers metric graph PNGs for signed, unexpired links (PagerDuty incidents)',
+      ...functionCode('image-endpoint', props.bundleAwsSdk ?? true),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      role,
+      logGroup,
+      environment: {
+        IMAGE_BUCKET: this.bucket.bucketName,
+        IMAGE_TOKEN_SECRET_ID: this.signingKey.secretArn,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+    // Public by design: the link's HMAC token is the authentication (PagerDuty's apps fetch images without AWS
+    // credentials). Everything without a valid, unexpired token gets 403.
+    this.endpointUrl = this.endpoint.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadGraphs',
+        actions: ['s3:GetObject'],
+        resources: [this.bucket.arnForObjects(`${IMAGE_PREFIX}*`)],
+      }),
+    );
+    this.signingKey.grantRead(role);
+
+    const handler = props.handler;
+    handler.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteGraphs',
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects(`${IMAGE_PREFIX}*`)],
+      }),
+    );
+    // GetMetricWidgetImage has no resource-level permissions; DescribeAlarms reads a composite's children.
+    handler.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'RenderGraphs',
+        actions: ['cloudwatch:GetMetricWidgetImage'],
+        resources: ['*'],
+      }),
+    );
+    const anyAlarm = stack.formatArn({
+      service: 'cloudwatch',
+      region: '*',
+      resource: 'alarm',
+      resourceName: '*',
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    handler.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadCompositeChildren',
+        actions: ['cloudwatch:DescribeAlarms'],
+        resources: [anyAlarm],
+      }),
+    );
+    this.signingKey.grantRead(handler);
+    handler.addEnvironment('METRIC_GRAPHS', 'on');
+    handler.addEnvironment('IMAGE_BUCKET', this.bucket.bucketName);
+    handler.addEnvironment('IMAGE_URL_BASE', this.endpointUrl.url);
+    handler.addEnvironment('IMAGE_TOKEN_SECRET_ID', this.signingKey.secretArn);
+    handler.addEnvironment('IMAGE_LINK_TTL_DAYS', String(ttlDays));
+    handler.addEnvironment('IMAGE_TIMEOUT_MS', String(timeoutMs));
+    handler.addEnvironment('IMAGE_HOME_ACCOUNT_ID', stack.account);
+    handler.addEnvironment('METRIC_GRAPHS_CROSS_ACCOUNT', props.crossAccount ?? 'skip');
+
+    this.acknowledgeNagFindings(role, handler, anyAlarm);
+  }
+
+  private acknowledgeNagFindings(
+    endpointRole: iam.Role,
+    handler: lambda.Function,
+    describeAlarmsArn: string,
+  ): void {
+    Validations.of(this.bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Graph images live at most a few weeks and are read only through the image endpoint, whose log group records ' +
+        'every request; server access logs would need a second bucket for no further insight.',
+    });
+    Validations.of(this.signingKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Rotating the HMAC key invalidates the links in open incidents; rotate it by hand (put-secret-value): the ' +
+        'endpoint also accepts the previous version, so links signed before one rotation keep working.',
+    });
+    const stack = Stack.of(this);
+    const graphObjects = `AwsSolutions-IAM5[Resource::${nagText(stack, this.bucket.arnForObjects(`${IMAGE_PREFIX}*`))}]`;
+    const endpointPolicy = endpointRole.node.tryFindChild('DefaultPolicy');
+    if (endpointPolicy) {
+      Validations.of(endpointPolicy).acknowledge({
+        id: graphObjects,
+        reason: 'Reads graph objects only, under their prefix; object names are random ids.',
+      });
+    }
+    const handlerPolicy = handler.role?.node.tryFindChild('DefaultPolicy');
+    if (handlerPolicy) {
+      Validations.of(handlerPolicy).acknowledge(
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: 'cloudwatch:GetMetricWidgetImage has no resource-level permissions.',
+        },
+        {
+          id: graphObjects,
+          reason: 'Writes graph objects only, under their prefix; object names are random ids.',
+        },
+        {
+          id: `AwsSolutions-IAM5[Resource::${nagText(stack, describeAlarmsArn)}]`,
+          reason:
+            "DescribeAlarms reads a composite alarm's children, whose names come with the notification, in any region.",
+        },
+      );
+    }
+  }
+}
+
+/** A resource as cdk-nag names it in a finding: references as <LogicalId> / <LogicalId.Attr>, pseudo parameters too. */
+function nagText(stack: Stack, value: string): string {
+  const render = (part: unknown): string => {
+    if (typeof part === 'string') return part;
+    const v = part as Record<string, unknown>;
+    if ('Ref' in v) return `<${String(v.Ref)}>`;
+    if ('Fn::GetAtt' in v) return `<${(v['Fn::GetAtt'] as string[]).join('.')}>`;
+    if ('Fn::Join' in v) {
+      const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
+      return parts.map(render).join(separator);
+    }
+    return JSON.stringify(part);
+  };
+  return render(stack.resolve(value));
+}
