@@ -65,6 +65,7 @@ export const COUNT_METRICS = [
   'DeadLettersParked',
   'DeadLettersDelivered',
   'ActionsSuppressedSkipped',
+  'ImageFailures',
 ] as const;
 export type CountMetric = (typeof COUNT_METRICS)[number];
 

@@ -1,5 +1,6 @@
 import { describeError, isRetryable, LedgerContentionError, LedgerSettleError } from './errors';
 import type { LedgerAction, LedgerEntry, LedgerStore } from './ledger';
+import type { MetricGraphs } from './metric-graphs';
 import type { PagerDutyClient } from './pagerduty-client';
 import type { PagerDutyAlertEvent } from './pagerduty-types';
 import type { SendPlan } from './plan';
@@ -13,6 +14,8 @@ export interface DeliveryDeps {
   readonly routingKeys: Pick<RoutingKeys, 'has' | 'keyFor'>;
   readonly telemetry: Telemetry;
   readonly now: () => number;
+  /** Renders the alarm's graph for a trigger; absent when METRIC_GRAPHS is off. Never delays a page past its timeout. */
+  readonly metricGraphs?: MetricGraphs;
 }
 
 export type DeliveryLog = Pick<RecordLog, 'info' | 'warn' | 'error'>;
@@ -68,7 +71,7 @@ export async function deliver(
     log.warn('Ledger unavailable: sending without ordering or duplicate protection', {
       error: describeError(error),
     });
-    await send(deps, plan.route, plan.event, deadline, log);
+    await send(deps, plan.route, await withGraphs(plan, deps, deadline), deadline, log);
     // The claim may have failed only for a moment: if the ledger answers now and holds a newer, different state,
     // this send may have overtaken it, so restore it. If it does not answer, paging already happened.
     const newest = await deps.ledger.read(dedupKey).catch(() => undefined);
@@ -104,7 +107,7 @@ export async function deliver(
   }
 
   try {
-    await send(deps, claimed.route, plan.event, deadline, log);
+    await send(deps, claimed.route, await withGraphs(plan, deps, deadline), deadline, log);
   } catch (error) {
     // A request that timed out may still reach PagerDuty, after a newer state's: flag that newer state.
     if (isRetryable(error)) await flagIfSuperseded(deps, dedupKey, { stateChangeMs, action });
@@ -129,6 +132,19 @@ export async function deliver(
   }
   log.info('Delivered to PagerDuty', { outcome: 'sent', sendRoute: claimed.route, compensations });
   return { outcome: 'sent', action, dedupKey, route: claimed.route, compensations, recorded: true };
+}
+
+/** The plan's event, with the alarm's metric graphs when it is a trigger and graphs are on. */
+async function withGraphs(
+  plan: SendPlan,
+  deps: DeliveryDeps,
+  deadline: number,
+): Promise<PagerDutyAlertEvent> {
+  if (!deps.metricGraphs || !plan.graphOf) return plan.event;
+  const images = await deps.metricGraphs.imagesFor(plan.graphOf, deadline);
+  return images.length === 0
+    ? plan.event
+    : { ...plan.event, images: [...(plan.event.images ?? []), ...images] };
 }
 
 async function flagIfSuperseded(

@@ -9,6 +9,7 @@ import { readLetter } from './dead-letters';
 import { describeError, isRetryable, MalformedEventError, RecordsFailedError } from './errors';
 import { classifyEvent, eventBridgeRecordInput, snsRecordInput, type RecordInputResult } from './intake';
 import { Ledger } from './ledger';
+import { createMetricGraphs, metricGraphsConfigFromEnv } from './metric-graphs';
 import { describeFailure, PagerDutyClient } from './pagerduty-client';
 import { processRecord, type PipelineDeps, type RecordOutcome } from './process-record';
 import { RoutingKeys } from './routing-keys';
@@ -228,7 +229,18 @@ function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
     requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 },
   });
   const telemetry = powertoolsTelemetry();
+  const graphs = metricGraphsConfigFromEnv(env);
   return {
+    metricGraphs:
+      graphs &&
+      createMetricGraphs({
+        ...graphs,
+        log: {
+          info: (message, extra = {}) => logger.info(message, extra),
+          warn: (message, extra = {}) => logger.warn(message, extra),
+        },
+        count: (metric, value) => telemetry.count(metric, value),
+      }),
     config,
     ledger: new Ledger({
       tableName: config.ledgerTableName,

@@ -4,7 +4,7 @@ import type { CountMetric } from './contract';
 import { decideAction } from './decide';
 import { dedupKeyFor } from './dedup-key';
 import type { Claim, LedgerAction } from './ledger';
-import type { Notification } from './notification';
+import type { AlarmNotification, Notification } from './notification';
 import { buildAlertEvent } from './pagerduty-event';
 import type { PagerDutyAlertEvent } from './pagerduty-types';
 
@@ -66,6 +66,8 @@ export interface SendPlan {
   readonly claim: Claim;
   /** The trigger a compensation sends when the ledger holds no copy of the newest trigger. */
   readonly fallbackTrigger: PagerDutyAlertEvent;
+  /** The alarm a trigger is about, for the delivery step's metric graphs; absent for other plans. */
+  readonly graphOf?: AlarmNotification;
   readonly logKeys: Record<string, unknown>;
   readonly notices: readonly Notice[];
 }
@@ -180,6 +182,7 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
     route: settings.route,
     event,
     fallbackTrigger,
+    graphOf: action === 'trigger' && notification.type === 'alarm' ? notification : undefined,
     claim: {
       dedupKey,
       stateChangeMs,

@@ -132,3 +132,33 @@ describe('ordering protocol, in process', () => {
 async function flush(): Promise<void> {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 }
+
+describe('metric graphs in the delivery step', () => {
+  it('attaches the graphs to a trigger, not to a resolve', async () => {
+    const pipeline = inProcessDeps({}, T0 + 3_600_000);
+    const asked: string[] = [];
+    const handler = createHandler(TEST_ENV, {
+      deps: {
+        ...pipeline.deps,
+        metricGraphs: {
+          imagesFor: async (alarm) => {
+            asked.push(alarm.alarmName);
+            return [{ src: 'https://images.example/graph.png?t=x', alt: `${alarm.alarmName} graph` }];
+          },
+        },
+      },
+    });
+    const at = (state: 'ALARM' | 'OK', offsetMs: number) =>
+      snsEvent([metricAlarmMessage({ state, stateChangeMs: T0 + offsetMs })], {
+        timestamp: new Date(T0 + offsetMs + 500).toISOString(),
+      });
+    await handler(at('ALARM', 0));
+    await handler(at('OK', 60_000));
+    const [trigger, resolve] = pipeline.pagerDuty.landed.map(({ event }) => event);
+    expect(trigger?.images).toEqual([
+      { src: 'https://images.example/graph.png?t=x', alt: 'checkout-api-5xx graph' },
+    ]);
+    expect(resolve?.images).toBeUndefined();
+    expect(asked).toEqual(['checkout-api-5xx']);
+  });
+});
