@@ -33,7 +33,9 @@ export function metricConsoleUrl(n: AlarmNotification): string | undefined {
     period: c.period,
     start: '-PT3H',
     end: 'P0D',
-    annotations: { horizontal: [{ label: 'Threshold', value: c.threshold }] },
+    ...(c.threshold === undefined
+      ? {}
+      : { annotations: { horizontal: [{ label: 'Threshold', value: c.threshold }] } }),
   };
   return `${base}#metricsV2:graph=~${encodeGraphValue(graph)}`;
 }

@@ -9,8 +9,9 @@ import type {
   Notification,
   UnrecognisedNotification,
 } from './notification';
+import { contributorWords } from './alarm-fields';
 import type { PagerDutyAlertEvent } from './pagerduty-types';
-import { cutText, firstLine, formatPath, wellFormed } from './text';
+import { cutText, displayLine, firstLine, formatPath, wellFormed } from './text';
 
 /** PagerDuty's limit on `payload.summary`, in characters (counted here as UTF-16 units, the stricter reading). */
 export const MAX_SUMMARY_LENGTH = 1024;
@@ -49,7 +50,7 @@ function alarmTrigger(
 ): PagerDutyAlertEvent {
   const alarmUrl = alarmConsoleUrl(n);
   const metricUrl = metricConsoleUrl(n);
-  const where = n.regionCode ?? n.regionName;
+  const where = whereOf(n);
   const links: Link[] = [
     ...(alarmUrl ? [{ href: alarmUrl, text: 'CloudWatch alarm' }] : []),
     ...settingsLinks(settings),
@@ -78,7 +79,13 @@ const CLASS_BY_KIND = {
   'metric-math': 'metric-math',
   anomaly: 'anomaly-detection',
   composite: 'composite',
+  unknown: 'cloudwatch-alarm',
 } as const;
+
+/** The region code, else the region name as written, else words that say it is unknown. */
+function whereOf(n: AlarmNotification): string {
+  return n.regionCode ?? (n.regionName.trim() || 'an unknown region');
+}
 
 function unrecognisedTrigger(
   n: UnrecognisedNotification,
@@ -91,15 +98,17 @@ function unrecognisedTrigger(
     ...(topicUrl ? [{ href: topicUrl, text: 'SNS topic' }] : []),
     ...settingsLinks(settings),
   ];
-  // Without a subject, a JSON body's first line is a wall of JSON; what it is (the why) reads better.
-  const looksLikeJson = /^\s*[[{]/.test(n.body);
-  const headline = n.subject?.trim() || (looksLikeJson ? n.why : firstLine(n.body));
+  // Without a subject, a JSON body's first line is a wall of JSON, and an empty body says nothing: the why does.
+  const start = n.body.trimStart()[0];
+  const looksLikeJson = start === '[' || start === '{';
+  const headline = n.subject?.trim() || (looksLikeJson ? n.why : firstLine(n.body)) || n.why;
+  const intake = n.intake === 'eventbridge' ? 'EventBridge event' : 'SNS message';
   return {
     event_action: 'trigger',
     dedup_key: dedupKey,
     payload: compact({
-      summary: `${environmentPrefix(settings)}SNS message: ${cutText(headline, 300) || '(empty body, no subject)'}`,
-      source: n.topicArn || 'sns',
+      summary: `${environmentPrefix(settings)}${intake}: ${cutText(headline, 300)}`,
+      source: n.topicArn || (n.intake === 'eventbridge' ? 'eventbridge' : 'sns'),
       severity: settings.severity,
       timestamp: n.publishedEpochMs > 0 ? new Date(n.publishedEpochMs).toISOString() : undefined,
       group: settings.environment,
@@ -137,7 +146,11 @@ function environmentPrefix(settings: AlarmSettings): string {
  * `[prod] ALARM: HighErrorRate — Errors Sum > 5 for 1 datapoint within 1 minute (myfunc) in us-east-1 (123456789012)`.
  */
 export function alarmSummary(n: AlarmNotification, settings: AlarmSettings): string {
-  return `${environmentPrefix(settings)}${n.newState}: ${n.alarmName} — ${describeCondition(n)} in ${n.regionCode ?? n.regionName} (${n.accountId})`;
+  const contributor = n.contributor ? ` [${contributorWords(n.contributor)}]` : '';
+  const account = n.accountId ? ` (${n.accountId})` : '';
+  return displayLine(
+    `${environmentPrefix(settings)}${n.newState}: ${n.alarmName}${contributor} — ${describeCondition(n)} in ${whereOf(n)}${account}`,
+  );
 }
 
 const COMPARISONS: ReadonlyMap<string, string> = new Map([
@@ -168,19 +181,23 @@ export function describeCondition(n: AlarmNotification): string {
   switch (c.kind) {
     case 'metric': {
       const unit = c.unit === undefined ? '' : (UNIT_SUFFIXES.get(c.unit) ?? ` ${c.unit}`);
-      const comparison = `${comparisonWords(c.comparisonOperator)} ${String(c.threshold)}${unit}`;
-      return `${c.metric.metricName} ${c.statistic} ${comparison} ${windowWords(c, c.period)}${dimensionWords(c.metric.dimensions)}`;
+      const comparison = comparisonWords(c.comparisonOperator, c.threshold, unit);
+      return `${c.metric.metricName} ${c.statistic}${comparison} ${windowWords(c, c.period)}${dimensionWords(c.metric.dimensions)}`;
     }
     case 'metric-math': {
       const alarmed = c.metrics.find((m) => m.returnData) ?? c.metrics[0];
-      const comparison = `${comparisonWords(c.comparisonOperator)} ${String(c.threshold)}`;
-      return `${mathMetricWords(alarmed)} ${comparison} ${windowWords(c, periodOf(c.period, c.metrics))}${dimensionWords(mathDimensions(c.metrics))}`;
+      const comparison = comparisonWords(c.comparisonOperator, c.threshold, '');
+      return `${mathMetricWords(alarmed)}${comparison} ${windowWords(c, periodOf(c.period, c.metrics))}${dimensionWords(mathDimensions(c.metrics))}`;
     }
     case 'anomaly': {
       const band =
-        BAND_COMPARISONS.get(c.comparisonOperator) ?? `outside the expected band (${c.comparisonOperator})`;
+        c.comparisonOperator === undefined
+          ? 'outside the expected band'
+          : (BAND_COMPARISONS.get(c.comparisonOperator) ?? `outside the expected band (${c.comparisonOperator})`);
       return `${mathMetricWords(bandBaseMetric(c.metrics, c.thresholdMetricId))} ${band} ${windowWords(c, periodOf(c.period, c.metrics))}${dimensionWords(mathDimensions(c.metrics))}`;
     }
+    case 'unknown':
+      return c.label ?? 'condition of an unknown kind';
     case 'composite': {
       const names = c.triggeringChildren.map((child) => cutText(child.name, 100));
       if (names.length === 0) return 'composite alarm state set by hand (no triggering child alarm)';
@@ -190,12 +207,16 @@ export function describeCondition(n: AlarmNotification): string {
   }
 }
 
-function comparisonWords(operator: string): string {
-  return COMPARISONS.get(operator) ?? operator;
+/** ` > 5%`; ` > ?` when the threshold is not known (EventBridge events), empty when neither is. */
+function comparisonWords(operator: string | undefined, threshold: number | undefined, unit: string): string {
+  if (operator === undefined && threshold === undefined) return '';
+  const comparison = operator === undefined ? 'vs' : (COMPARISONS.get(operator) ?? operator);
+  return ` ${comparison} ${threshold === undefined ? '?' : `${String(threshold)}${unit}`}`;
 }
 
 function windowWords(e: Evaluation, period: number | undefined): string {
   const periods = e.evaluationPeriods;
+  if (periods === undefined) return period === undefined ? '' : `over ${durationWords(period)}`;
   const datapoints = e.datapointsToAlarm ?? periods;
   const points =
     datapoints === periods
@@ -255,11 +276,13 @@ function periodOf(period: number | undefined, metrics: readonly MathMetric[]): n
 }
 
 function componentOf(n: AlarmNotification): string | undefined {
+  const attribute = n.contributor ? Object.values(n.contributor.attributes)[0] : undefined;
+  if (attribute) return attribute;
   const c = n.condition;
   const metric =
     c.kind === 'metric'
       ? c.metric
-      : c.kind === 'composite'
+      : c.kind === 'composite' || c.kind === 'unknown'
         ? undefined
         : c.metrics.find((m) => m.metricStat)?.metricStat?.metric;
   if (metric === undefined) return undefined;
@@ -273,6 +296,7 @@ function alarmDetails(n: AlarmNotification, settings: AlarmSettings): Record<str
     state_change_time: n.stateChangeTime,
     condition: describeCondition(n),
     ...conditionDetails(n),
+    contributor: n.contributor ? { id: n.contributor.id, attributes: n.contributor.attributes } : undefined,
     alarm_name: n.alarmName,
     alarm_description: n.alarmDescription,
     alarm_arn: n.alarmArn,
@@ -282,6 +306,7 @@ function alarmDetails(n: AlarmNotification, settings: AlarmSettings): Record<str
     tags: Object.keys(n.tags).length > 0 ? n.tags : undefined,
     tags_status: n.tagsStatus,
     action_executed_after_mute_window: n.actionExecutedAfterMuteWindow,
+    received_via: n.intake === 'eventbridge' ? 'EventBridge' : undefined,
     route: settings.route,
     settings_problems: settings.problems.length > 0 ? settings.problems : undefined,
   });
@@ -289,6 +314,9 @@ function alarmDetails(n: AlarmNotification, settings: AlarmSettings): Record<str
 
 function conditionDetails(n: AlarmNotification): Record<string, unknown> {
   const c = n.condition;
+  if (c.kind === 'unknown') {
+    return { condition_unreadable: c.why, condition_raw: c.raw };
+  }
   if (c.kind === 'composite') {
     return {
       alarm_rule: c.alarmRule,
@@ -357,6 +385,13 @@ function compact<T extends Record<string, unknown>>(object: T): T {
   return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
 }
 
+/** Source, component, group and class are one-line labels: cut to this many characters. */
+const MAX_DISPLAY_FIELD_LENGTH = 1024;
+
+function displayField(text: string): string | undefined {
+  return cutText(displayLine(text), MAX_DISPLAY_FIELD_LENGTH) || undefined;
+}
+
 const ROUTING_KEY_STAND_IN = '0'.repeat(32);
 // Only strings over 1 KB are cut (a smaller cut saves less than its note costs), and to no less than 256 bytes.
 const CUT_ABOVE_BYTES = 1024;
@@ -376,10 +411,16 @@ export function eventBytes(event: PagerDutyAlertEvent): number {
 export function fitToLimits(event: PagerDutyAlertEvent): PagerDutyAlertEvent {
   const dedupKey = fitDedupKey(event.dedup_key);
   if (event.payload === undefined) return { ...event, dedup_key: dedupKey };
-  const payload = {
-    ...event.payload,
-    summary: cutText(wellFormed(event.payload.summary), MAX_SUMMARY_LENGTH),
-  };
+  // What PagerDuty displays as one line gets no control, bidi or invisible character, whatever built it.
+  const shown = event.payload;
+  const payload = compact({
+    ...shown,
+    summary: cutText(displayLine(shown.summary) || '(no summary)', MAX_SUMMARY_LENGTH),
+    source: cutText(displayLine(shown.source) || 'unknown', MAX_DISPLAY_FIELD_LENGTH),
+    component: shown.component === undefined ? undefined : displayField(shown.component),
+    group: shown.group === undefined ? undefined : displayField(shown.group),
+    class: shown.class === undefined ? undefined : displayField(shown.class),
+  });
   const fitted: PagerDutyAlertEvent = { ...event, dedup_key: dedupKey, payload };
   if (eventBytes(fitted) <= MAX_EVENT_BYTES) return fitted;
 

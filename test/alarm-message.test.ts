@@ -14,6 +14,12 @@ function whyOf(n: Notification): string {
   return n.why;
 }
 
+/** Why the condition of an alarm-shaped message could not be read (it still parses as an alarm). */
+function unreadableWhy(n: Notification): string {
+  if (n.type !== 'alarm' || n.condition.kind !== 'unknown') throw new Error('expected an alarm of unknown kind');
+  return n.condition.why;
+}
+
 const withTrigger = (trigger: Record<string, unknown>) =>
   alarmMessage({ Trigger: { ...(alarmMessage().Trigger as object), ...trigger } });
 
@@ -305,13 +311,13 @@ describe('parseNotification: metric math and anomaly detection', () => {
   });
 
   it('names the bad metric of a metric-math alarm', () => {
-    const why = whyOf(
+    const why = unreadableWhy(
       parseNotification(envelope(alarmMessage({ Trigger: { ...mathTrigger, Metrics: [{ Id: 'e1' }] } }))),
     );
     expect(why).toContain('Trigger.Metrics[0]: has neither Expression nor MetricStat');
     const noThreshold = { ...mathTrigger };
     delete (noThreshold as Record<string, unknown>).Threshold;
-    expect(whyOf(parseNotification(envelope(alarmMessage({ Trigger: noThreshold }))))).toContain(
+    expect(unreadableWhy(parseNotification(envelope(alarmMessage({ Trigger: noThreshold }))))).toContain(
       'Trigger.Threshold: missing',
     );
   });
@@ -363,7 +369,7 @@ describe('parseNotification: composite alarms', () => {
   });
 
   it('names a bad child', () => {
-    expect(whyOf(parseNotification(envelope(composite({ TriggeringChildren: [42] }))))).toContain(
+    expect(unreadableWhy(parseNotification(envelope(composite({ TriggeringChildren: [42] }))))).toContain(
       'TriggeringChildren[0]: expected an alarm ARN or {Arn, State}',
     );
   });
@@ -466,21 +472,36 @@ describe('parseNotification: anything else becomes unrecognised, saying why', ()
       'StateChangeTime: "yesterday" is not a timestamp like 2021-11-10T02:45:55.640+0000',
     ],
     [{ StateChangeTime: 1636512355640 }, 'StateChangeTime: expected a string, got number 1636512355640'],
-    [{ AlarmName: '' }, 'AlarmName: is empty'],
-    [{ AWSAccountId: undefined, Region: undefined }, 'AWSAccountId: missing; Region: missing'],
-    [{ Trigger: 'Errors > 5' }, 'Trigger: expected an object, got "Errors > 5"'],
-    [{ Trigger: {} }, 'Trigger.MetricName: missing'],
-    [{ Trigger: undefined }, 'neither Trigger (a metric alarm) nor AlarmRule (a composite alarm) is present'],
+    [{ AlarmName: '', AlarmArn: undefined }, 'AlarmName: missing, and there is no AlarmArn that names it'],
+    [
+      { AWSAccountId: undefined, AlarmArn: undefined },
+      'AWSAccountId: missing, and there is no AlarmArn that names it',
+    ],
   ])('names the field when an alarm-looking message has %j', (change, why) => {
     const n = parseNotification(envelope(alarmMessage(change)));
     expect(whyOf(n)).toContain(`looks like a CloudWatch alarm notification`);
     expect(whyOf(n)).toContain(why);
   });
 
+  it.each([
+    [{ Trigger: 'Errors > 5' }, 'Trigger: expected an object, got "Errors > 5"'],
+    [{ Trigger: {} }, 'Trigger has none of MetricName, Metrics and ThresholdMetricId'],
+    [{ Trigger: { MetricName: 'Errors' } }, 'Trigger.Namespace: missing'],
+    [{ Trigger: undefined }, 'neither Trigger (a metric alarm) nor AlarmRule (a composite alarm) is present'],
+  ])('keeps an alarm-shaped message with a condition it cannot read (%j) as an alarm, saying why', (change, why) => {
+    const n = parseNotification(envelope(alarmMessage(change)));
+    expect(n).toMatchObject({
+      type: 'alarm',
+      alarmArn: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:HighErrorRate',
+      condition: { kind: 'unknown' },
+    });
+    expect(unreadableWhy(n)).toContain(why);
+  });
+
   it('names a missing statistic and a bad period', () => {
-    const why = whyOf(parseNotification(envelope(withTrigger({ Statistic: undefined, Period: -60 }))));
+    const why = unreadableWhy(parseNotification(envelope(withTrigger({ Statistic: undefined, Period: -60 }))));
     expect(why).toContain('Trigger.Period: number -60 must be more than 0');
-    const statistic = whyOf(
+    const statistic = unreadableWhy(
       parseNotification(envelope(withTrigger({ Statistic: null, ExtendedStatistic: null }))),
     );
     expect(statistic).toContain('Trigger.Statistic: missing, and so is ExtendedStatistic');
