@@ -14,6 +14,7 @@ import {
   type UnrecognisedMode,
 } from './contract';
 import { ConfigError } from './errors';
+import { trimTrailing } from './text';
 
 export { ConfigError, INSUFFICIENT_DATA_POLICIES, SEVERITIES };
 
@@ -45,7 +46,7 @@ const schema = z.object({
   ROUTING_KEY_SECRETS: routingKeySecrets,
   PAGERDUTY_EVENTS_URL: z.pipe(
     z._default(z.url(), 'https://events.pagerduty.com'),
-    z.transform((url: string) => url.replace(/\/+$/, '')),
+    z.transform((url: string) => trimTrailing(url, '/')),
   ),
   DEFAULT_SEVERITY: z._default(z.enum(SEVERITIES), 'critical'),
   INSUFFICIENT_DATA_POLICY: z._default(z.enum(INSUFFICIENT_DATA_POLICIES), 'ignore'),

@@ -11,7 +11,7 @@ import type {
 } from './notification';
 import { contributorWords } from './alarm-fields';
 import type { PagerDutyAlertEvent } from './pagerduty-types';
-import { cutText, displayLine, firstLine, formatPath, wellFormed } from './text';
+import { cutText, displayLine, firstLine, formatPath } from './text';
 
 /** PagerDuty's limit on `payload.summary`, in characters (counted here as UTF-16 units, the stricter reading). */
 export const MAX_SUMMARY_LENGTH = 1024;
