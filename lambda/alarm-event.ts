@@ -23,6 +23,7 @@ import {
   parseAlarmArn,
   parseTimestamp,
   parseWith,
+  pruneLists,
   readAttributes,
   readContributorId,
   readTags,
@@ -44,7 +45,7 @@ import type {
   UnrecognisedNotification,
 } from './notification';
 import { isRegionCode, partitionForRegion, regionCodeFromName } from './regions';
-import { cutText } from './text';
+import { cutText, wellFormed } from './text';
 
 export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
 export const CONTRIBUTOR_STATE_CHANGE = 'CloudWatch Alarm Contributor State Change';
@@ -127,7 +128,8 @@ const eventMetrics = z.array(eventMetric).check(z.minLength(1));
 
 function parseEvent(raw: unknown): Notification {
   if (!isRecord(raw)) return unrecognisedEvent(raw, `the event is ${describeValue(raw)}, not an object`);
-  const event = isRecord(raw.alarmData) ? fromLambdaAction(raw) : raw;
+  const pruned = pruneLists(raw) as Record<string, unknown>;
+  const event = isRecord(pruned.alarmData) ? fromLambdaAction(pruned) : pruned;
   const detailType = event['detail-type'];
   const parsed = parseWith(eventSchema, event);
   if (!parsed.ok) {
@@ -146,10 +148,14 @@ function parseEvent(raw: unknown): Notification {
   const accountId = account ?? arn?.accountId;
   if (alarmName === undefined || accountId === undefined) {
     const missing = alarmName === undefined ? 'detail.alarmName' : 'account';
-    return unrecognisedEvent(raw, `looks like an alarm event but ${missing}: missing, and no alarm ARN in resources names it`);
+    return unrecognisedEvent(
+      raw,
+      `looks like an alarm event but ${missing}: missing, and no alarm ARN in resources names it`,
+    );
   }
   const regionCode =
-    arn?.region ?? (region === undefined ? undefined : isRegionCode(region) ? region : regionCodeFromName(region));
+    arn?.region ??
+    (region === undefined ? undefined : isRegionCode(region) ? region : regionCodeFromName(region));
   const state = head.state;
   const contributor = isRecord(detail.alarmContributor) ? detail.alarmContributor : undefined;
   const contributorId = readContributorId(contributor?.id);
@@ -208,7 +214,11 @@ function eventCondition(
     treatMissingData: normaliseTreatMissingData(settings.treatMissingData),
   };
   if (settings.alarmRule !== undefined) {
-    return { kind: 'composite', alarmRule: settings.alarmRule, triggeringChildren: triggeringAlarms(reasonData) };
+    return {
+      kind: 'composite',
+      alarmRule: settings.alarmRule,
+      triggeringChildren: triggeringAlarms(reasonData),
+    };
   }
   const parsed: Parsed<z.output<typeof eventMetrics>> =
     configuration.metrics === undefined
@@ -255,7 +265,11 @@ function toMathMetric(m: z.output<typeof eventMetric>): MathMetric {
     expression: m.expression,
     metricStat: stat
       ? {
-          metric: { namespace: stat.metric.namespace, metricName: stat.metric.name, dimensions: dimensionsOf(stat.metric.dimensions) },
+          metric: {
+            namespace: stat.metric.namespace,
+            metricName: stat.metric.name,
+            dimensions: dimensionsOf(stat.metric.dimensions),
+          },
           period: stat.period,
           stat: stat.stat,
           unit: stat.unit,
@@ -271,7 +285,8 @@ function dimensionsOf(raw: unknown): Dimension[] {
 
 /** A composite alarm's children in ALARM, from `state.reasonData` (`{"triggeringAlarms":[{arn, state}]}`). */
 function triggeringAlarms(reasonData: string | null | undefined): TriggeringChild[] {
-  if (!reasonData || reasonData.length > MAX_BODY_LENGTH || jsonDepthExceeds(reasonData, MAX_JSON_DEPTH)) return [];
+  if (!reasonData || reasonData.length > MAX_BODY_LENGTH || jsonDepthExceeds(reasonData, MAX_JSON_DEPTH))
+    return [];
   let data: unknown;
   try {
     data = JSON.parse(reasonData);
@@ -305,7 +320,10 @@ function suppressedActions(
   if (state.actionsSuppressedBy !== undefined) {
     return {
       by: cutText(state.actionsSuppressedBy, 64),
-      reason: cutText(state.actionsSuppressedReason ?? `actions suppressed by ${state.actionsSuppressedBy}`, MAX_TEXT_LENGTH),
+      reason: cutText(
+        state.actionsSuppressedReason ?? `actions suppressed by ${state.actionsSuppressedBy}`,
+        MAX_TEXT_LENGTH,
+      ),
     };
   }
   if (!isRecord(muteDetail)) return undefined;
@@ -332,10 +350,9 @@ function unrecognisedEvent(event: unknown, why: string): UnrecognisedNotificatio
   return {
     type: 'unrecognised',
     why: cutText(why, MAX_NAME_LENGTH),
-    body: boundedJson(event, MAX_BODY_LENGTH),
+    body: wellFormed(boundedJson(event, MAX_BODY_LENGTH)),
     publishedEpochMs: time ?? 0,
     topicArn: '',
     intake: 'eventbridge',
   };
 }
-

@@ -3,7 +3,7 @@
 import * as z from 'zod/mini';
 import type { AlarmContributor, AlarmNotification, Notification, TriggeringChild } from './notification';
 import { isRegionCode } from './regions';
-import { cutText, formatPath } from './text';
+import { cutText, formatPath, wellFormed } from './text';
 
 /** Names, ids, keys, values: CloudWatch caps them at 255 (contributor ids and attribute values at 1024). */
 export const MAX_NAME_LENGTH = 1024;
@@ -36,17 +36,38 @@ export function boundAlarm(alarm: AlarmNotification): AlarmNotification {
 
 function boundValue(value: unknown, key: string): unknown {
   if (typeof value === 'string') {
-    return cutText(value, LONG_TEXT_FIELDS.has(key) ? MAX_TEXT_LENGTH : MAX_NAME_LENGTH);
+    // Well-formed too: a lone surrogate is not UTF-8, and JSON.stringify escapes it 20 times slower.
+    return wellFormed(cutText(value, LONG_TEXT_FIELDS.has(key) ? MAX_TEXT_LENGTH : MAX_NAME_LENGTH));
   }
   if (Array.isArray(value)) return value.slice(0, MAX_ENTRIES).map((item) => boundValue(item, key));
   if (isRecord(value)) {
     return Object.fromEntries(
       Object.entries(value)
         .slice(0, MAX_ENTRIES)
-        .map(([k, v]) => [cutText(k, MAX_NAME_LENGTH), boundValue(v, k)]),
+        .map(([k, v]) => [wellFormed(cutText(k, MAX_NAME_LENGTH)), boundValue(v, k)]),
     );
   }
   return value;
+}
+
+/**
+ * `value` with every list, and every map below the top level, cut to MAX_ENTRIES, down to `depth` levels (alarm
+ * messages nest 6), before any schema or reader walks it: their cost grows with the entries they visit, and
+ * entries past the bound would be cut anyway. The top level keeps every key: the alarm's own fields may come last.
+ */
+export function pruneLists(value: unknown, depth = 8, top = true): unknown {
+  if (depth === 0) return value;
+  if (Array.isArray(value))
+    return value.slice(0, MAX_ENTRIES).map((item) => pruneLists(item, depth - 1, false));
+  if (!isRecord(value)) return value;
+  const entries: [string, unknown][] = [];
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    if (!top && entries.length >= MAX_ENTRIES) break;
+    entries.push([key, pruneLists(value[key], depth - 1, false)]);
+  }
+  // fromEntries defines own properties: an own "__proto__" key stays data.
+  return Object.fromEntries(entries);
 }
 
 /** The alarm name as the ledger stores it: at most MAX_NAME_LENGTH characters, the contributor named. */

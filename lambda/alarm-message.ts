@@ -21,6 +21,7 @@ import {
   parseAlarmArn,
   parseTimestamp,
   parseWith,
+  pruneLists,
   readAttributes,
   readContributorId,
   readTags,
@@ -42,7 +43,7 @@ import type {
   UnrecognisedNotification,
 } from './notification';
 import { partitionForRegion, regionCodeFromName } from './regions';
-import { cutText, trimInvisible } from './text';
+import { cutText, trimInvisible, wellFormed } from './text';
 
 export { isRecord, parseTimestamp } from './alarm-fields';
 
@@ -81,7 +82,8 @@ export function snsEnvelopeOf(record: unknown): SnsEnvelope {
     topicArn: field('TopicArn') ?? 'unknown',
     subject: field('Subject'),
     timestamp: field('Timestamp') ?? new Date(0).toISOString(),
-    message: typeof message === 'string' ? message : message == null ? '' : boundedJson(message, MAX_BODY_LENGTH),
+    message:
+      typeof message === 'string' ? message : message == null ? '' : boundedJson(message, MAX_BODY_LENGTH),
     ...(defect === undefined ? {} : { defect }),
   };
 }
@@ -126,6 +128,8 @@ function parseMessage(envelope: SnsEnvelope): Notification {
       `the SNS message body is JSON ${describeValue(json)}, not an object, so not a CloudWatch alarm notification`,
     );
   }
+  // In place at the top (the object is ours, fresh from JSON.parse): copying thousands of keys costs as much.
+  for (const key in json) json[key] = pruneLists(json[key], 7, false);
   // An EventBridge rule that targets the topic delivers alarm state changes as events: the same alarms.
   if (isAlarmEventShaped(json)) {
     const event = parseAlarmEvent(json);
@@ -270,13 +274,14 @@ const compositeFields = z.object({
   TriggeringChildren: z.nullish(z.array(triggeringChild)),
 });
 
-
-
 function parseAlarm(json: Record<string, unknown>, envelope: SnsEnvelope): Notification {
   const head = parseWith(alarmSchema, json);
   const name = typeof json.AlarmName === 'string' ? ` ${JSON.stringify(cutText(json.AlarmName, 100))}` : '';
   if (!head.ok) {
-    return unrecognised(envelope, `looks like a CloudWatch alarm notification${name} but ${listIssues(head.issues)}`);
+    return unrecognised(
+      envelope,
+      `looks like a CloudWatch alarm notification${name} but ${listIssues(head.issues)}`,
+    );
   }
   const message = head.value;
   // Not trimmed: an alarm name may end in a space, and the ARN must equal the one built for old messages.
@@ -290,7 +295,8 @@ function parseAlarm(json: Record<string, unknown>, envelope: SnsEnvelope): Notif
       `looks like a CloudWatch alarm notification${name} but ${missing}: missing, and there is no AlarmArn that names it`,
     );
   }
-  const regionCode = arn?.region ?? (message.Region === undefined ? undefined : regionCodeFromName(message.Region));
+  const regionCode =
+    arn?.region ?? (message.Region === undefined ? undefined : regionCodeFromName(message.Region));
   const condition = parseCondition(json);
   const contributorId = readContributorId(json.AlarmContributorId);
   const alarm: AlarmNotification = {
@@ -380,7 +386,11 @@ function parseCondition(json: Record<string, unknown>): Parsed<AlarmCondition> {
   }
   if (trigger.MetricName === undefined && trigger.Namespace === undefined) {
     const keys = Object.keys(trigger);
-    const shown = keys.slice(0, 8).map((key) => cutText(key, 40)).join(', ') || 'none';
+    const shown =
+      keys
+        .slice(0, 8)
+        .map((key) => cutText(key, 40))
+        .join(', ') || 'none';
     return {
       ok: false,
       issues: [
@@ -441,10 +451,8 @@ function toTriggeringChild(child: z.infer<typeof triggeringChild>): TriggeringCh
   return childFromArn(child.Arn, child.State?.Value ?? undefined, child.State?.Timestamp ?? undefined);
 }
 
-
 function unrecognised(envelope: SnsEnvelope, why: string): UnrecognisedNotification {
-  const published =
-    typeof envelope.timestamp === 'string' ? parseTimestamp(envelope.timestamp) : undefined;
+  const published = typeof envelope.timestamp === 'string' ? parseTimestamp(envelope.timestamp) : undefined;
   return {
     type: 'unrecognised',
     why: cutText(why, MAX_NAME_LENGTH),
@@ -452,7 +460,8 @@ function unrecognised(envelope: SnsEnvelope, why: string): UnrecognisedNotificat
       typeof envelope.subject === 'string' && envelope.subject !== ''
         ? cutText(envelope.subject, MAX_NAME_LENGTH)
         : undefined,
-    body: typeof envelope.message === 'string' ? cutText(envelope.message, MAX_BODY_LENGTH) : '',
+    // Well-formed: a lone surrogate is not UTF-8, and JSON.stringify escapes it 20 times slower.
+    body: typeof envelope.message === 'string' ? wellFormed(cutText(envelope.message, MAX_BODY_LENGTH)) : '',
     // 0 (the oldest) when SNS's own timestamp is unreadable, which SNS does not send.
     publishedEpochMs: published ?? 0,
     topicArn: typeof envelope.topicArn === 'string' ? cutText(envelope.topicArn, MAX_NAME_LENGTH) : '',
