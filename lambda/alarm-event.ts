@@ -131,6 +131,12 @@ function parseEvent(raw: unknown): Notification {
   const pruned = pruneLists(raw) as Record<string, unknown>;
   const event = isRecord(pruned.alarmData) ? fromLambdaAction(pruned) : pruned;
   const detailType = event['detail-type'];
+  if (typeof detailType === 'string' && !DETAIL_TYPES.includes(detailType)) {
+    return unrecognisedEvent(
+      raw,
+      `an EventBridge event of detail-type ${JSON.stringify(cutText(detailType, 60))}, not an alarm state change (${DETAIL_TYPES.join(' or ')})`,
+    );
+  }
   const parsed = parseWith(eventSchema, event);
   if (!parsed.ok) {
     const kind = typeof detailType === 'string' ? JSON.stringify(cutText(detailType, 60)) : 'alarm';

@@ -3,7 +3,7 @@
 import * as z from 'zod/mini';
 import type { AlarmContributor, AlarmNotification, Notification, TriggeringChild } from './notification';
 import { isRegionCode } from './regions';
-import { cutText, formatPath, wellFormed } from './text';
+import { cutText, displayLine, formatPath, wellFormed } from './text';
 
 /** Names, ids, keys, values: CloudWatch caps them at 255 (contributor ids and attribute values at 1024). */
 export const MAX_NAME_LENGTH = 1024;
@@ -81,7 +81,9 @@ export function storedAlarmName(n: Notification): string {
 export function contributorWords(contributor: AlarmContributor): string {
   const pairs = Object.entries(contributor.attributes);
   if (pairs.length === 0) return `contributor ${contributor.id}`;
-  const shown = pairs.slice(0, 3).map(([key, value]) => `${cutText(key, 40)}=${cutText(value, 64)}`);
+  const shown = pairs
+    .slice(0, 3)
+    .map(([key, value]) => `${cutText(displayLine(key), 40)}=${cutText(displayLine(value), 64)}`);
   return shown.join(', ') + (pairs.length > 3 ? ` +${pairs.length - 3}` : '');
 }
 

@@ -23,7 +23,7 @@ export function dedupKeyFor(n: Notification): string {
   }
   // A re-publish of the same message joins the same incident; 128 bits of SHA-256 make collisions moot.
   const digest = sha256Hex([n.topicArn, n.subject ?? '', n.body].join('\u0000')).slice(0, 32);
-  return `sns:${digest}`;
+  return `${n.intake === 'eventbridge' ? 'eventbridge' : 'sns'}:${digest}`;
 }
 
 /**

@@ -114,7 +114,7 @@ function unrecognisedTrigger(
       severity: settings.severity,
       timestamp: n.publishedEpochMs > 0 ? new Date(n.publishedEpochMs).toISOString() : undefined,
       group: settings.environment,
-      class: 'sns-message',
+      class: n.intake === 'eventbridge' ? 'eventbridge-event' : 'sns-message',
       custom_details: compact({
         why: n.why,
         subject: n.subject,
@@ -249,7 +249,7 @@ function plural(count: number, unit: string): string {
 function dimensionWords(dimensions: readonly Dimension[]): string {
   const values = [...new Set(dimensions.map((d) => d.value))].filter((value) => value !== '');
   if (values.length === 0) return '';
-  const shown = values.slice(0, 3).map((value) => cutText(value, 64));
+  const shown = values.slice(0, 3).map((value) => cutText(displayLine(value), 64));
   return ` (${shown.join(', ')}${values.length > 3 ? ` +${values.length - 3}` : ''})`;
 }
 
