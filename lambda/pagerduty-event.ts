@@ -296,7 +296,7 @@ function componentOf(n: AlarmNotification): string | undefined {
 
 function alarmDetails(n: AlarmNotification, settings: AlarmSettings): Record<string, unknown> {
   return compact({
-    state_reason: n.reason,
+    state_reason: n.reason || undefined,
     state_change: n.oldState === undefined ? n.newState : `${n.oldState} → ${n.newState}`,
     state_change_time: n.stateChangeTime,
     condition: describeCondition(n),
