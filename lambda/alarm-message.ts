@@ -82,8 +82,13 @@ export function snsEnvelopeOf(record: unknown): SnsEnvelope {
     topicArn: field('TopicArn') ?? 'unknown',
     subject: field('Subject'),
     timestamp: field('Timestamp') ?? new Date(0).toISOString(),
+    // What a non-string Message held, labelled: kept for the details, and never read as the message itself.
     message:
-      typeof message === 'string' ? message : message == null ? '' : boundedJson(message, MAX_BODY_LENGTH),
+      typeof message === 'string'
+        ? message
+        : message == null
+          ? ''
+          : boundedJson({ 'Sns.Message': message }, MAX_BODY_LENGTH),
     ...(defect === undefined ? {} : { defect }),
   };
 }
