@@ -3,7 +3,10 @@ import type { AlarmNotification, SingleMetricCondition } from './notification';
 import { consoleHostFor, isRegionCode } from './regions';
 import { wellFormed } from './text';
 
-/** `https://<console host>/cloudwatch/home?region=<code>#alarmsV2:alarm/<url-encoded name>`. */
+/**
+ * `https://<console host>/cloudwatch/home?region=<code>#alarmsV2:alarm/<url-encoded name>`. Also for a contributor
+ * of a multi-time-series alarm: AWS documents no console URL for one contributor, and the alarm's page lists them.
+ */
 export function alarmConsoleUrl(n: AlarmNotification): string | undefined {
   const base = cloudWatchHome(n);
   return base && `${base}#alarmsV2:alarm/${encodeURIComponent(wellFormed(n.alarmName))}`;
