@@ -1,5 +1,37 @@
 // The one place where an SNS message becomes a typed value. Everything downstream trusts the result.
 import * as z from 'zod/mini';
+import { isAlarmEventShaped, parseAlarmEvent } from './alarm-event';
+import {
+  addIssue,
+  boundAlarm,
+  conditionLabel,
+  boundedJson,
+  count,
+  describeError,
+  describeValue,
+  isRecord,
+  jsonDepthExceeds,
+  listIssues,
+  MAX_BODY_LENGTH,
+  MAX_JSON_DEPTH,
+  MAX_NAME_LENGTH,
+  normaliseStatistic,
+  normaliseTreatMissingData,
+  optionalText,
+  parseAlarmArn,
+  parseTimestamp,
+  parseWith,
+  pruneLists,
+  readAttributes,
+  readContributorId,
+  readTags,
+  text,
+  threshold,
+  timestamp,
+  transformed,
+  triggeringChild as childFromArn,
+  type Parsed,
+} from './alarm-fields';
 import type {
   AlarmCondition,
   AlarmNotification,
@@ -10,13 +42,15 @@ import type {
   TriggeringChild,
   UnrecognisedNotification,
 } from './notification';
-import { isRegionCode, partitionForRegion, regionCodeFromName } from './regions';
+import { partitionForRegion, regionCodeFromName } from './regions';
 import { recogniseServiceNotification, type ServiceNotification } from './service-notification';
-import { cutText, formatPath } from './text';
+import { cutText, trimInvisible, wellFormed } from './text';
+
+export { isRecord, parseTimestamp } from './alarm-fields';
 
 /**
- * Parses one SNS record's message. Never throws: anything that is not a well-formed CloudWatch alarm
- * notification becomes an `UnrecognisedNotification` whose `why` says what was wrong, naming the field.
+ * Parses one SNS record's message. Never throws: anything that is not a CloudWatch alarm state change becomes an
+ * `UnrecognisedNotification` whose `why` says what was wrong, naming the field. Linear in the message's size.
  */
 export function parseNotification(envelope: SnsEnvelope): Notification {
   try {
@@ -27,65 +61,71 @@ export function parseNotification(envelope: SnsEnvelope): Notification {
   }
 }
 
-const TIMESTAMP =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:(Z)|([+-])(\d{2}):?(\d{2}))$/;
-
 /**
- * `2021-11-10T02:45:55.640+0000` (CloudWatch) or `2021-11-10T02:45:55.640Z` (SNS) → epoch milliseconds.
- * Strict on purpose: V8's Date.parse also takes this form, but it takes `12` and zone-less local times too,
- * and the ledger orders state changes by this number.
+ * The envelope of one SNS event record, whatever its shape: a record without `Sns.Message` (or with one that is
+ * not a string) is marked as defective, so that it pages saying what was missing rather than as an empty message.
  */
-export function parseTimestamp(text: string): number | undefined {
-  const m = TIMESTAMP.exec(text);
-  if (!m) return undefined;
-  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const millis = Number((m[7] ?? '0').padEnd(3, '0').slice(0, 3));
-  const local = Date.UTC(year, month - 1, day, hour, minute, second, millis);
-  const check = new Date(local);
-  if (
-    check.getUTCFullYear() !== year ||
-    check.getUTCMonth() !== month - 1 ||
-    check.getUTCDate() !== day ||
-    check.getUTCHours() !== hour ||
-    check.getUTCMinutes() !== minute ||
-    check.getUTCSeconds() !== second
-  ) {
-    return undefined;
-  }
-  if (m[8] === 'Z') return local;
-  const offsetHours = Number(m[10]);
-  const offsetMinutes = Number(m[11]);
-  if (offsetHours > 23 || offsetMinutes > 59) return undefined;
-  const offsetMs = (offsetHours * 60 + offsetMinutes) * 60_000;
-  return m[9] === '+' ? local - offsetMs : local + offsetMs;
+export function snsEnvelopeOf(record: unknown): SnsEnvelope {
+  const sns = isRecord(record) && isRecord(record.Sns) ? record.Sns : undefined;
+  const field = (key: string): string | undefined =>
+    sns && typeof sns[key] === 'string' ? (sns[key] as string) : undefined;
+  const message = sns?.Message;
+  const defect =
+    sns === undefined
+      ? `the record has no Sns object (${isRecord(record) ? `its keys: ${Object.keys(record).slice(0, 8).join(', ') || 'none'}` : describeValue(record)}), so no SNS message`
+      : message === undefined || message === null
+        ? 'the SNS record has no Sns.Message: nothing was published, or the event was written by hand'
+        : typeof message !== 'string'
+          ? `Sns.Message is ${describeValue(message)}, not the string SNS sends: the event was written by hand`
+          : undefined;
+  return {
+    messageId: field('MessageId') ?? 'unknown',
+    topicArn: field('TopicArn') ?? 'unknown',
+    subject: field('Subject'),
+    timestamp: field('Timestamp') ?? new Date(0).toISOString(),
+    // What a non-string Message held, labelled: kept for the details, and never read as the message itself.
+    message:
+      typeof message === 'string'
+        ? message
+        : message == null
+          ? ''
+          : boundedJson({ 'Sns.Message': message }, MAX_BODY_LENGTH),
+    ...(defect === undefined ? {} : { defect }),
+  };
 }
 
 function parseMessage(envelope: SnsEnvelope): Notification {
+  if (envelope.defect !== undefined) return unrecognised(envelope, envelope.defect);
   const body = typeof envelope.message === 'string' ? envelope.message : '';
-  if (body.trim() === '') return unrecognised(envelope, 'the SNS message body is empty');
-
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (error) {
-    const start = body.trimStart()[0];
-    if (start === '{' || start === '[') {
-      return unrecognised(
-        envelope,
-        `the SNS message body starts like JSON but does not parse: it is truncated or malformed (${describeError(error)})`,
-      );
-    }
+  // A byte-order mark, zero-width or bidi characters before the JSON say nothing, and JSON.parse rejects them.
+  const content = trimInvisible(body);
+  if (content === '') {
     return unrecognised(
       envelope,
-      'the SNS message body is plain text, not JSON (a test publish from the SNS console, or another publisher)',
-      recogniseServiceNotification({ subject: envelope.subject, body }),
+      body === ''
+        ? 'the SNS message body is empty'
+        : 'the SNS message body is empty: it holds only blank or invisible characters',
+    );
+  }
+
+  const start = content[0];
+  const looksLikeJson = start === '{' || start === '[';
+  if (looksLikeJson && jsonDepthExceeds(content, MAX_JSON_DEPTH)) {
+    return unrecognised(
+      envelope,
+      `the SNS message body is JSON nested more than ${MAX_JSON_DEPTH} levels deep, so not a CloudWatch alarm notification (those nest 6)`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(content);
+  } catch (error) {
+    return unrecognised(
+      envelope,
+      looksLikeJson
+        ? `the SNS message body starts like JSON but does not parse: it is truncated or malformed (${describeError(error)})`
+        : 'the SNS message body is plain text, not JSON (a test publish from the SNS console, or another publisher)',
+      looksLikeJson ? undefined : recogniseServiceNotification({ subject: envelope.subject, body: content }),
     );
   }
 
@@ -95,11 +135,18 @@ function parseMessage(envelope: SnsEnvelope): Notification {
       `the SNS message body is JSON ${describeValue(json)}, not an object, so not a CloudWatch alarm notification`,
     );
   }
+  // In place at the top (the object is ours, fresh from JSON.parse): copying thousands of keys costs as much.
+  for (const key in json) json[key] = pruneLists(json[key], 7, false);
+  // An EventBridge rule that targets the topic delivers alarm state changes as events: the same alarms.
+  if (isAlarmEventShaped(json)) {
+    const event = parseAlarmEvent(json);
+    return event.type === 'alarm' ? event : unrecognised(envelope, event.why);
+  }
   if (!ALARM_MARKERS.some((key) => key in json)) {
     return unrecognised(
       envelope,
       notAnAlarm(json),
-      recogniseServiceNotification({ subject: envelope.subject, body, json }),
+      recogniseServiceNotification({ subject: envelope.subject, body: content, json }),
     );
   }
   return parseAlarm(json, envelope);
@@ -110,11 +157,7 @@ const ALARM_MARKERS = ['AlarmName', 'NewStateValue', 'StateChangeTime', 'AlarmAr
 function notAnAlarm(json: Record<string, unknown>): string {
   const detailType = json['detail-type'];
   if (typeof detailType === 'string' && typeof json.source === 'string') {
-    const hint =
-      detailType === 'CloudWatch Alarm State Change'
-        ? ': this pipeline reads the notifications an alarm action publishes to SNS, not EventBridge events'
-        : '';
-    return `an EventBridge event (source ${JSON.stringify(json.source)}, detail-type ${JSON.stringify(detailType)}), not a CloudWatch alarm notification${hint}`;
+    return `an EventBridge event (source ${JSON.stringify(cutText(json.source, 60))}, detail-type ${JSON.stringify(cutText(detailType, 60))}), not a CloudWatch alarm notification`;
   }
   if (Array.isArray(json.Records)) {
     return 'an event with "Records" (S3, SES, DynamoDB or similar), not a CloudWatch alarm notification';
@@ -130,50 +173,18 @@ function notAnAlarm(json: Record<string, unknown>): string {
 
 const STATES = ['OK', 'ALARM', 'INSUFFICIENT_DATA'] as const satisfies readonly AlarmState[];
 
-const numeric = (value: unknown): unknown =>
-  typeof value === 'string' && /^\s*-?\d+(\.\d+)?([eE][+-]?\d+)?\s*$/.test(value) ? Number(value) : value;
-
-// zod/mini: the functional, tree-shakeable API (the classic `z.string().min()` chain pulls in all of zod).
-// What classic zod spells `schema.transform(fn)`: the output of `schema`, then `fn`.
-function transformed<A extends z.ZodMiniType, O>(
-  schema: A,
-  fn: (value: z.output<A>, ctx: z.core.ParsePayload) => O,
-): z.ZodMiniPipe<A, z.ZodMiniTransform<O, z.output<A>>> {
-  return z.pipe(schema, z.transform(fn));
-}
-
-// What classic zod's `ctx.addIssue({ code: 'custom', ... })` does inside a transform; the caller returns z.NEVER.
-function addIssue(ctx: z.core.ParsePayload, message: string, path?: PropertyKey[]): void {
-  ctx.issues.push({ code: 'custom', message, input: ctx.value, ...(path === undefined ? {} : { path }) });
-}
-
-const text = z.string().check(z.minLength(1));
-const optionalText = transformed(z.nullish(z.string()), (value) =>
-  value == null || value.trim() === '' ? undefined : value,
-);
-// What classic zod spells `z.preprocess(fn, schema)`.
-const count = z.pipe(z.transform(numeric), z.number().check(z.int(), z.positive()));
-const threshold = z.pipe(z.transform(numeric), z.number());
-
-const timestamp = transformed(z.string(), (raw, ctx) => {
-  const epochMs = parseTimestamp(raw);
-  if (epochMs === undefined) {
-    addIssue(ctx, `${describeValue(raw)} is not a timestamp like 2021-11-10T02:45:55.640+0000`);
-    return z.NEVER;
-  }
-  return { raw, epochMs };
-});
-
+// What makes a message an alarm: a state, a time and an identity (an ARN, or a name and an account). The rest is
+// read when it is there and readable, so a new kind of alarm still pages and resolves under its own ARN.
 const alarmSchema = z.object({
-  AlarmName: text,
+  AlarmName: z.catch(optionalText, undefined),
   AlarmDescription: z.catch(optionalText, undefined),
-  AWSAccountId: text,
+  AWSAccountId: z.catch(optionalText, undefined),
   NewStateValue: z.enum(STATES),
   OldStateValue: z.catch(z.nullish(z.enum(STATES)), undefined),
-  NewStateReason: z.nullish(z.string()),
+  NewStateReason: z.catch(z.nullish(z.string()), undefined),
   StateChangeTime: timestamp,
-  Region: text,
-  AlarmArn: z.nullish(z.string()),
+  Region: z.catch(optionalText, undefined),
+  AlarmArn: z.catch(optionalText, undefined),
   AlarmTagsStatus: z.catch(z.nullish(z.string()), undefined),
   ActionExecutedAfterMuteWindow: z.catch(
     z.nullish(z.union([z.boolean(), transformed(z.enum(['true', 'false']), (flag) => flag === 'true')])),
@@ -276,44 +287,38 @@ const compositeFields = z.object({
   TriggeringChildren: z.nullish(z.array(triggeringChild)),
 });
 
-type Parsed<T> = { ok: true; value: T } | { ok: false; issues: string[] };
-
-function parseWith<T>(
-  schema: z.ZodMiniType<T>,
-  input: unknown,
-  prefix: readonly PropertyKey[] = [],
-): Parsed<T> {
-  const result = schema.safeParse(input, { error: describeIssue });
-  if (result.success) return { ok: true, value: result.data };
-  return {
-    ok: false,
-    issues: result.error.issues.map((issue) => `${formatPath([...prefix, ...issue.path])}: ${issue.message}`),
-  };
-}
-
 function parseAlarm(json: Record<string, unknown>, envelope: SnsEnvelope): Notification {
   const head = parseWith(alarmSchema, json);
-  const condition = parseCondition(json);
-  if (!head.ok || !condition.ok) {
-    const issues = [...(head.ok ? [] : head.issues), ...(condition.ok ? [] : condition.issues)];
-    const name = typeof json.AlarmName === 'string' ? ` ${JSON.stringify(cutText(json.AlarmName, 100))}` : '';
-    const listed =
-      issues.slice(0, 10).join('; ') + (issues.length > 10 ? `; … ${issues.length - 10} more` : '');
-    return unrecognised(envelope, `looks like a CloudWatch alarm notification${name} but ${listed}`);
+  const name = typeof json.AlarmName === 'string' ? ` ${JSON.stringify(cutText(json.AlarmName, 100))}` : '';
+  if (!head.ok) {
+    return unrecognised(
+      envelope,
+      `looks like a CloudWatch alarm notification${name} but ${listIssues(head.issues)}`,
+    );
   }
-
   const message = head.value;
   // Not trimmed: an alarm name may end in a space, and the ARN must equal the one built for old messages.
-  const alarmArn = message.AlarmArn == null || message.AlarmArn.trim() === '' ? undefined : message.AlarmArn;
-  const arn = alarmArn === undefined ? undefined : parseAlarmArn(alarmArn);
-  const regionCode = arn?.region ?? regionCodeFromName(message.Region);
+  const arn = message.AlarmArn === undefined ? undefined : parseAlarmArn(message.AlarmArn);
+  const alarmName = message.AlarmName ?? arn?.alarmName;
+  const accountId = message.AWSAccountId ?? arn?.accountId;
+  if (alarmName === undefined || (accountId === undefined && message.AlarmArn === undefined)) {
+    const missing = alarmName === undefined ? 'AlarmName' : 'AWSAccountId';
+    return unrecognised(
+      envelope,
+      `looks like a CloudWatch alarm notification${name} but ${missing}: missing, and there is no AlarmArn that names it`,
+    );
+  }
+  const regionCode =
+    arn?.region ?? (message.Region === undefined ? undefined : regionCodeFromName(message.Region));
+  const condition = parseCondition(json);
+  const contributorId = readContributorId(json.AlarmContributorId);
   const alarm: AlarmNotification = {
     type: 'alarm',
-    alarmName: message.AlarmName,
+    alarmName,
     alarmDescription: message.AlarmDescription,
-    alarmArn,
-    accountId: message.AWSAccountId,
-    regionName: message.Region,
+    alarmArn: message.AlarmArn,
+    accountId: accountId ?? '',
+    regionName: message.Region ?? regionCode ?? '',
     regionCode,
     partition: arn?.partition ?? (regionCode === undefined ? 'aws' : partitionForRegion(regionCode)),
     newState: message.NewStateValue,
@@ -321,12 +326,22 @@ function parseAlarm(json: Record<string, unknown>, envelope: SnsEnvelope): Notif
     reason: message.NewStateReason ?? '',
     stateChangeTime: message.StateChangeTime.raw,
     stateChangeEpochMs: message.StateChangeTime.epochMs,
-    condition: condition.value,
+    condition: condition.ok
+      ? condition.value
+      : {
+          kind: 'unknown',
+          why: listIssues(condition.issues),
+          label: conditionLabel(json.Trigger),
+          raw: json.Trigger === undefined ? undefined : boundedJson(json.Trigger),
+        },
     tags: readTags(json.AlarmTags),
     tagsStatus: message.AlarmTagsStatus ?? undefined,
     actionExecutedAfterMuteWindow: message.ActionExecutedAfterMuteWindow ?? undefined,
+    ...(contributorId === undefined
+      ? {}
+      : { contributor: { id: contributorId, attributes: readAttributes(json.AlarmContributorAttributes) } }),
   };
-  return alarm;
+  return boundAlarm(alarm);
 }
 
 function parseCondition(json: Record<string, unknown>): Parsed<AlarmCondition> {
@@ -382,6 +397,20 @@ function parseCondition(json: Record<string, unknown>): Parsed<AlarmCondition> {
       },
     };
   }
+  if (trigger.MetricName === undefined && trigger.Namespace === undefined) {
+    const keys = Object.keys(trigger);
+    const shown =
+      keys
+        .slice(0, 8)
+        .map((key) => cutText(key, 40))
+        .join(', ') || 'none';
+    return {
+      ok: false,
+      issues: [
+        `Trigger has none of MetricName, Metrics and ThresholdMetricId, so it is of a kind this pipeline does not read (its keys: ${shown}${keys.length > 8 ? ', …' : ''})`,
+      ],
+    };
+  }
   const parsed = parseWith(singleMetricTrigger, trigger, ['Trigger']);
   if (!parsed.ok) return parsed;
   const t = parsed.value;
@@ -432,70 +461,7 @@ function toMathMetric(m: z.infer<typeof mathMetric>): MathMetric {
 }
 
 function toTriggeringChild(child: z.infer<typeof triggeringChild>): TriggeringChild {
-  const marker = child.Arn.indexOf(':alarm:');
-  return {
-    arn: child.Arn,
-    name: marker >= 0 ? child.Arn.slice(marker + ':alarm:'.length) : child.Arn,
-    state: child.State?.Value ?? undefined,
-    timestamp: child.State?.Timestamp ?? undefined,
-  };
-}
-
-const STATISTIC_NAMES: ReadonlyMap<string, string> = new Map([
-  ['AVERAGE', 'Average'],
-  ['SUM', 'Sum'],
-  ['MINIMUM', 'Minimum'],
-  ['MAXIMUM', 'Maximum'],
-  ['SAMPLECOUNT', 'SampleCount'],
-  ['SAMPLE_COUNT', 'SampleCount'],
-]);
-
-/** `AVERAGE` (as SNS writes it) → `Average` (as CloudWatch's API and console write it). */
-function normaliseStatistic(statistic: string): string {
-  return STATISTIC_NAMES.get(statistic.trim().toUpperCase()) ?? statistic;
-}
-
-const TREAT_MISSING_DATA: ReadonlyMap<string, string> = new Map([
-  ['missing', 'missing'],
-  ['breaching', 'breaching'],
-  ['notbreaching', 'notBreaching'],
-  ['ignore', 'ignore'],
-]);
-
-/** `missing`, or the old `- TreatMissingData:                    missing`, → `missing`; empty → undefined. */
-function normaliseTreatMissingData(raw: string | null | undefined): string | undefined {
-  if (raw == null) return undefined;
-  const value = raw.replace(/^\s*-?\s*TreatMissingData:\s*/i, '').trim();
-  if (value === '') return undefined;
-  return TREAT_MISSING_DATA.get(value.toLowerCase()) ?? value;
-}
-
-/** Propagated alarm tags as a map `{k: v}` or a list `[{Key, Value}]` / `[{key, value}]`; `aws:` keys dropped. */
-function readTags(raw: unknown): Record<string, string> {
-  const pairs: [unknown, unknown][] = Array.isArray(raw)
-    ? raw.filter(isRecord).map((tag) => [tag.Key ?? tag.key, tag.Value ?? tag.value])
-    : isRecord(raw)
-      ? Object.entries(raw)
-      : [];
-  return Object.fromEntries(
-    pairs.flatMap(([key, value]): [string, string][] => {
-      if (typeof key !== 'string' || key === '' || key.toLowerCase().startsWith('aws:')) return [];
-      if (typeof value === 'string') return [[key, value]];
-      if (typeof value === 'number' || typeof value === 'boolean') return [[key, String(value)]];
-      return [];
-    }),
-  );
-}
-
-interface AlarmArnParts {
-  readonly partition: string;
-  readonly region?: string;
-}
-
-function parseAlarmArn(arn: string): AlarmArnParts | undefined {
-  const m = /^arn:([a-z][a-z0-9-]*):cloudwatch:([^:]*):[^:]*:alarm:/.exec(arn);
-  if (!m || m[1] === undefined || m[2] === undefined) return undefined;
-  return { partition: m[1], region: isRegionCode(m[2]) ? m[2] : undefined };
+  return childFromArn(child.Arn, child.State?.Value ?? undefined, child.State?.Timestamp ?? undefined);
 }
 
 function unrecognised(
@@ -506,45 +472,16 @@ function unrecognised(
   const published = typeof envelope.timestamp === 'string' ? parseTimestamp(envelope.timestamp) : undefined;
   return {
     type: 'unrecognised',
-    why,
-    subject: typeof envelope.subject === 'string' && envelope.subject !== '' ? envelope.subject : undefined,
-    body: typeof envelope.message === 'string' ? envelope.message : '',
+    why: cutText(why, MAX_NAME_LENGTH),
+    subject:
+      typeof envelope.subject === 'string' && envelope.subject !== ''
+        ? cutText(envelope.subject, MAX_NAME_LENGTH)
+        : undefined,
+    // Well-formed: a lone surrogate is not UTF-8, and JSON.stringify escapes it 20 times slower.
+    body: typeof envelope.message === 'string' ? wellFormed(cutText(envelope.message, MAX_BODY_LENGTH)) : '',
     // 0 (the oldest) when SNS's own timestamp is unreadable, which SNS does not send.
     publishedEpochMs: published ?? 0,
-    topicArn: typeof envelope.topicArn === 'string' ? envelope.topicArn : '',
+    topicArn: typeof envelope.topicArn === 'string' ? cutText(envelope.topicArn, MAX_NAME_LENGTH) : '',
     ...(service === undefined ? {} : { service }),
   };
-}
-
-/** A JSON object (not an array, not null). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
-  if (typeof value === 'string') return JSON.stringify(cutText(value, 60));
-  return `${typeof value} ${String(value)}`;
-}
-
-function describeIssue(issue: z.core.$ZodRawIssue): string {
-  if (issue.input === undefined) return 'missing';
-  switch (issue.code) {
-    case 'invalid_type':
-      return `expected ${issue.expected === 'int' ? 'a whole number' : `a ${issue.expected}`}, got ${describeValue(issue.input)}`;
-    case 'invalid_value':
-      return `${describeValue(issue.input)} is not one of ${issue.values.map(String).join(', ')}`;
-    case 'too_small':
-      return issue.origin === 'string' || issue.origin === 'array'
-        ? 'is empty'
-        : `${describeValue(issue.input)} must be ${issue.inclusive ? 'at least' : 'more than'} ${String(issue.minimum)}`;
-    default:
-      return `${describeValue(issue.input)} is not valid`;
-  }
-}
-
-function describeError(error: unknown): string {
-  return cutText(error instanceof Error ? error.message : String(error), 200);
 }

@@ -15,6 +15,7 @@ import {
 } from './contract';
 import { ConfigError } from './errors';
 import { parseServiceSeverities, type ServiceSeverities } from './service-notification';
+import { trimTrailing } from './text';
 
 export { ConfigError, INSUFFICIENT_DATA_POLICIES, SEVERITIES };
 
@@ -58,7 +59,7 @@ const schema = z.object({
   ROUTING_KEY_SECRETS: routingKeySecrets,
   PAGERDUTY_EVENTS_URL: z.pipe(
     z._default(z.url(), 'https://events.pagerduty.com'),
-    z.transform((url: string) => url.replace(/\/+$/, '')),
+    z.transform((url: string) => trimTrailing(url, '/')),
   ),
   DEFAULT_SEVERITY: z._default(z.enum(SEVERITIES), 'critical'),
   INSUFFICIENT_DATA_POLICY: z._default(z.enum(INSUFFICIENT_DATA_POLICIES), 'ignore'),

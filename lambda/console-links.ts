@@ -3,7 +3,10 @@ import type { AlarmNotification, SingleMetricCondition } from './notification';
 import { consoleHostFor, isRegionCode } from './regions';
 import { wellFormed } from './text';
 
-/** `https://<console host>/cloudwatch/home?region=<code>#alarmsV2:alarm/<url-encoded name>`. */
+/**
+ * `https://<console host>/cloudwatch/home?region=<code>#alarmsV2:alarm/<url-encoded name>`. Also for a contributor
+ * of a multi-time-series alarm: AWS documents no console URL for one contributor, and the alarm's page lists them.
+ */
 export function alarmConsoleUrl(n: AlarmNotification): string | undefined {
   const base = cloudWatchHome(n);
   return base && `${base}#alarmsV2:alarm/${encodeURIComponent(wellFormed(n.alarmName))}`;
@@ -33,7 +36,9 @@ export function metricConsoleUrl(n: AlarmNotification): string | undefined {
     period: c.period,
     start: '-PT3H',
     end: 'P0D',
-    annotations: { horizontal: [{ label: 'Threshold', value: c.threshold }] },
+    ...(c.threshold === undefined
+      ? {}
+      : { annotations: { horizontal: [{ label: 'Threshold', value: c.threshold }] } }),
   };
   return `${base}#metricsV2:graph=~${encodeGraphValue(graph)}`;
 }

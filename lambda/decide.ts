@@ -3,11 +3,19 @@ import type { AlarmSettings, Notification } from './notification';
 export type Decision = { send: true; action: 'trigger' | 'resolve' } | { send: false; reason: string };
 
 /**
- * ALARM → trigger, OK → resolve, INSUFFICIENT_DATA → the alarm's policy. An unrecognised message → trigger:
+ * ALARM → trigger, OK → resolve, INSUFFICIENT_DATA → the alarm's policy; nothing when CloudWatch suppressed or
+ * muted the alarm's actions. An unrecognised message → trigger:
  * whether to drop those instead is the operator's setting, applied by the handler.
  */
 export function decideAction(n: Notification, settings: AlarmSettings): Decision {
   if (n.type === 'unrecognised') return { send: true, action: 'trigger' };
+  // CloudWatch itself runs no action here (a suppressor, its wait or extension period, a mute rule): neither do we.
+  if (n.actionsSuppressed) {
+    return {
+      send: false,
+      reason: `CloudWatch runs no action for this change of alarm ${JSON.stringify(n.alarmName)}: ${n.actionsSuppressed.reason}`,
+    };
+  }
   switch (n.newState) {
     case 'ALARM':
       return { send: true, action: 'trigger' };

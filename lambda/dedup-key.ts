@@ -7,15 +7,23 @@ export const MAX_DEDUP_KEY_LENGTH = 255;
 
 const HASH_MARK = ':sha256:';
 
+/** Between an alarm's identity and a contributor id: `arn:…:alarm:Name/contributor/6d442278dba546f6`. */
+export const CONTRIBUTOR_MARK = '/contributor/';
+
 /**
  * The PagerDuty dedup key of a notification: the same for every state change of one alarm (ALARM and OK),
- * different for alarms of the same name in other accounts or regions, and stable across deploys.
+ * different for alarms of the same name in other accounts or regions, and stable across deploys. Each contributor
+ * of a multi-time-series alarm has its own: the alarm's identity, the mark and the contributor id. The same over
+ * SNS and EventBridge, which both name the alarm by its ARN.
  */
 export function dedupKeyFor(n: Notification): string {
-  if (n.type === 'alarm') return fitDedupKey(alarmIdentity(n));
+  if (n.type === 'alarm') {
+    const identity = alarmIdentity(n);
+    return fitDedupKey(n.contributor ? `${identity}${CONTRIBUTOR_MARK}${n.contributor.id}` : identity);
+  }
   // A re-publish of the same message joins the same incident; 128 bits of SHA-256 make collisions moot.
   const digest = sha256Hex([n.topicArn, n.subject ?? '', n.body].join('\u0000')).slice(0, 32);
-  return `sns:${digest}`;
+  return `${n.intake === 'eventbridge' ? 'eventbridge' : 'sns'}:${digest}`;
 }
 
 /**

@@ -97,13 +97,17 @@ export function isGraphable(condition: { readonly kind: string }): condition is 
 export function metricWidgetFor(subject: GraphSubject, options: GraphOptions = {}): MetricWidget {
   const { condition } = subject;
   const period = periodOf(condition);
-  const window = graphWindow(period, condition.evaluationPeriods, subject.stateChangeEpochMs);
+  const window = graphWindow(period, condition.evaluationPeriods ?? 1, subject.stateChangeEpochMs);
   const account = options.metricAccountId;
   const metrics: WidgetMetricRow[] =
     condition.kind === 'metric'
       ? [metricRow(condition.metric, { stat: condition.statistic, period, accountId: account })]
       : condition.metrics.map((m) => mathRow(m, period, visibleIds(condition), account));
-  const horizontal = condition.kind === 'anomaly' ? undefined : [thresholdAnnotation(condition)];
+  // No line where the message gave no threshold (an anomaly band, or a message that left it out).
+  const horizontal =
+    condition.kind === 'anomaly' || condition.threshold === undefined
+      ? undefined
+      : [thresholdAnnotation(condition, condition.threshold)];
   const stateColour = subject.newState === 'ALARM' ? ALARM_RED : subject.newState === 'OK' ? OK_GREEN : GREY;
   return {
     view: 'timeSeries',
@@ -359,11 +363,14 @@ const OPERATORS: Record<string, { symbol: string; fill: 'above' | 'below' }> = {
   LessThanOrEqualToThreshold: { symbol: '≤', fill: 'below' },
 };
 
-function thresholdAnnotation(condition: SingleMetricCondition | MetricMathCondition): HorizontalAnnotation {
-  const operator = OPERATORS[condition.comparisonOperator];
+function thresholdAnnotation(
+  condition: SingleMetricCondition | MetricMathCondition,
+  threshold: number,
+): HorizontalAnnotation {
+  const operator = OPERATORS[condition.comparisonOperator ?? ''];
   return {
-    value: condition.threshold,
-    label: `Threshold ${operator?.symbol ?? condition.comparisonOperator} ${condition.threshold}`,
+    value: threshold,
+    label: `Threshold ${operator?.symbol ?? condition.comparisonOperator} ${threshold}`,
     color: ALARM_RED,
     ...(operator ? { fill: operator.fill } : {}),
   };

@@ -14,6 +14,11 @@ export interface SnsEnvelope {
   /** SNS publish time, ISO 8601. */
   readonly timestamp: string;
   readonly message: string;
+  /**
+   * What was wrong with the record itself, e.g. `Sns.Message` missing: set by `snsEnvelopeOf`, it makes the record
+   * unrecognised with this as the reason, whatever `message` holds.
+   */
+  readonly defect?: string;
 }
 
 export interface Dimension {
@@ -41,10 +46,13 @@ export interface MathMetric {
   };
 }
 
-/** Evaluation settings common to every metric-based alarm. */
+/**
+ * Evaluation settings common to every metric-based alarm. SNS messages carry them all; EventBridge state-change
+ * events carry none of them, so each may be absent.
+ */
 export interface Evaluation {
-  readonly comparisonOperator: string;
-  readonly evaluationPeriods: number;
+  readonly comparisonOperator?: string;
+  readonly evaluationPeriods?: number;
   readonly datapointsToAlarm?: number;
   /** Normalised: `missing`, `breaching`, `notBreaching`, `ignore` (the old padded form is unwrapped). */
   readonly treatMissingData?: string;
@@ -59,14 +67,16 @@ export interface SingleMetricCondition extends Evaluation {
   readonly statistic: string;
   readonly unit?: string;
   readonly period: number;
-  readonly threshold: number;
+  /** Absent in EventBridge events, which do not carry it. */
+  readonly threshold?: number;
 }
 
 export interface MetricMathCondition extends Evaluation {
   readonly kind: 'metric-math';
   readonly metrics: readonly MathMetric[];
   readonly period?: number;
-  readonly threshold: number;
+  /** Absent in EventBridge events, which do not carry it. */
+  readonly threshold?: number;
 }
 
 export interface AnomalyCondition extends Evaluation {
@@ -91,8 +101,39 @@ export interface CompositeCondition {
   readonly triggeringChildren: readonly TriggeringChild[];
 }
 
+/**
+ * An alarm whose condition this pipeline cannot read: a log alarm, a PromQL alarm, a future kind, or a `Trigger` of
+ * an unexpected shape. The alarm still pages and resolves under its own ARN; only the words about its condition
+ * are missing.
+ */
+export interface UnknownCondition {
+  readonly kind: 'unknown';
+  /** What could not be read, naming the field: `no Trigger and no AlarmRule`, `Trigger.Period: missing`. */
+  readonly why: string;
+  /** A few words for the summary when something recognisable was found, e.g. `PromQL: up == 0`. */
+  readonly label?: string;
+  /** The `Trigger` (or the event's `configuration`) as received, as bounded JSON text, for the details. */
+  readonly raw?: string;
+}
+
 export type AlarmCondition =
-  SingleMetricCondition | MetricMathCondition | AnomalyCondition | CompositeCondition;
+  SingleMetricCondition | MetricMathCondition | AnomalyCondition | CompositeCondition | UnknownCondition;
+
+/** One time series of a multi-time-series alarm (Metrics Insights GROUP BY, PromQL): it alarms and recovers alone. */
+export interface AlarmContributor {
+  /** Stable per time series; part of the dedup key. */
+  readonly id: string;
+  /** The values that name the time series, e.g. `{ TableName: "orders" }`. */
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+/** Why CloudWatch itself would run no action for this state change. */
+export interface SuppressedActions {
+  /** `WaitPeriod`, `ExtensionPeriod`, `Alarm` (a suppressor alarm) or `MuteRule`. */
+  readonly by: string;
+  /** In words, for the log line: `actions suppressed by WaitPeriod`, `muted by …/alarm-mute-rule:x until …`. */
+  readonly reason: string;
+}
 
 /** A CloudWatch alarm state-change notification. */
 export interface AlarmNotification {
@@ -120,6 +161,12 @@ export interface AlarmNotification {
   readonly tags: Readonly<Record<string, string>>;
   readonly tagsStatus?: string;
   readonly actionExecutedAfterMuteWindow?: boolean;
+  /** Set when the change is one contributor's: the dedup key and the ordering are per contributor. */
+  readonly contributor?: AlarmContributor;
+  /** Set when CloudWatch would run no action (suppressed or muted): the decision step sends nothing. */
+  readonly actionsSuppressed?: SuppressedActions;
+  /** How it arrived; absent means SNS. */
+  readonly intake?: 'sns' | 'eventbridge';
 }
 
 /** Anything else that reached the topic: a console test publish, another service's JSON, a broken alarm. */
@@ -132,9 +179,12 @@ export interface UnrecognisedNotification {
   readonly body: string;
   /** SNS publish time in epoch milliseconds: orders re-publishes in the ledger. */
   readonly publishedEpochMs: number;
+  /** Empty when it did not come through a topic. */
   readonly topicArn: string;
   /** What another AWS service said, when the message is one it publishes (RDS, Budgets, GuardDuty, ...). */
   readonly service?: ServiceNotification;
+  /** How it arrived; absent means SNS. */
+  readonly intake?: 'sns' | 'eventbridge';
 }
 
 export type Notification = AlarmNotification | UnrecognisedNotification;

@@ -1,6 +1,7 @@
 import { Agent, errors as undiciErrors, request } from './http-agent';
 import { DeliveryBudgetExhaustedError, PagerDutyRejectedError, RateLimitBudgetError } from './errors';
 import type { PagerDutyAlertEvent, PagerDutyChangeEvent } from './pagerduty-types';
+import { trimTrailing } from './text';
 
 export { DeliveryBudgetExhaustedError, PagerDutyRejectedError, RateLimitBudgetError };
 
@@ -74,7 +75,7 @@ export class PagerDutyClient {
     this.limiter = new RateLimiter(options.rateLimitPerMinute, options.rateWindowMs ?? 60_000, this.now);
     const base = new URL(options.baseUrl);
     this.origin = base.origin;
-    this.basePath = base.pathname.replace(/\/+$/, '');
+    this.basePath = trimTrailing(base.pathname, '/');
   }
 
   /** Sends an alert event (trigger, acknowledge or resolve); resolves once PagerDuty has accepted it. */

@@ -9,9 +9,10 @@ import type {
   Notification,
   UnrecognisedNotification,
 } from './notification';
+import { contributorWords } from './alarm-fields';
 import type { PagerDutyAlertEvent } from './pagerduty-types';
 import { serviceSeverity, unrecognisedHeadline, type ServiceSeverities } from './service-notification';
-import { cutText, formatPath, wellFormed } from './text';
+import { cutText, displayLine, firstLine, formatPath } from './text';
 
 /** PagerDuty's limit on `payload.summary`, in characters (counted here as UTF-16 units, the stricter reading). */
 export const MAX_SUMMARY_LENGTH = 1024;
@@ -52,7 +53,7 @@ function alarmTrigger(
 ): PagerDutyAlertEvent {
   const alarmUrl = alarmConsoleUrl(n);
   const metricUrl = metricConsoleUrl(n);
-  const where = n.regionCode ?? n.regionName;
+  const where = whereOf(n);
   const links: Link[] = [
     ...(alarmUrl ? [{ href: alarmUrl, text: 'CloudWatch alarm' }] : []),
     ...settingsLinks(settings),
@@ -81,7 +82,13 @@ const CLASS_BY_KIND = {
   'metric-math': 'metric-math',
   anomaly: 'anomaly-detection',
   composite: 'composite',
+  unknown: 'cloudwatch-alarm',
 } as const;
+
+/** The region code, else the region name as written, else words that say it is unknown. */
+function whereOf(n: AlarmNotification): string {
+  return n.regionCode ?? (n.regionName.trim() || 'an unknown region');
+}
 
 function unrecognisedTrigger(
   n: UnrecognisedNotification,
@@ -96,28 +103,42 @@ function unrecognisedTrigger(
     ...(topicUrl ? [{ href: topicUrl, text: 'SNS topic' }] : []),
     ...settingsLinks(settings),
   ];
+  // Without a subject, a JSON body's first line is a wall of JSON, and an empty body says nothing: the why does.
+  const start = n.body.trimStart()[0];
+  const looksLikeJson = start === '[' || start === '{';
+  const headline = n.subject?.trim() || (looksLikeJson ? n.why : firstLine(n.body)) || n.why;
+  // Cut here, in one pass, to what the event has room for: shrinking it later costs a JSON.stringify a step.
+  const body = cutToJsonBytes(n.body, BODY_BYTES);
   return {
     event_action: 'trigger',
     dedup_key: dedupKey,
     payload: compact({
-      summary: `${environmentPrefix(settings)}${service ? service.summary : unrecognisedHeadline(n)}`,
-      source: service?.source ?? (n.topicArn || 'sns'),
+      summary: `${environmentPrefix(settings)}${
+        service
+          ? service.summary
+          : n.intake === 'eventbridge'
+            ? `EventBridge event: ${cutText(headline, 300)}`
+            : unrecognisedHeadline(n)
+      }`,
+      source: service?.source ?? (n.topicArn || (n.intake === 'eventbridge' ? 'eventbridge' : 'sns')),
       severity: service ? serviceSeverity(service, options.serviceSeverities) : settings.severity,
       timestamp: n.publishedEpochMs > 0 ? new Date(n.publishedEpochMs).toISOString() : undefined,
       component: service?.component,
       group: settings.environment,
-      class: service?.class ?? 'sns-message',
+      class: service?.class ?? (n.intake === 'eventbridge' ? 'eventbridge-event' : 'sns-message'),
       custom_details: compact({
         ...(service
           ? { ...service.details, service: service.service, kind: service.kind, outcome: service.outcome }
           : {}),
         why: n.why,
         subject: n.subject,
-        body: n.body,
+        body,
         topic_arn: n.topicArn,
         published_at: n.publishedEpochMs > 0 ? new Date(n.publishedEpochMs).toISOString() : undefined,
         route: settings.route,
         settings_problems: settings.problems.length > 0 ? settings.problems : undefined,
+        _truncated:
+          body === n.body ? undefined : [`body: cut from ${n.body.length} to ${body.length} characters`],
       }),
     }) as Payload,
     ...(links.length > 0 ? { links } : {}),
@@ -143,7 +164,11 @@ function environmentPrefix(settings: AlarmSettings): string {
  * `[prod] ALARM: HighErrorRate — Errors Sum > 5 for 1 datapoint within 1 minute (myfunc) in us-east-1 (123456789012)`.
  */
 export function alarmSummary(n: AlarmNotification, settings: AlarmSettings): string {
-  return `${environmentPrefix(settings)}${n.newState}: ${n.alarmName} — ${describeCondition(n)} in ${n.regionCode ?? n.regionName} (${n.accountId})`;
+  const contributor = n.contributor ? ` [${contributorWords(n.contributor)}]` : '';
+  const account = n.accountId ? ` (${n.accountId})` : '';
+  return displayLine(
+    `${environmentPrefix(settings)}${n.newState}: ${n.alarmName}${contributor} — ${describeCondition(n)} in ${whereOf(n)}${account}`,
+  );
 }
 
 const COMPARISONS: ReadonlyMap<string, string> = new Map([
@@ -174,19 +199,24 @@ export function describeCondition(n: AlarmNotification): string {
   switch (c.kind) {
     case 'metric': {
       const unit = c.unit === undefined ? '' : (UNIT_SUFFIXES.get(c.unit) ?? ` ${c.unit}`);
-      const comparison = `${comparisonWords(c.comparisonOperator)} ${String(c.threshold)}${unit}`;
-      return `${c.metric.metricName} ${c.statistic} ${comparison} ${windowWords(c, c.period)}${dimensionWords(c.metric.dimensions)}`;
+      const comparison = comparisonWords(c.comparisonOperator, c.threshold, unit);
+      return `${c.metric.metricName} ${c.statistic}${comparison} ${windowWords(c, c.period)}${dimensionWords(c.metric.dimensions)}`;
     }
     case 'metric-math': {
       const alarmed = c.metrics.find((m) => m.returnData) ?? c.metrics[0];
-      const comparison = `${comparisonWords(c.comparisonOperator)} ${String(c.threshold)}`;
-      return `${mathMetricWords(alarmed)} ${comparison} ${windowWords(c, periodOf(c.period, c.metrics))}${dimensionWords(mathDimensions(c.metrics))}`;
+      const comparison = comparisonWords(c.comparisonOperator, c.threshold, '');
+      return `${mathMetricWords(alarmed)}${comparison} ${windowWords(c, periodOf(c.period, c.metrics))}${dimensionWords(mathDimensions(c.metrics))}`;
     }
     case 'anomaly': {
       const band =
-        BAND_COMPARISONS.get(c.comparisonOperator) ?? `outside the expected band (${c.comparisonOperator})`;
+        c.comparisonOperator === undefined
+          ? 'outside the expected band'
+          : (BAND_COMPARISONS.get(c.comparisonOperator) ??
+            `outside the expected band (${c.comparisonOperator})`);
       return `${mathMetricWords(bandBaseMetric(c.metrics, c.thresholdMetricId))} ${band} ${windowWords(c, periodOf(c.period, c.metrics))}${dimensionWords(mathDimensions(c.metrics))}`;
     }
+    case 'unknown':
+      return c.label ?? 'condition of an unknown kind';
     case 'composite': {
       const names = c.triggeringChildren.map((child) => cutText(child.name, 100));
       if (names.length === 0) return 'composite alarm state set by hand (no triggering child alarm)';
@@ -196,12 +226,16 @@ export function describeCondition(n: AlarmNotification): string {
   }
 }
 
-function comparisonWords(operator: string): string {
-  return COMPARISONS.get(operator) ?? operator;
+/** ` > 5%`; ` > ?` when the threshold is not known (EventBridge events), empty when neither is. */
+function comparisonWords(operator: string | undefined, threshold: number | undefined, unit: string): string {
+  if (operator === undefined && threshold === undefined) return '';
+  const comparison = operator === undefined ? 'vs' : (COMPARISONS.get(operator) ?? operator);
+  return ` ${comparison} ${threshold === undefined ? '?' : `${String(threshold)}${unit}`}`;
 }
 
 function windowWords(e: Evaluation, period: number | undefined): string {
   const periods = e.evaluationPeriods;
+  if (periods === undefined) return period === undefined ? '' : `over ${durationWords(period)}`;
   const datapoints = e.datapointsToAlarm ?? periods;
   const points =
     datapoints === periods
@@ -229,7 +263,7 @@ function plural(count: number, unit: string): string {
 function dimensionWords(dimensions: readonly Dimension[]): string {
   const values = [...new Set(dimensions.map((d) => d.value))].filter((value) => value !== '');
   if (values.length === 0) return '';
-  const shown = values.slice(0, 3).map((value) => cutText(value, 64));
+  const shown = values.slice(0, 3).map((value) => cutText(displayLine(value), 64));
   return ` (${shown.join(', ')}${values.length > 3 ? ` +${values.length - 3}` : ''})`;
 }
 
@@ -261,11 +295,13 @@ function periodOf(period: number | undefined, metrics: readonly MathMetric[]): n
 }
 
 function componentOf(n: AlarmNotification): string | undefined {
+  const attribute = n.contributor ? Object.values(n.contributor.attributes)[0] : undefined;
+  if (attribute) return attribute;
   const c = n.condition;
   const metric =
     c.kind === 'metric'
       ? c.metric
-      : c.kind === 'composite'
+      : c.kind === 'composite' || c.kind === 'unknown'
         ? undefined
         : c.metrics.find((m) => m.metricStat)?.metricStat?.metric;
   if (metric === undefined) return undefined;
@@ -274,11 +310,12 @@ function componentOf(n: AlarmNotification): string | undefined {
 
 function alarmDetails(n: AlarmNotification, settings: AlarmSettings): Record<string, unknown> {
   return compact({
-    state_reason: n.reason,
+    state_reason: n.reason || undefined,
     state_change: n.oldState === undefined ? n.newState : `${n.oldState} → ${n.newState}`,
     state_change_time: n.stateChangeTime,
     condition: describeCondition(n),
     ...conditionDetails(n),
+    contributor: n.contributor ? { id: n.contributor.id, attributes: n.contributor.attributes } : undefined,
     alarm_name: n.alarmName,
     alarm_description: n.alarmDescription,
     alarm_arn: n.alarmArn,
@@ -288,6 +325,7 @@ function alarmDetails(n: AlarmNotification, settings: AlarmSettings): Record<str
     tags: Object.keys(n.tags).length > 0 ? n.tags : undefined,
     tags_status: n.tagsStatus,
     action_executed_after_mute_window: n.actionExecutedAfterMuteWindow,
+    received_via: n.intake === 'eventbridge' ? 'EventBridge' : undefined,
     route: settings.route,
     settings_problems: settings.problems.length > 0 ? settings.problems : undefined,
   });
@@ -295,6 +333,9 @@ function alarmDetails(n: AlarmNotification, settings: AlarmSettings): Record<str
 
 function conditionDetails(n: AlarmNotification): Record<string, unknown> {
   const c = n.condition;
+  if (c.kind === 'unknown') {
+    return { condition_unreadable: c.why, condition_raw: c.raw };
+  }
   if (c.kind === 'composite') {
     return {
       alarm_rule: c.alarmRule,
@@ -363,6 +404,16 @@ function compact<T extends Record<string, unknown>>(object: T): T {
   return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
 }
 
+/** Room for an unrecognised message's raw text: the event's limit less ample room for everything else. */
+const BODY_BYTES = MAX_EVENT_BYTES - 32_000;
+
+/** Source, component, group and class are one-line labels: cut to this many characters. */
+const MAX_DISPLAY_FIELD_LENGTH = 1024;
+
+function displayField(text: string): string | undefined {
+  return cutText(displayLine(text), MAX_DISPLAY_FIELD_LENGTH) || undefined;
+}
+
 const ROUTING_KEY_STAND_IN = '0'.repeat(32);
 // Only strings over 1 KB are cut (a smaller cut saves less than its note costs), and to no less than 256 bytes.
 const CUT_ABOVE_BYTES = 1024;
@@ -382,10 +433,16 @@ export function eventBytes(event: PagerDutyAlertEvent): number {
 export function fitToLimits(event: PagerDutyAlertEvent): PagerDutyAlertEvent {
   const dedupKey = fitDedupKey(event.dedup_key);
   if (event.payload === undefined) return { ...event, dedup_key: dedupKey };
-  const payload = {
-    ...event.payload,
-    summary: cutText(wellFormed(event.payload.summary), MAX_SUMMARY_LENGTH),
-  };
+  // What PagerDuty displays as one line gets no control, bidi or invisible character, whatever built it.
+  const shown = event.payload;
+  const payload = compact({
+    ...shown,
+    summary: cutText(displayLine(shown.summary) || '(no summary)', MAX_SUMMARY_LENGTH),
+    source: cutText(displayLine(shown.source) || 'unknown', MAX_DISPLAY_FIELD_LENGTH),
+    component: shown.component === undefined ? undefined : displayField(shown.component),
+    group: shown.group === undefined ? undefined : displayField(shown.group),
+    class: shown.class === undefined ? undefined : displayField(shown.class),
+  });
   const fitted: PagerDutyAlertEvent = { ...event, dedup_key: dedupKey, payload };
   if (eventBytes(fitted) <= MAX_EVENT_BYTES) return fitted;
 
@@ -456,16 +513,40 @@ function setAt(root: Record<string, unknown>, path: readonly (string | number)[]
   if (last !== undefined) (parent as Record<string | number, unknown>)[last] = value;
 }
 
-/** The longest cut of `text` whose JSON form fits in `maxBytes` UTF-8 bytes. */
+/**
+ * The longest cut of `text` (as cutText makes it, with its one-character ellipsis) whose JSON form fits in
+ * `maxBytes` UTF-8 bytes. One pass counting each character's escaped size: a binary search of JSON.stringify calls
+ * took 1.6 s on a 256 KB body of lone surrogates, each escaped to 6 bytes.
+ */
 function cutToJsonBytes(text: string, maxBytes: number): string {
-  let low = 0;
-  let high = text.length;
-  while (low < high) {
-    const mid = Math.ceil((low + high) / 2);
-    if (jsonBytes(cutText(text, mid)) <= maxBytes) low = mid;
-    else high = mid - 1;
+  const ellipsisBytes = 3;
+  let bytes = 2 + ellipsisBytes;
+  let kept = 0;
+  while (kept < text.length) {
+    const width = jsonCharAt(text, kept);
+    // The size is width >> 2, the UTF-16 length width & 3: one number, so the loop allocates nothing.
+    if (bytes + (width >> 2) > maxBytes) break;
+    bytes += width >> 2;
+    kept += width & 3;
   }
-  return cutText(text, low);
+  return kept === text.length ? text : cutText(text, kept + 1);
+}
+
+/** The character at `index`: its UTF-8 size in JSON.stringify's output × 4 + its length in UTF-16 units. */
+function jsonCharAt(text: string, index: number): number {
+  const code = text.charCodeAt(index);
+  if (code < 0x20)
+    return (code === 8 || code === 9 || code === 10 || code === 12 || code === 13 ? 2 : 6) * 4 + 1;
+  if (code === 0x22 || code === 0x5c) return 2 * 4 + 1;
+  if (code < 0x80) return 1 * 4 + 1;
+  if (code < 0x800) return 2 * 4 + 1;
+  if (code >= 0xd800 && code <= 0xdbff) {
+    const next = text.charCodeAt(index + 1);
+    // A pair is 4 bytes; a lone surrogate is escaped as `\udXXX`.
+    return next >= 0xdc00 && next <= 0xdfff ? 4 * 4 + 2 : 6 * 4 + 1;
+  }
+  if (code >= 0xdc00 && code <= 0xdfff) return 6 * 4 + 1;
+  return 3 * 4 + 1;
 }
 
 function jsonBytes(value: unknown): number {

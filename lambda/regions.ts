@@ -79,9 +79,15 @@ function normaliseRegionName(name: string): string {
     .replace(/\s+/g, ' ')
     .trim()
     .toLowerCase();
-  const old = /^(.+?) - (.+)$/.exec(plain);
-  return old && !plain.includes('(') ? `${old[1]} (${old[2]})` : plain;
+  // indexOf, not `/^(.+?) - (.+)$/`, which is quadratic on a long name with many ` - ` in it.
+  const dash = plain.indexOf(' - ');
+  return dash > 0 && dash + 3 < plain.length && !plain.includes('(')
+    ? `${plain.slice(0, dash)} (${plain.slice(dash + 3)})`
+    : plain;
 }
+
+/** No region name is longer; a longer one is not looked up (normalising it would be wasted work). */
+const MAX_REGION_NAME_LENGTH = 100;
 
 const CODE_BY_NAME: ReadonlyMap<string, string> = new Map(
   REGION_NAMES.flatMap(({ code, areas, places, aliases = [] }) => [
@@ -99,12 +105,13 @@ export const KNOWN_REGION_CODES: readonly string[] = REGION_NAMES.map((r) => r.c
 
 /** Whether `text` has the shape of a region code such as `us-east-1` or `us-gov-west-1`. */
 export function isRegionCode(text: string): boolean {
-  return REGION_CODE.test(text);
+  return text.length <= 40 && REGION_CODE.test(text);
 }
 
 /** `US East (N. Virginia)`, `US - N. Virginia`, `EU (Ireland)`, `Europe (Ireland)` ... → the region code. */
 export function regionCodeFromName(name: string): string | undefined {
   const trimmed = name.trim();
+  if (trimmed.length > MAX_REGION_NAME_LENGTH) return undefined;
   if (isRegionCode(trimmed)) return trimmed;
   return CODE_BY_NAME.get(normaliseRegionName(trimmed));
 }

@@ -164,7 +164,8 @@ export function unrecognisedHeadline(input: { subject?: string; body: string; wh
   const subject = collapse(input.subject ?? '');
   const looksLikeJson = /^\s*[[{]/.test(input.body);
   const start = looksLikeJson ? withoutTrailingAside(input.why) : collapse(input.body.slice(0, SCAN_LIMIT));
-  if (subject === '') return `SNS message: ${cutText(start, MAX_SUMMARY_PART) || '(empty body, no subject)'}`;
+  // Nothing to quote (an empty or missing message): say why, which names what was missing.
+  if (subject === '') return `SNS message: ${cutText(start || input.why, MAX_SUMMARY_PART)}`;
   if (start === '' || start === subject) return `SNS message: ${cutText(subject, MAX_SUMMARY_PART)}`;
   return `SNS message: ${cutText(subject, 150)} — ${cutText(start, MAX_SUMMARY_PART)}`;
 }

@@ -1,7 +1,10 @@
 import fc from 'fast-check';
-import { parseNotification, parseTimestamp } from '../lambda/alarm-message';
+import { MAX_NAME_LENGTH, MAX_TEXT_LENGTH, storedAlarmName } from '../lambda/alarm-fields';
+import { parseNotification, parseTimestamp, snsEnvelopeOf } from '../lambda/alarm-message';
+import { dedupKeyFor } from '../lambda/dedup-key';
+import { buildAlertEvent } from '../lambda/pagerduty-event';
 import type { AlarmNotification, Notification, UnrecognisedNotification } from '../lambda/notification';
-import { alarmMessage, envelope } from './support/notifications';
+import { alarmMessage, envelope, settings } from './support/notifications';
 
 function parsedAlarm(message: Record<string, unknown>): AlarmNotification {
   const n = parseNotification(envelope(message));
@@ -12,6 +15,13 @@ function parsedAlarm(message: Record<string, unknown>): AlarmNotification {
 function whyOf(n: Notification): string {
   if (n.type !== 'unrecognised') throw new Error('expected an unrecognised message');
   return n.why;
+}
+
+/** Why the condition of an alarm-shaped message could not be read (it still parses as an alarm). */
+function unreadableWhy(n: Notification): string {
+  if (n.type !== 'alarm' || n.condition.kind !== 'unknown')
+    throw new Error('expected an alarm of unknown kind');
+  return n.condition.why;
 }
 
 const withTrigger = (trigger: Record<string, unknown>) =>
@@ -305,13 +315,13 @@ describe('parseNotification: metric math and anomaly detection', () => {
   });
 
   it('names the bad metric of a metric-math alarm', () => {
-    const why = whyOf(
+    const why = unreadableWhy(
       parseNotification(envelope(alarmMessage({ Trigger: { ...mathTrigger, Metrics: [{ Id: 'e1' }] } }))),
     );
     expect(why).toContain('Trigger.Metrics[0]: has neither Expression nor MetricStat');
     const noThreshold = { ...mathTrigger };
     delete (noThreshold as Record<string, unknown>).Threshold;
-    expect(whyOf(parseNotification(envelope(alarmMessage({ Trigger: noThreshold }))))).toContain(
+    expect(unreadableWhy(parseNotification(envelope(alarmMessage({ Trigger: noThreshold }))))).toContain(
       'Trigger.Threshold: missing',
     );
   });
@@ -363,7 +373,7 @@ describe('parseNotification: composite alarms', () => {
   });
 
   it('names a bad child', () => {
-    expect(whyOf(parseNotification(envelope(composite({ TriggeringChildren: [42] }))))).toContain(
+    expect(unreadableWhy(parseNotification(envelope(composite({ TriggeringChildren: [42] }))))).toContain(
       'TriggeringChildren[0]: expected an alarm ARN or {Arn, State}',
     );
   });
@@ -466,21 +476,41 @@ describe('parseNotification: anything else becomes unrecognised, saying why', ()
       'StateChangeTime: "yesterday" is not a timestamp like 2021-11-10T02:45:55.640+0000',
     ],
     [{ StateChangeTime: 1636512355640 }, 'StateChangeTime: expected a string, got number 1636512355640'],
-    [{ AlarmName: '' }, 'AlarmName: is empty'],
-    [{ AWSAccountId: undefined, Region: undefined }, 'AWSAccountId: missing; Region: missing'],
-    [{ Trigger: 'Errors > 5' }, 'Trigger: expected an object, got "Errors > 5"'],
-    [{ Trigger: {} }, 'Trigger.MetricName: missing'],
-    [{ Trigger: undefined }, 'neither Trigger (a metric alarm) nor AlarmRule (a composite alarm) is present'],
+    [{ AlarmName: '', AlarmArn: undefined }, 'AlarmName: missing, and there is no AlarmArn that names it'],
+    [
+      { AWSAccountId: undefined, AlarmArn: undefined },
+      'AWSAccountId: missing, and there is no AlarmArn that names it',
+    ],
   ])('names the field when an alarm-looking message has %j', (change, why) => {
     const n = parseNotification(envelope(alarmMessage(change)));
     expect(whyOf(n)).toContain(`looks like a CloudWatch alarm notification`);
     expect(whyOf(n)).toContain(why);
   });
 
+  it.each([
+    [{ Trigger: 'Errors > 5' }, 'Trigger: expected an object, got "Errors > 5"'],
+    [{ Trigger: {} }, 'Trigger has none of MetricName, Metrics and ThresholdMetricId'],
+    [{ Trigger: { MetricName: 'Errors' } }, 'Trigger.Namespace: missing'],
+    [{ Trigger: undefined }, 'neither Trigger (a metric alarm) nor AlarmRule (a composite alarm) is present'],
+  ])(
+    'keeps an alarm-shaped message with a condition it cannot read (%j) as an alarm, saying why',
+    (change, why) => {
+      const n = parseNotification(envelope(alarmMessage(change)));
+      expect(n).toMatchObject({
+        type: 'alarm',
+        alarmArn: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:HighErrorRate',
+        condition: { kind: 'unknown' },
+      });
+      expect(unreadableWhy(n)).toContain(why);
+    },
+  );
+
   it('names a missing statistic and a bad period', () => {
-    const why = whyOf(parseNotification(envelope(withTrigger({ Statistic: undefined, Period: -60 }))));
+    const why = unreadableWhy(
+      parseNotification(envelope(withTrigger({ Statistic: undefined, Period: -60 }))),
+    );
     expect(why).toContain('Trigger.Period: number -60 must be more than 0');
-    const statistic = whyOf(
+    const statistic = unreadableWhy(
       parseNotification(envelope(withTrigger({ Statistic: null, ExtendedStatistic: null }))),
     );
     expect(statistic).toContain('Trigger.Statistic: missing, and so is ExtendedStatistic');
@@ -551,5 +581,158 @@ describe('parseNotification never throws', () => {
   it('on an envelope with missing parts', () => {
     const n = parseNotification({ messageId: 'x' } as never);
     expect(n).toMatchObject({ type: 'unrecognised', body: '', topicArn: '', publishedEpochMs: 0 });
+  });
+});
+
+describe('parseNotification: what hides around or inside the JSON', () => {
+  it.each([
+    ['a byte-order mark', '\ufeff'],
+    ['zero-width spaces', '\u200b\u200b'],
+    ['a left-to-right mark', '\u200e'],
+    ['no-break spaces and a line separator', '\u00a0\u2028 '],
+    ['controls', '\u0000\u0007'],
+  ])('reads an alarm with %s before (and after) its JSON', (_what, junk) => {
+    const n = parseNotification(envelope(`${junk}${JSON.stringify(alarmMessage())}${junk}`));
+    expect(n).toMatchObject({
+      type: 'alarm',
+      alarmArn: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:HighErrorRate',
+    });
+  });
+
+  it('says a body of nothing but invisible characters is empty', () => {
+    expect(whyOf(parseNotification(envelope('\ufeff\u200b \u202e')))).toContain(
+      'the SNS message body is empty',
+    );
+  });
+
+  it('refuses JSON nested deeper than any alarm message before parsing it', () => {
+    expect(whyOf(parseNotification(envelope('['.repeat(100_000) + ']'.repeat(100_000))))).toContain(
+      'nested more than 64 levels deep',
+    );
+    expect(whyOf(parseNotification(envelope('{"a":'.repeat(70) + '1' + '}'.repeat(70))))).toContain(
+      'nested more',
+    );
+    // Brackets inside strings do not count.
+    expect(parseNotification(envelope(alarmMessage({ AlarmDescription: '['.repeat(1_000) }))).type).toBe(
+      'alarm',
+    );
+  });
+
+  it('keeps names as written, bidi controls and all, for the details (the event neutralises them)', () => {
+    const n = parseNotification(envelope(alarmMessage({ AlarmName: 'prod-\u202eeman\u202c' })));
+    expect(n).toMatchObject({ type: 'alarm', alarmName: 'prod-\u202eeman\u202c' });
+  });
+
+  it('makes lone surrogates well-formed, so what is stored and sent is UTF-8', () => {
+    const n = parseNotification(envelope(alarmMessage({ AlarmDescription: 'a\ud800b' })));
+    expect(n).toMatchObject({ type: 'alarm', alarmDescription: 'a\ufffdb' });
+    expect(parseNotification(envelope('plain \udc00 text'))).toMatchObject({ body: 'plain \ufffd text' });
+  });
+});
+
+describe('parseNotification: bounds on what is stored or sent', () => {
+  it('cuts names to 1 KB, reasons and rules to 10 KB, lists and maps to 200 entries', () => {
+    const n = parseNotification(
+      envelope(
+        alarmMessage({
+          AlarmName: 'n'.repeat(250_000),
+          AlarmArn: undefined,
+          NewStateReason: 'r'.repeat(100_000),
+          AlarmTags: Object.fromEntries(
+            Array.from({ length: 5_000 }, (_, i) => [`k${i}`, 'v'.repeat(2_000)]),
+          ),
+          AlarmContributorId: 'c'.repeat(5_000),
+          AlarmContributorAttributes: { ['a'.repeat(5_000)]: 'b'.repeat(5_000) },
+        }),
+      ),
+    );
+    if (n.type !== 'alarm') throw new Error(n.why);
+    expect(n.alarmName.length).toBe(MAX_NAME_LENGTH);
+    expect(n.reason.length).toBe(MAX_TEXT_LENGTH);
+    expect(Object.keys(n.tags)).toHaveLength(200);
+    expect(Math.max(...Object.values(n.tags).map((v) => v.length))).toBe(MAX_NAME_LENGTH);
+    expect(n.contributor!.id.length).toBe(MAX_NAME_LENGTH);
+    expect(Object.entries(n.contributor!.attributes)[0]!.map((s) => s.length)).toEqual([
+      MAX_NAME_LENGTH,
+      MAX_NAME_LENGTH,
+    ]);
+    expect(storedAlarmName(n).length).toBeLessThanOrEqual(MAX_NAME_LENGTH);
+    expect(
+      storedAlarmName(parseNotification(envelope('x', { subject: 's'.repeat(5_000) }))).length,
+    ).toBeLessThanOrEqual(MAX_NAME_LENGTH);
+  });
+
+  it('names the contributor in the stored alarm name', () => {
+    const n = parseNotification(
+      envelope(
+        alarmMessage({ AlarmContributorId: 'c1', AlarmContributorAttributes: { TableName: 'orders' } }),
+      ),
+    );
+    expect(storedAlarmName(n)).toBe('HighErrorRate [TableName=orders]');
+  });
+});
+
+describe('parseNotification: contributors', () => {
+  it.each<[string, unknown, unknown, Record<string, string>]>([
+    ['a map', 'c1', { TableName: 'orders', Shard: 3 }, { TableName: 'orders', Shard: '3' }],
+    ['a JSON string', 'c1', '{"TableName":"orders"}', { TableName: 'orders' }],
+    ['a [{Key, Value}] list', 'c1', [{ Key: 'TableName', Value: 'orders' }], { TableName: 'orders' }],
+    ['nothing', 'c1', undefined, {}],
+    ['junk', 'c1', 42, {}],
+  ])('reads the attributes written as %s', (_what, id, attributes, expected) => {
+    const n = parseNotification(
+      envelope(alarmMessage({ AlarmContributorId: id, AlarmContributorAttributes: attributes })),
+    );
+    expect(n).toMatchObject({ type: 'alarm', contributor: { id: 'c1', attributes: expected } });
+  });
+
+  it('takes a numeric id as its digits, and ignores an empty one', () => {
+    expect(parseNotification(envelope(alarmMessage({ AlarmContributorId: 42 })))).toMatchObject({
+      contributor: { id: '42' },
+    });
+    const n = parseNotification(envelope(alarmMessage({ AlarmContributorId: ' ' })));
+    expect(n.type === 'alarm' && n.contributor).toBeUndefined();
+  });
+});
+
+describe('snsEnvelopeOf', () => {
+  const record = (sns: Record<string, unknown>) => ({
+    EventSource: 'aws:sns',
+    Sns: {
+      MessageId: 'm-1',
+      TopicArn: 'arn:aws:sns:us-east-1:123456789012:alarms',
+      Timestamp: '2021-11-10T02:45:55.703Z',
+      ...sns,
+    },
+  });
+
+  it('reads a well-formed record as before', () => {
+    const e = snsEnvelopeOf(record({ Message: 'hi', Subject: 'Test' }));
+    expect(e).toEqual({
+      messageId: 'm-1',
+      topicArn: 'arn:aws:sns:us-east-1:123456789012:alarms',
+      subject: 'Test',
+      timestamp: '2021-11-10T02:45:55.703Z',
+      message: 'hi',
+    });
+  });
+
+  it.each<[string, unknown, string]>([
+    ['no Sns.Message', record({}), 'the SNS record has no Sns.Message'],
+    ['a null Sns.Message', record({ Message: null }), 'the SNS record has no Sns.Message'],
+    [
+      'an object as Sns.Message',
+      record({ Message: { AlarmName: 'x' } }),
+      'Sns.Message is an object, not the string SNS sends',
+    ],
+    ['a number as Sns.Message', record({ Message: 7 }), 'Sns.Message is number 7'],
+    ['no Sns at all', { EventSource: 'aws:sns' }, 'the record has no Sns object (its keys: EventSource)'],
+    ['not an object', 'record', 'the record has no Sns object ("record")'],
+  ])('pages a record with %s saying what was missing, not as an empty message', (_what, raw, why) => {
+    const n = parseNotification(snsEnvelopeOf(raw));
+    expect(n).toMatchObject({ type: 'unrecognised', why: expect.stringContaining(why) });
+    const event = buildAlertEvent(n, settings(), 'trigger', dedupKeyFor(n), { clientName: 'test' });
+    expect(event.payload!.summary).toContain(why.slice(0, 30));
+    expect(event.payload!.summary).not.toContain('SNS message: ""');
   });
 });

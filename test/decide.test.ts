@@ -39,3 +39,19 @@ describe('decideAction', () => {
     });
   });
 });
+
+describe('decideAction when CloudWatch runs no action', () => {
+  it('sends nothing for a suppressed or muted change, whatever its state, and says why', () => {
+    for (const newState of ['ALARM', 'OK', 'INSUFFICIENT_DATA'] as const) {
+      const decision = decideAction(
+        alarm({ newState, actionsSuppressed: { by: 'MuteRule', reason: 'actions muted by mute rule x' } }),
+        settings({ insufficientData: 'trigger' }),
+      );
+      expect(decision).toEqual({
+        send: false,
+        reason:
+          'CloudWatch runs no action for this change of alarm "HighErrorRate": actions muted by mute rule x',
+      });
+    }
+  });
+});

@@ -173,3 +173,59 @@ describe('dedupKeyFor: unrecognised messages', () => {
     expect(new Set(keys).size).toBe(keys.length);
   });
 });
+
+describe('dedupKeyFor: contributors of multi-time-series alarms', () => {
+  const contributor = (id: string, attributes: Record<string, string> = {}) =>
+    alarm({ contributor: { id, attributes } });
+
+  it('is the alarm ARN, the contributor mark and the contributor id', () => {
+    expect(dedupKeyFor(contributor('6d442278dba546f6'))).toBe(
+      'arn:aws:cloudwatch:us-east-1:123456789012:alarm:HighErrorRate/contributor/6d442278dba546f6',
+    );
+  });
+
+  it('differs per contributor and from the alarm itself, and ignores the attributes', () => {
+    const keys = new Set([
+      dedupKeyFor(alarm()),
+      dedupKeyFor(contributor('a')),
+      dedupKeyFor(contributor('b')),
+      dedupKeyFor(contributor('a', { TableName: 'x' })),
+    ]);
+    expect(keys.size).toBe(3);
+  });
+
+  it('fits 255 characters for the longest names and ids, stays stable, and keeps them apart', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 200, maxLength: 255 }),
+        fc.string({ minLength: 1, maxLength: 1024 }),
+        fc.string({ minLength: 1, maxLength: 1024 }),
+        (name, a, b) => {
+          const arn = `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}`;
+          const key = (id: string) =>
+            dedupKeyFor(alarm({ alarmName: name, alarmArn: arn, contributor: { id, attributes: {} } }));
+          expect(key(a).length).toBeLessThanOrEqual(MAX_DEDUP_KEY_LENGTH);
+          expect(key(a)).toBe(key(a));
+          if (a !== b) expect(key(a)).not.toBe(key(b));
+        },
+      ),
+    );
+  });
+
+  it('is the same whether the message carries the ARN or only name, account and region', () => {
+    const withArn = parseNotification(envelope(alarmMessage({ AlarmContributorId: 'c1' })));
+    const withoutArn = parseNotification(
+      envelope(alarmMessage({ AlarmContributorId: 'c1', AlarmArn: undefined })),
+    );
+    expect(dedupKeyFor(withArn)).toBe(dedupKeyFor(withoutArn));
+  });
+});
+
+describe('dedupKeyFor: unrecognised messages', () => {
+  it('names the intake they came through', () => {
+    expect(dedupKeyFor(unrecognised())).toMatch(/^sns:[0-9a-f]{32}$/);
+    expect(dedupKeyFor(unrecognised({ intake: 'eventbridge', topicArn: '' }))).toMatch(
+      /^eventbridge:[0-9a-f]{32}$/,
+    );
+  });
+});

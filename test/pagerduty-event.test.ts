@@ -463,3 +463,82 @@ describe('limits hold for arbitrary large inputs', () => {
     );
   });
 });
+
+describe('buildAlertEvent: what PagerDuty shows on one line', () => {
+  const hostile = 'prod-\u202etxt.exe\u202c-\u2066high\u2069\u200b\u0007\r\nnext\u2028line';
+
+  it('shows no bidi, zero-width or control character in summary, source, component, group or class', () => {
+    const n = alarm({
+      alarmName: hostile,
+      accountId: `1234\u202e5678`,
+      condition: {
+        ...lambdaErrors,
+        metric: {
+          namespace: `AWS/\u200bLambda`,
+          metricName: 'Errors',
+          dimensions: [{ name: 'F', value: hostile }],
+        },
+      },
+    });
+    const event = buildAlertEvent(n, settings({ environment: `prod\u202e` }), 'trigger', 'k', {
+      clientName: 'c',
+    });
+    const p = event.payload!;
+    for (const field of [p.summary, p.source, p.component, p.group, p.class]) {
+      expect(field).not.toMatch(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u);
+    }
+    expect(p.summary).toContain('prod-txt.exe-high next line');
+    expect(p.custom_details?.alarm_name).toBe(hostile);
+  });
+
+  it('says why an empty or missing message pages, rather than quoting an empty body', () => {
+    const event = buildAlertEvent(
+      unrecognised({ body: '', subject: undefined, why: 'the SNS record has no Sns.Message' }),
+      settings(),
+      'trigger',
+      'k',
+      { clientName: 'c' },
+    );
+    expect(event.payload!.summary).toBe('SNS message: the SNS record has no Sns.Message');
+  });
+
+  it('cuts a raw body to what the event has room for in one pass, saying so', () => {
+    const body = '\u0000'.repeat(200_000);
+    const event = buildAlertEvent(unrecognised({ body }), settings(), 'trigger', 'k', { clientName: 'c' });
+    const details = event.payload!.custom_details!;
+    expect((details.body as string).length).toBeLessThan(body.length);
+    expect(details._truncated).toEqual([
+      `body: cut from 200000 to ${(details.body as string).length} characters`,
+    ]);
+    expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThanOrEqual(512_000);
+  });
+});
+
+describe('buildAlertEvent: contributors and alarms of unknown kind', () => {
+  it('names the contributor in the summary and details, and takes its first attribute as the component', () => {
+    const n = alarm({ contributor: { id: 'c1', attributes: { TableName: 'orders', Shard: '3' } } });
+    const event = buildAlertEvent(n, settings(), 'trigger', dedupKeyFor(n), { clientName: 'c' });
+    expect(event.dedup_key).toBe(
+      'arn:aws:cloudwatch:us-east-1:123456789012:alarm:HighErrorRate/contributor/c1',
+    );
+    expect(event.payload).toMatchObject({
+      summary:
+        'ALARM: HighErrorRate [TableName=orders, Shard=3] — Errors Sum > 5 for 1 datapoint within 1 minute (myfunc) in us-east-1 (123456789012)',
+      component: 'orders',
+      custom_details: { contributor: { id: 'c1', attributes: { TableName: 'orders', Shard: '3' } } },
+    });
+  });
+
+  it('describes an unknown condition by its label, and says in the details why it could not be read', () => {
+    const n = alarm({
+      condition: { kind: 'unknown', why: 'Trigger has none of …', label: 'PromQL up == 0', raw: '{"x":1}' },
+    });
+    const event = buildAlertEvent(n, settings(), 'trigger', dedupKeyFor(n), { clientName: 'c' });
+    expect(event.payload).toMatchObject({
+      summary: 'ALARM: HighErrorRate — PromQL up == 0 in us-east-1 (123456789012)',
+      class: 'cloudwatch-alarm',
+      custom_details: { condition_unreadable: 'Trigger has none of …', condition_raw: '{"x":1}' },
+    });
+    expect(event.payload!.component).toBeUndefined();
+  });
+});

@@ -192,7 +192,7 @@ describe('text that nothing recognises', () => {
     );
     expect(unrecognisedHeadline({ body: '  disk\n full ', why })).toBe('SNS message: disk full');
     expect(unrecognisedHeadline({ subject: 'Test', body: '', why })).toBe('SNS message: Test');
-    expect(unrecognisedHeadline({ body: '', why })).toBe('SNS message: (empty body, no subject)');
+    expect(unrecognisedHeadline({ body: '', why })).toBe(`SNS message: ${why}`);
     expect(
       unrecognisedHeadline({ subject: 'x', body: '{"a":1}', why: 'JSON without AlarmName (its keys: a)' }),
     ).toBe('SNS message: x — JSON without AlarmName');
