@@ -10,6 +10,7 @@ import { build } from 'esbuild';
 import { Agent } from 'undici';
 import { lambdaContext, metricAlarmMessage, snsEvent } from '../local/alarm-fixtures';
 import { runAsyncInvocations } from '../local/async-lambda';
+import { minutes, runOutage, runStorm } from '../local/delivery-scenarios';
 import { parseNotification } from '../lambda/alarm-message';
 import { Ledger } from '../lambda/ledger';
 import { PagerDutyClient } from '../lambda/pagerduty-client';
@@ -352,6 +353,7 @@ async function main(): Promise<void> {
       ...rows.map((r) => `| ${r.join(' | ')} |`),
     ].join('\n');
     sink(`${table}\n`);
+    sink(`\n${await deliverySimulations()}\n`);
     dynamo.destroy();
     await agent.close();
     await pagerDuty.close();
@@ -360,6 +362,17 @@ async function main(): Promise<void> {
     await moto.stop();
   }
   process.exit(0);
+}
+
+/** Issue 9's figures: the AWS delivery machinery around the real handler in virtual time (local/delivery-simulation.ts). */
+async function deliverySimulations(): Promise<string> {
+  say('simulating a two-hour PagerDuty outage and a storm of 1,000 alarms on one key');
+  const outage = await runOutage();
+  const storm = await runStorm();
+  return [
+    `outage recovery: ${minutes(outage.recoveryMs)} min after PagerDuty returned`,
+    `storm drain: ${minutes(storm.drainMs)} min for 1,000 alarms (goal ≤ ${minutes(storm.goalMs)})`,
+  ].join('\n');
 }
 
 main().catch((error: unknown) => {

@@ -60,6 +60,21 @@ export class RateLimitBudgetError extends PipelineError {
   }
 }
 
+/**
+ * PagerDuty answered 429, or the client-side limit is full, for a send told not to wait: a fresh notification
+ * hands its event to the retry queue, whose few consumers wait for free slots instead of every instance at once.
+ */
+export class PagerDutyThrottledError extends PipelineError {
+  override readonly name = 'PagerDutyThrottledError';
+  readonly retryable = true;
+  constructor(readonly detail: string) {
+    super(
+      `PagerDuty is throttling this routing key (${detail}). The event is retried from the retry queue, ` +
+        'whose consumers wait for free rate-limit slots; nothing was dropped.',
+    );
+  }
+}
+
 /** The routing key's secret could not be read and no earlier copy is cached. */
 export class RoutingKeyUnavailableError extends PipelineError {
   override readonly name = 'RoutingKeyUnavailableError';

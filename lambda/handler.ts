@@ -20,6 +20,11 @@ export type { RecordOutcome } from './process-record';
 
 /** Used when there is no Lambda context (local runs, tools): the budget an invocation gets to deliver. */
 const DEFAULT_BUDGET_MS = 60_000;
+/**
+ * How long a dead letter's send retries a down PagerDuty (5xx, network) before the retry queue takes it back: it
+ * failed before, and a consumer held for a whole timeout per letter could not retry every letter each 5 minutes.
+ */
+const LETTER_FAILURE_RETRY_MS = 10_000;
 /** SQS caps a message attribute's value; a reason longer than this is cut. */
 const MAX_PARK_REASON = 1000;
 
@@ -57,14 +62,32 @@ export function createHandler(
   const config = loadConfig(env);
   const deps: PipelineDeps = { ...createDeps(config, env), ...overrides.deps };
   const parkingLot = overrides.parkingLot ?? sqsParkingLot(config, env);
+  // A fresh notification does not wait for PagerDuty's rate limit: throttled, it goes to the retry queue at once,
+  // whose few consumers wait for free slots. Every instance waiting held one instance per alarm of a storm for a
+  // whole timeout, then left the event idle in Lambda's retry delays (test/storm.simulation.test.ts).
+  const freshDeps: PipelineDeps = {
+    ...deps,
+    pagerDuty: {
+      sendAlert: (routingKey, event, deadline) =>
+        deps.pagerDuty.sendAlert(routingKey, event, deadline, { waitForRateLimit: false }),
+    },
+  };
+  const letterDeps: PipelineDeps = {
+    ...deps,
+    pagerDuty: {
+      sendAlert: (routingKey, event, deadline) =>
+        deps.pagerDuty.sendAlert(routingKey, event, deadline, { failureRetryMs: LETTER_FAILURE_RETRY_MS }),
+    },
+  };
 
   const runRecords = async (
     items: readonly RecordInputResult[],
     deadline: number,
+    letter: boolean,
   ): Promise<RecordOutcome[]> => {
     const results = await Promise.allSettled(
       items.map(async (item) => {
-        if (item.ok) return processRecord(item.input, deps, deadline);
+        if (item.ok) return processRecord(item.input, letter ? letterDeps : freshDeps, deadline);
         deps.telemetry.count('MalformedEvents');
         deps.logger.error('A record of the event cannot be read', { outcome: 'malformed', why: item.why });
         throw new MalformedEventError(`${item.why}. Nothing was sent for it; fix the publisher.`);
@@ -92,9 +115,10 @@ export function createHandler(
         return runRecords(
           intake.records.map((record, index) => snsRecordInput(record, index)),
           deadline,
+          letter,
         );
       case 'eventbridge':
-        return runRecords([eventBridgeRecordInput(intake.event)], deadline);
+        return runRecords([eventBridgeRecordInput(intake.event)], deadline, letter);
       case 'failure-record':
         if (!letter) return runEvent(intake.payload, deadline, true);
         break;

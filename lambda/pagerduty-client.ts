@@ -1,9 +1,19 @@
 import { Agent, errors as undiciErrors, request } from './http-agent';
-import { DeliveryBudgetExhaustedError, PagerDutyRejectedError, RateLimitBudgetError } from './errors';
+import {
+  DeliveryBudgetExhaustedError,
+  PagerDutyRejectedError,
+  PagerDutyThrottledError,
+  RateLimitBudgetError,
+} from './errors';
 import type { PagerDutyAlertEvent, PagerDutyChangeEvent } from './pagerduty-types';
 import { trimTrailing } from './text';
 
-export { DeliveryBudgetExhaustedError, PagerDutyRejectedError, RateLimitBudgetError };
+export {
+  DeliveryBudgetExhaustedError,
+  PagerDutyRejectedError,
+  PagerDutyThrottledError,
+  RateLimitBudgetError,
+};
 
 /** Why one attempt failed, in the few kinds the retry policy tells apart. */
 export type AttemptFailure =
@@ -20,6 +30,16 @@ export function describeFailure(failure: AttemptFailure): string {
     case 'status':
       return `HTTP ${failure.status} ${failure.responseText}`;
   }
+}
+
+export interface SendOptions {
+  /**
+   * false: a 429, or a full client-side limit, fails at once with PagerDutyThrottledError instead of waiting
+   * within the deadline (other failures are still retried until it). @default true
+   */
+  readonly waitForRateLimit?: boolean;
+  /** How long failures other than a 429 (5xx, network, timeouts) are retried. @default until the deadline */
+  readonly failureRetryMs?: number;
 }
 
 export interface DeliveryReport {
@@ -46,7 +66,17 @@ export interface PagerDutyClientOptions {
   readonly onRetry?: (failure: AttemptFailure, attempt: number, delayMs: number) => void;
   readonly random?: () => number;
   readonly now?: () => number;
+  /** Back-off and rate-limit waits; simulations pass a virtual clock's. @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** One HTTP attempt; simulations answer in virtual time. @default a POST through undici's keep-alive pool */
+  readonly transport?: Transport;
 }
+
+/** What one attempt came to: an accepted status, or why it failed. */
+export type AttemptOutcome = { ok: true; status: number } | { ok: false; failure: AttemptFailure };
+
+/** Sends one request body to a path of the Events API and reports the outcome; never throws. */
+export type Transport = (path: string, payload: string, timeoutMs: number) => Promise<AttemptOutcome>;
 
 const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 // An attempt with less time than this left could not complete a request: stop and report the last real failure.
@@ -61,6 +91,8 @@ export class PagerDutyClient {
   private readonly limiter: RateLimiter;
   private readonly random: () => number;
   private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly transport: Transport;
   private readonly origin: string;
   private readonly basePath: string;
 
@@ -72,15 +104,28 @@ export class PagerDutyClient {
     });
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
-    this.limiter = new RateLimiter(options.rateLimitPerMinute, options.rateWindowMs ?? 60_000, this.now);
+    this.sleep = options.sleep ?? sleep;
+    this.transport =
+      options.transport ?? ((path, payload, timeoutMs) => this.attempt(path, payload, timeoutMs));
+    this.limiter = new RateLimiter(
+      options.rateLimitPerMinute,
+      options.rateWindowMs ?? 60_000,
+      this.now,
+      this.sleep,
+    );
     const base = new URL(options.baseUrl);
     this.origin = base.origin;
     this.basePath = trimTrailing(base.pathname, '/');
   }
 
   /** Sends an alert event (trigger, acknowledge or resolve); resolves once PagerDuty has accepted it. */
-  sendAlert(routingKey: string, event: PagerDutyAlertEvent, deadline: number): Promise<DeliveryReport> {
-    return this.deliver('/v2/enqueue', routingKey, { ...event, routing_key: routingKey }, deadline);
+  sendAlert(
+    routingKey: string,
+    event: PagerDutyAlertEvent,
+    deadline: number,
+    options: SendOptions = {},
+  ): Promise<DeliveryReport> {
+    return this.deliver('/v2/enqueue', routingKey, { ...event, routing_key: routingKey }, deadline, options);
   }
 
   /** Sends a change event (a deploy, a config change); these never open incidents. */
@@ -97,20 +142,25 @@ export class PagerDutyClient {
     routingKey: string,
     body: object,
     deadline: number,
+    { waitForRateLimit = true, failureRetryMs = Number.POSITIVE_INFINITY }: SendOptions = {},
   ): Promise<DeliveryReport> {
     const payload = JSON.stringify(body);
     const started = this.now();
     const retries: AttemptFailure[] = [];
     for (let attempt = 1; ; attempt++) {
-      await this.limiter.acquire(
-        routingKey,
-        deadline,
-        (waitMs) => new RateLimitBudgetError(waitMs, attempt - 1),
+      await this.limiter.acquire(routingKey, waitForRateLimit ? deadline : this.now(), (waitMs) =>
+        waitForRateLimit
+          ? new RateLimitBudgetError(waitMs, attempt - 1)
+          : new PagerDutyThrottledError(`client-side limit RATE_LIMIT_PER_MINUTE full for ${waitMs} ms`),
       );
       const remaining = Math.floor(deadline - this.now());
       if (remaining < MIN_ATTEMPT_MS)
         throw new DeliveryBudgetExhaustedError(attempt - 1, describeLast(retries.at(-1)));
-      const outcome = await this.attempt(path, payload, Math.min(remaining, this.options.responseTimeoutMs));
+      const outcome = await this.transport(
+        path,
+        payload,
+        Math.min(remaining, this.options.responseTimeoutMs),
+      );
       if (outcome.ok) {
         return { status: outcome.status, attempts: attempt, latencyMs: this.now() - started, retries };
       }
@@ -119,24 +169,27 @@ export class PagerDutyClient {
       if (failure.kind === 'status' && !RETRYABLE_STATUS.has(failure.status)) {
         throw new PagerDutyRejectedError(failure.status, failure.responseText);
       }
+      if (failure.kind === 'status' && failure.status === 429 && !waitForRateLimit) {
+        throw new PagerDutyThrottledError(describeFailure(failure));
+      }
       const ceiling = Math.min(
         this.options.retryMaxDelayMs,
         this.options.retryBaseDelayMs * 2 ** (attempt - 1),
       );
       const delayMs = Math.floor(this.random() * ceiling);
-      if (this.now() + delayMs + MIN_ATTEMPT_MS > deadline)
+      const throttled = failure.kind === 'status' && failure.status === 429;
+      if (
+        this.now() + delayMs + MIN_ATTEMPT_MS > deadline ||
+        (!throttled && this.now() + delayMs - started > failureRetryMs)
+      )
         throw new DeliveryBudgetExhaustedError(attempt, describeFailure(failure));
       retries.push(failure);
       this.options.onRetry?.(failure, attempt, delayMs);
-      await sleep(delayMs);
+      await this.sleep(delayMs);
     }
   }
 
-  private async attempt(
-    path: string,
-    payload: string,
-    timeoutMs: number,
-  ): Promise<{ ok: true; status: number } | { ok: false; failure: AttemptFailure }> {
+  private async attempt(path: string, payload: string, timeoutMs: number): Promise<AttemptOutcome> {
     try {
       const response = await request(this.agent, {
         origin: this.origin,
@@ -218,6 +271,7 @@ class RateLimiter {
     private readonly perWindow: number,
     private readonly windowMs: number,
     private readonly now: () => number,
+    private readonly sleep: (ms: number) => Promise<void>,
   ) {}
 
   async acquire(routingKey: string, deadline: number, onTimeout: (waitMs: number) => Error): Promise<void> {
@@ -233,7 +287,7 @@ class RateLimiter {
       this.sent.set(routingKey, times);
       const waitMs = times[0]! + this.windowMs - now + 1;
       if (now + waitMs >= deadline) throw onTimeout(waitMs);
-      await sleep(waitMs);
+      await this.sleep(waitMs);
     }
   }
 }

@@ -143,12 +143,32 @@ describeWithMoto('delivery under faults (moto_server + PagerDuty emulator)', () 
     return error as Error;
   };
 
-  it('429 a few times, then 202: ingested once, the retries counted', async () => {
+  it('429: a fresh notification goes to the retry queue at once; from there, 429s are retried until ingested once', async () => {
     const pipeline = await pipelineWith();
-    emulator.failNext(3, { status: 429 });
-    await pipeline.handler(snsEvent([alarm('throttled')]), lambdaContext());
+    emulator.failNext(4, { status: 429 });
+    const event = snsEvent([alarm('throttled')]);
+    const error = await errorOf(pipeline.handler(event, lambdaContext()));
+    expect(error).toMatchObject({
+      retryable: true,
+      message: expect.stringMatching(/PagerDutyThrottledError/),
+    });
+    expect(emulator.requests.map((r) => r.status)).toEqual([429]);
+    // What the on-failure destination writes to the retry queue, read back by the event source mapping.
+    const letter = {
+      messageId: 'letter-1',
+      receiptHandle: 'rh-1',
+      body: JSON.stringify({
+        requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 1 },
+        requestPayload: event,
+        responsePayload: { errorType: 'RecordsFailedError', errorMessage: error.message },
+      }),
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()) },
+      messageAttributes: {},
+      eventSource: 'aws:sqs',
+    };
+    expect(await pipeline.handler({ Records: [letter] }, lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(emulator.requests.map((r) => r.status)).toEqual([429, 429, 429, 429, 202]);
     expect(emulator.accepted).toHaveLength(1);
-    expect(emulator.requests.map((r) => r.status)).toEqual([429, 429, 429, 202]);
     expect(metricTotal(output.lines(), 'DeliveryRetries')).toBe(3);
     expect(emulator.openIncidents({ dedupKey: dedupKeyOf('throttled') })).toHaveLength(1);
   });

@@ -4,6 +4,7 @@ import {
   DeliveryBudgetExhaustedError,
   PagerDutyClient,
   PagerDutyRejectedError,
+  PagerDutyThrottledError,
   RateLimitBudgetError,
   type AttemptFailure,
 } from '../lambda/pagerduty-client';
@@ -207,6 +208,40 @@ describe('PagerDutyClient against a local HTTP server', () => {
     await pd.sendAlert(ROUTING_KEY, event, started + 5000);
     expect(server.bodies).toHaveLength(3);
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
+  it('told not to wait for the rate limit, fails at once on a 429 or a full limiter, with a retryable error', async () => {
+    server = await scriptedServer([{ status: 429 }, { status: 202 }]);
+    const now = 1_000_000;
+    pd = client(server.url, { rateLimitPerMinute: 2, now: () => now }).pd;
+    const noWait = { waitForRateLimit: false };
+    const throttled = await pd.sendAlert(ROUTING_KEY, event, now + 5000, noWait).catch((e: unknown) => e);
+    expect(throttled).toBeInstanceOf(PagerDutyThrottledError);
+    expect(throttled).toMatchObject({ retryable: true, message: expect.stringMatching(/HTTP 429/) });
+    expect(server.bodies).toHaveLength(1);
+    await pd.sendAlert(ROUTING_KEY, event, now + 5000, noWait);
+    // Two sends in this minute fill the client-side limit: the third is not sent, and does not wait.
+    await expect(pd.sendAlert(ROUTING_KEY, event, now + 50_000, noWait)).rejects.toThrow(
+      /client-side limit RATE_LIMIT_PER_MINUTE full/,
+    );
+    expect(server.bodies).toHaveLength(2);
+  });
+
+  it('retries 5xx only for failureRetryMs, and 429s until the deadline', async () => {
+    server = await scriptedServer([{ status: 503 }]);
+    pd = client(server.url).pd;
+    const started = Date.now();
+    const down = await pd
+      .sendAlert(ROUTING_KEY, event, started + 5000, { failureRetryMs: 100 })
+      .catch((e: unknown) => e);
+    expect(down).toBeInstanceOf(DeliveryBudgetExhaustedError);
+    expect(Date.now() - started).toBeLessThan(1000);
+    await server.close();
+    server = await scriptedServer([{ status: 429 }, { status: 429 }, { status: 429 }, { status: 202 }]);
+    const made = client(server.url, { retryBaseDelayMs: 60, retryMaxDelayMs: 60, random: () => 1 });
+    pd = made.pd;
+    const report = await pd.sendAlert(ROUTING_KEY, event, Date.now() + 5000, { failureRetryMs: 100 });
+    expect(report).toMatchObject({ status: 202, attempts: 4 });
   });
 
   it('acknowledges and resolves an incident it triggered (operators’ actions; never sent on an alarm’s own)', async () => {
