@@ -54,12 +54,13 @@ export const ALARM_SETTINGS_MAX_BYTES = 3072;
 
 /**
  * How the retry queue is consumed. A failed letter becomes visible again after the visibility timeout, so it is
- * retried at least every 5 minutes; the function timeout may not exceed it (Lambda refuses the event source mapping
+ * retried at least every 4 minutes (test/storm.simulation.test.ts and test/outage.simulation.test.ts measure these
+ * settings: 5 minutes left letters waiting past the 5-minute goal behind a storm's backlog); the function timeout may not exceed it (Lambda refuses the event source mapping
  * otherwise: https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html). Two concurrent batches
  * (the least Lambda allows for maxConcurrency) leave the rest of the concurrency to fresh alarms.
  */
 export const RETRY_QUEUE = {
-  visibilityTimeout: Duration.minutes(5),
+  visibilityTimeout: Duration.minutes(4),
   batchSize: 10,
   maxConcurrency: 2,
   /** SQS moves a letter to the parked queue after this many times the retry window's worth of receives. */
@@ -131,8 +132,9 @@ export interface AlarmToPagerDutyProps {
    */
   readonly maxEventAge?: Duration;
   /**
-   * Handler timeout; the handler budgets its PagerDuty retries within it.
-   * @default Duration.seconds(60)
+   * Handler timeout; the handler budgets its PagerDuty retries within it. A letter waiting for a rate-limit slot
+   * needs longer than PagerDuty's 60-second window, so keep it above about 75 seconds.
+   * @default Duration.seconds(90)
    */
   readonly timeout?: Duration;
   /**
@@ -393,9 +395,11 @@ export class AlarmToPagerDuty extends Construct {
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
-      timeout: props.timeout ?? Duration.seconds(60),
+      timeout: props.timeout ?? Duration.seconds(90),
       reservedConcurrentExecutions: props.reservedConcurrency,
-      retryAttempts: 2,
+      // A failed invocation goes to the retry queue at once: its consumers pace PagerDuty's rate limit, where
+      // Lambda's own retries (1 and 2 minutes later) would leave free slots unused (the storm simulation).
+      retryAttempts: 0,
       maxEventAge: props.maxEventAge ?? Duration.hours(6),
       // Not SqsDestination: its grant adds kms:Encrypt and kms:ReEncrypt*, which sending does not need.
       onFailure: { bind: () => ({ destination: this.retryQueue.queueArn }) },
