@@ -40,7 +40,7 @@ function startChild(script: string, args: string[]): Promise<Child> {
   );
   return new Promise((resolve, reject) => {
     let buffer = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();
       const match = /(https?:\/\/[\d.]+:\d+)|^(\d+)\s*$/m.exec(buffer);
       if (match) resolve({ url: match[1] ?? `http://127.0.0.1:${match[2]}`, process: child });
@@ -65,7 +65,7 @@ function percentile(values: number[], p: number): number {
 async function main(): Promise<void> {
   const sink = process.stdout.write.bind(process.stdout);
   // The handler's JSON logs and EMF lines are produced (that work is measured) but not printed.
-  process.stdout.write = (() => true) as typeof process.stdout.write;
+  process.stdout.write = () => true;
 
   const moto = await startMoto({ serialized: false });
   const emulator = await startChild('local/pagerduty-emulator.ts', [
