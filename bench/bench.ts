@@ -17,6 +17,7 @@ import { PagerDutyClient } from '../lambda/pagerduty-client';
 import { buildAlertEvent } from '../lambda/pagerduty-event';
 import { newRoutingKey, startPipeline } from '../local/harness';
 import { startMoto } from '../local/moto';
+import { parseCommandLine } from '../scripts/command-line';
 
 const ROOT = join(__dirname, '..');
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
@@ -40,7 +41,7 @@ function startChild(script: string, args: string[]): Promise<Child> {
   );
   return new Promise((resolve, reject) => {
     let buffer = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();
       const match = /(https?:\/\/[\d.]+:\d+)|^(\d+)\s*$/m.exec(buffer);
       if (match) resolve({ url: match[1] ?? `http://127.0.0.1:${match[2]}`, process: child });
@@ -62,10 +63,28 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+const USAGE = `
+Measures the pipeline's cost per notification against the floor of its ledger protocol, on loopback:
+moto_server for DynamoDB and Secrets Manager, the PagerDuty emulator answering in ${PAGERDUTY_LATENCY_MS} ms. Prints a
+Markdown table on stdout (the README's Benchmark section).
+
+Usage: npm run bench [-- --help]
+
+Environment:
+  BENCH_SAMPLES   notifications per measure (default 300)
+  BENCH_STORM     notifications in the storm at concurrency 20 (default 500)
+
+Needs moto_server on PATH.
+
+Example:
+  BENCH_SAMPLES=100 BENCH_STORM=200 npm run bench > bench.md
+`;
+
 async function main(): Promise<void> {
+  parseCommandLine(USAGE, {});
   const sink = process.stdout.write.bind(process.stdout);
   // The handler's JSON logs and EMF lines are produced (that work is measured) but not printed.
-  process.stdout.write = (() => true) as typeof process.stdout.write;
+  process.stdout.write = () => true;
 
   const moto = await startMoto({ serialized: false });
   const emulator = await startChild('local/pagerduty-emulator.ts', [

@@ -5,16 +5,13 @@ import AgentModule from 'undici/lib/dispatcher/agent';
 import requestModule from 'undici/lib/api/api-request';
 import errorsModule from 'undici/lib/core/errors';
 
-export const Agent = AgentModule as unknown as typeof UndiciAgent;
+export const Agent = AgentModule as typeof UndiciAgent;
 export type Agent = UndiciAgent;
-export const errors = errorsModule as unknown as typeof undiciErrors;
+export const errors = errorsModule as typeof undiciErrors;
 
 /** `agent.request(options)` without undici's index, which attaches the API methods to every dispatcher. */
 export function request(agent: Agent, options: Dispatcher.RequestOptions): Promise<Dispatcher.ResponseData> {
   return (
-    requestModule as unknown as (
-      this: Agent,
-      o: Dispatcher.RequestOptions,
-    ) => Promise<Dispatcher.ResponseData>
+    requestModule as (this: Agent, o: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>
   ).call(agent, options);
 }

@@ -107,6 +107,7 @@ function describeShape(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'string') return `the string ${JSON.stringify(cutText(value, 40))}`;
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects returned above: only primitives reach here
   return `${typeof value} ${String(value)}`;
 }
 

@@ -25,7 +25,6 @@ export interface EventOptions {
   readonly serviceSeverities?: ServiceSeverities;
 }
 
-type Payload = NonNullable<PagerDutyAlertEvent['payload']>;
 type Link = NonNullable<PagerDutyAlertEvent['links']>[number];
 
 /** The PagerDuty event for a decision about a notification, within the Events API limits. */
@@ -71,7 +70,7 @@ function alarmTrigger(
       group: settings.environment ?? `${n.accountId}/${where}`,
       class: n.condition.kind === 'metric' ? n.condition.metric.namespace : CLASS_BY_KIND[n.condition.kind],
       custom_details: alarmDetails(n, settings),
-    }) as Payload,
+    }),
     ...(links.length > 0 ? { links } : {}),
     client: options.clientName,
     ...(alarmUrl ? { client_url: alarmUrl } : {}),
@@ -140,7 +139,7 @@ function unrecognisedTrigger(
         _truncated:
           body === n.body ? undefined : [`body: cut from ${n.body.length} to ${body.length} characters`],
       }),
-    }) as Payload,
+    }),
     ...(links.length > 0 ? { links } : {}),
     client: options.clientName,
     ...(topicUrl ? { client_url: topicUrl } : {}),

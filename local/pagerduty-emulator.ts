@@ -153,17 +153,23 @@ function withoutOpenApiExtras(node: unknown): unknown {
   );
 }
 
+/** The parts of the OpenAPI document the validators read. */
+interface OpenApiDocument {
+  readonly components: unknown;
+  readonly paths: Record<string, { post: { requestBody: { content: Record<string, { schema: unknown }> } } }>;
+}
+
 function compileRequestValidators(): { alert: ValidateFunction; change: ValidateFunction } {
   const spec = JSON.parse(
     readFileSync(join(__dirname, '..', 'spec', 'pagerduty-events-v2.openapi.json'), 'utf8'),
-  );
+  ) as OpenApiDocument;
   const components = withoutOpenApiExtras(spec.components);
   const ajv = new Ajv({ allErrors: true });
   addFormats(ajv);
   // `#/components/schemas/...` refs resolve inside the compiled root, so each root carries the components.
   ajv.addVocabulary(['components']);
   const compile = (path: string): ValidateFunction => {
-    const schema = spec.paths[path].post.requestBody.content['application/json'].schema;
+    const schema = spec.paths[path]!.post.requestBody.content['application/json']!.schema;
     return ajv.compile({ ...(withoutOpenApiExtras(schema) as object), components });
   };
   return { alert: compile('/enqueue'), change: compile('/change/enqueue') };

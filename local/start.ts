@@ -7,15 +7,36 @@ import { startDynalite } from './dynalite';
 import { newRoutingKey, startPipeline, localStores } from './harness';
 import { PagerDutyEmulator } from './pagerduty-emulator';
 import { LocalSecretsStore } from './secrets-store';
+import { parseCommandLine } from '../scripts/command-line';
 
 const PORT = Number(process.env.PORT ?? 3000);
 const quiet = process.env.LOCAL_VERBOSE_LOGS !== 'true';
+
+const USAGE = `
+The pipeline running locally with no AWS account: the real handler, dynalite as the ledger, a loopback Secrets
+Manager and the PagerDuty emulator. Plays an alarm's ALARM → OK → duplicate OK, then serves an HTTP endpoint
+where you post your own messages (POST /publish) and read the emulator's incidents (GET /incidents).
+
+Usage: npm start [-- --help]
+
+Environment:
+  PORT                         the endpoint's port (default 3000)
+  PAGERDUTY_EMULATOR_PORT      the emulator's port (default: any free port)
+  ENVIRONMENT                  the environment name in the events (default local)
+  LOCAL_VERBOSE_LOGS=true      also print the handler's JSON logs and EMF metrics
+  LOCAL_EXIT_AFTER_DEMO=true   stop after the demo instead of serving
+
+Example:
+  PORT=3001 npm start
+  curl -s -X POST http://127.0.0.1:3001/publish -H 'x-sns-subject: test' --data-binary @examples/metric-alarm.json
+`;
 
 function say(line = ''): void {
   process.stderr.write(`${line}\n`);
 }
 
 async function main(): Promise<void> {
+  parseCommandLine(USAGE, {});
   // The handler's JSON logs and EMF lines go to stdout; keep them unless asked to be quiet, so the demo reads well.
   if (quiet) silenceHandlerOutput();
   const dynamo = await startDynalite();
@@ -95,6 +116,12 @@ async function main(): Promise<void> {
           for (const event of received) say(`  PagerDuty received: ${describeEvent(event)}`);
           res.writeHead(result.status, { 'content-type': 'application/json' });
           res.end(JSON.stringify({ ...result, pagerDutyReceived: received }, null, 2) + '\n');
+        })
+        // A reply that cannot be written must not become an unhandled rejection, which would stop the server.
+        .catch((error: unknown) => {
+          say(`  could not answer the request: ${error instanceof Error ? error.message : String(error)}`);
+          if (!res.headersSent) res.writeHead(500);
+          res.end();
         });
     });
   });
@@ -114,8 +141,14 @@ async function main(): Promise<void> {
     await dynamo.stop();
     process.exit(0);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  // A signal listener's returned promise is dropped: catch here, or a failed shutdown would go unreported.
+  const onSignal = () =>
+    void stop().catch((error: unknown) => {
+      say(`stopping failed: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    });
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   if (process.env.LOCAL_EXIT_AFTER_DEMO === 'true') await stop();
 }
 
@@ -131,7 +164,7 @@ function describeEvent(event: unknown): string {
 }
 
 function silenceHandlerOutput(): void {
-  process.stdout.write = (() => true) as typeof process.stdout.write;
+  process.stdout.write = () => true;
 }
 
 main().catch((error: unknown) => {

@@ -1,12 +1,9 @@
 // End-to-end drill against a deployed pipeline: sets an alarm to ALARM, waits until the ledger shows PagerDuty
-// accepted the trigger, sets it to OK, and waits until it shows the resolve was accepted. Usage:
-//   npm run drill -- --alarm <alarm name> --table <ledger table name> [--timeout-seconds 180]
-//                    [--alarm-region <region>] [--table-region <region>]   (an alarm behind a regional intake)
-// The stack outputs ExampleAlarmName and LedgerTableName; AWS credentials and region come from the environment.
-import { parseArgs } from 'node:util';
+// accepted the trigger, sets it to OK, and waits until it shows the resolve was accepted. `--help` says how.
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Ledger, type LedgerEntry } from '../lambda/ledger';
+import { parseCommandLine, usageError } from './command-line';
 
 export interface DrillOptions {
   readonly cloudwatch: CloudWatchClient;
@@ -92,23 +89,39 @@ function describe(entry: LedgerEntry | undefined): string {
   return `${entry.action} at ${new Date(entry.stateChangeMs).toISOString()}, delivered=${entry.delivered}`;
 }
 
+const USAGE = `
+End-to-end drill against a deployed pipeline: sets the alarm to ALARM and waits until the ledger shows PagerDuty
+accepted the trigger, then sets it to OK and waits for the resolve. Exits 0 when both were accepted.
+
+Usage: npm run drill -- --alarm <alarm name> --table <ledger table> [--timeout-seconds N]
+                        [--alarm-region <region>] [--table-region <region>]
+
+  --alarm <name>          an alarm whose actions notify the pipeline's topic (stack output ExampleAlarmName)
+  --table <name>          the pipeline's ledger table (stack output LedgerTableName)
+  --timeout-seconds <N>   how long to wait for each step (default 180)
+  --alarm-region <region> the alarm's region, for an alarm behind a regional intake (default: the environment's)
+  --table-region <region> the ledger table's region (default: the environment's)
+  -h, --help              print this help
+
+AWS credentials and region come from the environment.
+
+Example:
+  npm run drill -- --alarm alarm-to-pagerduty-example --table AlarmToPagerDuty-Ledger --timeout-seconds 300
+`;
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      alarm: { type: 'string' },
-      table: { type: 'string' },
-      'timeout-seconds': { type: 'string', default: '180' },
-      'alarm-region': { type: 'string' },
-      'table-region': { type: 'string' },
-    },
+  const values = parseCommandLine(USAGE, {
+    alarm: { type: 'string' },
+    table: { type: 'string' },
+    'timeout-seconds': { type: 'string', default: '180' },
+    'alarm-region': { type: 'string' },
+    'table-region': { type: 'string' },
   });
   const timeoutSeconds = Number(values['timeout-seconds']);
-  if (!values.alarm || !values.table || !Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
-    process.stderr.write(
-      'usage: npm run drill -- --alarm <alarm name> --table <ledger table> [--timeout-seconds N] ' +
-        '[--alarm-region R] [--table-region R]\n',
-    );
-    process.exit(2);
+  if (!values.alarm) usageError(USAGE, 'Missing --alarm <alarm name>.');
+  if (!values.table) usageError(USAGE, 'Missing --table <ledger table>.');
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
+    usageError(USAGE, `--timeout-seconds must be a positive number (got "${values['timeout-seconds']}")`);
   }
   const steps = await runDrill({
     cloudwatch: new CloudWatchClient(values['alarm-region'] ? { region: values['alarm-region'] } : {}),

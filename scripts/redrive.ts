@@ -1,9 +1,4 @@
-// Replays the parked queue (or any queue of dead letters) through the handler. Usage:
-//   npm run redrive -- --queue <url> [--function <name or ARN> | --in-process] [--dry-run] [--max N]
-// --function re-invokes the deployed Lambda synchronously with each original SNS event; --in-process runs the
-// handler here with this shell's environment (LEDGER_TABLE_NAME, ROUTING_KEY_SECRETS, ...). A message is deleted
-// only when its replay resolved. Replays are idempotent: the ledger turns an already-delivered one into a no-op.
-import { parseArgs } from 'node:util';
+// Replays the parked queue (or any queue of dead letters) through the handler: `npm run redrive -- --help` says how.
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   ChangeMessageVisibilityCommand,
@@ -13,6 +8,7 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
+import { parseCommandLine, usageError } from './command-line';
 
 export type Replay = (event: SNSEvent) => Promise<void>;
 
@@ -56,18 +52,18 @@ export function snsEventFromDeadLetter(body: string): SNSEvent | undefined {
     const record: SNSEventRecord = {
       EventSource: 'aws:sns',
       EventVersion: '1.0',
-      EventSubscriptionArn: String(parsed.TopicArn ?? ''),
+      EventSubscriptionArn: text(parsed.TopicArn),
       Sns: {
         Type: 'Notification',
-        MessageId: String(parsed.MessageId ?? ''),
-        TopicArn: String(parsed.TopicArn ?? ''),
-        Subject: typeof parsed.Subject === 'string' ? parsed.Subject : (undefined as unknown as string),
+        MessageId: text(parsed.MessageId),
+        TopicArn: text(parsed.TopicArn),
+        Subject: typeof parsed.Subject === 'string' ? parsed.Subject : undefined,
         Message: parsed.Message,
-        Timestamp: String(parsed.Timestamp ?? new Date().toISOString()),
-        SignatureVersion: String(parsed.SignatureVersion ?? '1'),
-        Signature: String(parsed.Signature ?? ''),
-        SigningCertUrl: String(parsed.SigningCertURL ?? parsed.SigningCertUrl ?? ''),
-        UnsubscribeUrl: String(parsed.UnsubscribeURL ?? parsed.UnsubscribeUrl ?? ''),
+        Timestamp: text(parsed.Timestamp, new Date().toISOString()),
+        SignatureVersion: text(parsed.SignatureVersion, '1'),
+        Signature: text(parsed.Signature),
+        SigningCertUrl: text(parsed.SigningCertURL ?? parsed.SigningCertUrl),
+        UnsubscribeUrl: text(parsed.UnsubscribeURL ?? parsed.UnsubscribeUrl),
         MessageAttributes: {},
       },
     };
@@ -172,6 +168,11 @@ function describe(event: SNSEvent, message: Message): string {
   return `${names.join(', ')}${reason ? ` (first failure: ${reason})` : ''}`;
 }
 
+/** A field SNS always writes as a string; anything else (a hand-edited or foreign message) reads as the fallback. */
+function text(value: unknown, fallback = ''): string {
+  return typeof value === 'string' ? value : fallback;
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -193,32 +194,48 @@ export function lambdaReplay(functionName: string, client = new LambdaClient({})
   };
 }
 
+const USAGE = `
+Replays the parked queue (or any queue of dead letters) through the handler. A message is deleted only when its
+replay succeeded; replays are idempotent (the ledger turns an already-delivered notification into a no-op).
+
+Usage: npm run redrive -- --queue <url> (--function <name> | --in-process | --dry-run) [--max N]
+
+  --queue <url>       the queue (stack output ParkedQueueUrl, or a regional intake's DeadLetterQueueUrl)
+  --function <name>   re-invoke the deployed function (name or ARN) with each original SNS event; each client
+                      takes the region of its queue or function ARN
+  --in-process        run the handler here, with this shell's environment (LEDGER_TABLE_NAME, ROUTING_KEY_SECRETS…)
+  --dry-run           list what would be replayed, change nothing
+  --max <N>           stop after N messages
+  -h, --help          print this help
+
+AWS credentials (and the region, unless the URL or ARN says it) come from the environment.
+
+Example:
+  npm run redrive -- --queue https://sqs.us-east-1.amazonaws.com/123456789012/alarm-to-pagerduty-parked --dry-run
+`;
+
 function positiveInteger(text: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) {
-    process.stderr.write(`--max must be a whole number of messages, at least 1 (got "${text}")\n`);
-    process.exit(2);
+    usageError(USAGE, `--max must be a whole number of messages, at least 1 (got "${text}")`);
   }
   return value;
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      queue: { type: 'string' },
-      function: { type: 'string' },
-      'in-process': { type: 'boolean', default: false },
-      'dry-run': { type: 'boolean', default: false },
-      max: { type: 'string' },
-    },
+  const values = parseCommandLine(USAGE, {
+    queue: { type: 'string' },
+    function: { type: 'string' },
+    'in-process': { type: 'boolean', default: false },
+    'dry-run': { type: 'boolean', default: false },
+    max: { type: 'string' },
   });
-  if (!values.queue || (!values.function && !values['in-process'] && !values['dry-run'])) {
-    process.stderr.write(
-      'usage: npm run redrive -- --queue <url> (--function <name> | --in-process) [--dry-run] [--max N]\n',
-    );
-    process.exit(2);
+  if (!values.queue) usageError(USAGE, 'Missing --queue <url>.');
+  if (!values.function && !values['in-process'] && !values['dry-run']) {
+    usageError(USAGE, 'Say how to replay: --function <name>, --in-process, or --dry-run to only look.');
   }
-  let replay: Replay = async () => undefined;
+  const max = values.max === undefined ? undefined : positiveInteger(values.max);
+  let replay: Replay = () => Promise.resolve();
   // A regional intake's DLQ is in another region than the function: each client takes its resource's region.
   const functionRegion = /^arn:[^:]+:lambda:([^:]+):/.exec(values.function ?? '')?.[1];
   const queueRegion = /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(values.queue)?.[1];
@@ -237,7 +254,7 @@ async function main(): Promise<void> {
     queueUrl: values.queue,
     replay,
     dryRun: values['dry-run'],
-    max: values.max === undefined ? undefined : positiveInteger(values.max),
+    max,
   });
   process.stdout.write(
     `${summary.received} received, ${summary.replayed} replayed, ${summary.deleted} deleted, ` +

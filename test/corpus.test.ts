@@ -37,7 +37,7 @@ function absentAsUndefined(value: unknown): unknown {
   if (value === null) return undefined;
   if (Array.isArray(value)) return value.map(absentAsUndefined);
   if (typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, absentAsUndefined(v)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, absentAsUndefined(v)]));
   }
   return value;
 }

@@ -188,7 +188,7 @@ describe('dead letters from the retry queue', () => {
     });
     const event: SQSEvent = { Records: [sqsRecord(failureRecord(alarmEvent), 'a')] };
     expect(await handler(event)).toEqual({ batchItemFailures: [] });
-    expect(await handler({ Records: [sqsRecord(envelope, 'b')] } as SQSEvent)).toEqual({
+    expect(await handler({ Records: [sqsRecord(envelope, 'b')] })).toEqual({
       batchItemFailures: [],
     });
     expect(pagerDuty.actions()).toEqual(['trigger', 'resolve']);
@@ -199,7 +199,7 @@ describe('dead letters from the retry queue', () => {
     const { handler, pagerDuty } = setup();
     await handler(notification('OK', NOW - 5 * MINUTE));
     const old = notification('OK', NOW - 10 * MINUTE);
-    expect(await handler({ Records: [sqsRecord(failureRecord(old), 'a')] } as SQSEvent)).toEqual({
+    expect(await handler({ Records: [sqsRecord(failureRecord(old), 'a')] })).toEqual({
       batchItemFailures: [],
     });
     expect(pagerDuty.actions()).toEqual(['resolve']);
@@ -217,10 +217,10 @@ describe('dead letters from the retry queue', () => {
     );
     const result = await handler({
       Records: [sqsRecord(failureRecord(first), 'fails'), sqsRecord(failureRecord(other), 'works')],
-    } as SQSEvent);
+    });
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'fails' }] });
     expect(telemetry.get('DeadLettersRetried')).toBe(1);
-    const single = await handler({ Records: [sqsRecord(failureRecord(first), 'again')] } as SQSEvent);
+    const single = await handler({ Records: [sqsRecord(failureRecord(first), 'again')] });
     expect(single).toEqual({ batchItemFailures: [] });
     expect(pagerDuty.isOpen(ARN)).toBe(true);
   });
@@ -231,7 +231,7 @@ describe('dead letters from the retry queue', () => {
     const body = failureRecord(notification('ALARM', NOW - MINUTE));
     const result = await handler({
       Records: [sqsRecord(body, 'rejected'), sqsRecord('not json at all', 'unreadable')],
-    } as SQSEvent);
+    });
     expect(result).toEqual({ batchItemFailures: [] });
     expect(parked).toHaveLength(2);
     const byBody = new Map(parked.map((p) => [p.body, p.reason]));
@@ -246,9 +246,9 @@ describe('dead letters from the retry queue', () => {
     const { handler, pagerDuty, parked } = setup({ RETRY_WINDOW_HOURS: '24' });
     pagerDuty.next({ kind: 'timeout', landsLater: false }, { kind: 'timeout', landsLater: false });
     const body = failureRecord(notification('ALARM', NOW - MINUTE));
-    const young = await handler({ Records: [sqsRecord(body, 'young', NOW - 23 * 60 * MINUTE)] } as SQSEvent);
+    const young = await handler({ Records: [sqsRecord(body, 'young', NOW - 23 * 60 * MINUTE)] });
     expect(young).toEqual({ batchItemFailures: [{ itemIdentifier: 'young' }] });
-    const old = await handler({ Records: [sqsRecord(body, 'old', NOW - 25 * 60 * MINUTE)] } as SQSEvent);
+    const old = await handler({ Records: [sqsRecord(body, 'old', NOW - 25 * 60 * MINUTE)] });
     expect(old).toEqual({ batchItemFailures: [] });
     expect(parked).toEqual([
       { body, reason: expect.stringMatching(/after the retry window \(RETRY_WINDOW_HOURS=24\)/) },
@@ -260,14 +260,14 @@ describe('dead letters from the retry queue', () => {
     const handler = createHandler(TEST_ENV, { deps: pipeline.deps });
     const result = await handler({
       Records: [sqsRecord('{"neither": "event nor letter"}', 'x')],
-    } as SQSEvent);
+    });
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'x' }] });
   });
 
   it('a letter holding another batch of letters is parked, not looped', async () => {
     const { handler, parked } = setup();
     const nested = JSON.stringify({ Records: [sqsRecord('{}', 'inner')] });
-    expect(await handler({ Records: [sqsRecord(nested, 'outer')] } as SQSEvent)).toEqual({
+    expect(await handler({ Records: [sqsRecord(nested, 'outer')] })).toEqual({
       batchItemFailures: [],
     });
     expect(parked[0]?.reason).toMatch(/another batch of dead letters/);
