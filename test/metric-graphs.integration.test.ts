@@ -15,8 +15,11 @@ import { createMetricGraphs, type MetricGraphsOptions, type PagerDutyImage } fro
 import type { AlarmNotification, Notification } from '../lambda/notification';
 import { PagerDutyClient } from '../lambda/pagerduty-client';
 import { CloudWatchStandIn, TINY_PNG } from '../local/cloudwatch-stand-in';
+import { lambdaContext, metricAlarmMessage, snsEvent } from '../local/alarm-fixtures';
+import { motoStores, newRoutingKey, startPipeline } from '../local/harness';
 import { describeWithMoto, startMoto, type MotoServer } from '../local/moto';
 import { PagerDutyEmulator } from '../local/pagerduty-emulator';
+import { captureStdout, metricTotal } from './support/output';
 
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 const URL_BASE = 'https://abcdefghijklmnop.lambda-url.us-east-1.on.aws';
@@ -322,6 +325,73 @@ describeWithMoto('metric graph images (moto S3 + Secrets Manager, CloudWatch sta
       expect(emulator.accepted.at(-1)?.images).toEqual(images);
     } finally {
       await client.close();
+      await emulator.stop();
+    }
+  });
+
+  it('end to end: the handler with METRIC_GRAPHS=on pages a metric alarm with its graph; the link works 7 days, then not', async () => {
+    const emulator = await PagerDutyEmulator.start();
+    const endpointVariables = [
+      'AWS_ENDPOINT_URL_CLOUDWATCH',
+      'AWS_ENDPOINT_URL_S3',
+      'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+    ];
+    const saved = endpointVariables.map((name) => [name, process.env[name]] as const);
+    // The graphs' SDK clients read their endpoints from the process environment (the handler passes its own env
+    // only to the clients it builds itself): CloudWatch is the stand-in, S3 and Secrets Manager are moto.
+    process.env.AWS_ENDPOINT_URL_CLOUDWATCH = standIn.url;
+    process.env.AWS_ENDPOINT_URL_S3 = moto.endpoint;
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = moto.endpoint;
+    try {
+      const pipeline = await startPipeline({
+        stores: motoStores(moto.endpoint),
+        pagerDutyUrl: emulator.url,
+        routingKeys: { default: newRoutingKey() },
+        env: {
+          METRIC_GRAPHS: 'on',
+          IMAGE_BUCKET: bucket,
+          IMAGE_URL_BASE: URL_BASE,
+          IMAGE_TOKEN_SECRET_ID: secretId,
+          IMAGE_HOME_ACCOUNT_ID: '123456789012',
+        },
+      });
+      const pagedAt = Date.now();
+      const out = captureStdout();
+      try {
+        await pipeline.handler(
+          snsEvent([metricAlarmMessage({ state: 'ALARM', stateChangeMs: pagedAt - 1000 })]),
+          lambdaContext(),
+        );
+        await pipeline.handler(
+          snsEvent([metricAlarmMessage({ state: 'OK', stateChangeMs: pagedAt })]),
+          lambdaContext(),
+        );
+      } finally {
+        out.restore();
+      }
+      const [trigger, resolve] = emulator.accepted as unknown as [
+        { images?: PagerDutyImage[] },
+        { images?: unknown },
+      ];
+      expect(trigger.images).toEqual([
+        expect.objectContaining({ src: expect.stringMatching(new RegExp(`^${URL_BASE}/v1/`)) }),
+      ]);
+      expect(resolve.images).toBeUndefined();
+      expect(standIn.widgets()).toEqual([expect.objectContaining({ region: 'us-east-1' })]);
+      expect(metricTotal(out.lines(), 'ImageFailures')).toBe(0);
+
+      const src = trigger.images![0]!.src;
+      const at = (days: number) => endpoint(() => pagedAt + days * DAY_MS)(urlEvent(src));
+      expect(await at(7)).toMatchObject({ statusCode: 200, isBase64Encoded: true });
+      expect(await at(15)).toMatchObject({ statusCode: 403 });
+      expect(await endpoint(() => pagedAt)(urlEvent(src.replace(/\?.*$/, '')))).toMatchObject({
+        statusCode: 403,
+      });
+    } finally {
+      for (const [name, value] of saved) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
       await emulator.stop();
     }
   });
