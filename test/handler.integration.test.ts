@@ -197,37 +197,31 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
   });
 
   describe('a trigger that timed out but reaches PagerDuty late, after the newer resolve', () => {
-    // The late request is held by the emulator until the test releases it, so what lands first is the test's
-    // choice, not a race. The sender's one attempt times out at the invocation's deadline (the response timeout
-    // is longer than the budget), leaving no time for a second: the sender gives up after the first, however
-    // long the claim before it took, as long as it took less than SEND_WINDOW_MS.
-    const SEND_WINDOW_MS = 4000;
-    const budget = () => lambdaContext(2000 + SEND_WINDOW_MS);
-    const slowPipeline = () =>
-      startPipeline({
-        stores: motoStores(moto.endpoint),
-        pagerDutyUrl: emulator.url,
-        routingKeys: { default: defaultKey },
-        env: { HTTP_RESPONSE_TIMEOUT_MS: '10000', TIME_BUDGET_MARGIN_MS: '2000' },
-      });
-    const lateTrigger = (handler: LocalPipeline['handler']) => {
-      const hold = emulator.holdNext(1);
-      const outcome = handler(snsEvent([alarm('ALARM', 0)]), budget()).then(
+    const budget = (ms: number) => lambdaContext(ms);
+    // PagerDuty ingests the trigger 2 s after it arrives. The invocation's budget (less the 2 s margin) is 30 ms
+    // longer than one attempt's timeout, too little for a second attempt: the sender gives up after the first.
+    const lateTrigger = async (handler: LocalPipeline['handler'], attemptTimeoutMs: number) => {
+      emulator.failNext(1, { delayMs: 2000 });
+      return handler(snsEvent([alarm('ALARM', 0)]), budget(2000 + attemptTimeoutMs + 30)).then(
         () => 'resolved',
         (error: unknown) => String(error),
       );
-      return { hold, outcome };
     };
     const ingested = async (count: number) => {
-      while (emulator.accepted.length < count) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 200 && emulator.accepted.length < count; i++)
+        await new Promise((r) => setTimeout(r, 25));
     };
 
     it('the retry of the trigger (stale by then) restores the resolve', async () => {
-      const slow = await slowPipeline();
-      const late = lateTrigger(slow.handler);
-      expect(await late.outcome).toMatch(/DeliveryBudgetExhaustedError.*after 1 attempt/s);
+      const slow = await startPipeline({
+        stores: motoStores(moto.endpoint),
+        pagerDutyUrl: emulator.url,
+        routingKeys: { default: defaultKey },
+        env: { HTTP_RESPONSE_TIMEOUT_MS: '200', TIME_BUDGET_MARGIN_MS: '2000' },
+      });
+      const outcome = await lateTrigger(slow.handler, 200);
+      expect(outcome).toMatch(/DeliveryBudgetExhaustedError/);
       await slow.handler(snsEvent([alarm('OK', 60_000)]), lambdaContext());
-      late.hold.release();
       await ingested(2);
       expect(emulator.accepted.map((e) => e.event_action)).toEqual(['resolve', 'trigger']);
       expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(1);
@@ -237,14 +231,18 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
     });
 
     it('a resolve that lands after a newer trigger is corrected by its own (stale) retry', async () => {
-      const slow = await slowPipeline();
+      const slow = await startPipeline({
+        stores: motoStores(moto.endpoint),
+        pagerDutyUrl: emulator.url,
+        routingKeys: { default: defaultKey },
+        env: { HTTP_RESPONSE_TIMEOUT_MS: '200', TIME_BUDGET_MARGIN_MS: '2000' },
+      });
       await slow.handler(snsEvent([alarm('ALARM', 0)]), lambdaContext());
-      const hold = emulator.holdNext(1);
+      emulator.failNext(1, { delayMs: 2000 });
       const okEvent = snsEvent([alarm('OK', 60_000)]);
-      await expect(slow.handler(okEvent, budget())).rejects.toThrow(/DeliveryBudgetExhaustedError/);
+      await expect(slow.handler(okEvent, budget(2230))).rejects.toThrow(/DeliveryBudgetExhaustedError/);
       // The alarm fires again; its trigger joins the open incident, then the old resolve lands and closes it.
       await slow.handler(snsEvent([alarm('ALARM', 120_000)]), lambdaContext());
-      hold.release();
       await ingested(3);
       expect(emulator.accepted.map((e) => e.event_action)).toEqual(['trigger', 'trigger', 'resolve']);
       expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(0);
@@ -257,16 +255,18 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
     });
 
     it('a newer state claimed before the failure is flagged, and any next delivery restores it', async () => {
-      const slow = await slowPipeline();
-      const late = lateTrigger(slow.handler);
-      // The OK is claimed, sent and settled while the trigger's request is still in flight (held, and its
-      // attempt not timed out: the OK's three calls must take less than SEND_WINDOW_MS).
-      await late.hold.arrived;
+      const slow = await startPipeline({
+        stores: motoStores(moto.endpoint),
+        pagerDutyUrl: emulator.url,
+        routingKeys: { default: defaultKey },
+        env: { HTTP_RESPONSE_TIMEOUT_MS: '900', TIME_BUDGET_MARGIN_MS: '2000' },
+      });
+      const failing = lateTrigger(slow.handler, 900);
+      // The OK is claimed, sent and settled while the trigger's request is still in flight.
+      await new Promise((r) => setTimeout(r, 50));
       await slow.newHandler()(snsEvent([alarm('OK', 60_000)]), lambdaContext());
-      expect(emulator.accepted.map((e) => e.event_action)).toEqual(['resolve']);
-      expect(await late.outcome).toMatch(/DeliveryBudgetExhaustedError/);
+      expect(await failing).toMatch(/DeliveryBudgetExhaustedError/);
       expect(await slow.readLedger(ARN)).toMatchObject({ action: 'resolve', needsResend: true });
-      late.hold.release();
       await ingested(2);
       expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(1);
       // Not the trigger's retry: a duplicate of the OK. The flag makes it re-send the newest state.
