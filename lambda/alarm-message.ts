@@ -68,7 +68,7 @@ export function parseNotification(envelope: SnsEnvelope): Notification {
 export function snsEnvelopeOf(record: unknown): SnsEnvelope {
   const sns = isRecord(record) && isRecord(record.Sns) ? record.Sns : undefined;
   const field = (key: string): string | undefined =>
-    sns && typeof sns[key] === 'string' ? (sns[key] as string) : undefined;
+    sns && typeof sns[key] === 'string' ? sns[key] : undefined;
   const message = sns?.Message;
   const defect =
     sns === undefined

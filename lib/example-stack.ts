@@ -205,7 +205,7 @@ export function examplePropsFromContext(node: Node): ExampleStackProps {
     !Array.isArray(alarmEventsValue) &&
     Object.keys(alarmEventsValue).every((k) => k === 'routeTagged' || k === 'alarmNamePrefixes')
   ) {
-    alarmEvents = alarmEventsValue as AlarmEventsSelection;
+    alarmEvents = alarmEventsValue;
   } else if (alarmEventsValue !== undefined && alarmEventsValue !== null && alarmEventsValue !== false) {
     throw new Error(
       'Context "alarmEvents" must be true or a JSON object such as \'{"alarmNamePrefixes":["prod-"],"routeTagged":true}\'',

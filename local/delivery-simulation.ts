@@ -279,8 +279,9 @@ export class DeliverySimulation {
       ...this.settings.env,
     };
     this.parkingLot = {
-      park: async (body, reason) => {
+      park: (body, reason) => {
         this.parked.push({ atMs: this.clock.now(), reason, body });
+        return Promise.resolve();
       },
     };
     this.retryQueue = new SimulatedQueue(this.clock, 'retry', {
@@ -422,7 +423,7 @@ export class DeliverySimulation {
         routingKeys: {
           routes: Object.keys(keys),
           has: (route: string) => route in keys,
-          keyFor: async (route: string) => keys[route] ?? keys.default!,
+          keyFor: (route: string) => Promise.resolve(keys[route] ?? keys.default!),
         },
         telemetry: this.telemetry,
         logger: silentLogger(this.errors),
