@@ -2,6 +2,7 @@
 // one run on this machine: moto_server for DynamoDB and Secrets Manager, the PagerDuty emulator answering in
 // ~40 ms, both behind counting proxies in their own processes so CPU figures hold only the client's work.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { parserWorstCase } from '../test/support/adversarial';
 import { statSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -388,7 +389,11 @@ async function deliverySimulations(): Promise<string> {
   say('simulating a two-hour PagerDuty outage and a storm of 1,000 alarms on one key');
   const outage = await runOutage();
   const storm = await runStorm();
+  say('timing the parser and event builder on adversarial 256 KB messages');
+  const parser = parserWorstCase();
   return [
+    `parser worst case: ${parser.worst.ms.toFixed(1)} ms on "${parser.worst.name}" (${parser.worst.bytes} bytes; ` +
+      `median ${parser.medianMs.toFixed(1)} ms over ${parser.inputs} inputs; goal ≤ 50 ms)`,
     `outage recovery: ${minutes(outage.recoveryMs)} min after PagerDuty returned`,
     `storm drain: ${minutes(storm.drainMs)} min for 1,000 alarms (goal ≤ ${minutes(storm.goalMs)})`,
   ].join('\n');
