@@ -78,7 +78,9 @@ export type AttemptOutcome = { ok: true; status: number } | { ok: false; failure
 /** Sends one request body to a path of the Events API and reports the outcome; never throws. */
 export type Transport = (path: string, payload: string, timeoutMs: number) => Promise<AttemptOutcome>;
 
-const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+// PagerDuty documents "500 or other 5XX" as retryable; 408 and 429 are the 4xx that are.
+const isRetryableStatus = (status: number) =>
+  status === 408 || status === 429 || (status >= 500 && status <= 599);
 // An attempt with less time than this left could not complete a request: stop and report the last real failure.
 const MIN_ATTEMPT_MS = 50;
 
@@ -166,7 +168,7 @@ export class PagerDutyClient {
       }
       // Redact before cutting: a key straddling the cut would otherwise leave a fragment no redaction can find.
       const failure = shorten(redact(outcome.failure, routingKey));
-      if (failure.kind === 'status' && !RETRYABLE_STATUS.has(failure.status)) {
+      if (failure.kind === 'status' && !isRetryableStatus(failure.status)) {
         throw new PagerDutyRejectedError(failure.status, failure.responseText);
       }
       if (failure.kind === 'status' && failure.status === 429 && !waitForRateLimit) {

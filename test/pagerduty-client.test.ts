@@ -154,6 +154,15 @@ describe('PagerDutyClient against a local HTTP server', () => {
     });
   });
 
+  it('retries every 5xx, not only the common ones', async () => {
+    server = await scriptedServer([{ status: 507 }, { status: 599 }, { status: 202 }]);
+    const made = client(server.url);
+    pd = made.pd;
+    const report = await pd.sendAlert(ROUTING_KEY, event, Date.now() + 5000);
+    expect(report.attempts).toBe(3);
+    expect(made.retries.map((f) => (f.kind === 'status' ? f.status : f.kind))).toEqual([507, 599]);
+  });
+
   it('retries a reset connection and a response that never comes', async () => {
     server = await scriptedServer(['reset', 'hang', { status: 202 }]);
     const made = client(server.url);
