@@ -172,8 +172,14 @@ export function unrecognisedHeadline(input: { subject?: string; body: string; wh
 
 /** `what it is (detail)` → `what it is`: the detail (a parser's message, a key list) stays in the event details. */
 function withoutTrailingAside(why: string): string {
-  const open = why.lastIndexOf(' (');
-  return open > 0 && why.endsWith(')') ? why.slice(0, open) : why;
+  if (!why.endsWith(')')) return why;
+  // The parenthesis that opens the final aside, which may nest others (Node 24's JSON errors add "(line 1 column 9)").
+  let depth = 0;
+  for (let i = why.length - 1; i > 0; i--) {
+    if (why[i] === ')') depth++;
+    else if (why[i] === '(' && --depth === 0) return why[i - 1] === ' ' ? why.slice(0, i - 1) : why;
+  }
+  return why;
 }
 
 // ---- EventBridge events (forwarded by a rule, or by a CodeStar notification rule as `detailType`) -----------

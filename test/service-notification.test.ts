@@ -185,6 +185,14 @@ describe('parseServiceSeverities', () => {
 });
 
 describe('text that nothing recognises', () => {
+  it("drops a parser error's nested aside whole, as Node 24 writes it", () => {
+    const why =
+      'the SNS message body starts like JSON but does not parse: it is truncated or malformed (Unterminated string in JSON at position 150 (line 1 column 151))';
+    expect(unrecognisedHeadline({ subject: 'S', body: '{"a":"', why })).toBe(
+      'SNS message: S — the SNS message body starts like JSON but does not parse: it is truncated or malformed',
+    );
+  });
+
   it('says the subject and the beginning of the body', () => {
     const why = 'the SNS message body is plain text, not JSON';
     expect(unrecognisedHeadline({ subject: 'Test', body: 'disk full on db-7', why })).toBe(
