@@ -14,7 +14,7 @@ import { loadConfig } from '../lambda/config';
 import { createHandler, type ParkingLot, type PipelineHandler } from '../lambda/handler';
 import { MemoryLedger } from '../lambda/memory-ledger';
 import { PagerDutyClient } from '../lambda/pagerduty-client';
-import type { CountMetric, Telemetry } from '../lambda/telemetry';
+import { CountingTelemetry } from './counting-telemetry';
 import { SimulatedPagerDuty, type Outage } from './simulated-pagerduty';
 import { seededRandom, VirtualClock } from './virtual-clock';
 
@@ -195,22 +195,6 @@ class SimulatedQueue {
   }
 }
 
-/** Counts metrics across every instance. */
-class SharedTelemetry implements Telemetry {
-  readonly counts = new Map<string, number>();
-  count(metric: CountMetric, value = 1): void {
-    this.counts.set(metric, (this.counts.get(metric) ?? 0) + value);
-  }
-  sent(action: string): void {
-    this.count('EventsSent');
-    this.counts.set(`EventsSent:${action}`, (this.counts.get(`EventsSent:${action}`) ?? 0) + 1);
-  }
-  latency(): void {}
-  get(metric: string): number {
-    return this.counts.get(metric) ?? 0;
-  }
-}
-
 function silentLogger(errors: string[]): Logger {
   const ignore = () => undefined;
   return {
@@ -234,7 +218,7 @@ export class DeliverySimulation {
   readonly clock: VirtualClock;
   readonly pagerDuty: SimulatedPagerDuty;
   readonly ledger = new MemoryLedger();
-  readonly telemetry = new SharedTelemetry();
+  readonly telemetry = new CountingTelemetry();
   readonly parked: ParkedLetter[] = [];
   readonly errors: string[] = [];
   readonly stats: SimulationStats = {

@@ -8,7 +8,9 @@ import { MemoryLedger } from '../../lambda/memory-ledger';
 import type { DeliveryReport } from '../../lambda/pagerduty-client';
 import type { PagerDutyAlertEvent } from '../../lambda/pagerduty-types';
 import type { PipelineDeps } from '../../lambda/process-record';
-import type { CountMetric, Telemetry } from '../../lambda/telemetry';
+import { CountingTelemetry } from '../../local/counting-telemetry';
+
+export { CountingTelemetry };
 
 export const ROUTING_KEYS: Readonly<Record<string, string>> = {
   default: 'k'.repeat(32),
@@ -93,22 +95,6 @@ export class ScriptedPagerDuty implements Pick<DeliveryDeps['pagerDuty'], 'sendA
     else if (event.event_action === 'resolve' && this.open.get(event.dedup_key) === routingKey) {
       this.open.delete(event.dedup_key);
     }
-  }
-}
-
-/** Counts metrics in memory. */
-export class CountingTelemetry implements Telemetry {
-  readonly counts = new Map<string, number>();
-  count(metric: CountMetric, value = 1): void {
-    this.counts.set(metric, (this.counts.get(metric) ?? 0) + value);
-  }
-  sent(action: string): void {
-    this.count('EventsSent');
-    this.counts.set(`EventsSent:${action}`, (this.counts.get(`EventsSent:${action}`) ?? 0) + 1);
-  }
-  latency(): void {}
-  get(metric: string): number {
-    return this.counts.get(metric) ?? 0;
   }
 }
 
