@@ -210,6 +210,7 @@ async function main(): Promise<void> {
           futureLimitMs: Date.now() + 60_000,
         },
         Date.now(),
+        Date.now() + 35_000,
       );
       await pagerDuty.sendAlert(routingKey, { ...template, dedup_key: dedupKey }, Date.now() + 30_000);
       await ledger.settle(dedupKey, { stateChangeMs, action: 'trigger' }, Date.now());

@@ -66,6 +66,7 @@ export const COUNT_METRICS = [
   'DeadLettersDelivered',
   'ActionsSuppressedSkipped',
   'ImageFailures',
+  'LeaseWaits',
 ] as const;
 export type CountMetric = (typeof COUNT_METRICS)[number];
 

@@ -1,4 +1,11 @@
-import { describeError, isRetryable, LedgerContentionError, LedgerSettleError } from './errors';
+import {
+  DeliveryBudgetExhaustedError,
+  describeError,
+  isRetryable,
+  LedgerContentionError,
+  LedgerLeaseBusyError,
+  LedgerSettleError,
+} from './errors';
 import type { LedgerAction, LedgerEntry, LedgerStore } from './ledger';
 import type { MetricGraphs } from './metric-graphs';
 import type { PagerDutyClient } from './pagerduty-client';
@@ -16,6 +23,10 @@ export interface DeliveryDeps {
   readonly now: () => number;
   /** Renders the alarm's graph for a trigger; absent when METRIC_GRAPHS is off. Never delays a page past its timeout. */
   readonly metricGraphs?: MetricGraphs;
+  /** Pauses while another delivery of the same alert holds the lease; a timer unless a test schedules it. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** The longest wait for another delivery's lease before giving up (retryable); by default, until the deadline. */
+  readonly maxLeaseWaitMs?: number;
 }
 
 export type DeliveryLog = Pick<RecordLog, 'info' | 'warn' | 'error'>;
@@ -41,6 +52,14 @@ export type RecordOutcome = SentOutcome | SkippedOutcome;
 
 // Each settle retry follows a strictly newer claim, so this only bounds a pathological burst of state changes.
 const MAX_SETTLE_ROUNDS = 25;
+/**
+ * A delivery's lease lasts until its deadline (when its sends stop) and this much more, for a request cut off at
+ * the deadline that still reaches PagerDuty. A delivery that crashed holds the other deliveries up until then.
+ */
+export const LEASE_GRACE_MS = 5_000;
+/** While another delivery holds the lease: the first pause before asking again, and the longest. */
+const LEASE_POLL_FIRST_MS = 25;
+const LEASE_POLL_MAX_MS = 1_000;
 
 /**
  * claim → send → settle → catch up. Resolves when the plan's action is delivered, or is deliberately not sent
@@ -54,8 +73,9 @@ export async function deliver(
 ): Promise<RecordOutcome> {
   const { claim, dedupKey, action } = plan;
   const stateChangeMs = claim.stateChangeMs;
-  const catchUpFrom = async (newest: LedgerEntry) =>
-    catchUp(deps, dedupKey, newest, deadline, log, plan.fallbackTrigger);
+  const leaseUntilMs = deadline + LEASE_GRACE_MS;
+  const catchUpFrom = async (newest: LedgerEntry, lastSent?: LedgerAction) =>
+    catchUp(deps, { dedupKey, newest, lastSent, deadline, log, fallbackTrigger: plan.fallbackTrigger });
   // Sends the newest state the ledger holds (and any newer one claimed meanwhile) and reports it.
   const restoreNewest = async (newest: LedgerEntry, recorded: boolean): Promise<RecordOutcome> => {
     const compensations = await catchUpFrom(newest);
@@ -64,8 +84,16 @@ export async function deliver(
 
   let claimed;
   try {
-    claimed = await deps.ledger.claim(claim, deps.now());
+    // Sends of one alert take turns: while another delivery of it is sending, a newer one waits for the lease,
+    // so PagerDuty receives them in order and never sees a resolve land after the trigger that followed it.
+    claimed = await whileBusy(
+      deps,
+      { dedupKey, deadline, log },
+      () => deps.ledger.claim(claim, deps.now(), leaseUntilMs),
+      (result) => !result.claimed && result.reason === 'busy',
+    );
   } catch (error) {
+    if (error instanceof LedgerLeaseBusyError) throw error;
     // Paging beats bookkeeping: the deterministic dedup key keeps PagerDuty consistent without the ledger.
     deps.telemetry.count('LedgerUnavailable');
     log.warn('Ledger unavailable: sending without ordering or duplicate protection', {
@@ -111,6 +139,7 @@ export async function deliver(
   } catch (error) {
     // A request that timed out may still reach PagerDuty, after a newer state's: flag that newer state.
     if (isRetryable(error)) await flagIfSuperseded(deps, dedupKey, { stateChangeMs, action });
+    await giveBackLease(deps, dedupKey, stateChangeMs, error);
     throw error;
   }
   let settled;
@@ -118,6 +147,8 @@ export async function deliver(
     settled = await deps.ledger.settle(dedupKey, { stateChangeMs, action }, deps.now());
   } catch (error) {
     deps.telemetry.count('LedgerUnavailable');
+    // Our request was answered: the next delivery may send (if the ledger is down, the lease runs out instead).
+    await deps.ledger.release(dedupKey, stateChangeMs).catch(() => undefined);
     // Returning success here could hide a newer state our request overtook; the retry re-sends the same action.
     throw new LedgerSettleError(
       `Sent to PagerDuty, but the ledger could not record it (${describeError(error)}). The event is retried, ` +
@@ -128,7 +159,7 @@ export async function deliver(
   let compensations = 0;
   // Same action as ours: PagerDuty already ends in the newest state, and the newest claim's owner settles it.
   if (!settled.settled && settled.newest && settled.newest.action !== action) {
-    compensations = await catchUpFrom(settled.newest);
+    compensations = await catchUpFrom(settled.newest, action);
   }
   log.info('Delivered to PagerDuty', { outcome: 'sent', sendRoute: claimed.route, compensations });
   return { outcome: 'sent', action, dedupKey, route: claimed.route, compensations, recorded: true };
@@ -147,6 +178,22 @@ async function withGraphs(
     : { ...plan.event, images: [...(plan.event.images ?? []), ...images] };
 }
 
+/**
+ * After a failed send: the next delivery of this alert may send at once, unless our request may still reach
+ * PagerDuty (it was sent and never answered). Then the lease is kept for LEASE_GRACE_MS more, so that a newer
+ * state's request does not land before ours. Best effort: a lease not given back runs out by itself.
+ */
+async function giveBackLease(
+  deps: DeliveryDeps,
+  dedupKey: string,
+  stateChangeMs: number,
+  failure: unknown,
+): Promise<void> {
+  const mayLandLater = failure instanceof DeliveryBudgetExhaustedError && failure.mayLandLater;
+  const heldUntilMs = mayLandLater ? deps.now() + LEASE_GRACE_MS : undefined;
+  await deps.ledger.release(dedupKey, stateChangeMs, heldUntilMs).catch(() => undefined);
+}
+
 async function flagIfSuperseded(
   deps: DeliveryDeps,
   dedupKey: string,
@@ -163,34 +210,98 @@ async function flagIfSuperseded(
 }
 
 /**
- * A newer state change was claimed while we were sending, so our request may have reached PagerDuty after its
- * own. Send the newest action and settle it; repeat while newer ones keep arriving. Whoever sends last has seen
- * the newest state after its send completed.
+ * Asks `attempt` again, with growing pauses, while `busy` says another delivery of this alert holds the lease.
+ * Throws a retryable error when this delivery's time runs out first.
  */
-async function catchUp(
+async function whileBusy<Result>(
   deps: DeliveryDeps,
-  dedupKey: string,
-  newestSeen: LedgerEntry,
-  deadline: number,
-  log: DeliveryLog,
-  fallbackTrigger: PagerDutyAlertEvent,
-): Promise<number> {
-  let newest = newestSeen;
+  { dedupKey, deadline, log }: { dedupKey: string; deadline: number; log: DeliveryLog },
+  attempt: () => Promise<Result>,
+  busy: (result: Result) => boolean,
+): Promise<Result> {
+  const sleep = deps.sleep ?? pause;
+  let delay = LEASE_POLL_FIRST_MS;
+  const started = deps.now();
+  const giveUpAt = Math.min(deadline, started + (deps.maxLeaseWaitMs ?? Number.POSITIVE_INFINITY));
+  for (let asked = 1; ; asked++) {
+    const result = await attempt();
+    if (!busy(result)) {
+      if (asked > 1)
+        log.info('The other delivery of this alert ended; going on', { waitedMs: deps.now() - started });
+      return result;
+    }
+    if (asked === 1) {
+      deps.telemetry.count('LeaseWaits');
+      log.info('Waiting: another delivery of this alert is sending to PagerDuty');
+    }
+    if (deps.now() + delay > giveUpAt) {
+      throw new LedgerLeaseBusyError(
+        `Another delivery of ${dedupKey} was still sending to PagerDuty when this one stopped waiting ` +
+          `(waited ${deps.now() - started} ms); the event is retried.`,
+      );
+    }
+    await sleep(delay);
+    delay = Math.min(delay * 2, LEASE_POLL_MAX_MS);
+  }
+}
+
+async function pause(ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+interface CatchUp {
+  readonly dedupKey: string;
+  /** The newest state the ledger holds, which PagerDuty may not be in. */
+  readonly newest: LedgerEntry;
+  /** The action this delivery sent, when a newer state was claimed while it was sending. */
+  readonly lastSent?: LedgerAction;
+  readonly deadline: number;
+  readonly log: DeliveryLog;
+  readonly fallbackTrigger: PagerDutyAlertEvent;
+}
+
+/**
+ * Our request may have reached PagerDuty after the newest state's own (it timed out, or our lease ran out while
+ * we sent), or a send of the newest state failed. Send the newest action under the lease and settle it; repeat
+ * while newer ones keep arriving. Returns how many events were sent.
+ */
+async function catchUp(deps: DeliveryDeps, job: CatchUp): Promise<number> {
+  const { dedupKey, deadline, log } = job;
+  let newest = job.newest;
+  let lastSent = job.lastSent;
+  let sent = 0;
   for (let round = 1; round <= MAX_SETTLE_ROUNDS; round++) {
+    const leased = await whileBusy(
+      deps,
+      job,
+      () => deps.ledger.lease(dedupKey, newest.stateChangeMs, deps.now(), deadline + LEASE_GRACE_MS),
+      (result) => !result.leased && result.current?.stateChangeMs === newest.stateChangeMs,
+    );
+    if (!leased.leased) {
+      // A newer state was claimed meanwhile; its owner sends it under the lease. Only when it differs from what
+      // we sent last can our send have landed after it, and only then must it be sent again.
+      const current = leased.current;
+      if (current === undefined || current.action === lastSent) return sent;
+      newest = current;
+      continue;
+    }
     deps.telemetry.count('Compensations');
     log.info('Re-sending the newest action of this alarm', {
       newestStateChangeMs: newest.stateChangeMs,
       newestAction: newest.action,
     });
     try {
-      await send(deps, newest.route, compensatingEvent(newest, dedupKey, fallbackTrigger), deadline, log);
+      sent++;
+      await send(deps, newest.route, compensatingEvent(newest, dedupKey, job.fallbackTrigger), deadline, log);
     } catch (error) {
       // Leave a mark so the next delivery of any notification of this alarm re-sends the newest state.
       await deps.ledger.markNeedsResend(dedupKey, newest.stateChangeMs).catch(() => undefined);
+      await giveBackLease(deps, dedupKey, newest.stateChangeMs, error);
       throw error;
     }
+    lastSent = newest.action;
     const result = await deps.ledger.settle(dedupKey, newest, deps.now(), { resent: true });
-    if (result.settled || !result.newest || result.newest.action === newest.action) return round;
+    if (result.settled || !result.newest || result.newest.action === newest.action) return sent;
     newest = result.newest;
   }
   throw new LedgerContentionError(

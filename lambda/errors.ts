@@ -36,6 +36,11 @@ export class DeliveryBudgetExhaustedError extends PipelineError {
     readonly attempts: number,
     /** The last attempt's failure, described; undefined when no attempt could start. */
     readonly lastFailure: string | undefined,
+    /**
+     * An attempt was sent but not answered (a response timeout, a dropped connection): PagerDuty may still
+     * receive it, later. False when every attempt was answered, or never left.
+     */
+    readonly mayLandLater: boolean,
   ) {
     super(
       `PagerDuty delivery gave up after ${attempts} attempt(s) within the invocation's time budget; ` +
@@ -96,6 +101,15 @@ export class LedgerSettleError extends PipelineError {
 /** The ledger item kept changing under us; a retry starts over. */
 export class LedgerContentionError extends PipelineError {
   override readonly name = 'LedgerContentionError';
+  readonly retryable = true;
+}
+
+/**
+ * Another delivery of the same alert held the ledger's lease (it was sending to PagerDuty) until this delivery's
+ * time ran out; a retry tries again, by when that send has ended or its lease has run out.
+ */
+export class LedgerLeaseBusyError extends PipelineError {
+  override readonly name = 'LedgerLeaseBusyError';
   readonly retryable = true;
 }
 

@@ -78,6 +78,8 @@ export function createHandler(
       sendAlert: (routingKey, event, deadline) =>
         deps.pagerDuty.sendAlert(routingKey, event, deadline, { failureRetryMs: LETTER_FAILURE_RETRY_MS }),
     },
+    // Nor does it wait longer than that for another delivery of its alert to end: the queue brings it back.
+    maxLeaseWaitMs: LETTER_FAILURE_RETRY_MS,
   };
 
   const runRecords = async (

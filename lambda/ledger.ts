@@ -20,6 +20,11 @@ export interface LedgerEntry {
   readonly triggerEvent?: string;
   /** Set when a compensating send failed: PagerDuty may not be in this state, so the next reader re-sends it. */
   readonly needsResend: boolean;
+  /**
+   * Epoch milliseconds until which a delivery holds the right to send this alert's events (a lease). Sends of one
+   * alert never overlap while it is held, so they reach PagerDuty in the order they were claimed.
+   */
+  readonly sendingUntilMs?: number;
 }
 
 export interface Claim {
@@ -52,9 +57,23 @@ export interface SettleOptions {
   readonly resent?: boolean;
 }
 
-/** What the delivery step needs of a ledger: the DynamoDB table, or the in-memory one of the tests. */
+/**
+ * What the delivery step needs of a ledger: the DynamoDB table, or the in-memory one of the tests.
+ *
+ * Every send to PagerDuty for one dedup key happens under that key's lease: `claim` takes it with a newer state
+ * change, `lease` takes it to re-send the newest one, `settle` and `release` give it back. The lease ends by
+ * itself at `leaseUntilMs`, so a delivery that crashed holds up the others only until then.
+ */
 export interface LedgerStore {
-  claim(claim: Claim, nowMs: number): Promise<ClaimResult>;
+  /** Records a newer state change and takes the lease; refused as `busy` while another delivery holds it. */
+  claim(claim: Claim, nowMs: number, leaseUntilMs: number): Promise<ClaimResult>;
+  /** Takes the lease to send the item's current state again, if that is still `stateChangeMs`. */
+  lease(dedupKey: string, stateChangeMs: number, nowMs: number, leaseUntilMs: number): Promise<LeaseResult>;
+  /**
+   * Gives the lease back without settling (the send failed), if the item still holds `stateChangeMs`: at once,
+   * or, with `heldUntilMs`, when that time comes (a request that may still land keeps the others waiting).
+   */
+  release(dedupKey: string, stateChangeMs: number, heldUntilMs?: number): Promise<void>;
   settle(
     dedupKey: string,
     settled: { readonly stateChangeMs: number; readonly action: LedgerAction },
@@ -79,14 +98,14 @@ export function boundedClaim(claim: Claim): Claim {
   };
 }
 
-// The claim's condition, piece by piece: a new item; a newer state change; the retry of one not yet delivered;
-// or an item wedged by a future time.
-const CLAIM_CONDITION = [
-  'attribute_not_exists(dedupKey)',
-  'stateChangeMs < :t',
-  '(stateChangeMs = :t AND delivered = :false)',
-  'stateChangeMs > :futureLimit',
-].join(' OR ');
+// The claim's condition, piece by piece: a new item; or a newer state change, or the retry of one not yet
+// delivered, while no other delivery holds the lease; or an item wedged by a future time, whatever it holds.
+const NEW_ITEM = 'attribute_not_exists(dedupKey)';
+const NEWER_OR_UNDELIVERED = 'stateChangeMs < :t OR (stateChangeMs = :t AND delivered = :false)';
+const LEASE_FREE = 'attribute_not_exists(sendingUntilMs) OR sendingUntilMs <= :now';
+const WEDGED_IN_FUTURE = 'stateChangeMs > :futureLimit';
+const CLAIM_CONDITION = `${NEW_ITEM} OR ((${NEWER_OR_UNDELIVERED}) AND (${LEASE_FREE})) OR ${WEDGED_IN_FUTURE}`;
+const LEASE_CONDITION = `stateChangeMs = :t AND (${LEASE_FREE})`;
 
 export type ClaimResult =
   | {
@@ -95,7 +114,18 @@ export type ClaimResult =
       readonly route: string;
       readonly previous?: LedgerEntry;
     }
-  | { readonly claimed: false; readonly reason: 'duplicate' | 'stale'; readonly current?: LedgerEntry };
+  | { readonly claimed: false; readonly reason: RefusalReason; readonly current?: LedgerEntry };
+
+/**
+ * Why a claim was refused: a newer state is recorded (stale); this one was already delivered (duplicate); or
+ * another delivery of this alert holds the lease (busy: try again when it ends).
+ */
+export type RefusalReason = 'duplicate' | 'stale' | 'busy';
+
+export type LeaseResult =
+  | { readonly leased: true }
+  /** The item holds a newer state (`current` says which), or another delivery holds the lease. */
+  | { readonly leased: false; readonly current?: LedgerEntry };
 
 export type SettleResult =
   { readonly settled: true } | { readonly settled: false; readonly newest?: LedgerEntry };
@@ -119,7 +149,7 @@ export class Ledger implements LedgerStore {
     });
   }
 
-  async claim(unbounded: Claim, nowMs: number): Promise<ClaimResult> {
+  async claim(unbounded: Claim, nowMs: number, leaseUntilMs: number): Promise<ClaimResult> {
     const claim = boundedClaim(unbounded);
     const nowSeconds = Math.floor(nowMs / 1000);
     // `openRoute` is the route of the incident a trigger opened, kept until a resolve of it settles: a trigger
@@ -139,11 +169,13 @@ export class Ledger implements LedgerStore {
           UpdateExpression:
             'SET stateChangeMs = :t, stateChangeTime = :time, #action = :action, ' +
             '#route = if_not_exists(openRoute, :route), delivered = :false, alarmName = :alarmName, ' +
-            `updatedAt = :updatedAt, ${actionUpdates}`,
+            `updatedAt = :updatedAt, sendingUntilMs = :lease, ${actionUpdates}`,
           ExpressionAttributeNames: { '#action': 'action', '#route': 'route' },
           ExpressionAttributeValues: {
             ':t': claim.stateChangeMs,
             ':futureLimit': claim.futureLimitMs,
+            ':now': nowMs,
+            ':lease': leaseUntilMs,
             ':time': claim.stateChangeTime,
             ':action': claim.action,
             ':route': claim.route,
@@ -167,6 +199,52 @@ export class Ledger implements LedgerStore {
     }
   }
 
+  async lease(
+    dedupKey: string,
+    stateChangeMs: number,
+    nowMs: number,
+    leaseUntilMs: number,
+  ): Promise<LeaseResult> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: { [LEDGER_KEY_ATTRIBUTE]: dedupKey },
+          ConditionExpression: LEASE_CONDITION,
+          UpdateExpression: 'SET sendingUntilMs = :lease',
+          ExpressionAttributeValues: { ':t': stateChangeMs, ':now': nowMs, ':lease': leaseUntilMs },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { leased: true };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = error.Item ? toEntry(unmarshall(error.Item)) : await this.read(dedupKey);
+      return { leased: false, current };
+    }
+  }
+
+  async release(dedupKey: string, stateChangeMs: number, heldUntilMs?: number): Promise<void> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: { [LEDGER_KEY_ATTRIBUTE]: dedupKey },
+          ConditionExpression: 'stateChangeMs = :t',
+          UpdateExpression:
+            heldUntilMs === undefined ? 'REMOVE sendingUntilMs' : 'SET sendingUntilMs = :heldUntil',
+          ExpressionAttributeValues: {
+            ':t': stateChangeMs,
+            ...(heldUntilMs === undefined ? {} : { ':heldUntil': heldUntilMs }),
+          },
+        }),
+      );
+    } catch (error) {
+      // A newer claim took the item (our lease had run out): the lease is its owner's now.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
   async settle(
     dedupKey: string,
     settled: { readonly stateChangeMs: number; readonly action: LedgerAction },
@@ -174,8 +252,10 @@ export class Ledger implements LedgerStore {
     { resent = false }: SettleOptions = {},
   ): Promise<SettleResult> {
     const { stateChangeMs } = settled;
-    // A delivered resolve closes the incident: the next trigger may open one on the configured route.
+    // A delivered resolve closes the incident: the next trigger may open one on the configured route. Settling
+    // gives the lease back.
     const removals = [
+      'sendingUntilMs',
       ...(resent ? ['needsResend'] : []),
       ...(settled.action === 'resolve' ? ['openRoute'] : []),
     ];
@@ -185,7 +265,7 @@ export class Ledger implements LedgerStore {
           TableName: this.options.tableName,
           Key: { [LEDGER_KEY_ATTRIBUTE]: dedupKey },
           ConditionExpression: 'stateChangeMs = :t',
-          UpdateExpression: `SET delivered = :true, updatedAt = :updatedAt${removals.length ? ` REMOVE ${removals.join(', ')}` : ''}`,
+          UpdateExpression: `SET delivered = :true, updatedAt = :updatedAt REMOVE ${removals.join(', ')}`,
           ExpressionAttributeValues: {
             ':t': stateChangeMs,
             ':true': true,
@@ -232,9 +312,13 @@ export class Ledger implements LedgerStore {
   }
 }
 
-/** Why a claim was refused: a newer state is recorded (stale), or this one was already delivered (duplicate). */
-export function refusalReason(current: LedgerEntry | undefined, claim: Claim): 'stale' | 'duplicate' {
-  return current && current.stateChangeMs > claim.stateChangeMs ? 'stale' : 'duplicate';
+/** Why the item `current` refused `claim` (see `RefusalReason`). */
+export function refusalReason(current: LedgerEntry | undefined, claim: Claim): RefusalReason {
+  if (current && current.stateChangeMs > claim.stateChangeMs) return 'stale';
+  if (current && current.stateChangeMs === claim.stateChangeMs && current.delivered) return 'duplicate';
+  // Newer, or the same one not yet delivered: only another delivery's lease refuses it. (An item that vanished
+  // between the refusal and the read, by TTL, reads as busy too: the caller's next claim succeeds.)
+  return 'busy';
 }
 
 function toEntry(item: Record<string, unknown> | undefined): LedgerEntry | undefined {
@@ -249,5 +333,6 @@ function toEntry(item: Record<string, unknown> | undefined): LedgerEntry | undef
     openRoute: typeof item.openRoute === 'string' ? item.openRoute : undefined,
     triggerEvent: typeof item.triggerEvent === 'string' ? item.triggerEvent : undefined,
     needsResend: item.needsResend === true,
+    sendingUntilMs: item.sendingUntilMs === undefined ? undefined : Number(item.sendingUntilMs),
   };
 }

@@ -4,6 +4,7 @@ import {
   type Claim,
   type ClaimResult,
   type LedgerAction,
+  type LeaseResult,
   type LedgerEntry,
   type LedgerStore,
   type SettleOptions,
@@ -21,14 +22,15 @@ export class MemoryLedger implements LedgerStore {
 
   constructor(private readonly ttlSeconds = 90 * 86400) {}
 
-  async claim(unbounded: Claim, nowMs: number): Promise<ClaimResult> {
+  async claim(unbounded: Claim, nowMs: number, leaseUntilMs: number): Promise<ClaimResult> {
     await Promise.resolve();
     const claim = boundedClaim(unbounded);
     const current = this.items.get(claim.dedupKey);
     const claimable =
       current === undefined ||
-      current.stateChangeMs < claim.stateChangeMs ||
-      (current.stateChangeMs === claim.stateChangeMs && !current.delivered) ||
+      ((current.stateChangeMs < claim.stateChangeMs ||
+        (current.stateChangeMs === claim.stateChangeMs && !current.delivered)) &&
+        leaseFree(current, nowMs)) ||
       current.stateChangeMs > claim.futureLimitMs;
     if (!claimable) return { claimed: false, reason: refusalReason(current, claim), current: copy(current) };
 
@@ -42,6 +44,7 @@ export class MemoryLedger implements LedgerStore {
       needsResend: false,
       openRoute,
       triggerEvent: current?.triggerEvent,
+      sendingUntilMs: leaseUntilMs,
     };
     if (claim.action === 'trigger') {
       next.openRoute = openRoute ?? claim.route;
@@ -52,6 +55,28 @@ export class MemoryLedger implements LedgerStore {
     }
     this.items.set(claim.dedupKey, next);
     return { claimed: true, route: openRoute ?? claim.route, previous: copy(current) };
+  }
+
+  async lease(
+    dedupKey: string,
+    stateChangeMs: number,
+    nowMs: number,
+    leaseUntilMs: number,
+  ): Promise<LeaseResult> {
+    await Promise.resolve();
+    const current = this.items.get(dedupKey);
+    if (current === undefined || current.stateChangeMs !== stateChangeMs || !leaseFree(current, nowMs)) {
+      return { leased: false, current: copy(current) };
+    }
+    current.sendingUntilMs = leaseUntilMs;
+    return { leased: true };
+  }
+
+  async release(dedupKey: string, stateChangeMs: number, heldUntilMs?: number): Promise<void> {
+    await Promise.resolve();
+    const current = this.items.get(dedupKey);
+    if (current !== undefined && current.stateChangeMs === stateChangeMs)
+      current.sendingUntilMs = heldUntilMs;
   }
 
   async settle(
@@ -66,6 +91,7 @@ export class MemoryLedger implements LedgerStore {
       return { settled: false, newest: copy(current) };
     }
     current.delivered = true;
+    current.sendingUntilMs = undefined;
     if (resent) current.needsResend = false;
     if (settled.action === 'resolve') current.openRoute = undefined;
     return { settled: true };
@@ -81,6 +107,10 @@ export class MemoryLedger implements LedgerStore {
     await Promise.resolve();
     return copy(this.items.get(dedupKey));
   }
+}
+
+function leaseFree(item: Item, nowMs: number): boolean {
+  return item.sendingUntilMs === undefined || item.sendingUntilMs <= nowMs;
 }
 
 function copy(item: Item | undefined): LedgerEntry | undefined {

@@ -157,7 +157,11 @@ export class PagerDutyClient {
       );
       const remaining = Math.floor(deadline - this.now());
       if (remaining < MIN_ATTEMPT_MS)
-        throw new DeliveryBudgetExhaustedError(attempt - 1, describeLast(retries.at(-1)));
+        throw new DeliveryBudgetExhaustedError(
+          attempt - 1,
+          describeLast(retries.at(-1)),
+          mayLandLater(retries),
+        );
       const outcome = await this.transport(
         path,
         payload,
@@ -184,7 +188,11 @@ export class PagerDutyClient {
         this.now() + delayMs + MIN_ATTEMPT_MS > deadline ||
         (!throttled && this.now() + delayMs - started > failureRetryMs)
       )
-        throw new DeliveryBudgetExhaustedError(attempt, describeFailure(failure));
+        throw new DeliveryBudgetExhaustedError(
+          attempt,
+          describeFailure(failure),
+          mayLandLater([...retries, failure]),
+        );
       retries.push(failure);
       this.options.onRetry?.(failure, attempt, delayMs);
       await this.sleep(delayMs);
@@ -292,4 +300,12 @@ class RateLimiter {
       await this.sleep(waitMs);
     }
   }
+}
+
+/** Whether one of these failed attempts was sent and never answered, so that PagerDuty may still receive it. */
+function mayLandLater(failures: readonly AttemptFailure[]): boolean {
+  return failures.some(
+    (failure) =>
+      (failure.kind === 'timeout' && failure.phase === 'response') || failure.kind === 'connection',
+  );
 }

@@ -412,6 +412,7 @@ export class DeliverySimulation {
         telemetry: this.telemetry,
         logger: silentLogger(this.errors),
         now: this.clock.now,
+        sleep: this.clock.sleep,
       },
     });
     return { handler };

@@ -1,6 +1,7 @@
 // The ordering protocol's edge cases, step by step in one process: the in-memory ledger (held to the DynamoDB
 // ledger by test/ledger.contract.test.ts) and a scripted PagerDuty whose requests land when the script says.
 import { metricAlarmMessage, snsEvent } from '../local/alarm-fixtures';
+import { LEASE_GRACE_MS } from '../lambda/deliver';
 import { createHandler } from '../lambda/handler';
 import { inProcessDeps, TEST_ENV } from './support/in-process';
 
@@ -50,11 +51,95 @@ describe('ordering protocol, in process', () => {
     expect(await ledger.read(ARN)).toMatchObject({ action: 'resolve', delivered: true, needsResend: false });
   });
 
-  it('late landing flagged: a send that fails after a newer claim marks it, and the next delivery restores it', async () => {
-    const { notify, pagerDuty, ledger } = setup();
+  it('a newer change waits while the trigger is in flight, and is sent after it lands: no overtaking', async () => {
+    const { notify, pagerDuty, telemetry } = setup();
     pagerDuty.next({ kind: 'hold' });
     const trigger = notify('ALARM', 0);
     await flush();
+    const resolve = notify('OK', 60_000);
+    await flush();
+    expect(pagerDuty.landed).toHaveLength(0);
+    expect(telemetry.get('LeaseWaits')).toBe(1);
+    pagerDuty.held.shift()!.land();
+    await trigger;
+    expect(await resolve).toEqual([
+      expect.objectContaining({ outcome: 'sent', action: 'resolve', compensations: 0 }),
+    ]);
+    expect(pagerDuty.actions()).toEqual(['trigger', 'resolve']);
+    expect(pagerDuty.isOpen(ARN)).toBe(false);
+    expect(telemetry.get('Compensations')).toBe(0);
+  });
+
+  it('a newer change waits while the trigger is in flight, even when the trigger fails after it landed', async () => {
+    const { notify, pagerDuty, ledger, clock } = setup();
+    pagerDuty.next({ kind: 'hold' });
+    const trigger = notify('ALARM', 0);
+    await flush();
+    const resolve = notify('OK', 60_000);
+    await flush();
+    // The trigger reaches PagerDuty, but its client timed out: as a request sent and never answered may still land,
+    // it keeps the lease for LEASE_GRACE_MS more, and the resolve follows after that.
+    const failedAt = clock.now;
+    pagerDuty.held.shift()!.fail(true);
+    await expect(trigger).rejects.toThrow(/DeliveryBudgetExhaustedError/);
+    await resolve;
+    expect(clock.now).toBeGreaterThanOrEqual(failedAt + LEASE_GRACE_MS);
+    expect(pagerDuty.actions()).toEqual(['trigger', 'resolve']);
+    expect(pagerDuty.isOpen(ARN)).toBe(false);
+    expect(await ledger.read(ARN)).toMatchObject({ action: 'resolve', delivered: true, needsResend: false });
+    expect((await ledger.read(ARN))?.sendingUntilMs).toBeUndefined();
+  });
+
+  it('a send PagerDuty answered with a refusal gives the lease back at once', async () => {
+    const { notify, pagerDuty, clock } = setup();
+    pagerDuty.next({ kind: 'reject', status: 400 });
+    await expect(notify('ALARM', 0)).rejects.toThrow(/PagerDutyRejectedError/);
+    const refusedAt = clock.now;
+    await notify('OK', 60_000);
+    expect(clock.now).toBe(refusedAt);
+    expect(pagerDuty.actions()).toEqual(['resolve']);
+  });
+
+  it('a waiting change gives up, retryable, when its time runs out first; its retry is sent', async () => {
+    const { notify, pagerDuty } = setup();
+    pagerDuty.next({ kind: 'hold' });
+    const trigger = notify('ALARM', 0);
+    await flush();
+    await expect(notify('OK', 60_000)).rejects.toThrow(/LedgerLeaseBusyError/);
+    pagerDuty.held.shift()!.land();
+    await trigger;
+    await notify('OK', 60_000);
+    expect(pagerDuty.actions()).toEqual(['trigger', 'resolve']);
+  });
+
+  it('the lease of a delivery that crashed runs out, and the next change is sent then', async () => {
+    const { notify, pagerDuty, ledger, clock } = setup();
+    const crashedAt = clock.now;
+    const claim = {
+      dedupKey: ARN,
+      stateChangeMs: T0,
+      stateChangeTime: '2026-11-29T11:00:00.000+0000',
+      action: 'trigger' as const,
+      route: 'default',
+      alarmName: 'checkout-api-5xx',
+      futureLimitMs: crashedAt + 60_000,
+    };
+    await ledger.claim(claim, crashedAt, crashedAt + 10_000);
+    await notify('OK', 60_000);
+    expect(clock.now).toBeGreaterThanOrEqual(crashedAt + 10_000);
+    expect(pagerDuty.actions()).toEqual(['resolve']);
+  });
+
+  // The cases below need a lease that ran out while its send was still in flight (a stalled process): a newer
+  // change is then sent at once, and the send in flight can overtake it. The compensations put PagerDuty right.
+  const LEASE_RAN_OUT_MS = 70_000;
+
+  it('late landing flagged: a send that fails after a newer claim marks it, and the next delivery restores it', async () => {
+    const { notify, pagerDuty, ledger, clock } = setup();
+    pagerDuty.next({ kind: 'hold' });
+    const trigger = notify('ALARM', 0);
+    await flush();
+    clock.now += LEASE_RAN_OUT_MS;
     await notify('OK', 60_000);
     // The held trigger reaches PagerDuty after the resolve, but its client has timed out: it cannot know.
     pagerDuty.held.shift()!.fail(true);
@@ -69,12 +154,12 @@ describe('ordering protocol, in process', () => {
   });
 
   it('overtaking: a newer resolve claimed while the trigger is in flight is re-sent after the trigger lands', async () => {
-    const { notify, pagerDuty, telemetry } = setup();
+    const { notify, pagerDuty, telemetry, clock } = setup();
     pagerDuty.next({ kind: 'hold' });
     const trigger = notify('ALARM', 0);
     await flush();
-    const resolve = notify('OK', 60_000);
-    await resolve;
+    clock.now += LEASE_RAN_OUT_MS;
+    await notify('OK', 60_000);
     pagerDuty.held.shift()!.land();
     const [outcome] = await trigger;
     expect(outcome).toMatchObject({ outcome: 'sent', action: 'trigger', compensations: 1 });
@@ -84,7 +169,7 @@ describe('ordering protocol, in process', () => {
   });
 
   it('failed settle: the send is retried, folds into the same incident, and settles', async () => {
-    const { notify, pagerDuty, ledger } = setup();
+    const { notify, pagerDuty, ledger, clock } = setup();
     const settle = ledger.settle.bind(ledger);
     let failures = 1;
     ledger.settle = async (...args) => {
@@ -92,7 +177,10 @@ describe('ordering protocol, in process', () => {
       return settle(...args);
     };
     await expect(notify('ALARM', 0)).rejects.toThrow(/LedgerSettleError/);
+    // The send was answered, so the lease was given back: the retry does not wait.
+    const retriedAt = clock.now;
     await notify('ALARM', 0);
+    expect(clock.now).toBe(retriedAt);
     expect(pagerDuty.actions()).toEqual(['trigger', 'trigger']);
     expect(pagerDuty.isOpen(ARN)).toBe(true);
     expect(await ledger.read(ARN)).toMatchObject({ action: 'trigger', delivered: true });
@@ -101,10 +189,11 @@ describe('ordering protocol, in process', () => {
   });
 
   it('a failed compensation leaves a mark, and the next notification of any kind re-sends the newest state', async () => {
-    const { notify, pagerDuty, ledger } = setup();
+    const { notify, pagerDuty, ledger, clock } = setup();
     pagerDuty.next({ kind: 'hold' });
     const trigger = notify('ALARM', 0);
     await flush();
+    clock.now += LEASE_RAN_OUT_MS;
     await notify('OK', 60_000);
     pagerDuty.next({ kind: 'timeout', landsLater: false });
     pagerDuty.held.shift()!.land();

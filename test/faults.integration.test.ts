@@ -288,14 +288,15 @@ describeWithMoto('delivery under faults (moto_server + PagerDuty emulator)', () 
   it('a key rotated in Secrets Manager is used once the cache expires, without a redeploy', async () => {
     secrets = await LocalSecretsStore.start({});
     const over = { ...localStores(moto.endpoint, secrets), supportsTtl: true };
-    const pipeline = await pipelineWith({ SECRETS_CACHE_SECONDS: '1' }, {}, over);
+    // A 3 s cache: long enough that the second delivery falls within it on a loaded machine.
+    const pipeline = await pipelineWith({ SECRETS_CACHE_SECONDS: '3' }, {}, over);
     await pipeline.handler(snsEvent([alarm('rotate-a')]), lambdaContext());
     const rotated = newRoutingKey();
     keys.push(rotated);
     secrets.put(pipeline.secretIds.default!, rotated);
     // Within the cache time the old key is still used; after it, the new one.
     await pipeline.handler(snsEvent([alarm('rotate-b')]), lambdaContext());
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await new Promise((resolve) => setTimeout(resolve, 3100));
     await pipeline.handler(snsEvent([alarm('rotate-c')]), lambdaContext());
     const keyOf = (name: string) => emulator.incidents({ dedupKey: dedupKeyOf(name) })[0]?.routingKey;
     expect(keyOf('rotate-a')).toBe(keyOf('rotate-b'));

@@ -181,18 +181,20 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
     expect(output.text()).not.toContain(paymentsKey);
   });
 
-  it('restores the newest state when an older send reaches PagerDuty after a newer one', async () => {
-    // The ALARM's trigger is held on the wire; meanwhile the OK is claimed, sent and ingested first.
+  it('a newer state waits while an older send is in flight, so PagerDuty receives them in order', async () => {
+    // The ALARM's trigger is held on the wire; the OK, delivered meanwhile, waits for the alarm's lease.
     const hold = emulator.holdNext(1);
     const alarmDelivery = pipeline.handler(snsEvent([alarm('ALARM', 0)]), lambdaContext());
     await hold.arrived;
-    await pipeline.newHandler()(snsEvent([alarm('OK', 60_000)]), lambdaContext());
+    const okDelivery = pipeline.newHandler()(snsEvent([alarm('OK', 60_000)]), lambdaContext());
+    await new Promise((r) => setTimeout(r, 300));
+    expect(emulator.accepted).toHaveLength(0);
     hold.release();
-    await alarmDelivery;
-    // PagerDuty saw resolve (nothing open), then the late trigger, then our compensating resolve.
-    expect(emulator.accepted.map((e) => e.event_action)).toEqual(['resolve', 'trigger', 'resolve']);
+    await Promise.all([alarmDelivery, okDelivery]);
+    expect(emulator.accepted.map((e) => e.event_action)).toEqual(['trigger', 'resolve']);
     expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(0);
-    expect(metricTotal(output.lines(), 'Compensations')).toBe(1);
+    expect(metricTotal(output.lines(), 'LeaseWaits')).toBe(1);
+    expect(metricTotal(output.lines(), 'Compensations')).toBe(0);
     expect(await pipeline.readLedger(ARN)).toMatchObject({ action: 'resolve', delivered: true });
   });
 
@@ -212,7 +214,7 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
         await new Promise((r) => setTimeout(r, 25));
     };
 
-    it('the retry of the trigger (stale by then) restores the resolve', async () => {
+    it('a newer state waits out the grace, and the retry of the trigger (stale by then) keeps the resolve', async () => {
       const slow = await startPipeline({
         stores: motoStores(moto.endpoint),
         pagerDutyUrl: emulator.url,
@@ -221,16 +223,17 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
       });
       const outcome = await lateTrigger(slow.handler, 200);
       expect(outcome).toMatch(/DeliveryBudgetExhaustedError/);
+      // The OK comes while the trigger may still land: it waits out the grace, so the trigger cannot overtake it.
       await slow.handler(snsEvent([alarm('OK', 60_000)]), lambdaContext());
       await ingested(2);
-      expect(emulator.accepted.map((e) => e.event_action)).toEqual(['resolve', 'trigger']);
-      expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(1);
-      // Lambda retries the failed ALARM: stale now, and it puts PagerDuty back in the alarm's newest state.
+      expect(emulator.accepted.map((e) => e.event_action)).toEqual(['trigger', 'resolve']);
+      expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(0);
+      // Lambda retries the failed ALARM: stale now, it re-sends the alarm's newest state, which PagerDuty is in.
       await slow.handler(snsEvent([alarm('ALARM', 0)]), lambdaContext());
       expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(0);
     });
 
-    it('a resolve that lands after a newer trigger is corrected by its own (stale) retry', async () => {
+    it('a newer trigger waits out the grace of a resolve that timed out, and opens the next incident after it', async () => {
       const slow = await startPipeline({
         stores: motoStores(moto.endpoint),
         pagerDutyUrl: emulator.url,
@@ -241,20 +244,17 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
       emulator.failNext(1, { delayMs: 2000 });
       const okEvent = snsEvent([alarm('OK', 60_000)]);
       await expect(slow.handler(okEvent, budget(2230))).rejects.toThrow(/DeliveryBudgetExhaustedError/);
-      // The alarm fires again; its trigger joins the open incident, then the old resolve lands and closes it.
+      // The alarm fires again while the resolve may still land: its trigger waits until the grace is over.
       await slow.handler(snsEvent([alarm('ALARM', 120_000)]), lambdaContext());
       await ingested(3);
-      expect(emulator.accepted.map((e) => e.event_action)).toEqual(['trigger', 'trigger', 'resolve']);
-      expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(0);
-      // Lambda retries the OK: stale now, and it puts PagerDuty back in the alarm's newest state, ALARM.
-      const outcomes = await slow.handler(okEvent, lambdaContext());
-      expect(outcomes).toEqual([
-        expect.objectContaining({ outcome: 'sent', action: 'trigger', compensations: 1 }),
-      ]);
+      expect(emulator.accepted.map((e) => e.event_action)).toEqual(['trigger', 'resolve', 'trigger']);
+      expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(1);
+      // Lambda retries the OK: stale now; it re-sends the newest state, which PagerDuty is already in.
+      await slow.handler(okEvent, lambdaContext());
       expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(1);
     });
 
-    it('a newer state claimed before the failure is flagged, and any next delivery restores it', async () => {
+    it('a newer state waits out the grace of a trigger that timed out, and lands after it', async () => {
       const slow = await startPipeline({
         stores: motoStores(moto.endpoint),
         pagerDutyUrl: emulator.url,
@@ -262,15 +262,12 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
         env: { HTTP_RESPONSE_TIMEOUT_MS: '900', TIME_BUDGET_MARGIN_MS: '2000' },
       });
       const failing = lateTrigger(slow.handler, 900);
-      // The OK is claimed, sent and settled while the trigger's request is still in flight.
-      await new Promise((r) => setTimeout(r, 50));
+      // The OK is delivered while the trigger's request is in flight: it waits for the lease.
+      for (let i = 0; i < 400 && emulator.requests.length === 0; i++)
+        await new Promise((r) => setTimeout(r, 5));
       await slow.newHandler()(snsEvent([alarm('OK', 60_000)]), lambdaContext());
       expect(await failing).toMatch(/DeliveryBudgetExhaustedError/);
-      expect(await slow.readLedger(ARN)).toMatchObject({ action: 'resolve', needsResend: true });
-      await ingested(2);
-      expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(1);
-      // Not the trigger's retry: a duplicate of the OK. The flag makes it re-send the newest state.
-      await slow.handler(snsEvent([alarm('OK', 60_000)]), lambdaContext());
+      expect(emulator.accepted.map((e) => e.event_action)).toEqual(['trigger', 'resolve']);
       expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(0);
       expect(await slow.readLedger(ARN)).toMatchObject({ needsResend: false, delivered: true });
     });

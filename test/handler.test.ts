@@ -154,6 +154,7 @@ describe('a timestamp from the future cannot take over its alarm', () => {
         futureLimitMs: Number.MAX_SAFE_INTEGER,
       },
       NOW - 60 * MINUTE,
+      NOW - 60 * MINUTE,
     );
     await ledger.settle(ARN, { stateChangeMs: Date.UTC(2099, 0, 1), action: 'resolve' }, NOW);
     await handler(notification('ALARM', NOW - MINUTE));

@@ -102,7 +102,7 @@ describe.each(backends)('ledger contract: $name', (backend) => {
   });
 
   it('claims a new key, and records the configured route as the open route of a trigger', async () => {
-    const result = await ledger.claim(claimOf({ route: 'payments' }), NOW);
+    const result = await ledger.claim(claimOf({ route: 'payments' }), NOW, NOW);
     expect(result).toEqual({ claimed: true, route: 'payments', previous: undefined });
     expect(await ledger.read(claimOf().dedupKey)).toMatchObject({
       stateChangeMs: NOW - HOUR,
@@ -116,29 +116,30 @@ describe.each(backends)('ledger contract: $name', (backend) => {
   });
 
   it('refuses an older state change as stale and a delivered one as a duplicate', async () => {
-    await ledger.claim(claimOf(), NOW);
+    await ledger.claim(claimOf(), NOW, NOW);
     await ledger.settle(claimOf().dedupKey, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW);
-    const older = await ledger.claim(claimOf({ stateChangeMs: NOW - 2 * HOUR, action: 'resolve' }), NOW);
+    const older = await ledger.claim(claimOf({ stateChangeMs: NOW - 2 * HOUR, action: 'resolve' }), NOW, NOW);
     expect(older).toMatchObject({
       claimed: false,
       reason: 'stale',
       current: { action: 'trigger', delivered: true },
     });
-    const again = await ledger.claim(claimOf(), NOW);
+    const again = await ledger.claim(claimOf(), NOW, NOW);
     expect(again).toMatchObject({ claimed: false, reason: 'duplicate' });
   });
 
   it('lets the retry of a claimed but undelivered state change claim it again', async () => {
-    await ledger.claim(claimOf(), NOW);
-    expect(await ledger.claim(claimOf(), NOW)).toMatchObject({ claimed: true });
+    await ledger.claim(claimOf(), NOW, NOW);
+    expect(await ledger.claim(claimOf(), NOW, NOW)).toMatchObject({ claimed: true });
   });
 
   it('keeps the open route for a resolve and later triggers, until a resolve settles', async () => {
     const key = claimOf().dedupKey;
-    await ledger.claim(claimOf({ route: 'payments' }), NOW);
+    await ledger.claim(claimOf({ route: 'payments' }), NOW, NOW);
     await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW);
     const resolve = await ledger.claim(
       claimOf({ stateChangeMs: NOW - HOUR + 1, action: 'resolve', route: 'default' }),
+      NOW,
       NOW,
     );
     expect(resolve).toMatchObject({ claimed: true, route: 'payments' });
@@ -146,15 +147,15 @@ describe.each(backends)('ledger contract: $name', (backend) => {
     const entry = await ledger.read(key);
     expect(entry?.openRoute).toBeUndefined();
     expect(entry?.expiresAt).toBe(Math.floor(NOW / 1000) + 86400);
-    const next = await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 2, route: 'default' }), NOW);
+    const next = await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 2, route: 'default' }), NOW, NOW);
     expect(next).toMatchObject({ claimed: true, route: 'default' });
     expect((await ledger.read(key))?.expiresAt).toBeUndefined();
   });
 
   it('settles only the state change it sent, and answers with the newest otherwise', async () => {
     const key = claimOf().dedupKey;
-    await ledger.claim(claimOf(), NOW);
-    await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 5, action: 'resolve' }), NOW);
+    await ledger.claim(claimOf(), NOW, NOW);
+    await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 5, action: 'resolve' }), NOW, NOW);
     const settled = await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW);
     expect(settled).toMatchObject({
       settled: false,
@@ -167,7 +168,7 @@ describe.each(backends)('ledger contract: $name', (backend) => {
 
   it('flags a state for re-sending only while it is the newest, and a resent settle clears the flag', async () => {
     const key = claimOf().dedupKey;
-    await ledger.claim(claimOf(), NOW);
+    await ledger.claim(claimOf(), NOW, NOW);
     await ledger.markNeedsResend(key, NOW - 2 * HOUR);
     expect((await ledger.read(key))?.needsResend).toBe(false);
     await ledger.markNeedsResend(key, NOW - HOUR);
@@ -178,6 +179,93 @@ describe.each(backends)('ledger contract: $name', (backend) => {
     expect((await ledger.read(key))?.needsResend).toBe(false);
   });
 
+  describe('the lease: sends of one alert take turns', () => {
+    const key = claimOf().dedupKey;
+    const LEASE = NOW + 30_000;
+
+    it('is taken by a claim; a newer claim, or a copy of the undelivered one, is busy until it ends', async () => {
+      expect(await ledger.claim(claimOf(), NOW, LEASE)).toMatchObject({ claimed: true });
+      expect((await ledger.read(key))?.sendingUntilMs).toBe(LEASE);
+      const newer = claimOf({ stateChangeMs: NOW - HOUR + 1, action: 'resolve' });
+      expect(await ledger.claim(newer, NOW + 1_000, NOW + 40_000)).toMatchObject({
+        claimed: false,
+        reason: 'busy',
+        current: { stateChangeMs: NOW - HOUR, delivered: false, sendingUntilMs: LEASE },
+      });
+      expect(await ledger.claim(claimOf(), NOW + 1_000, NOW + 40_000)).toMatchObject({ reason: 'busy' });
+      // A delivery that crashed holds the others up only until its lease ends.
+      expect(await ledger.claim(newer, LEASE, LEASE + 30_000)).toMatchObject({ claimed: true });
+      expect((await ledger.read(key))?.sendingUntilMs).toBe(LEASE + 30_000);
+    });
+
+    it('does not hold up a stale or a duplicate state change', async () => {
+      await ledger.claim(claimOf(), NOW, NOW);
+      await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW);
+      await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 9, action: 'resolve' }), NOW, LEASE);
+      const older = claimOf({ stateChangeMs: NOW - HOUR + 1, action: 'resolve' });
+      expect(await ledger.claim(older, NOW, LEASE)).toMatchObject({ claimed: false, reason: 'stale' });
+      await ledger.settle(key, { stateChangeMs: NOW - HOUR + 9, action: 'resolve' }, NOW);
+      await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 20 }), NOW, LEASE);
+      await ledger.settle(key, { stateChangeMs: NOW - HOUR + 20, action: 'trigger' }, NOW);
+      await ledger.lease(key, NOW - HOUR + 20, NOW, LEASE);
+      expect(await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 20 }), NOW, LEASE)).toMatchObject({
+        reason: 'duplicate',
+      });
+    });
+
+    it('is given back by settling, and by releasing, but not for a state that was superseded', async () => {
+      await ledger.claim(claimOf(), NOW, LEASE);
+      await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW);
+      expect((await ledger.read(key))?.sendingUntilMs).toBeUndefined();
+      const newer = claimOf({ stateChangeMs: NOW - HOUR + 1, action: 'resolve' });
+      expect(await ledger.claim(newer, NOW, LEASE)).toMatchObject({ claimed: true });
+      await ledger.release(key, NOW - HOUR);
+      expect((await ledger.read(key))?.sendingUntilMs).toBe(LEASE);
+      // A request that may still land keeps the lease a little longer.
+      await ledger.release(key, NOW - HOUR + 1, NOW + 5_000);
+      expect((await ledger.read(key))?.sendingUntilMs).toBe(NOW + 5_000);
+      const next = claimOf({ stateChangeMs: NOW - HOUR + 2 });
+      expect(await ledger.claim(next, NOW + 4_999, LEASE)).toMatchObject({ reason: 'busy' });
+      await ledger.release(key, NOW - HOUR + 1);
+      expect((await ledger.read(key))?.sendingUntilMs).toBeUndefined();
+      expect(await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 2 }), NOW, LEASE)).toMatchObject({
+        claimed: true,
+      });
+    });
+
+    it('is taken to re-send the newest state only while that is the newest and nobody holds it', async () => {
+      await ledger.claim(claimOf(), NOW, LEASE);
+      expect(await ledger.lease(key, NOW - HOUR, NOW, NOW + 50_000)).toMatchObject({
+        leased: false,
+        current: { stateChangeMs: NOW - HOUR, sendingUntilMs: LEASE },
+      });
+      await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW);
+      expect(await ledger.lease(key, NOW - HOUR, NOW, NOW + 50_000)).toEqual({ leased: true });
+      expect(await ledger.read(key)).toMatchObject({ delivered: true, sendingUntilMs: NOW + 50_000 });
+      await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW, { resent: true });
+      await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 1, action: 'resolve' }), NOW, NOW);
+      expect(await ledger.lease(key, NOW - HOUR, NOW, LEASE)).toMatchObject({
+        leased: false,
+        current: { stateChangeMs: NOW - HOUR + 1, action: 'resolve' },
+      });
+      expect(
+        await ledger.lease('arn:aws:cloudwatch:us-east-1:123456789012:alarm:none', 1, NOW, LEASE),
+      ).toEqual({
+        leased: false,
+      });
+    });
+
+    it('does not protect an item wedged by a future time', async () => {
+      const year2099 = Date.UTC(2099, 0, 1);
+      await ledger.claim(
+        claimOf({ stateChangeMs: year2099, action: 'resolve', futureLimitMs: Number.MAX_SAFE_INTEGER }),
+        NOW,
+        LEASE,
+      );
+      expect(await ledger.claim(claimOf(), NOW, LEASE)).toMatchObject({ claimed: true });
+    });
+  });
+
   it('lets any claim replace an item wedged by a future time', async () => {
     const key = claimOf().dedupKey;
     const year2099 = Date.UTC(2099, 0, 1);
@@ -185,15 +273,16 @@ describe.each(backends)('ledger contract: $name', (backend) => {
     await ledger.claim(
       claimOf({ stateChangeMs: year2099, action: 'resolve', futureLimitMs: Number.MAX_SAFE_INTEGER }),
       NOW,
+      NOW,
     );
     await ledger.settle(key, { stateChangeMs: year2099, action: 'resolve' }, NOW);
-    const real = await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR }), NOW);
+    const real = await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR }), NOW, NOW);
     expect(real).toMatchObject({ claimed: true });
     expect(await ledger.read(key)).toMatchObject({ stateChangeMs: NOW - HOUR, action: 'trigger' });
     // A time within the limit is no wedge: an older notification stays stale.
     await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW);
     expect(
-      await ledger.claim(claimOf({ stateChangeMs: NOW - 2 * HOUR, action: 'resolve' }), NOW),
+      await ledger.claim(claimOf({ stateChangeMs: NOW - 2 * HOUR, action: 'resolve' }), NOW, NOW),
     ).toMatchObject({
       claimed: false,
       reason: 'stale',
@@ -204,6 +293,7 @@ describe.each(backends)('ledger contract: $name', (backend) => {
     const key = claimOf().dedupKey;
     const result = await ledger.claim(
       claimOf({ alarmName: 'n'.repeat(250_000), triggerEvent: `{"x":"${'y'.repeat(300_000)}"}` }),
+      NOW,
       NOW,
     );
     expect(result).toMatchObject({ claimed: true });

@@ -80,4 +80,75 @@ describe('two intakes, one ledger', () => {
       { numRuns: 150, seed: 20261129 },
     );
   });
+
+  it('with every delivery in flight at once, each ALARM change opens one incident at most', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.scheduler(),
+        fc.integer({ min: 2, max: 5 }),
+        fc.boolean(),
+        fc.array(fc.nat(), { minLength: 15, maxLength: 15 }),
+        async (scheduler, changes, startsInAlarm, order) => {
+          const pipeline = inProcessDeps({}, T0 + 3_600_000);
+          // Every ledger operation and every request to PagerDuty happens at a moment the scheduler picks, and the
+          // answer comes back at another: fast-check explores the interleavings of all deliveries in flight.
+          const tick = () => scheduler.schedule(Promise.resolve());
+          const ledger = pipeline.ledger;
+          const scheduledLedger: typeof ledger = Object.assign(Object.create(ledger) as typeof ledger, {
+            claim: async (...args: Parameters<typeof ledger.claim>) => {
+              await tick();
+              return ledger.claim(...args);
+            },
+            settle: async (...args: Parameters<typeof ledger.settle>) => {
+              await tick();
+              return ledger.settle(...args);
+            },
+            read: async (...args: Parameters<typeof ledger.read>) => {
+              await tick();
+              return ledger.read(...args);
+            },
+          });
+          const handler = createHandler(TEST_ENV, {
+            deps: {
+              ...pipeline.deps,
+              ledger: scheduledLedger,
+              pagerDuty: {
+                sendAlert: async (routingKey, event, deadline) => {
+                  await tick(); // the request travels
+                  const report = await pipeline.pagerDuty.sendAlert(routingKey, event);
+                  await tick(); // the answer travels
+                  void deadline;
+                  return report;
+                },
+              },
+              sleep: tick,
+            },
+          });
+          const states = Array.from({ length: changes }, (_, i) =>
+            (i % 2 === 0) === startsInAlarm ? ('ALARM' as const) : ('OK' as const),
+          );
+          const deliveries = states.flatMap((state, i) => {
+            const at = T0 + i * 60_000;
+            return [viaEventBridge(state, at), viaSns(state, at), viaSns(state, at)];
+          });
+          const shuffled = deliveries
+            .map((event, i) => ({ event, key: order[i % order.length]! * 31 + i }))
+            .sort((a, b) => a.key - b.key)
+            .map(({ event }) => event);
+          await scheduler.waitFor(Promise.all(shuffled.map((event) => handler(event))));
+
+          const newest = states[states.length - 1]!;
+          expect(pipeline.pagerDuty.isOpen(ARN)).toBe(newest === 'ALARM');
+          let open = false;
+          let opened = 0;
+          for (const { event } of pipeline.pagerDuty.landed) {
+            if (event.event_action === 'trigger' && !open) opened++;
+            open = event.event_action === 'trigger';
+          }
+          expect(opened).toBeLessThanOrEqual(states.filter((s) => s === 'ALARM').length);
+        },
+      ),
+      { numRuns: 200, seed: 20261129 },
+    );
+  });
 });

@@ -71,7 +71,7 @@ export class ScriptedPagerDuty implements Pick<DeliveryDeps['pagerDuty'], 'sendA
         throw new PagerDutyRejectedError(behaviour.status, '{"status":"invalid event"}');
       case 'timeout':
         if (behaviour.landsLater) this.inFlight.push({ event, land, fail: () => undefined });
-        throw new DeliveryBudgetExhaustedError(1, 'response timeout (scripted)');
+        throw new DeliveryBudgetExhaustedError(1, 'response timeout (scripted)', true);
       case 'hold':
         return new Promise<DeliveryReport>((resolve, reject) => {
           this.held.push({
@@ -82,7 +82,7 @@ export class ScriptedPagerDuty implements Pick<DeliveryDeps['pagerDuty'], 'sendA
             },
             fail: (landed) => {
               if (landed) land();
-              reject(new DeliveryBudgetExhaustedError(1, 'response timeout (scripted)'));
+              reject(new DeliveryBudgetExhaustedError(1, 'response timeout (scripted)', true));
             },
           });
         });
@@ -155,6 +155,11 @@ export function inProcessDeps(
     telemetry,
     logger,
     now: () => clock.now,
+    // Waiting for another delivery's lease moves the clock instead of sleeping.
+    sleep: async (ms: number) => {
+      clock.now += ms;
+      await Promise.resolve();
+    },
   };
   return { deps, ledger, pagerDuty, telemetry, logger, clock };
 }
