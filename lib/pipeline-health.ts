@@ -11,6 +11,7 @@ import {
   SERVICE_NAME,
   type PipelineMetricName,
 } from '../lambda/contract';
+import { queueNotEmptyAlarm } from './dead-letter-queue';
 
 export { METRICS_NAMESPACE, PIPELINE_METRICS, SERVICE_NAME, type PipelineMetricName };
 
@@ -65,15 +66,16 @@ export class PipelineHealth extends Construct {
     };
 
     this.alarms = [
-      alarm(
-        'ParkedQueueNotEmpty',
-        this.parkedDepth(),
-        'Alarm notifications that retrying cannot deliver are waiting in the parked queue: PagerDuty refused them ' +
+      queueNotEmptyAlarm(this, 'ParkedQueueNotEmpty', {
+        queue: props.parkedQueue,
+        opsTopic: props.opsTopic,
+        description:
+          'Alarm notifications that retrying cannot deliver are waiting in the parked queue: PagerDuty refused them ' +
           '(400), the letter is unreadable, or they kept failing for the whole retry window. The handler gives each ' +
           'its reason in the `reason` message attribute (a letter the queue itself moved there after too many ' +
           'receives has none: see the function logs). Fix the cause, then replay them with ' +
           '`npm run redrive -- --queue <ParkedQueueUrl>`.',
-      ),
+      }),
       // SQS leaves a letter received 3 times or more out of this metric, so a quiet outage (no new letters) drops
       // back below the threshold after about 10 minutes: stay in ALARM for 15 minutes after the last breach
       // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html).

@@ -1,14 +1,14 @@
-import { CfnOutput, Duration, Names, Stack, Stage, Token, Validations, type StackProps } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { CfnOutput, Names, Stack, Stage, Token, type StackProps } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import type { AlarmToPagerDuty } from './alarm-to-pagerduty';
+import { encryptedQueue, queueNotEmptyAlarm } from './dead-letter-queue';
 import { AlarmEventsForwarder } from './eventbridge-intake';
 
 /** An AWS account and region, both literal. */
@@ -279,16 +279,7 @@ export class SubscriptionDeadLetters extends Construct implements SubscriptionSi
   constructor(scope: Construct, id: string, props: SubscriptionDeadLettersProps) {
     super(scope, id);
     this.key = props.key;
-    this.queue = new sqs.Queue(this, 'Queue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.queue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter queue of SNS subscriptions.',
-    });
+    this.queue = encryptedQueue(this, 'Queue', { key: props.key, deadLetterQueueOf: 'SNS subscriptions' });
     this.opsTopic = new sns.Topic(this, 'OpsTopic', {
       displayName: 'Alarm-to-PagerDuty intake health',
       masterKey: props.key,
@@ -306,22 +297,13 @@ export class SubscriptionDeadLetters extends Construct implements SubscriptionSi
     if (props.opsEmail !== undefined) {
       this.opsTopic.addSubscription(new subscriptions.EmailSubscription(props.opsEmail));
     }
-    this.alarm = new cloudwatch.Alarm(this, 'NotEmpty', {
-      metric: this.queue.metricApproximateNumberOfMessagesVisible({
-        statistic: 'Maximum',
-        period: Duration.minutes(1),
-      }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription:
+    this.alarm = queueNotEmptyAlarm(this, 'NotEmpty', {
+      queue: this.queue,
+      opsTopic: this.opsTopic,
+      description:
         'SNS could not deliver alarm notifications of this region to the central alarm-to-PagerDuty function. ' +
         'Check the function and its resource policy, then replay the messages with `npm run redrive`.',
     });
-    const action = new SnsAction(this.opsTopic);
-    this.alarm.addAlarmAction(action);
-    this.alarm.addOkAction(action);
   }
 
   public subscribe(id: string, topic: sns.ITopic, topicArn: string, functionArn: string): sns.Subscription {
