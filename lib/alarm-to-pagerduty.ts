@@ -38,6 +38,7 @@ import {
   type Severity,
 } from './paging-options';
 import { AlarmEventsIntake, type AlarmEventsSelection } from './eventbridge-intake';
+import { allowCloudWatchToPublish, allowCloudWatchToUseKey } from './cloudwatch-publishing';
 import { encryptedQueue } from './dead-letter-queue';
 import { DeployMarker } from './deploy-marker';
 import { MetricGraphImages } from './metric-graph-images';
@@ -290,17 +291,7 @@ export class AlarmToPagerDuty extends Construct {
       description: 'Encrypts the alarm-to-PagerDuty topics and queues',
       enableKeyRotation: true,
     });
-    // CloudWatch cannot publish to a topic under alias/aws/sns; with a CMK it needs these two actions. Only for
-    // alarms of the accounts that may publish (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html).
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublishToEncryptedTopics',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': publisherAccounts } },
-      }),
-    );
+    allowCloudWatchToUseKey(this.key, publisherAccounts);
 
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: 'CloudWatch alarms to PagerDuty',
@@ -787,19 +778,6 @@ function denyOtherPublishers(topic: sns.Topic, roleArns: string[]): void {
       actions: ['sns:Publish'],
       resources: [topic.topicArn],
       conditions,
-    }),
-  );
-}
-
-/** Lets CloudWatch alarms of the given accounts publish; the topic's TLS-only statement stays. */
-function allowCloudWatchToPublish(topic: sns.Topic, accounts: string[]): void {
-  topic.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid: 'AllowCloudWatchAlarmsToPublish',
-      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-      actions: ['sns:Publish'],
-      resources: [topic.topicArn],
-      conditions: { StringEquals: { 'aws:SourceAccount': accounts } },
     }),
   );
 }

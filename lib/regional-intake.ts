@@ -8,6 +8,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import type { AlarmToPagerDuty } from './alarm-to-pagerduty';
+import { allowCloudWatchToPublish, allowCloudWatchToUseKey } from './cloudwatch-publishing';
 import { encryptedQueue, queueNotEmptyAlarm } from './dead-letter-queue';
 import { AlarmEventsForwarder } from './eventbridge-intake';
 
@@ -93,15 +94,7 @@ export class RegionalIntake extends Construct {
       description: `Encrypts the alarm-to-PagerDuty intake topic in ${this.environment.region}`,
       enableKeyRotation: true,
     });
-    // CloudWatch cannot publish to a topic under alias/aws/sns; with a CMK it needs these two actions.
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublishToEncryptedTopics',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-      }),
-    );
+    allowCloudWatchToUseKey(this.key);
     // A literal name makes the ARN literal: the central stack's permission and the key policy below can name the
     // topic without a cross-region reference or a dependency cycle through the key.
     const topicName = Names.uniqueResourceName(this, { maxLength: 256, separator: '-' });
@@ -113,15 +106,7 @@ export class RegionalIntake extends Construct {
     });
     const topicArn = stack.formatArn({ service: 'sns', resource: topicName });
     this.topicArn = topicArn;
-    this.topic.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['sns:Publish'],
-        resources: [topicArn],
-        conditions: { StringEquals: { 'aws:SourceAccount': this.environment.account } },
-      }),
-    );
+    allowCloudWatchToPublish(this.topic, this.environment.account, topicArn);
 
     // Function owner's side: a resource-based policy statement letting SNS invoke the function for this topic
     // only, without SourceAccount (not supported for SNS; it would deny), and with the regional SNS principal
@@ -240,14 +225,7 @@ export class IntakeSubscriberStack extends Stack {
       description: 'Encrypts the alarm-to-PagerDuty subscription dead-letter queue of this region',
       enableKeyRotation: true,
     });
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublishToEncryptedTopics',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-      }),
-    );
+    allowCloudWatchToUseKey(key);
     this.deadLetters = new SubscriptionDeadLetters(this, 'DeadLetters', { key, opsEmail: props.opsEmail });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetters.queue.queueUrl });
   }
@@ -285,15 +263,7 @@ export class SubscriptionDeadLetters extends Construct implements SubscriptionSi
       masterKey: props.key,
       enforceSSL: true,
     });
-    this.opsTopic.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['sns:Publish'],
-        resources: [this.opsTopic.topicArn],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-    );
+    allowCloudWatchToPublish(this.opsTopic, Stack.of(this).account);
     if (props.opsEmail !== undefined) {
       this.opsTopic.addSubscription(new subscriptions.EmailSubscription(props.opsEmail));
     }
