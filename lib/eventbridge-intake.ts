@@ -158,17 +158,7 @@ export class AlarmEventsIntake extends Construct {
       resourceName: eventBus === undefined ? ruleName : `${eventBus.name}/${ruleName}`,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
-    // EventBridge encrypts what it puts in a KMS-encrypted dead-letter queue with the queue's key.
-    // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
-    this.props.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: `AllowEventBridgeDeadLetters${suffix}`,
-        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: ['*'],
-        conditions: { ArnEquals: { 'aws:SourceArn': ruleArn } },
-      }),
-    );
+    allowEventBridgeDeadLetters(this.props.key, suffix, ruleArn);
     return new events.Rule(this, id, {
       ruleName,
       eventBus: eventBus?.bus,
@@ -215,22 +205,14 @@ export class AlarmEventsForwarder extends Construct {
       deadLetterQueueOf: 'the forwarding rule',
     });
     const ruleName = `${Names.uniqueResourceName(this, { maxLength: 56, separator: '-' })}-forward`;
-    props.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowEventBridgeDeadLettersForward',
-        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: ['*'],
-        conditions: {
-          ArnEquals: {
-            'aws:SourceArn': stack.formatArn({
-              service: 'events',
-              resource: 'rule',
-              resourceName: ruleName,
-              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-            }),
-          },
-        },
+    allowEventBridgeDeadLetters(
+      props.key,
+      'Forward',
+      stack.formatArn({
+        service: 'events',
+        resource: 'rule',
+        resourceName: ruleName,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
       }),
     );
     // Sender's side: EventBridge assumes this role to put the events on the central bus.
@@ -245,4 +227,20 @@ export class AlarmEventsForwarder extends Construct {
       targets: [new targets.EventBus(bus, { role: this.role, deadLetterQueue: this.deadLetterQueue })],
     });
   }
+}
+
+/**
+ * EventBridge encrypts what it puts in a KMS-encrypted dead-letter queue with the queue's key: allowed for one rule.
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
+ */
+function allowEventBridgeDeadLetters(key: kms.IKey, sidSuffix: string, ruleArn: string): void {
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: `AllowEventBridgeDeadLetters${sidSuffix}`,
+      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: ['*'],
+      conditions: { ArnEquals: { 'aws:SourceArn': ruleArn } },
+    }),
+  );
 }
