@@ -71,10 +71,11 @@ export function pruneLists(value: unknown, depth = 8, top = true): unknown {
 }
 
 /** The alarm name as the ledger stores it: at most MAX_NAME_LENGTH characters, the contributor named. */
-export function storedAlarmName(n: Notification): string {
-  if (n.type === 'unrecognised') return cutText(`(unrecognised) ${n.subject ?? ''}`, MAX_NAME_LENGTH);
-  const contributor = n.contributor ? ` [${contributorWords(n.contributor)}]` : '';
-  return cutText(`${n.alarmName}${contributor}`, MAX_NAME_LENGTH);
+export function storedAlarmName(notification: Notification): string {
+  if (notification.type === 'unrecognised')
+    return cutText(`(unrecognised) ${notification.subject ?? ''}`, MAX_NAME_LENGTH);
+  const contributor = notification.contributor ? ` [${contributorWords(notification.contributor)}]` : '';
+  return cutText(`${notification.alarmName}${contributor}`, MAX_NAME_LENGTH);
 }
 
 /** `TableName=orders, Region=eu` (at most 3 attributes), else `contributor <id>`. */

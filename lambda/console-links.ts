@@ -7,9 +7,9 @@ import { wellFormed } from './text';
  * `https://<console host>/cloudwatch/home?region=<code>#alarmsV2:alarm/<url-encoded name>`. Also for a contributor
  * of a multi-time-series alarm: AWS documents no console URL for one contributor, and the alarm's page lists them.
  */
-export function alarmConsoleUrl(n: AlarmNotification): string | undefined {
-  const base = cloudWatchHome(n);
-  return base && `${base}#alarmsV2:alarm/${encodeURIComponent(wellFormed(n.alarmName))}`;
+export function alarmConsoleUrl(alarm: AlarmNotification): string | undefined {
+  const base = cloudWatchHome(alarm);
+  return base && `${base}#alarmsV2:alarm/${encodeURIComponent(wellFormed(alarm.alarmName))}`;
 }
 
 /**
@@ -17,10 +17,10 @@ export function alarmConsoleUrl(n: AlarmNotification): string | undefined {
  * state uses the console's own URL notation (the one its "share" links carry): `~(key~value~...)` objects,
  * `(~item~item)` arrays, `'`-prefixed strings percent-encoded with `*` in place of `%`.
  */
-export function metricConsoleUrl(n: AlarmNotification): string | undefined {
-  const base = cloudWatchHome(n);
-  if (!base || n.condition.kind !== 'metric' || n.regionCode === undefined) return undefined;
-  const c: SingleMetricCondition = n.condition;
+export function metricConsoleUrl(alarm: AlarmNotification): string | undefined {
+  const base = cloudWatchHome(alarm);
+  if (!base || alarm.condition.kind !== 'metric' || alarm.regionCode === undefined) return undefined;
+  const c: SingleMetricCondition = alarm.condition;
   const graph = {
     metrics: [
       [
@@ -32,7 +32,7 @@ export function metricConsoleUrl(n: AlarmNotification): string | undefined {
     ],
     view: 'timeSeries',
     stacked: false,
-    region: n.regionCode,
+    region: alarm.regionCode,
     period: c.period,
     start: '-PT3H',
     end: 'P0D',
@@ -51,10 +51,10 @@ export function snsTopicConsoleUrl(topicArn: string): string | undefined {
   return host && `https://${host}/sns/v3/home?region=${m[2]}#/topic/${topicArn}`;
 }
 
-function cloudWatchHome(n: AlarmNotification): string | undefined {
-  if (n.regionCode === undefined) return undefined;
-  const host = consoleHostFor(n.partition);
-  return host && `https://${host}/cloudwatch/home?region=${n.regionCode}`;
+function cloudWatchHome(alarm: AlarmNotification): string | undefined {
+  if (alarm.regionCode === undefined) return undefined;
+  const host = consoleHostFor(alarm.partition);
+  return host && `https://${host}/cloudwatch/home?region=${alarm.regionCode}`;
 }
 
 type GraphValue = string | number | boolean | readonly GraphValue[] | { readonly [key: string]: GraphValue };

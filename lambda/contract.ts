@@ -45,7 +45,10 @@ export type SettingName = keyof typeof SETTING_TAGS;
 export const SERVICE_NAME = 'alarm-to-pagerduty';
 export const METRICS_NAMESPACE = 'AlarmToPagerDuty';
 
-/** The handler's count metrics; the dashboard and health alarms in lib/ read these names. */
+/**
+ * The count metrics the functions publish: the handler's, and the deploy marker's `ChangeEventFailures`. The
+ * dashboard and the alarms in lib/ read these names.
+ */
 export const COUNT_METRICS = [
   'EventsSent',
   'DeliveryFailures',
@@ -67,10 +70,11 @@ export const COUNT_METRICS = [
   'ActionsSuppressedSkipped',
   'ImageFailures',
   'LeaseWaits',
+  'ChangeEventFailures',
 ] as const;
 export type CountMetric = (typeof COUNT_METRICS)[number];
 
-/** Every metric the handler publishes: the counts plus the delivery latency (milliseconds). */
+/** Every metric the functions publish: the counts plus the handler's delivery latency (milliseconds). */
 export const PIPELINE_METRICS = [...COUNT_METRICS, 'DeliveryLatency'] as const;
 export type PipelineMetricName = (typeof PIPELINE_METRICS)[number];
 

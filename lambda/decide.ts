@@ -7,16 +7,16 @@ export type Decision = { send: true; action: 'trigger' | 'resolve' } | { send: f
  * muted the alarm's actions. An unrecognised message → trigger:
  * whether to drop those instead is the operator's setting, applied by the handler.
  */
-export function decideAction(n: Notification, settings: AlarmSettings): Decision {
-  if (n.type === 'unrecognised') return { send: true, action: 'trigger' };
+export function decideAction(notification: Notification, settings: AlarmSettings): Decision {
+  if (notification.type === 'unrecognised') return { send: true, action: 'trigger' };
   // CloudWatch itself runs no action here (a suppressor, its wait or extension period, a mute rule): neither do we.
-  if (n.actionsSuppressed) {
+  if (notification.actionsSuppressed) {
     return {
       send: false,
-      reason: `CloudWatch runs no action for this change of alarm ${JSON.stringify(n.alarmName)}: ${n.actionsSuppressed.reason}`,
+      reason: `CloudWatch runs no action for this change of alarm ${JSON.stringify(notification.alarmName)}: ${notification.actionsSuppressed.reason}`,
     };
   }
-  switch (n.newState) {
+  switch (notification.newState) {
     case 'ALARM':
       return { send: true, action: 'trigger' };
     case 'OK':
@@ -25,7 +25,7 @@ export function decideAction(n: Notification, settings: AlarmSettings): Decision
       return settings.insufficientData === 'ignore'
         ? {
             send: false,
-            reason: `INSUFFICIENT_DATA is ignored for alarm ${JSON.stringify(n.alarmName)} (insufficient-data policy "ignore"): the incident stays as it is`,
+            reason: `INSUFFICIENT_DATA is ignored for alarm ${JSON.stringify(notification.alarmName)} (insufficient-data policy "ignore"): the incident stays as it is`,
           }
         : { send: true, action: settings.insufficientData };
   }

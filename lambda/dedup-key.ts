@@ -16,14 +16,18 @@ export const CONTRIBUTOR_MARK = '/contributor/';
  * of a multi-time-series alarm has its own: the alarm's identity, the mark and the contributor id. The same over
  * SNS and EventBridge, which both name the alarm by its ARN.
  */
-export function dedupKeyFor(n: Notification): string {
-  if (n.type === 'alarm') {
-    const identity = alarmIdentity(n);
-    return fitDedupKey(n.contributor ? `${identity}${CONTRIBUTOR_MARK}${n.contributor.id}` : identity);
+export function dedupKeyFor(notification: Notification): string {
+  if (notification.type === 'alarm') {
+    const identity = alarmIdentity(notification);
+    return fitDedupKey(
+      notification.contributor ? `${identity}${CONTRIBUTOR_MARK}${notification.contributor.id}` : identity,
+    );
   }
   // A re-publish of the same message joins the same incident; 128 bits of SHA-256 make collisions moot.
-  const digest = sha256Hex([n.topicArn, n.subject ?? '', n.body].join('\u0000')).slice(0, 32);
-  return `${n.intake === 'eventbridge' ? 'eventbridge' : 'sns'}:${digest}`;
+  const digest = sha256Hex(
+    [notification.topicArn, notification.subject ?? '', notification.body].join('\u0000'),
+  ).slice(0, 32);
+  return `${notification.intake === 'eventbridge' ? 'eventbridge' : 'sns'}:${digest}`;
 }
 
 /**
@@ -31,10 +35,11 @@ export function dedupKeyFor(n: Notification): string {
  * so that an old-format and a new-format message of one alarm share a key. When the region name is unknown,
  * `cloudwatch-alarm:<account>:<region name>:<alarm name>`.
  */
-export function alarmIdentity(n: AlarmNotification): string {
-  if (n.alarmArn !== undefined) return n.alarmArn;
-  if (n.regionCode !== undefined) return alarmArnFor(n.partition, n.regionCode, n.accountId, n.alarmName);
-  return `cloudwatch-alarm:${n.accountId}:${n.regionName}:${n.alarmName}`;
+export function alarmIdentity(alarm: AlarmNotification): string {
+  if (alarm.alarmArn !== undefined) return alarm.alarmArn;
+  if (alarm.regionCode !== undefined)
+    return alarmArnFor(alarm.partition, alarm.regionCode, alarm.accountId, alarm.alarmName);
+  return `cloudwatch-alarm:${alarm.accountId}:${alarm.regionName}:${alarm.alarmName}`;
 }
 
 export function alarmArnFor(

@@ -17,9 +17,9 @@ import {
 } from './pagerduty-client';
 import { consoleHostFor } from './regions';
 import { RoutingKeys } from './routing-keys';
-import { logger, metrics, publishMetrics } from './telemetry';
+import { logger, metrics, publishMetrics, type CountMetric } from './telemetry';
 
-export const CHANGE_EVENT_FAILURES_METRIC = 'ChangeEventFailures';
+export const CHANGE_EVENT_FAILURES_METRIC = 'ChangeEventFailures' satisfies CountMetric;
 
 /** What the construct puts in the custom resource's properties (CloudFormation passes them as strings). */
 export interface DeployMarkerProperties {

@@ -131,6 +131,22 @@ export class RecordsFailedError extends PipelineError {
   }
 }
 
+/**
+ * A metric graph could not be made: the reason is in the message, the step in `step`. The page goes without the
+ * image; nothing retries it, but each step is an AWS call or a deadline that may succeed another time.
+ */
+export class MetricGraphError extends PipelineError {
+  override readonly name = 'MetricGraphError';
+  readonly retryable = true;
+  constructor(
+    readonly step: 'describe' | 'render' | 'store' | 'sign' | 'timeout',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** Whether trying again may help. Errors we did not classify (SDK, network) are taken as transient. */
 export function isRetryable(error: unknown): boolean {
   return error instanceof PipelineError ? error.retryable : true;

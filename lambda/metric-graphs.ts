@@ -12,6 +12,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 import { alarmConsoleUrl } from './console-links';
+import { MetricGraphError } from './errors';
 import { newObjectId, objectKeyFor, signedImageUrl } from './image-token';
 import { ImageSigningKeys } from './image-signing-keys';
 import {
@@ -80,18 +81,6 @@ export interface MetricGraphsOptions {
 export interface MetricGraphsLog {
   info(message: string, extra?: Record<string, unknown>): void;
   warn(message: string, extra?: Record<string, unknown>): void;
-}
-
-/** A graph could not be made: the reason is in the message, the step in `step`. */
-export class MetricGraphError extends Error {
-  override readonly name = 'MetricGraphError';
-  constructor(
-    readonly step: 'describe' | 'render' | 'store' | 'sign' | 'timeout',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 // GetMetricWidgetImage is not offered in AWS GovCloud (US):

@@ -29,7 +29,7 @@ type Link = NonNullable<PagerDutyAlertEvent['links']>[number];
 
 /** The PagerDuty event for a decision about a notification, within the Events API limits. */
 export function buildAlertEvent(
-  n: Notification,
+  notification: Notification,
   settings: AlarmSettings,
   action: 'trigger' | 'resolve',
   dedupKey: string,
@@ -38,21 +38,21 @@ export function buildAlertEvent(
   // PagerDuty ignores any payload on resolve; the dedup key is all that matters.
   if (action === 'resolve') return fitToLimits({ event_action: 'resolve', dedup_key: dedupKey });
   return fitToLimits(
-    n.type === 'alarm'
-      ? alarmTrigger(n, settings, dedupKey, options)
-      : unrecognisedTrigger(n, settings, dedupKey, options),
+    notification.type === 'alarm'
+      ? alarmTrigger(notification, settings, dedupKey, options)
+      : unrecognisedTrigger(notification, settings, dedupKey, options),
   );
 }
 
 function alarmTrigger(
-  n: AlarmNotification,
+  alarm: AlarmNotification,
   settings: AlarmSettings,
   dedupKey: string,
   options: EventOptions,
 ): PagerDutyAlertEvent {
-  const alarmUrl = alarmConsoleUrl(n);
-  const metricUrl = metricConsoleUrl(n);
-  const where = whereOf(n);
+  const alarmUrl = alarmConsoleUrl(alarm);
+  const metricUrl = metricConsoleUrl(alarm);
+  const where = whereOf(alarm);
   const links: Link[] = [
     ...(alarmUrl ? [{ href: alarmUrl, text: 'CloudWatch alarm' }] : []),
     ...settingsLinks(settings),
@@ -62,14 +62,17 @@ function alarmTrigger(
     event_action: 'trigger',
     dedup_key: dedupKey,
     payload: compact({
-      summary: alarmSummary(n, settings),
-      source: `cloudwatch:${where}:${n.accountId}`,
+      summary: alarmSummary(alarm, settings),
+      source: `cloudwatch:${where}:${alarm.accountId}`,
       severity: settings.severity,
-      timestamp: new Date(n.stateChangeEpochMs).toISOString(),
-      component: componentOf(n),
-      group: settings.environment ?? `${n.accountId}/${where}`,
-      class: n.condition.kind === 'metric' ? n.condition.metric.namespace : CLASS_BY_KIND[n.condition.kind],
-      custom_details: alarmDetails(n, settings),
+      timestamp: new Date(alarm.stateChangeEpochMs).toISOString(),
+      component: componentOf(alarm),
+      group: settings.environment ?? `${alarm.accountId}/${where}`,
+      class:
+        alarm.condition.kind === 'metric'
+          ? alarm.condition.metric.namespace
+          : CLASS_BY_KIND[alarm.condition.kind],
+      custom_details: alarmDetails(alarm, settings),
     }),
     ...(links.length > 0 ? { links } : {}),
     client: options.clientName,
@@ -85,29 +88,32 @@ const CLASS_BY_KIND = {
 } as const;
 
 /** The region code, else the region name as written, else words that say it is unknown. */
-function whereOf(n: AlarmNotification): string {
-  return n.regionCode ?? (n.regionName.trim() || 'an unknown region');
+function whereOf(alarm: AlarmNotification): string {
+  return alarm.regionCode ?? (alarm.regionName.trim() || 'an unknown region');
 }
 
 function unrecognisedTrigger(
-  n: UnrecognisedNotification,
+  notification: UnrecognisedNotification,
   settings: AlarmSettings,
   dedupKey: string,
   options: EventOptions,
 ): PagerDutyAlertEvent {
-  const topicUrl = snsTopicConsoleUrl(n.topicArn);
-  const service = n.service;
+  const topicUrl = snsTopicConsoleUrl(notification.topicArn);
+  const service = notification.service;
   const links: Link[] = [
     ...(service?.links ?? []),
     ...(topicUrl ? [{ href: topicUrl, text: 'SNS topic' }] : []),
     ...settingsLinks(settings),
   ];
   // Without a subject, a JSON body's first line is a wall of JSON, and an empty body says nothing: the why does.
-  const start = n.body.trimStart()[0];
+  const start = notification.body.trimStart()[0];
   const looksLikeJson = start === '[' || start === '{';
-  const headline = n.subject?.trim() || (looksLikeJson ? n.why : firstLine(n.body)) || n.why;
+  const headline =
+    notification.subject?.trim() ||
+    (looksLikeJson ? notification.why : firstLine(notification.body)) ||
+    notification.why;
   // Cut here, in one pass, to what the event has room for: shrinking it later costs a JSON.stringify a step.
-  const body = cutToJsonBytes(n.body, BODY_BYTES);
+  const body = cutToJsonBytes(notification.body, BODY_BYTES);
   return {
     event_action: 'trigger',
     dedup_key: dedupKey,
@@ -115,29 +121,37 @@ function unrecognisedTrigger(
       summary: `${environmentPrefix(settings)}${
         service
           ? service.summary
-          : n.intake === 'eventbridge'
+          : notification.intake === 'eventbridge'
             ? `EventBridge event: ${cutText(headline, 300)}`
-            : unrecognisedHeadline(n)
+            : unrecognisedHeadline(notification)
       }`,
-      source: service?.source ?? (n.topicArn || (n.intake === 'eventbridge' ? 'eventbridge' : 'sns')),
+      source:
+        service?.source ??
+        (notification.topicArn || (notification.intake === 'eventbridge' ? 'eventbridge' : 'sns')),
       severity: service ? serviceSeverity(service, options.serviceSeverities) : settings.severity,
-      timestamp: n.publishedEpochMs > 0 ? new Date(n.publishedEpochMs).toISOString() : undefined,
+      timestamp:
+        notification.publishedEpochMs > 0 ? new Date(notification.publishedEpochMs).toISOString() : undefined,
       component: service?.component,
       group: settings.environment,
-      class: service?.class ?? (n.intake === 'eventbridge' ? 'eventbridge-event' : 'sns-message'),
+      class: service?.class ?? (notification.intake === 'eventbridge' ? 'eventbridge-event' : 'sns-message'),
       custom_details: compact({
         ...(service
           ? { ...service.details, service: service.service, kind: service.kind, outcome: service.outcome }
           : {}),
-        why: n.why,
-        subject: n.subject,
+        why: notification.why,
+        subject: notification.subject,
         body,
-        topic_arn: n.topicArn,
-        published_at: n.publishedEpochMs > 0 ? new Date(n.publishedEpochMs).toISOString() : undefined,
+        topic_arn: notification.topicArn,
+        published_at:
+          notification.publishedEpochMs > 0
+            ? new Date(notification.publishedEpochMs).toISOString()
+            : undefined,
         route: settings.route,
         settings_problems: settings.problems.length > 0 ? settings.problems : undefined,
         _truncated:
-          body === n.body ? undefined : [`body: cut from ${n.body.length} to ${body.length} characters`],
+          body === notification.body
+            ? undefined
+            : [`body: cut from ${notification.body.length} to ${body.length} characters`],
       }),
     }),
     ...(links.length > 0 ? { links } : {}),
@@ -162,11 +176,11 @@ function environmentPrefix(settings: AlarmSettings): string {
  * values, region and account, e.g.
  * `[prod] ALARM: HighErrorRate — Errors Sum > 5 for 1 datapoint within 1 minute (myfunc) in us-east-1 (123456789012)`.
  */
-export function alarmSummary(n: AlarmNotification, settings: AlarmSettings): string {
-  const contributor = n.contributor ? ` [${contributorWords(n.contributor)}]` : '';
-  const account = n.accountId ? ` (${n.accountId})` : '';
+export function alarmSummary(alarm: AlarmNotification, settings: AlarmSettings): string {
+  const contributor = alarm.contributor ? ` [${contributorWords(alarm.contributor)}]` : '';
+  const account = alarm.accountId ? ` (${alarm.accountId})` : '';
   return displayLine(
-    `${environmentPrefix(settings)}${n.newState}: ${n.alarmName}${contributor} — ${describeCondition(n)} in ${whereOf(n)}${account}`,
+    `${environmentPrefix(settings)}${alarm.newState}: ${alarm.alarmName}${contributor} — ${describeCondition(alarm)} in ${whereOf(alarm)}${account}`,
   );
 }
 
@@ -193,8 +207,8 @@ const UNIT_SUFFIXES: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** The alarm's condition in words: `Errors Sum > 5 for 1 datapoint within 1 minute (myfunc)`. */
-export function describeCondition(n: AlarmNotification): string {
-  const c = n.condition;
+export function describeCondition(alarm: AlarmNotification): string {
+  const c = alarm.condition;
   switch (c.kind) {
     case 'metric': {
       const unit = c.unit === undefined ? '' : (UNIT_SUFFIXES.get(c.unit) ?? ` ${c.unit}`);
@@ -293,10 +307,10 @@ function periodOf(period: number | undefined, metrics: readonly MathMetric[]): n
   return period ?? metrics.find((m) => m.metricStat)?.metricStat?.period;
 }
 
-function componentOf(n: AlarmNotification): string | undefined {
-  const attribute = n.contributor ? Object.values(n.contributor.attributes)[0] : undefined;
+function componentOf(alarm: AlarmNotification): string | undefined {
+  const attribute = alarm.contributor ? Object.values(alarm.contributor.attributes)[0] : undefined;
   if (attribute) return attribute;
-  const c = n.condition;
+  const c = alarm.condition;
   const metric =
     c.kind === 'metric'
       ? c.metric
@@ -307,31 +321,33 @@ function componentOf(n: AlarmNotification): string | undefined {
   return metric.dimensions[0]?.value || `${metric.namespace}/${metric.metricName}`;
 }
 
-function alarmDetails(n: AlarmNotification, settings: AlarmSettings): Record<string, unknown> {
+function alarmDetails(alarm: AlarmNotification, settings: AlarmSettings): Record<string, unknown> {
   return compact({
-    state_reason: n.reason || undefined,
-    state_change: n.oldState === undefined ? n.newState : `${n.oldState} → ${n.newState}`,
-    state_change_time: n.stateChangeTime,
-    condition: describeCondition(n),
-    ...conditionDetails(n),
-    contributor: n.contributor ? { id: n.contributor.id, attributes: n.contributor.attributes } : undefined,
-    alarm_name: n.alarmName,
-    alarm_description: n.alarmDescription,
-    alarm_arn: n.alarmArn,
-    account: n.accountId,
-    region: n.regionName,
-    region_code: n.regionCode,
-    tags: Object.keys(n.tags).length > 0 ? n.tags : undefined,
-    tags_status: n.tagsStatus,
-    action_executed_after_mute_window: n.actionExecutedAfterMuteWindow,
-    received_via: n.intake === 'eventbridge' ? 'EventBridge' : undefined,
+    state_reason: alarm.reason || undefined,
+    state_change: alarm.oldState === undefined ? alarm.newState : `${alarm.oldState} → ${alarm.newState}`,
+    state_change_time: alarm.stateChangeTime,
+    condition: describeCondition(alarm),
+    ...conditionDetails(alarm),
+    contributor: alarm.contributor
+      ? { id: alarm.contributor.id, attributes: alarm.contributor.attributes }
+      : undefined,
+    alarm_name: alarm.alarmName,
+    alarm_description: alarm.alarmDescription,
+    alarm_arn: alarm.alarmArn,
+    account: alarm.accountId,
+    region: alarm.regionName,
+    region_code: alarm.regionCode,
+    tags: Object.keys(alarm.tags).length > 0 ? alarm.tags : undefined,
+    tags_status: alarm.tagsStatus,
+    action_executed_after_mute_window: alarm.actionExecutedAfterMuteWindow,
+    received_via: alarm.intake === 'eventbridge' ? 'EventBridge' : undefined,
     route: settings.route,
     settings_problems: settings.problems.length > 0 ? settings.problems : undefined,
   });
 }
 
-function conditionDetails(n: AlarmNotification): Record<string, unknown> {
-  const c = n.condition;
+function conditionDetails(alarm: AlarmNotification): Record<string, unknown> {
+  const c = alarm.condition;
   if (c.kind === 'unknown') {
     return { condition_unreadable: c.why, condition_raw: c.raw };
   }

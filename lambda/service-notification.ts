@@ -101,17 +101,22 @@ function recognise(input: ServiceNotificationInput, depth: number): ServiceNotif
  * The severity to page at: SERVICE_SEVERITIES `service:kind`, then `service:outcome`, then `service`, then the
  * notification's own.
  */
-export function serviceSeverity(n: ServiceNotification, overrides: ServiceSeverities = {}): Severity {
-  const keys = [`${n.service}:${n.kind}`, `${n.service}:${n.outcome}`, n.service].map((key) =>
-    key.toLowerCase(),
-  );
+export function serviceSeverity(
+  notification: ServiceNotification,
+  overrides: ServiceSeverities = {},
+): Severity {
+  const keys = [
+    `${notification.service}:${notification.kind}`,
+    `${notification.service}:${notification.outcome}`,
+    notification.service,
+  ].map((key) => key.toLowerCase());
   for (const key of keys) {
     if (Object.prototype.hasOwnProperty.call(overrides, key)) {
       const severity = overrides[key];
       if (severity !== undefined) return severity;
     }
   }
-  return n.severity;
+  return notification.severity;
 }
 
 export class ServiceSeveritiesError extends Error {

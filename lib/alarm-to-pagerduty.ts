@@ -21,7 +21,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   ALL_TAG_KEYS,
@@ -38,6 +38,8 @@ import {
   type Severity,
 } from './paging-options';
 import { AlarmEventsIntake, type AlarmEventsSelection } from './eventbridge-intake';
+import { allowCloudWatchToPublish, allowCloudWatchToUseKey } from './cloudwatch-publishing';
+import { encryptedQueue } from './dead-letter-queue';
 import { DeployMarker } from './deploy-marker';
 import { MetricGraphImages } from './metric-graph-images';
 import { handlerCode } from './handler-bundle';
@@ -66,9 +68,6 @@ export const RETRY_QUEUE = {
   /** SQS moves a letter to the parked queue after this many times the retry window's worth of receives. */
   receiveMargin: 1.25,
 } as const;
-
-/** How long SQS keeps a letter: its maximum. The parked queue keeps the enqueue time of a letter SQS moves there. */
-const QUEUE_RETENTION = Duration.days(14);
 
 /** Properties of {@link AlarmToPagerDuty}: only `routes` is required. */
 export interface AlarmToPagerDutyProps {
@@ -292,17 +291,7 @@ export class AlarmToPagerDuty extends Construct {
       description: 'Encrypts the alarm-to-PagerDuty topics and queues',
       enableKeyRotation: true,
     });
-    // CloudWatch cannot publish to a topic under alias/aws/sns; with a CMK it needs these two actions. Only for
-    // alarms of the accounts that may publish (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html).
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublishToEncryptedTopics',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': publisherAccounts } },
-      }),
-    );
+    allowCloudWatchToUseKey(this.key, publisherAccounts);
 
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: 'CloudWatch alarms to PagerDuty',
@@ -312,19 +301,11 @@ export class AlarmToPagerDuty extends Construct {
     allowCloudWatchToPublish(this.topic, publisherAccounts);
     if (props.restrictPublishing) denyOtherPublishers(this.topic, props.publisherRoleArns ?? []);
 
-    this.parkedQueue = new sqs.Queue(this, 'ParkedQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: this.key,
-      enforceSSL: true,
-      retentionPeriod: QUEUE_RETENTION,
-    });
+    this.parkedQueue = encryptedQueue(this, 'ParkedQueue', { key: this.key });
     // The handler parks what it cannot deliver itself; the redrive policy is the backstop for a letter the handler
     // never answers for (it crashes or times out on it), well after the handler would have parked it.
-    this.retryQueue = new sqs.Queue(this, 'RetryQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: this.key,
-      enforceSSL: true,
-      retentionPeriod: QUEUE_RETENTION,
+    this.retryQueue = encryptedQueue(this, 'RetryQueue', {
+      key: this.key,
       visibilityTimeout: RETRY_QUEUE.visibilityTimeout,
       deadLetterQueue: { queue: this.parkedQueue, maxReceiveCount: maxReceiveCount(retryWindowHours) },
     });
@@ -797,19 +778,6 @@ function denyOtherPublishers(topic: sns.Topic, roleArns: string[]): void {
       actions: ['sns:Publish'],
       resources: [topic.topicArn],
       conditions,
-    }),
-  );
-}
-
-/** Lets CloudWatch alarms of the given accounts publish; the topic's TLS-only statement stays. */
-function allowCloudWatchToPublish(topic: sns.Topic, accounts: string[]): void {
-  topic.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid: 'AllowCloudWatchAlarmsToPublish',
-      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-      actions: ['sns:Publish'],
-      resources: [topic.topicArn],
-      conditions: { StringEquals: { 'aws:SourceAccount': accounts } },
     }),
   );
 }

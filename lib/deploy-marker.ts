@@ -9,10 +9,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { functionCode } from './handler-bundle';
-import { METRICS_NAMESPACE, SERVICE_NAME } from './pipeline-health';
-
-/** The metric the marker counts when a change event could not be sent (lambda/deploy-marker.ts). */
-export const CHANGE_EVENT_FAILURES_METRIC = 'ChangeEventFailures';
+import { METRICS_NAMESPACE, SERVICE_NAME, pipelineMetric } from './pipeline-health';
 
 export interface DeployMarkerProps {
   /** The default route's secret: its integration key receives the change events. */
@@ -88,13 +85,7 @@ export class DeployMarker extends Construct {
     props.routingKeySecret.grantRead(role);
 
     this.failureAlarm = new cloudwatch.Alarm(this, 'ChangeEventFailures', {
-      metric: new cloudwatch.Metric({
-        namespace: METRICS_NAMESPACE,
-        metricName: CHANGE_EVENT_FAILURES_METRIC,
-        dimensionsMap: { service: SERVICE_NAME },
-        statistic: 'Sum',
-        period: Duration.minutes(5),
-      }),
+      metric: pipelineMetric('ChangeEventFailures'),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,

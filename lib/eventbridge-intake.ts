@@ -1,14 +1,14 @@
-import { ArnFormat, Duration, Names, Stack, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { ArnFormat, Duration, Names, Stack } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { encryptedQueue, queueNotEmptyAlarm } from './dead-letter-queue';
 import { TAG_KEYS } from './paging-options';
 
 export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
@@ -87,33 +87,18 @@ export class AlarmEventsIntake extends Construct {
     super(scope, id);
     this.props = props;
     this.pattern = alarmEventPattern(props);
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter queue of the EventBridge intake rules.',
+    this.deadLetterQueue = encryptedQueue(this, 'DeadLetterQueue', {
+      key: props.key,
+      deadLetterQueueOf: 'the EventBridge intake rules',
     });
     this.rule = this.ruleToHandler('Rule', 'local');
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterQueueNotEmpty', {
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        statistic: 'Maximum',
-        period: Duration.minutes(1),
-      }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription:
+    this.deadLetterAlarm = queueNotEmptyAlarm(this, 'DeadLetterQueueNotEmpty', {
+      queue: this.deadLetterQueue,
+      opsTopic: props.opsTopic,
+      description:
         'EventBridge could not invoke the alarm-to-PagerDuty function with alarm state-change events. ' +
         "Check the function's resource policy and concurrency; the events wait in the queue.",
     });
-    const action = new SnsAction(props.opsTopic);
-    this.deadLetterAlarm.addAlarmAction(action);
-    this.deadLetterAlarm.addOkAction(action);
   }
 
   /**
@@ -173,17 +158,7 @@ export class AlarmEventsIntake extends Construct {
       resourceName: eventBus === undefined ? ruleName : `${eventBus.name}/${ruleName}`,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
-    // EventBridge encrypts what it puts in a KMS-encrypted dead-letter queue with the queue's key.
-    // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
-    this.props.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: `AllowEventBridgeDeadLetters${suffix}`,
-        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: ['*'],
-        conditions: { ArnEquals: { 'aws:SourceArn': ruleArn } },
-      }),
-    );
+    allowEventBridgeDeadLetters(this.props.key, suffix, ruleArn);
     return new events.Rule(this, id, {
       ruleName,
       eventBus: eventBus?.bus,
@@ -225,33 +200,19 @@ export class AlarmEventsForwarder extends Construct {
     intake.allowSourceAccount(stack.account);
     const bus = intake.bus;
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter queue of the forwarding rule.',
+    this.deadLetterQueue = encryptedQueue(this, 'DeadLetterQueue', {
+      key: props.key,
+      deadLetterQueueOf: 'the forwarding rule',
     });
     const ruleName = `${Names.uniqueResourceName(this, { maxLength: 56, separator: '-' })}-forward`;
-    props.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowEventBridgeDeadLettersForward',
-        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: ['*'],
-        conditions: {
-          ArnEquals: {
-            'aws:SourceArn': stack.formatArn({
-              service: 'events',
-              resource: 'rule',
-              resourceName: ruleName,
-              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-            }),
-          },
-        },
+    allowEventBridgeDeadLetters(
+      props.key,
+      'Forward',
+      stack.formatArn({
+        service: 'events',
+        resource: 'rule',
+        resourceName: ruleName,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
       }),
     );
     // Sender's side: EventBridge assumes this role to put the events on the central bus.
@@ -266,4 +227,20 @@ export class AlarmEventsForwarder extends Construct {
       targets: [new targets.EventBus(bus, { role: this.role, deadLetterQueue: this.deadLetterQueue })],
     });
   }
+}
+
+/**
+ * EventBridge encrypts what it puts in a KMS-encrypted dead-letter queue with the queue's key: allowed for one rule.
+ * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
+ */
+function allowEventBridgeDeadLetters(key: kms.IKey, sidSuffix: string, ruleArn: string): void {
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: `AllowEventBridgeDeadLetters${sidSuffix}`,
+      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: ['*'],
+      conditions: { ArnEquals: { 'aws:SourceArn': ruleArn } },
+    }),
+  );
 }

@@ -11,6 +11,7 @@ import {
   SERVICE_NAME,
   type PipelineMetricName,
 } from '../lambda/contract';
+import { queueNotEmptyAlarm } from './dead-letter-queue';
 
 export { METRICS_NAMESPACE, PIPELINE_METRICS, SERVICE_NAME, type PipelineMetricName };
 
@@ -29,26 +30,21 @@ export interface PipelineHealthProps {
   readonly opsTopic: sns.ITopic;
 }
 
+/** Half the dashboard's width: two graphs to a row. */
+const HALF_WIDTH = 12;
+const FIVE_MINUTES = Duration.minutes(5);
+const QUEUE_STATISTIC = { statistic: 'Maximum', period: Duration.minutes(1) };
+
 /** Health alarms of the pipeline (to the ops topic) and its dashboard. */
 export class PipelineHealth extends Construct {
   public readonly alarms: readonly cloudwatch.Alarm[];
   public readonly dashboard: cloudwatch.Dashboard;
+  private readonly props: PipelineHealthProps;
 
   constructor(scope: Construct, id: string, props: PipelineHealthProps) {
     super(scope, id);
-    const { topic, handler, retryQueue, parkedQueue, opsTopic } = props;
-    const fiveMinutes = Duration.minutes(5);
-    const lambdaMetric = (metricName: string, statistic = 'Sum') =>
-      handler.metric(metricName, { statistic, period: fiveMinutes });
-    const topicMetric = (metricName: string) =>
-      topic.metric(metricName, { statistic: 'Sum', period: fiveMinutes });
-    const oneMinute = { statistic: 'Maximum', period: Duration.minutes(1) };
-    const parkedDepth = parkedQueue.metricApproximateNumberOfMessagesVisible(oneMinute);
-    const retryDepth = retryQueue.metricApproximateNumberOfMessagesVisible(oneMinute);
-    const retryInFlight = retryQueue.metricApproximateNumberOfMessagesNotVisible(oneMinute);
-    const retryOldest = retryQueue.metricApproximateAgeOfOldestMessage(oneMinute);
-
-    const opsAction = new SnsAction(opsTopic);
+    this.props = props;
+    const opsAction = new SnsAction(props.opsTopic);
     const alarm = (
       id: string,
       metric: cloudwatch.IMetric,
@@ -70,21 +66,22 @@ export class PipelineHealth extends Construct {
     };
 
     this.alarms = [
-      alarm(
-        'ParkedQueueNotEmpty',
-        parkedDepth,
-        'Alarm notifications that retrying cannot deliver are waiting in the parked queue: PagerDuty refused them ' +
+      queueNotEmptyAlarm(this, 'ParkedQueueNotEmpty', {
+        queue: props.parkedQueue,
+        opsTopic: props.opsTopic,
+        description:
+          'Alarm notifications that retrying cannot deliver are waiting in the parked queue: PagerDuty refused them ' +
           '(400), the letter is unreadable, or they kept failing for the whole retry window. The handler gives each ' +
           'its reason in the `reason` message attribute (a letter the queue itself moved there after too many ' +
           'receives has none: see the function logs). Fix the cause, then replay them with ' +
           '`npm run redrive -- --queue <ParkedQueueUrl>`.',
-      ),
+      }),
       // SQS leaves a letter received 3 times or more out of this metric, so a quiet outage (no new letters) drops
       // back below the threshold after about 10 minutes: stay in ALARM for 15 minutes after the last breach
       // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html).
       alarm(
         'RetryQueueAging',
-        retryOldest,
+        this.retryOldest(),
         'Failed alarm notifications have been waiting in the retry queue for 5 minutes or more: PagerDuty (or the ' +
           'pipeline) has been failing for a while. The handler retries each letter every 5 minutes for ' +
           'RETRY_WINDOW_HOURS, then parks it; nothing to do unless this lasts. The dashboard shows the queue depth ' +
@@ -93,21 +90,21 @@ export class PipelineHealth extends Construct {
       ),
       alarm(
         'HandlerErrors',
-        lambdaMetric('Errors'),
+        this.handlerMetric('Errors'),
         'The PagerDuty handler failed an invocation. For an alarm notification Lambda runs it twice more (after ' +
           'about 1 and 2 minutes), then sends it to the retry queue, where the handler retries it. Check the ' +
           'function logs.',
       ),
       alarm(
         'HandlerThrottles',
-        lambdaMetric('Throttles'),
+        this.handlerMetric('Throttles'),
         'Lambda throttled the PagerDuty handler: no concurrency was left (the account’s unreserved concurrency, or ' +
           'reservedConcurrency when set). Throttled notifications wait in Lambda’s async queue up to maxEventAge ' +
           'and are retried; then they go to the retry queue.',
       ),
       alarm(
         'AsyncDestinationFailures',
-        lambdaMetric('DestinationDeliveryFailures'),
+        this.handlerMetric('DestinationDeliveryFailures'),
         'Lambda could not put failed notifications into the retry queue: those notifications are lost. ' +
           'Check the queue, the function role’s sqs:SendMessage and the KMS key.',
       ),
@@ -115,20 +112,20 @@ export class PipelineHealth extends Construct {
       // destination (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html).
       alarm(
         'AsyncEventsDropped',
-        lambdaMetric('AsyncEventsDropped'),
+        this.handlerMetric('AsyncEventsDropped'),
         'Lambda gave up on alarm notifications without a successful run of the handler (retries exhausted or ' +
           'maxEventAge passed). AWS counts the ones it sent to the on-failure destination too: those are in the ' +
           'retry queue and are retried from there. Only AsyncDestinationFailures means some were lost.',
       ),
       alarm(
         'NotificationsFailed',
-        topicMetric('NumberOfNotificationsFailed'),
+        this.topicMetric('NumberOfNotificationsFailed'),
         'SNS could not invoke the PagerDuty handler; it put the undelivered messages in the retry queue (the ' +
           'subscription’s dead-letter queue), where the handler retries them.',
       ),
       alarm(
         'NotificationsLost',
-        topicMetric('NumberOfNotificationsFailedToRedriveToDlq'),
+        this.topicMetric('NumberOfNotificationsFailedToRedriveToDlq'),
         'SNS could neither invoke the handler nor put the message in the retry queue: alarm notifications ' +
           'were lost. Check the queue policy and the KMS key policy for sns.amazonaws.com.',
       ),
@@ -140,102 +137,153 @@ export class PipelineHealth extends Construct {
       ),
     ];
 
-    const wide = 12;
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(6),
+      widgets: [
+        [this.alarmStatus()],
+        [this.snsNotifications(), this.handlerInvocations()],
+        [this.handlerDurationAndEventAge(), this.retryAndParkedQueues()],
+        [this.pagerDutyEventsSent(), this.pagerDutyLatency()],
+        [this.notificationsNotSent(), this.degradedOperation()],
+      ],
     });
-    dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({ title: 'Pipeline health', alarms: [...this.alarms], width: 24 }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'SNS: alarm notifications',
-        width: wide,
-        left: [
-          topicMetric('NumberOfMessagesPublished'),
-          topicMetric('NumberOfNotificationsDelivered'),
-          topicMetric('NumberOfNotificationsFailed'),
-          topicMetric('NumberOfNotificationsRedrivenToDlq'),
-          topicMetric('NumberOfNotificationsFailedToRedriveToDlq'),
-        ],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Handler: invocations, errors, throttles',
-        width: wide,
-        left: [lambdaMetric('Invocations'), lambdaMetric('Errors'), lambdaMetric('Throttles')],
-        right: [lambdaMetric('ConcurrentExecutions', 'Maximum')],
-        rightYAxis: { label: 'concurrency', showUnits: false },
-      }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Handler: duration and async event age',
-        width: wide,
-        left: [lambdaMetric('Duration', 'p99'), lambdaMetric('Duration', 'p50')],
-        right: [lambdaMetric('AsyncEventAge', 'p99')],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Retry and parked queues, async delivery',
-        width: wide,
-        left: [
-          retryDepth.with({ label: 'Retry queue: waiting' }),
-          retryInFlight.with({ label: 'Retry queue: being retried' }),
-          parkedDepth.with({ label: 'Parked queue' }),
-        ],
-        right: [
-          retryOldest.with({ label: 'Retry queue: oldest letter (s)' }),
-          lambdaMetric('DestinationDeliveryFailures'),
-          lambdaMetric('AsyncEventsDropped'),
-        ],
-      }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'PagerDuty: events sent and delivery',
-        width: wide,
-        left: [
-          pipelineMetric('EventsSent'),
-          new cloudwatch.MathExpression({
-            expression: `SEARCH('{${METRICS_NAMESPACE},action,service} MetricName="EventsSent"', 'Sum', 300)`,
-            label: 'EventsSent by action',
-            period: fiveMinutes,
-          }),
-        ],
-        right: [
-          pipelineMetric('DeliveryFailures'),
-          pipelineMetric('DeliveryRetries'),
-          pipelineMetric('Compensations'),
-        ],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'PagerDuty: delivery latency (ms)',
-        width: wide,
-        left: [pipelineMetric('DeliveryLatency', 'p50'), pipelineMetric('DeliveryLatency', 'p99')],
-      }),
-    );
-    dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Notifications not sent, and why',
-        width: wide,
-        left: [
-          pipelineMetric('DuplicatesSkipped'),
-          pipelineMetric('StaleSkipped'),
-          pipelineMetric('PolicySkipped'),
-          pipelineMetric('UnrecognisedMessages'),
-          pipelineMetric('UnrecognisedDropped'),
-        ],
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Degraded: ledger unavailable, cached routing key, bad tags',
-        width: wide,
-        left: [
-          pipelineMetric('LedgerUnavailable'),
-          pipelineMetric('StaleRoutingKeyUsed'),
-          pipelineMetric('TagProblems'),
-        ],
-      }),
-    );
-    this.dashboard = dashboard;
+  }
+
+  private alarmStatus(): cloudwatch.IWidget {
+    return new cloudwatch.AlarmStatusWidget({
+      title: 'Pipeline health',
+      alarms: [...this.alarms],
+      width: 24,
+    });
+  }
+
+  private snsNotifications(): cloudwatch.IWidget {
+    return new cloudwatch.GraphWidget({
+      title: 'SNS: alarm notifications',
+      width: HALF_WIDTH,
+      left: [
+        this.topicMetric('NumberOfMessagesPublished'),
+        this.topicMetric('NumberOfNotificationsDelivered'),
+        this.topicMetric('NumberOfNotificationsFailed'),
+        this.topicMetric('NumberOfNotificationsRedrivenToDlq'),
+        this.topicMetric('NumberOfNotificationsFailedToRedriveToDlq'),
+      ],
+    });
+  }
+
+  private handlerInvocations(): cloudwatch.IWidget {
+    return new cloudwatch.GraphWidget({
+      title: 'Handler: invocations, errors, throttles',
+      width: HALF_WIDTH,
+      left: [
+        this.handlerMetric('Invocations'),
+        this.handlerMetric('Errors'),
+        this.handlerMetric('Throttles'),
+      ],
+      right: [this.handlerMetric('ConcurrentExecutions', 'Maximum')],
+      rightYAxis: { label: 'concurrency', showUnits: false },
+    });
+  }
+
+  private handlerDurationAndEventAge(): cloudwatch.IWidget {
+    return new cloudwatch.GraphWidget({
+      title: 'Handler: duration and async event age',
+      width: HALF_WIDTH,
+      left: [this.handlerMetric('Duration', 'p99'), this.handlerMetric('Duration', 'p50')],
+      right: [this.handlerMetric('AsyncEventAge', 'p99')],
+    });
+  }
+
+  private retryAndParkedQueues(): cloudwatch.IWidget {
+    const { retryQueue } = this.props;
+    return new cloudwatch.GraphWidget({
+      title: 'Retry and parked queues, async delivery',
+      width: HALF_WIDTH,
+      left: [
+        retryQueue
+          .metricApproximateNumberOfMessagesVisible(QUEUE_STATISTIC)
+          .with({ label: 'Retry queue: waiting' }),
+        retryQueue
+          .metricApproximateNumberOfMessagesNotVisible(QUEUE_STATISTIC)
+          .with({ label: 'Retry queue: being retried' }),
+        this.parkedDepth().with({ label: 'Parked queue' }),
+      ],
+      right: [
+        this.retryOldest().with({ label: 'Retry queue: oldest letter (s)' }),
+        this.handlerMetric('DestinationDeliveryFailures'),
+        this.handlerMetric('AsyncEventsDropped'),
+      ],
+    });
+  }
+
+  private pagerDutyEventsSent(): cloudwatch.IWidget {
+    return new cloudwatch.GraphWidget({
+      title: 'PagerDuty: events sent and delivery',
+      width: HALF_WIDTH,
+      left: [
+        pipelineMetric('EventsSent'),
+        new cloudwatch.MathExpression({
+          expression: `SEARCH('{${METRICS_NAMESPACE},action,service} MetricName="EventsSent"', 'Sum', 300)`,
+          label: 'EventsSent by action',
+          period: FIVE_MINUTES,
+        }),
+      ],
+      right: [
+        pipelineMetric('DeliveryFailures'),
+        pipelineMetric('DeliveryRetries'),
+        pipelineMetric('Compensations'),
+      ],
+    });
+  }
+
+  private pagerDutyLatency(): cloudwatch.IWidget {
+    return new cloudwatch.GraphWidget({
+      title: 'PagerDuty: delivery latency (ms)',
+      width: HALF_WIDTH,
+      left: [pipelineMetric('DeliveryLatency', 'p50'), pipelineMetric('DeliveryLatency', 'p99')],
+    });
+  }
+
+  private notificationsNotSent(): cloudwatch.IWidget {
+    return new cloudwatch.GraphWidget({
+      title: 'Notifications not sent, and why',
+      width: HALF_WIDTH,
+      left: [
+        pipelineMetric('DuplicatesSkipped'),
+        pipelineMetric('StaleSkipped'),
+        pipelineMetric('PolicySkipped'),
+        pipelineMetric('UnrecognisedMessages'),
+        pipelineMetric('UnrecognisedDropped'),
+      ],
+    });
+  }
+
+  private degradedOperation(): cloudwatch.IWidget {
+    return new cloudwatch.GraphWidget({
+      title: 'Degraded: ledger unavailable, cached routing key, bad tags',
+      width: HALF_WIDTH,
+      left: [
+        pipelineMetric('LedgerUnavailable'),
+        pipelineMetric('StaleRoutingKeyUsed'),
+        pipelineMetric('TagProblems'),
+      ],
+    });
+  }
+
+  private handlerMetric(metricName: string, statistic = 'Sum'): cloudwatch.Metric {
+    return this.props.handler.metric(metricName, { statistic, period: FIVE_MINUTES });
+  }
+
+  private topicMetric(metricName: string): cloudwatch.Metric {
+    return this.props.topic.metric(metricName, { statistic: 'Sum', period: FIVE_MINUTES });
+  }
+
+  private parkedDepth(): cloudwatch.Metric {
+    return this.props.parkedQueue.metricApproximateNumberOfMessagesVisible(QUEUE_STATISTIC);
+  }
+
+  private retryOldest(): cloudwatch.Metric {
+    return this.props.retryQueue.metricApproximateAgeOfOldestMessage(QUEUE_STATISTIC);
   }
 }
 

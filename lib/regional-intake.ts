@@ -1,14 +1,15 @@
-import { CfnOutput, Duration, Names, Stack, Stage, Token, Validations, type StackProps } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { CfnOutput, Names, Stack, Stage, Token, type StackProps } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import type { AlarmToPagerDuty } from './alarm-to-pagerduty';
+import { allowCloudWatchToPublish, allowCloudWatchToUseKey } from './cloudwatch-publishing';
+import { encryptedQueue, queueNotEmptyAlarm } from './dead-letter-queue';
 import { AlarmEventsForwarder } from './eventbridge-intake';
 
 /** An AWS account and region, both literal. */
@@ -93,15 +94,7 @@ export class RegionalIntake extends Construct {
       description: `Encrypts the alarm-to-PagerDuty intake topic in ${this.environment.region}`,
       enableKeyRotation: true,
     });
-    // CloudWatch cannot publish to a topic under alias/aws/sns; with a CMK it needs these two actions.
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublishToEncryptedTopics',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-      }),
-    );
+    allowCloudWatchToUseKey(this.key);
     // A literal name makes the ARN literal: the central stack's permission and the key policy below can name the
     // topic without a cross-region reference or a dependency cycle through the key.
     const topicName = Names.uniqueResourceName(this, { maxLength: 256, separator: '-' });
@@ -113,15 +106,7 @@ export class RegionalIntake extends Construct {
     });
     const topicArn = stack.formatArn({ service: 'sns', resource: topicName });
     this.topicArn = topicArn;
-    this.topic.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['sns:Publish'],
-        resources: [topicArn],
-        conditions: { StringEquals: { 'aws:SourceAccount': this.environment.account } },
-      }),
-    );
+    allowCloudWatchToPublish(this.topic, this.environment.account, topicArn);
 
     // Function owner's side: a resource-based policy statement letting SNS invoke the function for this topic
     // only, without SourceAccount (not supported for SNS; it would deny), and with the regional SNS principal
@@ -240,14 +225,7 @@ export class IntakeSubscriberStack extends Stack {
       description: 'Encrypts the alarm-to-PagerDuty subscription dead-letter queue of this region',
       enableKeyRotation: true,
     });
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublishToEncryptedTopics',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-      }),
-    );
+    allowCloudWatchToUseKey(key);
     this.deadLetters = new SubscriptionDeadLetters(this, 'DeadLetters', { key, opsEmail: props.opsEmail });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetters.queue.queueUrl });
   }
@@ -279,49 +257,23 @@ export class SubscriptionDeadLetters extends Construct implements SubscriptionSi
   constructor(scope: Construct, id: string, props: SubscriptionDeadLettersProps) {
     super(scope, id);
     this.key = props.key;
-    this.queue = new sqs.Queue(this, 'Queue', {
-      encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: props.key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.queue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is the dead-letter queue of SNS subscriptions.',
-    });
+    this.queue = encryptedQueue(this, 'Queue', { key: props.key, deadLetterQueueOf: 'SNS subscriptions' });
     this.opsTopic = new sns.Topic(this, 'OpsTopic', {
       displayName: 'Alarm-to-PagerDuty intake health',
       masterKey: props.key,
       enforceSSL: true,
     });
-    this.opsTopic.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['sns:Publish'],
-        resources: [this.opsTopic.topicArn],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-    );
+    allowCloudWatchToPublish(this.opsTopic, Stack.of(this).account);
     if (props.opsEmail !== undefined) {
       this.opsTopic.addSubscription(new subscriptions.EmailSubscription(props.opsEmail));
     }
-    this.alarm = new cloudwatch.Alarm(this, 'NotEmpty', {
-      metric: this.queue.metricApproximateNumberOfMessagesVisible({
-        statistic: 'Maximum',
-        period: Duration.minutes(1),
-      }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription:
+    this.alarm = queueNotEmptyAlarm(this, 'NotEmpty', {
+      queue: this.queue,
+      opsTopic: this.opsTopic,
+      description:
         'SNS could not deliver alarm notifications of this region to the central alarm-to-PagerDuty function. ' +
         'Check the function and its resource policy, then replay the messages with `npm run redrive`.',
     });
-    const action = new SnsAction(this.opsTopic);
-    this.alarm.addAlarmAction(action);
-    this.alarm.addOkAction(action);
   }
 
   public subscribe(id: string, topic: sns.ITopic, topicArn: string, functionArn: string): sns.Subscription {

@@ -1,11 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { METRICS_NAMESPACE, PIPELINE_METRICS } from '../lambda/contract';
 import { changeEventFor, deployMarkerFromEnv, handler, stackOf } from '../lambda/deploy-marker';
 import { newRoutingKey } from '../local/harness';
 import { PagerDutyEmulator } from '../local/pagerduty-emulator';
 import { LocalSecretsStore } from '../local/secrets-store';
-import { captureStdout, metricTotal } from './support/output';
+import { captureStdout, emfMetrics, metricTotal } from './support/output';
 
 const STACK_ID =
   'arn:aws:cloudformation:eu-west-1:111122223333:stack/payments-alarms/6d7c0a40-1f2e-11f0-9c3b-0a1b2c3d4e5f';
@@ -182,6 +183,10 @@ describe('the deploy marker custom resource against the PagerDuty emulator', () 
     ]);
     const lines = out.lines();
     expect(metricTotal(lines, 'ChangeEventFailures')).toBe(1);
+    const published = emfMetrics(lines);
+    expect(published).toEqual([{ namespace: METRICS_NAMESPACE, name: 'ChangeEventFailures' }]);
+    // The contract lists every metric published, so the dashboard and the alarms in lib/ can read it.
+    expect(PIPELINE_METRICS).toEqual(expect.arrayContaining(published.map(({ name }) => name)));
     expect(lines).toContainEqual(
       expect.objectContaining({ level: 'ERROR', message: expect.stringContaining('change event NOT sent') }),
     );

@@ -40,6 +40,17 @@ export function metricTotal(lines: Record<string, unknown>[], name: string, acti
   return total;
 }
 
+/** Every EMF metric declared in the captured lines, by namespace and name. */
+export function emfMetrics(lines: Record<string, unknown>[]): { namespace: string; name: string }[] {
+  return lines.flatMap((line) => {
+    const emf = line._aws as
+      { CloudWatchMetrics?: { Namespace: string; Metrics: { Name: string }[] }[] } | undefined;
+    return (emf?.CloudWatchMetrics ?? []).flatMap(({ Namespace, Metrics }) =>
+      Metrics.map(({ Name }) => ({ namespace: Namespace, name: Name })),
+    );
+  });
+}
+
 const realStderr = process.stderr.write.bind(process.stderr);
 
 /** Writes a measurement line past any capture, so it shows in the test run's output. */
