@@ -232,6 +232,8 @@ export class PipelineHealth extends Construct {
         pipelineMetric('DeliveryFailures'),
         pipelineMetric('DeliveryRetries'),
         pipelineMetric('Compensations'),
+        // Deliveries that waited for an earlier send of the same alert to end (the ledger's lease).
+        pipelineMetric('LeaseWaits'),
       ],
     });
   }
