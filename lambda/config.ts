@@ -75,6 +75,9 @@ const schema = z.object({
   RETRY_BASE_DELAY_MS: integer(1, 200),
   RETRY_MAX_DELAY_MS: integer(1, 8000),
   TIME_BUDGET_MARGIN_MS: integer(0, 5000),
+  // How long a send that was never answered keeps its alert's lease: the time within which its request may still
+  // reach PagerDuty, during which a newer state of the alert waits.
+  LEASE_GRACE_MS: integer(0, 5000),
   RATE_LIMIT_PER_MINUTE: integer(0, 120),
   CLIENT_NAME: z._default(z.string().check(z.minLength(1), z.maxLength(256)), 'CloudWatch alarm pipeline'),
   // SNS stamps each message when it accepts it; a state change claiming a later time than that (plus this) is
@@ -106,6 +109,7 @@ export type Config = Readonly<{
   retryBaseDelayMs: number;
   retryMaxDelayMs: number;
   timeBudgetMarginMs: number;
+  leaseGraceMs: number;
   /** 0 turns the client-side limiter off. */
   rateLimitPerMinute: number;
   clientName: string;
@@ -143,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retryBaseDelayMs: c.RETRY_BASE_DELAY_MS,
     retryMaxDelayMs: c.RETRY_MAX_DELAY_MS,
     timeBudgetMarginMs: c.TIME_BUDGET_MARGIN_MS,
+    leaseGraceMs: c.LEASE_GRACE_MS,
     rateLimitPerMinute: c.RATE_LIMIT_PER_MINUTE,
     clientName: c.CLIENT_NAME,
     maxClockSkewMs: c.MAX_CLOCK_SKEW_SECONDS * 1000,

@@ -104,6 +104,7 @@ export interface HandlerEnvironment {
   readonly RETRY_BASE_DELAY_MS?: string;
   readonly RETRY_MAX_DELAY_MS?: string;
   readonly TIME_BUDGET_MARGIN_MS?: string;
+  readonly LEASE_GRACE_MS?: string;
   readonly RATE_LIMIT_PER_MINUTE?: string;
   readonly CLIENT_NAME?: string;
   readonly MAX_CLOCK_SKEW_SECONDS?: string;

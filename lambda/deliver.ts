@@ -27,6 +27,8 @@ export interface DeliveryDeps {
   readonly sleep?: (ms: number) => Promise<void>;
   /** The longest wait for another delivery's lease before giving up (retryable); by default, until the deadline. */
   readonly maxLeaseWaitMs?: number;
+  /** LEASE_GRACE_MS: how long a send that was never answered keeps the lease; DEFAULT_LEASE_GRACE_MS if unset. */
+  readonly leaseGraceMs?: number;
 }
 
 export type DeliveryLog = Pick<RecordLog, 'info' | 'warn' | 'error'>;
@@ -53,10 +55,11 @@ export type RecordOutcome = SentOutcome | SkippedOutcome;
 // Each settle retry follows a strictly newer claim, so this only bounds a pathological burst of state changes.
 const MAX_SETTLE_ROUNDS = 25;
 /**
- * A delivery's lease lasts until its deadline (when its sends stop) and this much more, for a request cut off at
- * the deadline that still reaches PagerDuty. A delivery that crashed holds the other deliveries up until then.
+ * A delivery's lease lasts until its deadline (when its sends stop) and this much more (LEASE_GRACE_MS), for a
+ * request cut off at the deadline that still reaches PagerDuty. A delivery that crashed holds the other deliveries
+ * up until then.
  */
-export const LEASE_GRACE_MS = 5_000;
+export const DEFAULT_LEASE_GRACE_MS = 5_000;
 /** While another delivery holds the lease: the first pause before asking again, and the longest. */
 const LEASE_POLL_FIRST_MS = 25;
 const LEASE_POLL_MAX_MS = 1_000;
@@ -73,7 +76,7 @@ export async function deliver(
 ): Promise<RecordOutcome> {
   const { claim, dedupKey, action } = plan;
   const stateChangeMs = claim.stateChangeMs;
-  const leaseUntilMs = deadline + LEASE_GRACE_MS;
+  const leaseUntilMs = deadline + graceOf(deps);
   const catchUpFrom = async (newest: LedgerEntry, lastSent?: LedgerAction) =>
     catchUp(deps, { dedupKey, newest, lastSent, deadline, log, fallbackTrigger: plan.fallbackTrigger });
   // Sends the newest state the ledger holds (and any newer one claimed meanwhile) and reports it.
@@ -180,7 +183,7 @@ async function withGraphs(
 
 /**
  * After a failed send: the next delivery of this alert may send at once, unless our request may still reach
- * PagerDuty (it was sent and never answered). Then the lease is kept for LEASE_GRACE_MS more, so that a newer
+ * PagerDuty (it was sent and never answered). Then the lease is kept for the grace (LEASE_GRACE_MS) more, so that a newer
  * state's request does not land before ours. Best effort: a lease not given back runs out by itself.
  */
 async function giveBackLease(
@@ -190,7 +193,7 @@ async function giveBackLease(
   failure: unknown,
 ): Promise<void> {
   const mayLandLater = failure instanceof DeliveryBudgetExhaustedError && failure.mayLandLater;
-  const heldUntilMs = mayLandLater ? deps.now() + LEASE_GRACE_MS : undefined;
+  const heldUntilMs = mayLandLater ? deps.now() + graceOf(deps) : undefined;
   await deps.ledger.release(dedupKey, stateChangeMs, heldUntilMs).catch(() => undefined);
 }
 
@@ -245,6 +248,10 @@ async function whileBusy<Result>(
   }
 }
 
+function graceOf(deps: DeliveryDeps): number {
+  return deps.leaseGraceMs ?? DEFAULT_LEASE_GRACE_MS;
+}
+
 async function pause(ms: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -274,7 +281,7 @@ async function catchUp(deps: DeliveryDeps, job: CatchUp): Promise<number> {
     const leased = await whileBusy(
       deps,
       job,
-      () => deps.ledger.lease(dedupKey, newest.stateChangeMs, deps.now(), deadline + LEASE_GRACE_MS),
+      () => deps.ledger.lease(dedupKey, newest.stateChangeMs, deps.now(), deadline + graceOf(deps)),
       (result) => !result.leased && result.current?.stateChangeMs === newest.stateChangeMs,
     );
     if (!leased.leased) {

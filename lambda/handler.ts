@@ -268,6 +268,7 @@ function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
         count: (metric, value) => telemetry.count(metric, value),
       }),
     config,
+    leaseGraceMs: config.leaseGraceMs,
     ledger: new Ledger({
       tableName: config.ledgerTableName,
       ttlSeconds: config.ledgerTtlSeconds,

@@ -1,7 +1,7 @@
 // The ordering protocol's edge cases, step by step in one process: the in-memory ledger (held to the DynamoDB
 // ledger by test/ledger.contract.test.ts) and a scripted PagerDuty whose requests land when the script says.
 import { metricAlarmMessage, snsEvent } from '../local/alarm-fixtures';
-import { LEASE_GRACE_MS } from '../lambda/deliver';
+import { DEFAULT_LEASE_GRACE_MS } from '../lambda/deliver';
 import { createHandler } from '../lambda/handler';
 import { inProcessDeps, TEST_ENV } from './support/in-process';
 
@@ -78,12 +78,12 @@ describe('ordering protocol, in process', () => {
     const resolve = notify('OK', 60_000);
     await flush();
     // The trigger reaches PagerDuty, but its client timed out: as a request sent and never answered may still land,
-    // it keeps the lease for LEASE_GRACE_MS more, and the resolve follows after that.
+    // it keeps the lease for the grace (LEASE_GRACE_MS) more, and the resolve follows after that.
     const failedAt = clock.now;
     pagerDuty.held.shift()!.fail(true);
     await expect(trigger).rejects.toThrow(/DeliveryBudgetExhaustedError/);
     await resolve;
-    expect(clock.now).toBeGreaterThanOrEqual(failedAt + LEASE_GRACE_MS);
+    expect(clock.now).toBeGreaterThanOrEqual(failedAt + DEFAULT_LEASE_GRACE_MS);
     expect(pagerDuty.actions()).toEqual(['trigger', 'resolve']);
     expect(pagerDuty.isOpen(ARN)).toBe(false);
     expect(await ledger.read(ARN)).toMatchObject({ action: 'resolve', delivered: true, needsResend: false });

@@ -164,6 +164,9 @@ describeWithMoto(
           RETRY_BASE_DELAY_MS: '60',
           RETRY_MAX_DELAY_MS: '120',
           TIME_BUDGET_MARGIN_MS: '0',
+          // Longer than the 400 ms a late request takes to land, so the lease still covers it; the 5 s default
+          // would make every failed delivery hold its alarm's next one that long, and this test 3× slower.
+          LEASE_GRACE_MS: '500',
         },
       });
       const lambdas = [faulty.handler, faulty.newHandler(), faulty.newHandler()];
