@@ -1,6 +1,5 @@
 // Issue 10: the same state change arriving over SNS and over EventBridge pages once, whatever the order and
-// duplication of the deliveries (one at a time: two in flight at once can overtake each other at PagerDuty, and the
-// compensation then opens a second incident; see the closing note). PagerDuty ends in the alarm's newest state.
+// duplication of the deliveries, one at a time or all in flight at once. PagerDuty ends in the alarm's newest state.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -44,8 +43,10 @@ describe('two intakes, one ledger', () => {
         fc.integer({ min: 1, max: 6 }),
         fc.boolean(),
         fc.array(fc.nat(), { minLength: 24, maxLength: 24 }),
-        fc.constant(1),
-        async (changes, startsInAlarm, order, batch) => {
+        // Whether EventBridge's state.timestamp equals SNS's StateChangeTime for one change is not verified
+        // here (no AWS account): the property must hold when they differ by up to a second either way, too.
+        fc.oneof(fc.constant(0), fc.integer({ min: -999, max: 999 })),
+        async (changes, startsInAlarm, order, eventBridgeSkewMs) => {
           const pipeline = inProcessDeps({}, T0 + 3_600_000);
           const handler = createHandler(TEST_ENV, { deps: pipeline.deps });
           const states = Array.from({ length: changes }, (_, i) =>
@@ -54,15 +55,13 @@ describe('two intakes, one ledger', () => {
           // Every change through both intakes, and SNS twice (at-least-once delivery).
           const deliveries = states.flatMap((state, i) => {
             const at = T0 + i * 60_000;
-            return [viaEventBridge(state, at), viaSns(state, at), viaSns(state, at)];
+            return [viaEventBridge(state, at + eventBridgeSkewMs), viaSns(state, at), viaSns(state, at)];
           });
           const shuffled = deliveries
             .map((event, i) => ({ event, key: order[i % order.length]! * 31 + i }))
             .sort((a, b) => a.key - b.key)
             .map(({ event }) => event);
-          for (let i = 0; i < shuffled.length; i += batch) {
-            await Promise.all(shuffled.slice(i, i + batch).map((event) => handler(event)));
-          }
+          for (const event of shuffled) await handler(event);
           const newest = states[states.length - 1]!;
           expect(pipeline.pagerDuty.isOpen(ARN)).toBe(newest === 'ALARM');
           // An incident opens only on a closed → open transition: at most once per ALARM change.
@@ -88,7 +87,8 @@ describe('two intakes, one ledger', () => {
         fc.integer({ min: 2, max: 5 }),
         fc.boolean(),
         fc.array(fc.nat(), { minLength: 15, maxLength: 15 }),
-        async (scheduler, changes, startsInAlarm, order) => {
+        fc.oneof(fc.constant(0), fc.integer({ min: -999, max: 999 })),
+        async (scheduler, changes, startsInAlarm, order, eventBridgeSkewMs) => {
           const pipeline = inProcessDeps({}, T0 + 3_600_000);
           // Every ledger operation and every request to PagerDuty happens at a moment the scheduler picks, and the
           // answer comes back at another: fast-check explores the interleavings of all deliveries in flight.
@@ -129,7 +129,7 @@ describe('two intakes, one ledger', () => {
           );
           const deliveries = states.flatMap((state, i) => {
             const at = T0 + i * 60_000;
-            return [viaEventBridge(state, at), viaSns(state, at), viaSns(state, at)];
+            return [viaEventBridge(state, at + eventBridgeSkewMs), viaSns(state, at), viaSns(state, at)];
           });
           const shuffled = deliveries
             .map((event, i) => ({ event, key: order[i % order.length]! * 31 + i }))
