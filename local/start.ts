@@ -56,17 +56,21 @@ async function main(): Promise<void> {
 
   const name = 'example-checkout-5xx';
   const dedupKey = `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}`;
-  const start = Date.now();
-  for (const [state, offset] of [
-    ['ALARM', 0],
-    ['OK', 120_000],
+  // The alarm went to ALARM three minutes ago and back to OK one minute ago; SNS stamps each message just after
+  // the state change it carries, as it does in AWS (a later state change time would be capped as forged).
+  const start = Date.now() - 180_000;
+  const notification = (state: 'ALARM' | 'OK', offsetMs: number) =>
+    snsEvent([metricAlarmMessage({ alarmName: name, state, stateChangeMs: start + offsetMs })], {
+      timestamp: new Date(start + offsetMs + 500).toISOString(),
+    });
+  const ok = notification('OK', 120_000);
+  for (const [state, event] of [
+    ['ALARM', notification('ALARM', 0)],
+    ['OK', ok],
   ] as const) {
     say(`▶ CloudWatch: ${name} → ${state}`);
     const before = emulator.accepted.length;
-    await pipeline.handler(
-      snsEvent([metricAlarmMessage({ alarmName: name, state, stateChangeMs: start + offset })]),
-      lambdaContext(),
-    );
+    await pipeline.handler(event, lambdaContext());
     for (const event of emulator.accepted.slice(before)) say(`  PagerDuty received: ${describeEvent(event)}`);
     for (const incident of emulator.incidents({ dedupKey })) {
       say(`  incident ${incident.id}: ${incident.status} (${incident.alertCount} alert(s))`);
@@ -80,10 +84,7 @@ async function main(): Promise<void> {
 
   say('▶ The same OK delivered again (SNS delivers at least once):');
   const before = emulator.requests.length;
-  await pipeline.handler(
-    snsEvent([metricAlarmMessage({ alarmName: name, state: 'OK', stateChangeMs: start + 120_000 })]),
-    lambdaContext(),
-  );
+  await pipeline.handler(ok, lambdaContext());
   say(`  PagerDuty requests made: ${emulator.requests.length - before} (a duplicate is a no-op)`);
   say();
 

@@ -12,11 +12,16 @@ interface Run {
   readonly stderr: string;
 }
 
-function run(script: string, args: string[]): Promise<Run> {
+function run(script: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [TSX, join(ROOT, script), ...args], { cwd: ROOT }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [TSX, join(ROOT, script), ...args],
+      { cwd: ROOT, env },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -61,6 +66,15 @@ beforeAll(async () => {
     ...BAD_VALUES.map(([script, args]): [string, string[]] => [script, args]),
   ];
   for (const [script, args] of all) runs.set(JSON.stringify([script, args]), run(script, args));
+  runs.set(
+    'demo',
+    run('local/start.ts', [], {
+      ...process.env,
+      PORT: '0',
+      LOCAL_EXIT_AFTER_DEMO: 'true',
+      LOCAL_VERBOSE_LOGS: 'false',
+    }),
+  );
   // About 1 s of CPU each, but minutes of wall time on a machine loaded with other work.
   await Promise.all(runs.values());
 }, 300_000);
@@ -92,3 +106,15 @@ test.each(BAD_VALUES)(
     expect(stderr).toContain('Usage: ');
   },
 );
+
+// What a new user sees first: `npm start` plays ALARM, OK and a duplicate OK. The demo's SNS stamps must be as
+// AWS makes them, or the handler caps the times as forged, warns, and pages the duplicate again.
+test('npm start: the demo opens and resolves one incident, and the duplicate makes no request', async () => {
+  const { code, stdout, stderr } = await runs.get('demo')!;
+  expect(code).toBe(0);
+  const output = stdout + stderr;
+  expect(output).toContain('incident PINC0001: triggered');
+  expect(output).toContain('incident PINC0001: resolved');
+  expect(output).toContain('PagerDuty requests made: 0 (a duplicate is a no-op)');
+  expect(output).not.toMatch(/"level":"(WARN|ERROR)"/);
+});
