@@ -65,8 +65,9 @@ const LEASE_POLL_FIRST_MS = 25;
 const LEASE_POLL_MAX_MS = 1_000;
 
 /**
- * claim → send → settle → catch up. Resolves when the plan's action is delivered, or is deliberately not sent
- * (stale or duplicate, counted and logged); throws when it must be retried or can never be delivered.
+ * claim (taking the alert's lease; waiting while another delivery holds it) → send → settle (giving the lease
+ * back) → catch up. Resolves when the plan's action is delivered, or is deliberately not sent (stale or duplicate,
+ * counted and logged); throws when it must be retried or can never be delivered.
  */
 export async function deliver(
   plan: SendPlan,
