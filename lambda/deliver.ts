@@ -5,10 +5,14 @@ import {
   LedgerContentionError,
   LedgerLeaseBusyError,
   LedgerSettleError,
+  PagerDutyRejectedError,
+  PagerDutyThrottledError,
+  RoutingKeyInvalidError,
+  RoutingKeyUnavailableError,
 } from './errors';
 import type { LedgerAction, LedgerEntry, LedgerStore } from './ledger';
 import type { MetricGraphs } from './metric-graphs';
-import type { PagerDutyClient } from './pagerduty-client';
+import { mayLandLater, type DeliveryReport, type PagerDutyClient } from './pagerduty-client';
 import type { PagerDutyAlertEvent } from './pagerduty-types';
 import type { SendPlan } from './plan';
 import type { RoutingKeys } from './routing-keys';
@@ -138,21 +142,26 @@ export async function deliver(
     return { outcome: 'skipped', reason: claimed.reason, dedupKey };
   }
 
+  let report;
   try {
-    await send(deps, claimed.route, await withGraphs(plan, deps, deadline), deadline, log);
+    report = await send(deps, claimed.route, await withGraphs(plan, deps, deadline), deadline, log);
   } catch (error) {
     // A request that timed out may still reach PagerDuty, after a newer state's: flag that newer state.
     if (isRetryable(error)) await flagIfSuperseded(deps, dedupKey, { stateChangeMs, action });
-    await giveBackLease(deps, dedupKey, stateChangeMs, error);
+    await giveBackLease(deps, { dedupKey, stateChangeMs, leaseId: claimed.leaseId }, error);
     throw error;
   }
   let settled;
   try {
-    settled = await deps.ledger.settle(dedupKey, { stateChangeMs, action }, deps.now());
+    settled = await deps.ledger.settle(dedupKey, { stateChangeMs, action }, deps.now(), {
+      holdLeaseUntilMs: graceAfter(deps, report),
+    });
   } catch (error) {
     deps.telemetry.count('LedgerUnavailable');
     // Our request was answered: the next delivery may send (if the ledger is down, the lease runs out instead).
-    await deps.ledger.release(dedupKey, stateChangeMs).catch(() => undefined);
+    await deps.ledger
+      .release(dedupKey, stateChangeMs, claimed.leaseId, graceAfter(deps, report))
+      .catch(() => undefined);
     // Returning success here could hide a newer state our request overtook; the retry re-sends the same action.
     throw new LedgerSettleError(
       `Sent to PagerDuty, but the ledger could not record it (${describeError(error)}). The event is retried, ` +
@@ -183,19 +192,31 @@ async function withGraphs(
 }
 
 /**
- * After a failed send: the next delivery of this alert may send at once, unless our request may still reach
- * PagerDuty (it was sent and never answered). Then the lease is kept for the grace (LEASE_GRACE_MS) more, so that a newer
- * state's request does not land before ours. Best effort: a lease not given back runs out by itself.
+ * After a failed send: the next delivery of this alert may send at once if none of our attempts can still reach
+ * PagerDuty (each was answered, or none left). Otherwise (one was sent and never answered, or we cannot tell) the
+ * lease is kept for the grace (LEASE_GRACE_MS), so that a newer state's request does not land before ours. Best
+ * effort: a lease not given back runs out by itself.
  */
 async function giveBackLease(
   deps: DeliveryDeps,
-  dedupKey: string,
-  stateChangeMs: number,
+  held: { dedupKey: string; stateChangeMs: number; leaseId: string },
   failure: unknown,
 ): Promise<void> {
-  const mayLandLater = failure instanceof DeliveryBudgetExhaustedError && failure.mayLandLater;
-  const heldUntilMs = mayLandLater ? deps.now() + graceOf(deps) : undefined;
-  await deps.ledger.release(dedupKey, stateChangeMs, heldUntilMs).catch(() => undefined);
+  const cannotLand =
+    failure instanceof PagerDutyRejectedError ||
+    failure instanceof PagerDutyThrottledError ||
+    failure instanceof RoutingKeyUnavailableError ||
+    failure instanceof RoutingKeyInvalidError ||
+    (failure instanceof DeliveryBudgetExhaustedError && !failure.mayLandLater);
+  const heldUntilMs = cannotLand ? undefined : deps.now() + graceOf(deps);
+  await deps.ledger
+    .release(held.dedupKey, held.stateChangeMs, held.leaseId, heldUntilMs)
+    .catch(() => undefined);
+}
+
+/** After a send that succeeded: until when to keep the lease, if an earlier attempt went unanswered. */
+function graceAfter(deps: DeliveryDeps, report: DeliveryReport): number | undefined {
+  return mayLandLater(report.retries) ? deps.now() + graceOf(deps) : undefined;
 }
 
 async function flagIfSuperseded(
@@ -228,7 +249,19 @@ async function whileBusy<Result>(
   const started = deps.now();
   const giveUpAt = Math.min(deadline, started + (deps.maxLeaseWaitMs ?? Number.POSITIVE_INFINITY));
   for (let asked = 1; ; asked++) {
-    const result = await attempt();
+    let result;
+    try {
+      result = await attempt();
+    } catch (error) {
+      // The ledger answered a moment ago that another delivery holds the lease: sending now, without it (as the
+      // fail-open path would), could overtake that delivery's send. Retry later instead.
+      if (asked === 1) throw error;
+      throw new LedgerLeaseBusyError(
+        `The ledger failed while this delivery of ${dedupKey} waited for another one's lease ` +
+          `(${describeError(error)}); the event is retried.`,
+        { cause: error },
+      );
+    }
     if (!busy(result)) {
       if (asked > 1)
         log.info('The other delivery of this alert ended; going on', { waitedMs: deps.now() - started });
@@ -278,12 +311,14 @@ async function catchUp(deps: DeliveryDeps, job: CatchUp): Promise<number> {
   let newest = job.newest;
   let lastSent = job.lastSent;
   let sent = 0;
+  const leaseUntilMs = deadline + graceOf(deps);
   for (let round = 1; round <= MAX_SETTLE_ROUNDS; round++) {
+    const stateChangeMs = newest.stateChangeMs;
     const leased = await whileBusy(
       deps,
       job,
-      () => deps.ledger.lease(dedupKey, newest.stateChangeMs, deps.now(), deadline + graceOf(deps)),
-      (result) => !result.leased && result.current?.stateChangeMs === newest.stateChangeMs,
+      () => deps.ledger.lease(dedupKey, stateChangeMs, deps.now(), leaseUntilMs),
+      (result) => !result.leased && result.current?.stateChangeMs === stateChangeMs,
     );
     if (!leased.leased) {
       // A newer state was claimed meanwhile; its owner sends it under the lease. Only when it differs from what
@@ -298,17 +333,27 @@ async function catchUp(deps: DeliveryDeps, job: CatchUp): Promise<number> {
       newestStateChangeMs: newest.stateChangeMs,
       newestAction: newest.action,
     });
+    let report;
     try {
       sent++;
-      await send(deps, newest.route, compensatingEvent(newest, dedupKey, job.fallbackTrigger), deadline, log);
+      report = await send(
+        deps,
+        newest.route,
+        compensatingEvent(newest, dedupKey, job.fallbackTrigger),
+        deadline,
+        log,
+      );
     } catch (error) {
       // Leave a mark so the next delivery of any notification of this alarm re-sends the newest state.
-      await deps.ledger.markNeedsResend(dedupKey, newest.stateChangeMs).catch(() => undefined);
-      await giveBackLease(deps, dedupKey, newest.stateChangeMs, error);
+      await deps.ledger.markNeedsResend(dedupKey, stateChangeMs).catch(() => undefined);
+      await giveBackLease(deps, { dedupKey, stateChangeMs, leaseId: leased.leaseId }, error);
       throw error;
     }
     lastSent = newest.action;
-    const result = await deps.ledger.settle(dedupKey, newest, deps.now(), { resent: true });
+    const result = await deps.ledger.settle(dedupKey, newest, deps.now(), {
+      resent: true,
+      holdLeaseUntilMs: graceAfter(deps, report),
+    });
     if (result.settled || !result.newest || result.newest.action === newest.action) return sent;
     newest = result.newest;
   }
@@ -339,7 +384,7 @@ async function send(
   event: PagerDutyAlertEvent,
   deadline: number,
   log: DeliveryLog,
-): Promise<void> {
+): Promise<DeliveryReport> {
   let sendRoute = route;
   if (!deps.routingKeys.has(route)) {
     log.warn(`Route "${route}" is no longer configured; sending to the default route`, { route });
@@ -351,6 +396,7 @@ async function send(
     deps.telemetry.sent(event.event_action);
     deps.telemetry.latency(report.latencyMs);
     if (report.retries.length > 0) deps.telemetry.count('DeliveryRetries', report.retries.length);
+    return report;
   } catch (error) {
     deps.telemetry.count('DeliveryFailures');
     log.error('PagerDuty delivery failed', { outcome: 'failed', sendRoute, error: describeError(error) });

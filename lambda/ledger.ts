@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -25,6 +26,8 @@ export interface LedgerEntry {
    * alert never overlap while it is held, so they reach PagerDuty in the order they were claimed.
    */
   readonly sendingUntilMs?: number;
+  /** Who holds the lease: a random id per claim or lease call, so that its holder alone gives it back. */
+  readonly sendingBy?: string;
 }
 
 export interface Claim {
@@ -55,6 +58,11 @@ export interface SettleOptions {
    * claim's owner settling its own send does not, as an older send may have landed after it.
    */
   readonly resent?: boolean;
+  /**
+   * Keep the lease until then instead of giving it back: an earlier attempt of this send went unanswered and may
+   * still reach PagerDuty, after a newer state's request if that one went at once.
+   */
+  readonly holdLeaseUntilMs?: number;
 }
 
 /**
@@ -70,10 +78,11 @@ export interface LedgerStore {
   /** Takes the lease to send the item's current state again, if that is still `stateChangeMs`. */
   lease(dedupKey: string, stateChangeMs: number, nowMs: number, leaseUntilMs: number): Promise<LeaseResult>;
   /**
-   * Gives the lease back without settling (the send failed), if the item still holds `stateChangeMs`: at once,
-   * or, with `heldUntilMs`, when that time comes (a request that may still land keeps the others waiting).
+   * Gives our lease (`leaseId`, from the claim or lease) back without settling (the send failed), if the item still
+   * holds `stateChangeMs` and our lease: at once, or, with `heldUntilMs`, when that time comes (a request that may still
+   * land keeps the others waiting). Another delivery's lease is left alone.
    */
-  release(dedupKey: string, stateChangeMs: number, heldUntilMs?: number): Promise<void>;
+  release(dedupKey: string, stateChangeMs: number, leaseId: string, heldUntilMs?: number): Promise<void>;
   settle(
     dedupKey: string,
     settled: { readonly stateChangeMs: number; readonly action: LedgerAction },
@@ -102,7 +111,8 @@ export function boundedClaim(claim: Claim): Claim {
 // delivered, while no other delivery holds the lease; or an item wedged by a future time, whatever it holds.
 const NEW_ITEM = 'attribute_not_exists(dedupKey)';
 const NEWER_OR_UNDELIVERED = 'stateChangeMs < :t OR (stateChangeMs = :t AND delivered = :false)';
-const LEASE_FREE = 'attribute_not_exists(sendingUntilMs) OR sendingUntilMs <= :now';
+// `sendingBy = :owner`: the SDK retrying a call DynamoDB applied but whose answer was lost finds its own lease.
+const LEASE_FREE = 'attribute_not_exists(sendingUntilMs) OR sendingUntilMs <= :now OR sendingBy = :owner';
 const WEDGED_IN_FUTURE = 'stateChangeMs > :futureLimit';
 const CLAIM_CONDITION = `${NEW_ITEM} OR ((${NEWER_OR_UNDELIVERED}) AND (${LEASE_FREE})) OR ${WEDGED_IN_FUTURE}`;
 const LEASE_CONDITION = `stateChangeMs = :t AND (${LEASE_FREE})`;
@@ -110,6 +120,8 @@ const LEASE_CONDITION = `stateChangeMs = :t AND (${LEASE_FREE})`;
 export type ClaimResult =
   | {
       readonly claimed: true;
+      /** Names this delivery's lease, to give it back with `release`. */
+      readonly leaseId: string;
       /** Where to send: the route of the open incident when there is one, else the configured route. */
       readonly route: string;
       readonly previous?: LedgerEntry;
@@ -123,7 +135,7 @@ export type ClaimResult =
 export type RefusalReason = 'duplicate' | 'stale' | 'busy';
 
 export type LeaseResult =
-  | { readonly leased: true }
+  | { readonly leased: true; readonly leaseId: string }
   /** The item holds a newer state (`current` says which), or another delivery holds the lease. */
   | { readonly leased: false; readonly current?: LedgerEntry };
 
@@ -151,6 +163,7 @@ export class Ledger implements LedgerStore {
 
   async claim(unbounded: Claim, nowMs: number, leaseUntilMs: number): Promise<ClaimResult> {
     const claim = boundedClaim(unbounded);
+    const leaseId = randomUUID();
     const nowSeconds = Math.floor(nowMs / 1000);
     // `openRoute` is the route of the incident a trigger opened, kept until a resolve of it settles: a trigger
     // joins it and a resolve goes to it, even if the alarm's configured route changed meanwhile. A trigger's
@@ -169,13 +182,14 @@ export class Ledger implements LedgerStore {
           UpdateExpression:
             'SET stateChangeMs = :t, stateChangeTime = :time, #action = :action, ' +
             '#route = if_not_exists(openRoute, :route), delivered = :false, alarmName = :alarmName, ' +
-            `updatedAt = :updatedAt, sendingUntilMs = :lease, ${actionUpdates}`,
+            `updatedAt = :updatedAt, sendingUntilMs = :lease, sendingBy = :owner, ${actionUpdates}`,
           ExpressionAttributeNames: { '#action': 'action', '#route': 'route' },
           ExpressionAttributeValues: {
             ':t': claim.stateChangeMs,
             ':futureLimit': claim.futureLimitMs,
             ':now': nowMs,
             ':lease': leaseUntilMs,
+            ':owner': leaseId,
             ':time': claim.stateChangeTime,
             ':action': claim.action,
             ':route': claim.route,
@@ -191,7 +205,7 @@ export class Ledger implements LedgerStore {
         }),
       );
       const previous = toEntry(response.Attributes);
-      return { claimed: true, route: previous?.openRoute ?? claim.route, previous };
+      return { claimed: true, route: previous?.openRoute ?? claim.route, previous, leaseId };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const current = error.Item ? toEntry(unmarshall(error.Item)) : await this.read(claim.dedupKey);
@@ -205,18 +219,24 @@ export class Ledger implements LedgerStore {
     nowMs: number,
     leaseUntilMs: number,
   ): Promise<LeaseResult> {
+    const leaseId = randomUUID();
     try {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.options.tableName,
           Key: { [LEDGER_KEY_ATTRIBUTE]: dedupKey },
           ConditionExpression: LEASE_CONDITION,
-          UpdateExpression: 'SET sendingUntilMs = :lease',
-          ExpressionAttributeValues: { ':t': stateChangeMs, ':now': nowMs, ':lease': leaseUntilMs },
+          UpdateExpression: 'SET sendingUntilMs = :lease, sendingBy = :owner',
+          ExpressionAttributeValues: {
+            ':t': stateChangeMs,
+            ':now': nowMs,
+            ':lease': leaseUntilMs,
+            ':owner': leaseId,
+          },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
-      return { leased: true };
+      return { leased: true, leaseId };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const current = error.Item ? toEntry(unmarshall(error.Item)) : await this.read(dedupKey);
@@ -224,23 +244,31 @@ export class Ledger implements LedgerStore {
     }
   }
 
-  async release(dedupKey: string, stateChangeMs: number, heldUntilMs?: number): Promise<void> {
+  async release(
+    dedupKey: string,
+    stateChangeMs: number,
+    leaseId: string,
+    heldUntilMs?: number,
+  ): Promise<void> {
     try {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.options.tableName,
           Key: { [LEDGER_KEY_ATTRIBUTE]: dedupKey },
-          ConditionExpression: 'stateChangeMs = :t',
+          ConditionExpression: 'stateChangeMs = :t AND sendingBy = :owner',
           UpdateExpression:
-            heldUntilMs === undefined ? 'REMOVE sendingUntilMs' : 'SET sendingUntilMs = :heldUntil',
+            heldUntilMs === undefined
+              ? 'REMOVE sendingUntilMs, sendingBy'
+              : 'SET sendingUntilMs = :heldUntil',
           ExpressionAttributeValues: {
             ':t': stateChangeMs,
+            ':owner': leaseId,
             ...(heldUntilMs === undefined ? {} : { ':heldUntil': heldUntilMs }),
           },
         }),
       );
     } catch (error) {
-      // A newer claim took the item (our lease had run out): the lease is its owner's now.
+      // A newer claim took the item, or another delivery holds the lease now (ours had run out): it is theirs.
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
@@ -249,13 +277,14 @@ export class Ledger implements LedgerStore {
     dedupKey: string,
     settled: { readonly stateChangeMs: number; readonly action: LedgerAction },
     nowMs: number,
-    { resent = false }: SettleOptions = {},
+    { resent = false, holdLeaseUntilMs }: SettleOptions = {},
   ): Promise<SettleResult> {
     const { stateChangeMs } = settled;
     // A delivered resolve closes the incident: the next trigger may open one on the configured route. Settling
-    // gives the lease back.
+    // gives the lease back, or holds it a little longer for an attempt that may still land.
+    const hold = holdLeaseUntilMs !== undefined;
     const removals = [
-      'sendingUntilMs',
+      ...(hold ? [] : ['sendingUntilMs', 'sendingBy']),
       ...(resent ? ['needsResend'] : []),
       ...(settled.action === 'resolve' ? ['openRoute'] : []),
     ];
@@ -265,11 +294,14 @@ export class Ledger implements LedgerStore {
           TableName: this.options.tableName,
           Key: { [LEDGER_KEY_ATTRIBUTE]: dedupKey },
           ConditionExpression: 'stateChangeMs = :t',
-          UpdateExpression: `SET delivered = :true, updatedAt = :updatedAt REMOVE ${removals.join(', ')}`,
+          UpdateExpression:
+            `SET delivered = :true, updatedAt = :updatedAt${hold ? ', sendingUntilMs = :hold' : ''}` +
+            (removals.length > 0 ? ` REMOVE ${removals.join(', ')}` : ''),
           ExpressionAttributeValues: {
             ':t': stateChangeMs,
             ':true': true,
             ':updatedAt': new Date(nowMs).toISOString(),
+            ...(hold ? { ':hold': holdLeaseUntilMs } : {}),
           },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -334,5 +366,6 @@ function toEntry(item: Record<string, unknown> | undefined): LedgerEntry | undef
     triggerEvent: typeof item.triggerEvent === 'string' ? item.triggerEvent : undefined,
     needsResend: item.needsResend === true,
     sendingUntilMs: item.sendingUntilMs === undefined ? undefined : Number(item.sendingUntilMs),
+    sendingBy: typeof item.sendingBy === 'string' ? item.sendingBy : undefined,
   };
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   boundedClaim,
   refusalReason,
@@ -45,6 +46,7 @@ export class MemoryLedger implements LedgerStore {
       openRoute,
       triggerEvent: current?.triggerEvent,
       sendingUntilMs: leaseUntilMs,
+      sendingBy: randomUUID(),
     };
     if (claim.action === 'trigger') {
       next.openRoute = openRoute ?? claim.route;
@@ -54,7 +56,12 @@ export class MemoryLedger implements LedgerStore {
       next.expiresAt = Math.floor(nowMs / 1000) + this.ttlSeconds;
     }
     this.items.set(claim.dedupKey, next);
-    return { claimed: true, route: openRoute ?? claim.route, previous: copy(current) };
+    return {
+      claimed: true,
+      route: openRoute ?? claim.route,
+      previous: copy(current),
+      leaseId: next.sendingBy!,
+    };
   }
 
   async lease(
@@ -68,22 +75,31 @@ export class MemoryLedger implements LedgerStore {
     if (current === undefined || current.stateChangeMs !== stateChangeMs || !leaseFree(current, nowMs)) {
       return { leased: false, current: copy(current) };
     }
+    const leaseId = randomUUID();
     current.sendingUntilMs = leaseUntilMs;
-    return { leased: true };
+    current.sendingBy = leaseId;
+    return { leased: true, leaseId };
   }
 
-  async release(dedupKey: string, stateChangeMs: number, heldUntilMs?: number): Promise<void> {
+  async release(
+    dedupKey: string,
+    stateChangeMs: number,
+    leaseId: string,
+    heldUntilMs?: number,
+  ): Promise<void> {
     await Promise.resolve();
     const current = this.items.get(dedupKey);
-    if (current !== undefined && current.stateChangeMs === stateChangeMs)
+    if (current?.stateChangeMs === stateChangeMs && current.sendingBy === leaseId) {
       current.sendingUntilMs = heldUntilMs;
+      if (heldUntilMs === undefined) current.sendingBy = undefined;
+    }
   }
 
   async settle(
     dedupKey: string,
     settled: { readonly stateChangeMs: number; readonly action: LedgerAction },
     _nowMs: number,
-    { resent = false }: SettleOptions = {},
+    { resent = false, holdLeaseUntilMs }: SettleOptions = {},
   ): Promise<SettleResult> {
     await Promise.resolve();
     const current = this.items.get(dedupKey);
@@ -91,7 +107,8 @@ export class MemoryLedger implements LedgerStore {
       return { settled: false, newest: copy(current) };
     }
     current.delivered = true;
-    current.sendingUntilMs = undefined;
+    current.sendingUntilMs = holdLeaseUntilMs;
+    if (holdLeaseUntilMs === undefined) current.sendingBy = undefined;
     if (resent) current.needsResend = false;
     if (settled.action === 'resolve') current.openRoute = undefined;
     return { settled: true };

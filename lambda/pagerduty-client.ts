@@ -303,7 +303,7 @@ class RateLimiter {
 }
 
 /** Whether one of these failed attempts was sent and never answered, so that PagerDuty may still receive it. */
-function mayLandLater(failures: readonly AttemptFailure[]): boolean {
+export function mayLandLater(failures: readonly AttemptFailure[]): boolean {
   return failures.some(
     (failure) =>
       (failure.kind === 'timeout' && failure.phase === 'response') || failure.kind === 'connection',

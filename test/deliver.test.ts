@@ -100,6 +100,41 @@ describe('ordering protocol, in process', () => {
     expect(pagerDuty.actions()).toEqual(['resolve']);
   });
 
+  it('a send accepted after an unanswered attempt keeps the lease for the grace: that attempt may still land', async () => {
+    const { notify, pagerDuty, ledger, clock } = setup();
+    pagerDuty.next({ kind: 'acceptAfterUnanswered' });
+    await notify('ALARM', 0);
+    const acceptedAt = clock.now;
+    expect(await ledger.read(ARN)).toMatchObject({
+      delivered: true,
+      sendingUntilMs: acceptedAt + DEFAULT_LEASE_GRACE_MS,
+    });
+    await notify('OK', 60_000);
+    expect(clock.now).toBeGreaterThanOrEqual(acceptedAt + DEFAULT_LEASE_GRACE_MS);
+    expect(pagerDuty.actions()).toEqual(['trigger', 'resolve']);
+  });
+
+  it('a waiting change does not send without the lease when the ledger fails while it waits', async () => {
+    const { notify, pagerDuty, ledger, telemetry } = setup();
+    pagerDuty.next({ kind: 'hold' });
+    const trigger = notify('ALARM', 0);
+    await flush();
+    const claim = ledger.claim.bind(ledger);
+    let calls = 0;
+    ledger.claim = async (...args) => {
+      // The OK's first claim answers busy; its second fails, as a throttled or unreachable DynamoDB would.
+      if (++calls === 2) throw new Error('ProvisionedThroughputExceededException');
+      return claim(...args);
+    };
+    await expect(notify('OK', 60_000)).rejects.toThrow(/LedgerLeaseBusyError/);
+    expect(pagerDuty.landed).toHaveLength(0);
+    expect(telemetry.get('LedgerUnavailable')).toBe(0);
+    pagerDuty.held.shift()!.land();
+    await trigger;
+    await notify('OK', 60_000);
+    expect(pagerDuty.actions()).toEqual(['trigger', 'resolve']);
+  });
+
   it('a waiting change gives up, retryable, when its time runs out first; its retry is sent', async () => {
     const { notify, pagerDuty } = setup();
     pagerDuty.next({ kind: 'hold' });

@@ -103,7 +103,12 @@ describe.each(backends)('ledger contract: $name', (backend) => {
 
   it('claims a new key, and records the configured route as the open route of a trigger', async () => {
     const result = await ledger.claim(claimOf({ route: 'payments' }), NOW, NOW);
-    expect(result).toEqual({ claimed: true, route: 'payments', previous: undefined });
+    expect(result).toEqual({
+      claimed: true,
+      route: 'payments',
+      previous: undefined,
+      leaseId: expect.any(String),
+    });
     expect(await ledger.read(claimOf().dedupKey)).toMatchObject({
       stateChangeMs: NOW - HOUR,
       action: 'trigger',
@@ -213,24 +218,40 @@ describe.each(backends)('ledger contract: $name', (backend) => {
       });
     });
 
-    it('is given back by settling, and by releasing, but not for a state that was superseded', async () => {
-      await ledger.claim(claimOf(), NOW, LEASE);
+    it('is given back by settling, and by its holder releasing it, but not for a state that was superseded', async () => {
+      const first = await ledger.claim(claimOf(), NOW, LEASE);
       await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW);
       expect((await ledger.read(key))?.sendingUntilMs).toBeUndefined();
       const newer = claimOf({ stateChangeMs: NOW - HOUR + 1, action: 'resolve' });
-      expect(await ledger.claim(newer, NOW, LEASE)).toMatchObject({ claimed: true });
-      await ledger.release(key, NOW - HOUR);
+      const second = await ledger.claim(newer, NOW, LEASE);
+      if (!first.claimed || !second.claimed) throw new Error('both claims should have been taken');
+      expect(second.leaseId).not.toBe(first.leaseId);
+      await ledger.release(key, NOW - HOUR, first.leaseId);
+      expect((await ledger.read(key))?.sendingUntilMs).toBe(LEASE);
+      // Only its holder gives a lease back: another delivery's lease is left alone.
+      await ledger.release(key, NOW - HOUR + 1, first.leaseId);
       expect((await ledger.read(key))?.sendingUntilMs).toBe(LEASE);
       // A request that may still land keeps the lease a little longer.
-      await ledger.release(key, NOW - HOUR + 1, NOW + 5_000);
+      await ledger.release(key, NOW - HOUR + 1, second.leaseId, NOW + 5_000);
       expect((await ledger.read(key))?.sendingUntilMs).toBe(NOW + 5_000);
       const next = claimOf({ stateChangeMs: NOW - HOUR + 2 });
       expect(await ledger.claim(next, NOW + 4_999, LEASE)).toMatchObject({ reason: 'busy' });
-      await ledger.release(key, NOW - HOUR + 1);
+      await ledger.release(key, NOW - HOUR + 1, second.leaseId);
       expect((await ledger.read(key))?.sendingUntilMs).toBeUndefined();
       expect(await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 2 }), NOW, LEASE)).toMatchObject({
         claimed: true,
       });
+    });
+
+    it('is held a little longer by a settle whose send had an unanswered attempt', async () => {
+      await ledger.claim(claimOf(), NOW, LEASE);
+      await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW, {
+        holdLeaseUntilMs: NOW + 5_000,
+      });
+      expect(await ledger.read(key)).toMatchObject({ delivered: true, sendingUntilMs: NOW + 5_000 });
+      const newer = claimOf({ stateChangeMs: NOW - HOUR + 1, action: 'resolve' });
+      expect(await ledger.claim(newer, NOW + 4_999, LEASE)).toMatchObject({ reason: 'busy' });
+      expect(await ledger.claim(newer, NOW + 5_000, LEASE)).toMatchObject({ claimed: true });
     });
 
     it('is taken to re-send the newest state only while that is the newest and nobody holds it', async () => {
@@ -240,7 +261,7 @@ describe.each(backends)('ledger contract: $name', (backend) => {
         current: { stateChangeMs: NOW - HOUR, sendingUntilMs: LEASE },
       });
       await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW);
-      expect(await ledger.lease(key, NOW - HOUR, NOW, NOW + 50_000)).toEqual({ leased: true });
+      expect(await ledger.lease(key, NOW - HOUR, NOW, NOW + 50_000)).toMatchObject({ leased: true });
       expect(await ledger.read(key)).toMatchObject({ delivered: true, sendingUntilMs: NOW + 50_000 });
       await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW, { resent: true });
       await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 1, action: 'resolve' }), NOW, NOW);

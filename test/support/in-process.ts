@@ -20,6 +20,8 @@ export const ROUTING_KEYS: Readonly<Record<string, string>> = {
 /** What one send does: land at once, fail, or wait until the test releases it. */
 export type SendBehaviour =
   | { kind: 'accept' }
+  /** Accepted on a second attempt; the first was sent and never answered, so it may still land. */
+  | { kind: 'acceptAfterUnanswered' }
   | { kind: 'reject'; status: number }
   | { kind: 'timeout'; landsLater: boolean }
   | { kind: 'hold' };
@@ -67,6 +69,13 @@ export class ScriptedPagerDuty implements Pick<DeliveryDeps['pagerDuty'], 'sendA
       case 'accept':
         land();
         return report;
+      case 'acceptAfterUnanswered':
+        land();
+        return {
+          ...report,
+          attempts: 2,
+          retries: [{ kind: 'timeout', phase: 'response', detail: 'no response (scripted)' }],
+        };
       case 'reject':
         throw new PagerDutyRejectedError(behaviour.status, '{"status":"invalid event"}');
       case 'timeout':
