@@ -8,6 +8,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { build } from 'esbuild';
+import { deployedBundleOptions } from '../lib/handler-bundle';
 import { Agent } from 'undici';
 import { lambdaContext, metricAlarmMessage, snsEvent } from '../local/alarm-fixtures';
 import { runAsyncInvocations } from '../local/async-lambda';
@@ -327,18 +328,7 @@ async function main(): Promise<void> {
     const bundleVariant = async (withSdk: boolean) => {
       const outfile = join(ROOT, 'dist', `bench-handler${withSdk ? '' : '-no-sdk'}.mjs`);
       await build({
-        entryPoints: [join(ROOT, 'lambda/handler.ts')],
-        bundle: true,
-        minify: true,
-        platform: 'node',
-        target: 'node24',
-        format: 'esm',
-        mainFields: ['module', 'main'],
-        banner: {
-          js: "import { createRequire } from 'node:module';const require = createRequire(import.meta.url);",
-        },
-        external: withSdk ? [] : ['@aws-sdk/*'],
-        outfile,
+        ...deployedBundleOptions(join(ROOT, 'lambda/handler.ts'), outfile, withSdk),
         logLevel: 'silent',
       });
       const loads: number[] = [];

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { HANDLER_BUNDLE, handlerExternalModules, HANDLER_ENTRY } from '../lib/handler-bundle';
+import { deployedBundleOptions, HANDLER_ENTRY } from '../lib/handler-bundle';
 
 const ROOT = join(__dirname, '..');
 
@@ -37,22 +37,7 @@ export interface ColdPathOptions {
 
 async function bundle(entry: string, name: string): Promise<string> {
   const outfile = join(ROOT, 'dist', 'bench-cold', name, 'index.mjs');
-  await build({
-    entryPoints: [entry],
-    absWorkingDir: ROOT,
-    bundle: true,
-    platform: 'node',
-    target: HANDLER_BUNDLE.target,
-    format: HANDLER_BUNDLE.format,
-    outfile,
-    minify: HANDLER_BUNDLE.minify,
-    sourcemap: HANDLER_BUNDLE.sourcemap,
-    sourcesContent: HANDLER_BUNDLE.sourcesContent,
-    external: handlerExternalModules(true),
-    banner: { js: HANDLER_BUNDLE.banner },
-    mainFields: [...HANDLER_BUNDLE.mainFields],
-    logLevel: 'silent',
-  });
+  await build({ ...deployedBundleOptions(entry, outfile, true), absWorkingDir: ROOT, logLevel: 'silent' });
   return outfile;
 }
 

@@ -19,6 +19,27 @@ export const HANDLER_BUNDLE = {
   banner: "import { createRequire } from 'node:module';const require = createRequire(import.meta.url);",
 } as const;
 
+/**
+ * The esbuild options of a bundle as deployed (the flags NodejsFunction passes to esbuild), for
+ * scripts/bundle.mjs and the benchmark. A plain object, so lib/ does not depend on esbuild's types.
+ */
+export function deployedBundleOptions(entry: string, outfile: string, bundleAwsSdk: boolean) {
+  return {
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node' as const,
+    target: HANDLER_BUNDLE.target,
+    format: HANDLER_BUNDLE.format,
+    outfile,
+    minify: HANDLER_BUNDLE.minify,
+    sourcemap: HANDLER_BUNDLE.sourcemap,
+    sourcesContent: HANDLER_BUNDLE.sourcesContent,
+    external: handlerExternalModules(bundleAwsSdk),
+    banner: { js: HANDLER_BUNDLE.banner },
+    mainFields: [...HANDLER_BUNDLE.mainFields],
+  };
+}
+
 /** Bundling the SDK pins the tested version and loads faster than the runtime's copy (see `bundleAwsSdk`). */
 export function handlerExternalModules(bundleAwsSdk: boolean): string[] {
   return bundleAwsSdk ? [] : ['@aws-sdk/*'];

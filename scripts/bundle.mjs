@@ -6,13 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import {
-  BUNDLED_FUNCTIONS,
-  HANDLER_BUNDLE,
-  entryOf,
-  handlerExternalModules,
-  prebuiltDirName,
-} from '../lib/handler-bundle.ts';
+import { BUNDLED_FUNCTIONS, deployedBundleOptions, entryOf, prebuiltDirName } from '../lib/handler-bundle.ts';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -25,19 +19,8 @@ for (const [fn, bundleAwsSdk] of BUNDLED_FUNCTIONS.flatMap((f) => [
   const outfile = path.join(outdir, 'index.mjs');
   // The same flags NodejsFunction passes to the esbuild CLI (aws-cdk-lib/aws-lambda-nodejs bundling.js).
   await esbuild.build({
-    entryPoints: [entryOf(fn)],
+    ...deployedBundleOptions(entryOf(fn), outfile, bundleAwsSdk),
     absWorkingDir: root,
-    bundle: true,
-    platform: 'node',
-    target: HANDLER_BUNDLE.target,
-    format: HANDLER_BUNDLE.format,
-    outfile,
-    minify: HANDLER_BUNDLE.minify,
-    sourcemap: HANDLER_BUNDLE.sourcemap,
-    sourcesContent: HANDLER_BUNDLE.sourcesContent,
-    external: handlerExternalModules(bundleAwsSdk),
-    banner: { js: HANDLER_BUNDLE.banner },
-    mainFields: [...HANDLER_BUNDLE.mainFields],
     logLevel: 'warning',
   });
   const kib = (fs.statSync(outfile).size / 1024).toFixed(0);
