@@ -36,6 +36,44 @@ function viaSns(state: 'ALARM' | 'OK', atMs: number): unknown {
   });
 }
 
+/** Alternating states, one change a minute. */
+function statesOf(changes: number, startsInAlarm: boolean): ('ALARM' | 'OK')[] {
+  return Array.from({ length: changes }, (_, i) =>
+    (i % 2 === 0) === startsInAlarm ? ('ALARM' as const) : ('OK' as const),
+  );
+}
+
+/** Every change through both intakes, and SNS twice (at-least-once delivery), in the order `order` gives. */
+function shuffledDeliveries(
+  states: readonly ('ALARM' | 'OK')[],
+  order: readonly number[],
+  eventBridgeSkewMs: number,
+) {
+  return states
+    .flatMap((state, i) => {
+      const at = T0 + i * 60_000;
+      return [viaEventBridge(state, at + eventBridgeSkewMs), viaSns(state, at), viaSns(state, at)];
+    })
+    .map((event, i) => ({ event, key: order[i % order.length]! * 31 + i }))
+    .sort((a, b) => a.key - b.key)
+    .map(({ event }) => event);
+}
+
+/** PagerDuty is in the newest state, and an incident opened (closed → open) at most once per ALARM change. */
+function expectNewestStateAndOneIncidentPerAlarm(
+  pagerDuty: ReturnType<typeof inProcessDeps>['pagerDuty'],
+  states: readonly ('ALARM' | 'OK')[],
+): void {
+  expect(pagerDuty.isOpen(ARN)).toBe(states[states.length - 1] === 'ALARM');
+  let open = false;
+  let opened = 0;
+  for (const { event } of pagerDuty.landed) {
+    if (event.event_action === 'trigger' && !open) opened++;
+    open = event.event_action === 'trigger';
+  }
+  expect(opened).toBeLessThanOrEqual(states.filter((s) => s === 'ALARM').length);
+}
+
 describe('two intakes, one ledger', () => {
   it('each change pages once at most, and PagerDuty ends in the newest state', async () => {
     await fc.assert(
@@ -49,31 +87,9 @@ describe('two intakes, one ledger', () => {
         async (changes, startsInAlarm, order, eventBridgeSkewMs) => {
           const pipeline = inProcessDeps({}, T0 + 3_600_000);
           const handler = createHandler(TEST_ENV, { deps: pipeline.deps });
-          const states = Array.from({ length: changes }, (_, i) =>
-            (i % 2 === 0) === startsInAlarm ? ('ALARM' as const) : ('OK' as const),
-          );
-          // Every change through both intakes, and SNS twice (at-least-once delivery).
-          const deliveries = states.flatMap((state, i) => {
-            const at = T0 + i * 60_000;
-            return [viaEventBridge(state, at + eventBridgeSkewMs), viaSns(state, at), viaSns(state, at)];
-          });
-          const shuffled = deliveries
-            .map((event, i) => ({ event, key: order[i % order.length]! * 31 + i }))
-            .sort((a, b) => a.key - b.key)
-            .map(({ event }) => event);
-          for (const event of shuffled) await handler(event);
-          const newest = states[states.length - 1]!;
-          expect(pipeline.pagerDuty.isOpen(ARN)).toBe(newest === 'ALARM');
-          // An incident opens only on a closed → open transition: at most once per ALARM change.
-          let open = false;
-          let opened = 0;
-          for (const { event } of pipeline.pagerDuty.landed) {
-            if (event.event_action === 'trigger' && !open) opened++;
-            open = event.event_action === 'trigger';
-          }
-          expect(opened).toBeLessThanOrEqual(states.filter((s) => s === 'ALARM').length);
-          // Concurrent copies of one undelivered change may both send (the ledger lets a retry re-claim it);
-          // PagerDuty folds the repeat into the open incident, which the count above allows for.
+          const states = statesOf(changes, startsInAlarm);
+          for (const event of shuffledDeliveries(states, order, eventBridgeSkewMs)) await handler(event);
+          expectNewestStateAndOneIncidentPerAlarm(pipeline.pagerDuty, states);
         },
       ),
       { numRuns: 150, seed: 20261129 },
@@ -124,28 +140,10 @@ describe('two intakes, one ledger', () => {
               sleep: tick,
             },
           });
-          const states = Array.from({ length: changes }, (_, i) =>
-            (i % 2 === 0) === startsInAlarm ? ('ALARM' as const) : ('OK' as const),
-          );
-          const deliveries = states.flatMap((state, i) => {
-            const at = T0 + i * 60_000;
-            return [viaEventBridge(state, at + eventBridgeSkewMs), viaSns(state, at), viaSns(state, at)];
-          });
-          const shuffled = deliveries
-            .map((event, i) => ({ event, key: order[i % order.length]! * 31 + i }))
-            .sort((a, b) => a.key - b.key)
-            .map(({ event }) => event);
-          await scheduler.waitFor(Promise.all(shuffled.map((event) => handler(event))));
-
-          const newest = states[states.length - 1]!;
-          expect(pipeline.pagerDuty.isOpen(ARN)).toBe(newest === 'ALARM');
-          let open = false;
-          let opened = 0;
-          for (const { event } of pipeline.pagerDuty.landed) {
-            if (event.event_action === 'trigger' && !open) opened++;
-            open = event.event_action === 'trigger';
-          }
-          expect(opened).toBeLessThanOrEqual(states.filter((s) => s === 'ALARM').length);
+          const states = statesOf(changes, startsInAlarm);
+          const deliveries = shuffledDeliveries(states, order, eventBridgeSkewMs);
+          await scheduler.waitFor(Promise.all(deliveries.map((event) => handler(event))));
+          expectNewestStateAndOneIncidentPerAlarm(pipeline.pagerDuty, states);
         },
       ),
       { numRuns: 200, seed: 20261129 },
