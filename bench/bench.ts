@@ -8,15 +8,15 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { build } from 'esbuild';
-import { deployedBundleOptions } from '../lib/handler-bundle';
+import { deployedBundleOptions } from '../lib/private/handler-bundle';
 import { Agent } from 'undici';
 import { lambdaContext, metricAlarmMessage, snsEvent } from '../local/alarm-fixtures';
 import { runAsyncInvocations } from '../local/async-lambda';
 import { minutes, runOutage, runStorm } from '../local/delivery-scenarios';
-import { parseNotification } from '../lambda/alarm-message';
-import { Ledger } from '../lambda/ledger';
-import { PagerDutyClient } from '../lambda/pagerduty-client';
-import { buildAlertEvent } from '../lambda/pagerduty-event';
+import { parseNotification } from '../lambda/messages/alarm-message';
+import { Ledger } from '../lambda/pipeline/ledger';
+import { PagerDutyClient } from '../lambda/pagerduty/client';
+import { buildAlertEvent } from '../lambda/pagerduty/event';
 import { newRoutingKey, startPipeline } from '../local/harness';
 import { startMoto } from '../local/moto';
 import { parseCommandLine } from '../scripts/command-line';
@@ -460,10 +460,10 @@ const METHOD = (pipelineKb: number, floorKb: number) =>
     "Cold: each run is a fresh `node` with NODE_OPTIONS=--enable-source-maps and the handler's environment, running",
     'bench/cold-child.mjs, which imports one bundle and invokes its handler once; CPU is process.cpuUsage() and wall',
     "is performance.now(), both from process start (Node's own start-up included on both sides), read in the child.",
-    `The pipeline side loads the deployed bundle (lambda/handler.ts, esbuild options of lib/handler-bundle.ts, AWS SDK`,
+    `The pipeline side loads the deployed bundle (lambda/handler.ts, esbuild options of lib/private/handler-bundle.ts, AWS SDK`,
     `inside, ${pipelineKb.toFixed(0)} KB) and its first invocation reads the routing key from Secrets Manager, claims,`,
     'POSTs and settles. The floor side loads bench/cold-floor.ts bundled the same way (the DynamoDB client, lib-dynamodb',
-    `and the undici agent through lambda/ledger.ts and lambda/pagerduty-client.ts, ${floorKb.toFixed(0)} KB) and makes`,
+    `and the undici agent through lambda/pipeline/ledger.ts and lambda/pagerduty/client.ts, ${floorKb.toFixed(0)} KB) and makes`,
     'one claim, POST and settle. Sides alternate, after one discarded pair; ratios are of the medians.',
   ].join('\n');
 

@@ -1,10 +1,10 @@
 // The protocol floor as a function of its own, for the cold path: the ledger's claim UpdateItem, one POST, the settle
 // UpdateItem, through the same Ledger and PagerDutyClient code (so the DynamoDB client, lib-dynamodb and the undici
-// agent), and nothing else. Bundled like the handler (lib/handler-bundle.ts) and invoked once in a fresh process.
+// agent), and nothing else. Bundled like the handler (lib/private/handler-bundle.ts) and invoked once in a fresh process.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { Ledger } from '../lambda/ledger';
-import { PagerDutyClient } from '../lambda/pagerduty-client';
-import type { PagerDutyAlertEvent } from '../lambda/pagerduty-types';
+import { Ledger } from '../lambda/pipeline/ledger';
+import { PagerDutyClient } from '../lambda/pagerduty/client';
+import type { PagerDutyAlertEvent } from '../lambda/pagerduty/types';
 
 export interface FloorEvent {
   readonly dedupKey: string;

@@ -1,12 +1,12 @@
 // The cold path: a fresh Node process that loads a bundle and makes its first invocation, the pipeline's deployed
 // bundle against a bundle of the protocol floor alone (bench/cold-floor.ts). Both are bundled with the handler's
-// esbuild options (lib/handler-bundle.ts, AWS SDK inside) and run as the construct runs the function
+// esbuild options (lib/private/handler-bundle.ts, AWS SDK inside) and run as the construct runs the function
 // (NODE_OPTIONS=--enable-source-maps), each by bench/cold-child.mjs, which reports from inside the child.
 import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { deployedBundleOptions, HANDLER_ENTRY } from '../lib/handler-bundle';
+import { deployedBundleOptions, HANDLER_ENTRY } from '../lib/private/handler-bundle';
 
 const ROOT = join(__dirname, '..');
 

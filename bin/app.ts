@@ -1,6 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { ExampleStack, examplePropsFromContext, intakesFromContext } from '../lib/example-stack';
+import { ExampleStack, examplePropsFromContext, intakesFromContext } from './example-stack';
 import { RegionalIntakeStack } from '../lib/regional-intake';
 
 const app = new App();

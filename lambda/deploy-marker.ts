@@ -7,17 +7,17 @@ import { request as httpsRequest } from 'node:https';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
-import type { PagerDutyChangeEvent } from './pagerduty-types';
+import type { PagerDutyChangeEvent } from './pagerduty/types';
 import {
   DeliveryBudgetExhaustedError,
   describeFailure,
   PagerDutyClient,
   PagerDutyRejectedError,
   type DeliveryReport,
-} from './pagerduty-client';
-import { consoleHostFor } from './regions';
-import { RoutingKeys } from './routing-keys';
-import { logger, metrics, publishMetrics, type CountMetric } from './telemetry';
+} from './pagerduty/client';
+import { consoleHostFor } from './shared/regions';
+import { RoutingKeys } from './pagerduty/routing-keys';
+import { logger, metrics, publishMetrics, type CountMetric } from './shared/telemetry';
 
 export const CHANGE_EVENT_FAILURES_METRIC = 'ChangeEventFailures' satisfies CountMetric;
 

@@ -3,20 +3,25 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, EventBridgeEvent, SNSEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { parseDeclaredSettings } from './alarm-settings';
-import { loadConfig, type Config } from './config';
-import { readLetter } from './dead-letters';
-import { describeError, isRetryable, MalformedEventError, RecordsFailedError } from './errors';
-import { classifyEvent, eventBridgeRecordInput, snsRecordInput, type RecordInputResult } from './intake';
-import { Ledger } from './ledger';
-import { createMetricGraphs, metricGraphsConfigFromEnv } from './metric-graphs';
-import { describeFailure, PagerDutyClient } from './pagerduty-client';
-import { processRecord, type PipelineDeps, type RecordOutcome } from './process-record';
-import { RoutingKeys } from './routing-keys';
-import { logger, powertoolsTelemetry, publishMetrics } from './telemetry';
+import { parseDeclaredSettings } from './pipeline/alarm-settings';
+import { loadConfig, type Config } from './pipeline/config';
+import { readLetter } from './pipeline/dead-letters';
+import { describeError, isRetryable, MalformedEventError, RecordsFailedError } from './shared/errors';
+import {
+  classifyEvent,
+  eventBridgeRecordInput,
+  snsRecordInput,
+  type RecordInputResult,
+} from './pipeline/intake';
+import { Ledger } from './pipeline/ledger';
+import { createMetricGraphs, metricGraphsConfigFromEnv } from './graphs/metric-graphs';
+import { describeFailure, PagerDutyClient } from './pagerduty/client';
+import { processRecord, type PipelineDeps, type RecordOutcome } from './pipeline/process-record';
+import { RoutingKeys } from './pagerduty/routing-keys';
+import { logger, powertoolsTelemetry, publishMetrics } from './shared/telemetry';
 
-export { RecordsFailedError } from './errors';
-export type { RecordOutcome } from './process-record';
+export { RecordsFailedError } from './shared/errors';
+export type { RecordOutcome } from './pipeline/process-record';
 
 /** Used when there is no Lambda context (local runs, tools): the budget an invocation gets to deliver. */
 const DEFAULT_BUDGET_MS = 60_000;
@@ -64,7 +69,7 @@ export function createHandler(
   const parkingLot = overrides.parkingLot ?? sqsParkingLot(config, env);
   // A fresh notification does not wait for PagerDuty's rate limit: throttled, it goes to the retry queue at once,
   // whose few consumers wait for free slots. Every instance waiting held one instance per alarm of a storm for a
-  // whole timeout, then left the event idle in Lambda's retry delays (test/storm.simulation.test.ts).
+  // whole timeout, then left the event idle in Lambda's retry delays (test/lambda/handler.storm.simulation.test.ts).
   const freshDeps: PipelineDeps = {
     ...deps,
     pagerDuty: {

@@ -3,8 +3,8 @@
 import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
-import { checkImageRequest, objectKeyFor } from './image-token';
-import { ImageSigningKeys } from './image-signing-keys';
+import { checkImageRequest, objectKeyFor } from './graphs/image-token';
+import { ImageSigningKeys } from './graphs/image-signing-keys';
 
 export interface ImageEndpointOptions {
   readonly bucket: string;

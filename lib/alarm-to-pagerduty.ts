@@ -38,25 +38,25 @@ import {
   type Severity,
 } from './paging-options';
 import { AlarmEventsIntake, type AlarmEventsSelection } from './eventbridge-intake';
-import { allowCloudWatchToPublish, allowCloudWatchToUseKey } from './cloudwatch-publishing';
-import { encryptedQueue } from './dead-letter-queue';
+import { allowCloudWatchToPublish, allowCloudWatchToUseKey } from './private/cloudwatch-publishing';
+import { encryptedQueue } from './private/dead-letter-queue';
 import { DeployMarker } from './deploy-marker';
 import { MetricGraphImages } from './metric-graph-images';
-import { handlerCode } from './handler-bundle';
-import { isMultiTimeSeriesAlarm } from './metrics-insights';
+import { handlerCode } from './private/handler-bundle';
+import { isMultiTimeSeriesAlarm } from './private/metrics-insights';
 import { METRICS_NAMESPACE, PipelineHealth, SERVICE_NAME } from './pipeline-health';
 import { topicForAlarm } from './regional-intake';
 
 export type { AlarmPagingOptions, InsufficientDataPolicy, Severity } from './paging-options';
 
-export { HANDLER_ENTRY } from './handler-bundle';
+export { HANDLER_ENTRY } from './private/handler-bundle';
 
 /** Lambda allows 4 KB of environment in total; the rest of our variables need well under 1 KB. */
 export const ALARM_SETTINGS_MAX_BYTES = 3072;
 
 /**
  * How the retry queue is consumed. A failed letter becomes visible again after the visibility timeout, so it is
- * retried at least every 4 minutes (test/storm.simulation.test.ts and test/outage.simulation.test.ts measure these
+ * retried at least every 4 minutes (test/lambda/handler.storm.simulation.test.ts and test/lambda/handler.outage.simulation.test.ts measure these
  * settings: 5 minutes left letters waiting past the 5-minute goal behind a storm's backlog); the function timeout may not exceed it (Lambda refuses the event source mapping
  * otherwise: https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html). Two concurrent batches
  * (the least Lambda allows for maxConcurrency) leave the rest of the concurrency to fresh alarms.

@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { functionCode } from './handler-bundle';
+import { functionCode } from './private/handler-bundle';
 import { METRICS_NAMESPACE, SERVICE_NAME, pipelineMetric } from './pipeline-health';
 
 export interface DeployMarkerProps {

@@ -8,7 +8,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { encryptedQueue, queueNotEmptyAlarm } from './dead-letter-queue';
+import { encryptedQueue, queueNotEmptyAlarm } from './private/dead-letter-queue';
 import { TAG_KEYS } from './paging-options';
 
 export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';

@@ -6,9 +6,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { functionCode } from './handler-bundle';
+import { functionCode } from './private/handler-bundle';
 
-/** Must match lambda/image-token.ts: where the PNGs are kept. */
+/** Must match lambda/graphs/image-token.ts: where the PNGs are kept. */
 const IMAGE_PREFIX = 'graphs/';
 
 export interface MetricGraphImagesProps {

@@ -8,9 +8,9 @@ import {
   SEVERITIES,
   type InsufficientDataPolicy,
   type Severity,
-} from '../lambda/contract';
+} from '../lambda/shared/contract';
 
-// The handler's own rules (lambda/contract.ts), so the construct accepts exactly what the handler does.
+// The handler's own rules (lambda/shared/contract.ts), so the construct accepts exactly what the handler does.
 export { ENVIRONMENT_NAME, INSUFFICIENT_DATA_POLICIES, ROUTE_NAME, SEVERITIES };
 export type { InsufficientDataPolicy, Severity };
 

@@ -10,8 +10,8 @@ import {
   PIPELINE_METRICS,
   SERVICE_NAME,
   type PipelineMetricName,
-} from '../lambda/contract';
-import { queueNotEmptyAlarm } from './dead-letter-queue';
+} from '../lambda/shared/contract';
+import { queueNotEmptyAlarm } from './private/dead-letter-queue';
 
 export { METRICS_NAMESPACE, PIPELINE_METRICS, SERVICE_NAME, type PipelineMetricName };
 

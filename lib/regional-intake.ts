@@ -8,8 +8,8 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import type { AlarmToPagerDuty } from './alarm-to-pagerduty';
-import { allowCloudWatchToPublish, allowCloudWatchToUseKey } from './cloudwatch-publishing';
-import { encryptedQueue, queueNotEmptyAlarm } from './dead-letter-queue';
+import { allowCloudWatchToPublish, allowCloudWatchToUseKey } from './private/cloudwatch-publishing';
+import { encryptedQueue, queueNotEmptyAlarm } from './private/dead-letter-queue';
 import { AlarmEventsForwarder } from './eventbridge-intake';
 
 /** An AWS account and region, both literal. */

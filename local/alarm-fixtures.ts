@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SNSEvent } from 'aws-lambda';
-import type { AlarmState } from '../lambda/notification';
+import type { AlarmState } from '../lambda/messages/notification';
 
 export interface MetricAlarmShape {
   readonly alarmName?: string;

@@ -1,4 +1,4 @@
-import type { CountMetric, Telemetry } from '../lambda/telemetry';
+import type { CountMetric, Telemetry } from '../lambda/shared/telemetry';
 
 /** Counts metrics in memory (tests and the delivery simulation). */
 export class CountingTelemetry implements Telemetry {

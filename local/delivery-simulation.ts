@@ -10,10 +10,10 @@
 //   maximum concurrency, timeout ≤ visibility timeout, failed messages return after the visibility timeout).
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SNSEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { loadConfig } from '../lambda/config';
+import { loadConfig } from '../lambda/pipeline/config';
 import { createHandler, type ParkingLot, type PipelineHandler } from '../lambda/handler';
-import { MemoryLedger } from '../lambda/memory-ledger';
-import { PagerDutyClient } from '../lambda/pagerduty-client';
+import { MemoryLedger } from '../lambda/pipeline/memory-ledger';
+import { PagerDutyClient } from '../lambda/pagerduty/client';
 import { CountingTelemetry } from './counting-telemetry';
 import { SimulatedPagerDuty, type Outage } from './simulated-pagerduty';
 import { seededRandom, VirtualClock } from './virtual-clock';
@@ -44,7 +44,7 @@ export interface DeliverySettings {
 }
 
 /**
- * What the construct should deploy; the figures of test/storm.simulation.test.ts and outage.simulation.test.ts
+ * What the construct should deploy; the figures of test/lambda/handler.storm.simulation.test.ts and outage.simulation.test.ts
  * hold for these. Lambda does not retry a failed invocation (retryAttempts: 0): it goes to the retry queue at
  * once. The timeout leaves a dead letter waiting for a rate-limit slot more than PagerDuty's 60-second window
  * (plus the largest back-off), so it always sees the window turn over instead of returning to the queue for a

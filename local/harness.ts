@@ -6,7 +6,7 @@ import {
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { Ledger, type LedgerEntry } from '../lambda/ledger';
+import { Ledger, type LedgerEntry } from '../lambda/pipeline/ledger';
 import { createHandler, type SnsHandler } from '../lambda/handler';
 
 /** A fresh 32-character integration key, like PagerDuty's. */

@@ -1,7 +1,7 @@
 // PagerDuty's Events API as the simulations see it, in virtual time: incidents per dedup key, outage windows in
 // which every request fails the way a down service fails (5xx, reset connections, no answer), and a sliding
 // window of admitted events per routing key past which it answers 429 and ingests nothing.
-import type { AttemptOutcome, Transport } from '../lambda/pagerduty-client';
+import type { AttemptOutcome, Transport } from '../lambda/pagerduty/client';
 import type { VirtualClock } from './virtual-clock';
 
 export interface Outage {

@@ -1,12 +1,12 @@
 // Bundles lambda/handler.ts into dist/handler/index.mjs (AWS SDK inside) and dist/handler-runtime-sdk/index.mjs
-// (the runtime's SDK), the code the npm package deploys; likewise the image endpoint and the deploy marker. The esbuild options come from lib/handler-bundle.ts,
+// (the runtime's SDK), the code the npm package deploys; likewise the image endpoint and the deploy marker. The esbuild options come from lib/private/handler-bundle.ts,
 // the ones the construct's NodejsFunction uses in this repository, so both produce the same index.mjs.
 // Run with tsx (it loads that .ts module): `npm run build`, which `npm pack` runs at prepack.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { BUNDLED_FUNCTIONS, deployedBundleOptions, entryOf, prebuiltDirName } from '../lib/handler-bundle.ts';
+import { BUNDLED_FUNCTIONS, deployedBundleOptions, prebuiltDirName } from '../lib/private/handler-bundle.ts';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -19,7 +19,8 @@ for (const [fn, bundleAwsSdk] of BUNDLED_FUNCTIONS.flatMap((f) => [
   const outfile = path.join(outdir, 'index.mjs');
   // The same flags NodejsFunction passes to the esbuild CLI (aws-cdk-lib/aws-lambda-nodejs bundling.js).
   await esbuild.build({
-    ...deployedBundleOptions(entryOf(fn), outfile, bundleAwsSdk),
+    // The entry from this script's own path: tsx gives an imported .ts module no usable __dirname here.
+    ...deployedBundleOptions(path.join(root, 'lambda', `${fn}.ts`), outfile, bundleAwsSdk),
     absWorkingDir: root,
     logLevel: 'warning',
   });

@@ -2,7 +2,7 @@
 // accepted the trigger, sets it to OK, and waits until it shows the resolve was accepted. `--help` says how.
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { Ledger, type LedgerEntry } from '../lambda/ledger';
+import { Ledger, type LedgerEntry } from '../lambda/pipeline/ledger';
 import { parseCommandLine, usageError } from './command-line';
 
 export interface DrillOptions {
@@ -40,7 +40,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillStep[]> {
   );
   const alarmArn = described.MetricAlarms?.[0]?.AlarmArn ?? described.CompositeAlarms?.[0]?.AlarmArn;
   if (!alarmArn) throw new DrillError(`No alarm named "${options.alarmName}" in this account and region.`);
-  // The pipeline's dedup key for an alarm is its ARN (see lambda/dedup-key.ts).
+  // The pipeline's dedup key for an alarm is its ARN (see lambda/pipeline/dedup-key.ts).
   const ledger = new Ledger({ tableName: options.tableName, ttlSeconds: 0, client: options.dynamodb });
   const steps: DrillStep[] = [];
   for (const [state, action] of [

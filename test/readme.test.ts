@@ -2,8 +2,8 @@
 // is named there, so a new one cannot ship undocumented.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PIPELINE_METRICS } from '../lambda/contract';
-import { loadConfig } from '../lambda/config';
+import { PIPELINE_METRICS } from '../lambda/shared/contract';
+import { loadConfig } from '../lambda/pipeline/config';
 
 const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
 
@@ -12,7 +12,7 @@ test.each(PIPELINE_METRICS)('the README names the metric %s', (metric) => {
 });
 
 // The variables loadConfig reads: an unknown value for each makes it name the variable in its error.
-const configSource = readFileSync(join(__dirname, '..', 'lambda', 'config.ts'), 'utf8');
+const configSource = readFileSync(join(__dirname, '..', 'lambda', 'pipeline', 'config.ts'), 'utf8');
 const settings = [...configSource.matchAll(/^ {2}([A-Z][A-Z0-9_]+): /gm)].map((match) => match[1]!);
 
 test('the settings read from config.ts are found', () => {

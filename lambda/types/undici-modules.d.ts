@@ -1,4 +1,4 @@
-// undici ships no types for its internal modules; lambda/http-agent.ts casts them to the public types.
+// undici ships no types for its internal modules; lambda/pagerduty/http-agent.ts casts them to the public types.
 declare module 'undici/lib/dispatcher/agent' {
   const Agent: unknown;
   export default Agent;

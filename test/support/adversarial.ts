@@ -2,12 +2,12 @@
 // `npm run bench`: long runs of one character in each field, deep nesting, many keys or entries, repeated
 // separators, invisible and control characters. Built from families, so new fields are covered by adding a path.
 import fc from 'fast-check';
-import { parseAlarmEvent } from '../../lambda/alarm-event';
-import { parseNotification } from '../../lambda/alarm-message';
-import { decideAction } from '../../lambda/decide';
-import { dedupKeyFor } from '../../lambda/dedup-key';
-import type { AlarmSettings, Notification, SnsEnvelope } from '../../lambda/notification';
-import { buildAlertEvent } from '../../lambda/pagerduty-event';
+import { parseAlarmEvent } from '../../lambda/messages/alarm-event';
+import { parseNotification } from '../../lambda/messages/alarm-message';
+import { decideAction } from '../../lambda/pipeline/decide';
+import { dedupKeyFor } from '../../lambda/pipeline/dedup-key';
+import type { AlarmSettings, Notification, SnsEnvelope } from '../../lambda/messages/notification';
+import { buildAlertEvent } from '../../lambda/pagerduty/event';
 
 /** What SNS carries at most: 256 KiB. */
 export const MESSAGE_BYTES = 262_144;

@@ -2,7 +2,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PagerDutyAlertEvent } from '../../lambda/pagerduty-types';
+import type { PagerDutyAlertEvent } from '../../lambda/pagerduty/types';
 
 /** A 32-character routing key, as the sender adds it. */
 export const ROUTING_KEY = 'e93facc04764012d7bfb002500d5d1a6';

@@ -2,12 +2,12 @@
 // said in its description), where it came from, and exactly what PagerDuty must receive for it.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAlarmEvent } from '../../lambda/alarm-event';
-import { declaredFor, parseDeclaredSettings, resolveSettings } from '../../lambda/alarm-settings';
-import { decideAction } from '../../lambda/decide';
-import { dedupKeyFor } from '../../lambda/dedup-key';
-import type { Severity } from '../../lambda/notification';
-import { buildAlertEvent } from '../../lambda/pagerduty-event';
+import { parseAlarmEvent } from '../../lambda/messages/alarm-event';
+import { declaredFor, parseDeclaredSettings, resolveSettings } from '../../lambda/pipeline/alarm-settings';
+import { decideAction } from '../../lambda/pipeline/decide';
+import { dedupKeyFor } from '../../lambda/pipeline/dedup-key';
+import type { Severity } from '../../lambda/messages/notification';
+import { buildAlertEvent } from '../../lambda/pagerduty/event';
 
 export interface EventCase {
   readonly description: string;

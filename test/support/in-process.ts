@@ -1,13 +1,13 @@
 // The pipeline in one process: the in-memory ledger, a scripted PagerDuty that models incidents, and routing
 // keys without Secrets Manager. Deterministic: nothing sleeps, every send waits for what the test script says.
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { loadConfig } from '../../lambda/config';
-import type { DeliveryDeps } from '../../lambda/deliver';
-import { DeliveryBudgetExhaustedError, PagerDutyRejectedError } from '../../lambda/errors';
-import { MemoryLedger } from '../../lambda/memory-ledger';
-import type { DeliveryReport } from '../../lambda/pagerduty-client';
-import type { PagerDutyAlertEvent } from '../../lambda/pagerduty-types';
-import type { PipelineDeps } from '../../lambda/process-record';
+import { loadConfig } from '../../lambda/pipeline/config';
+import type { DeliveryDeps } from '../../lambda/pipeline/deliver';
+import { DeliveryBudgetExhaustedError, PagerDutyRejectedError } from '../../lambda/shared/errors';
+import { MemoryLedger } from '../../lambda/pipeline/memory-ledger';
+import type { DeliveryReport } from '../../lambda/pagerduty/client';
+import type { PagerDutyAlertEvent } from '../../lambda/pagerduty/types';
+import type { PipelineDeps } from '../../lambda/pipeline/process-record';
 import { CountingTelemetry } from '../../local/counting-telemetry';
 
 export { CountingTelemetry };

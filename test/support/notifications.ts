@@ -5,7 +5,7 @@ import type {
   SingleMetricCondition,
   SnsEnvelope,
   UnrecognisedNotification,
-} from '../../lambda/notification';
+} from '../../lambda/messages/notification';
 
 export const lambdaErrors: SingleMetricCondition = {
   kind: 'metric',

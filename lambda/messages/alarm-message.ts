@@ -1,0 +1,487 @@
+// The one place where an SNS message becomes a typed value. Everything downstream trusts the result.
+import * as z from 'zod/mini';
+import { isAlarmEventShaped, parseAlarmEvent } from './alarm-event';
+import {
+  addIssue,
+  boundAlarm,
+  conditionLabel,
+  boundedJson,
+  count,
+  describeError,
+  describeValue,
+  isRecord,
+  jsonDepthExceeds,
+  listIssues,
+  MAX_BODY_LENGTH,
+  MAX_JSON_DEPTH,
+  MAX_NAME_LENGTH,
+  normaliseStatistic,
+  normaliseTreatMissingData,
+  optionalText,
+  parseAlarmArn,
+  parseTimestamp,
+  parseWith,
+  pruneLists,
+  readAttributes,
+  readContributorId,
+  readTags,
+  text,
+  threshold,
+  timestamp,
+  transformed,
+  triggeringChild as childFromArn,
+  type Parsed,
+} from './alarm-fields';
+import type {
+  AlarmCondition,
+  AlarmNotification,
+  AlarmState,
+  MathMetric,
+  Notification,
+  SnsEnvelope,
+  TriggeringChild,
+  UnrecognisedNotification,
+} from './notification';
+import { partitionForRegion, regionCodeFromName } from '../shared/regions';
+import { recogniseServiceNotification, type ServiceNotification } from './service-notification';
+import { cutText, trimInvisible, wellFormed } from '../shared/text';
+
+export { isRecord, parseTimestamp } from './alarm-fields';
+
+/**
+ * Parses one SNS record's message. Never throws: anything that is not a CloudWatch alarm state change becomes an
+ * `UnrecognisedNotification` whose `why` says what was wrong, naming the field. Linear in the message's size.
+ */
+export function parseNotification(envelope: SnsEnvelope): Notification {
+  try {
+    return parseMessage(envelope);
+  } catch (error) {
+    // A parser defect must still page, with the raw text, rather than lose the notification.
+    return unrecognised(envelope, `the message could not be parsed (${describeError(error)})`);
+  }
+}
+
+/**
+ * The envelope of one SNS event record, whatever its shape: a record without `Sns.Message` (or with one that is
+ * not a string) is marked as defective, so that it pages saying what was missing rather than as an empty message.
+ */
+export function snsEnvelopeOf(record: unknown): SnsEnvelope {
+  const sns = isRecord(record) && isRecord(record.Sns) ? record.Sns : undefined;
+  const field = (key: string): string | undefined =>
+    sns && typeof sns[key] === 'string' ? sns[key] : undefined;
+  const message = sns?.Message;
+  const defect =
+    sns === undefined
+      ? `the record has no Sns object (${isRecord(record) ? `its keys: ${Object.keys(record).slice(0, 8).join(', ') || 'none'}` : describeValue(record)}), so no SNS message`
+      : message === undefined || message === null
+        ? 'the SNS record has no Sns.Message: nothing was published, or the event was written by hand'
+        : typeof message !== 'string'
+          ? `Sns.Message is ${describeValue(message)}, not the string SNS sends: the event was written by hand`
+          : undefined;
+  return {
+    messageId: field('MessageId') ?? 'unknown',
+    topicArn: field('TopicArn') ?? 'unknown',
+    subject: field('Subject'),
+    timestamp: field('Timestamp') ?? new Date(0).toISOString(),
+    // What a non-string Message held, labelled: kept for the details, and never read as the message itself.
+    message:
+      typeof message === 'string'
+        ? message
+        : message == null
+          ? ''
+          : boundedJson({ 'Sns.Message': message }, MAX_BODY_LENGTH),
+    ...(defect === undefined ? {} : { defect }),
+  };
+}
+
+function parseMessage(envelope: SnsEnvelope): Notification {
+  if (envelope.defect !== undefined) return unrecognised(envelope, envelope.defect);
+  const body = typeof envelope.message === 'string' ? envelope.message : '';
+  // A byte-order mark, zero-width or bidi characters before the JSON say nothing, and JSON.parse rejects them.
+  const content = trimInvisible(body);
+  if (content === '') {
+    return unrecognised(
+      envelope,
+      body === ''
+        ? 'the SNS message body is empty'
+        : 'the SNS message body is empty: it holds only blank or invisible characters',
+    );
+  }
+
+  const start = content[0];
+  const looksLikeJson = start === '{' || start === '[';
+  if (looksLikeJson && jsonDepthExceeds(content, MAX_JSON_DEPTH)) {
+    return unrecognised(
+      envelope,
+      `the SNS message body is JSON nested more than ${MAX_JSON_DEPTH} levels deep, so not a CloudWatch alarm notification (those nest 6)`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(content);
+  } catch (error) {
+    return unrecognised(
+      envelope,
+      looksLikeJson
+        ? `the SNS message body starts like JSON but does not parse: it is truncated or malformed (${describeError(error)})`
+        : 'the SNS message body is plain text, not JSON (a test publish from the SNS console, or another publisher)',
+      looksLikeJson ? undefined : recogniseServiceNotification({ subject: envelope.subject, body: content }),
+    );
+  }
+
+  if (!isRecord(json)) {
+    return unrecognised(
+      envelope,
+      `the SNS message body is JSON ${describeValue(json)}, not an object, so not a CloudWatch alarm notification`,
+    );
+  }
+  // In place at the top (the object is ours, fresh from JSON.parse): copying thousands of keys costs as much.
+  for (const key in json) json[key] = pruneLists(json[key], 7, false);
+  // An EventBridge rule that targets the topic delivers alarm state changes as events: the same alarms.
+  if (isAlarmEventShaped(json)) {
+    const event = parseAlarmEvent(json);
+    return event.type === 'alarm' ? event : unrecognised(envelope, event.why);
+  }
+  if (!ALARM_MARKERS.some((key) => key in json)) {
+    return unrecognised(
+      envelope,
+      notAnAlarm(json),
+      recogniseServiceNotification({ subject: envelope.subject, body: content, json }),
+    );
+  }
+  return parseAlarm(json, envelope);
+}
+
+const ALARM_MARKERS = ['AlarmName', 'NewStateValue', 'StateChangeTime', 'AlarmArn', 'NewStateReason'];
+
+function notAnAlarm(json: Record<string, unknown>): string {
+  const detailType = json['detail-type'];
+  if (typeof detailType === 'string' && typeof json.source === 'string') {
+    return `an EventBridge event (source ${JSON.stringify(cutText(json.source, 60))}, detail-type ${JSON.stringify(cutText(detailType, 60))}), not a CloudWatch alarm notification`;
+  }
+  if (Array.isArray(json.Records)) {
+    return 'an event with "Records" (S3, SES, DynamoDB or similar), not a CloudWatch alarm notification';
+  }
+  if (json.Type === 'Notification' && 'Message' in json) {
+    return 'a whole SNS notification inside the message (forwarded from another topic or queue), not a CloudWatch alarm notification';
+  }
+  const keys = Object.keys(json);
+  const shown = keys.slice(0, 8).map((key) => cutText(key, 40));
+  const more = keys.length > shown.length ? `, … ${keys.length - shown.length} more` : '';
+  return `JSON without AlarmName or NewStateValue, so not a CloudWatch alarm notification (its keys: ${shown.join(', ') || 'none'}${more})`;
+}
+
+const STATES = ['OK', 'ALARM', 'INSUFFICIENT_DATA'] as const satisfies readonly AlarmState[];
+
+// What makes a message an alarm: a state, a time and an identity (an ARN, or a name and an account). The rest is
+// read when it is there and readable, so a new kind of alarm still pages and resolves under its own ARN.
+const alarmSchema = z.object({
+  AlarmName: z.catch(optionalText, undefined),
+  AlarmDescription: z.catch(optionalText, undefined),
+  AWSAccountId: z.catch(optionalText, undefined),
+  NewStateValue: z.enum(STATES),
+  OldStateValue: z.catch(z.nullish(z.enum(STATES)), undefined),
+  NewStateReason: z.catch(z.nullish(z.string()), undefined),
+  StateChangeTime: timestamp,
+  Region: z.catch(optionalText, undefined),
+  AlarmArn: z.catch(optionalText, undefined),
+  AlarmTagsStatus: z.catch(z.nullish(z.string()), undefined),
+  ActionExecutedAfterMuteWindow: z.catch(
+    z.nullish(z.union([z.boolean(), transformed(z.enum(['true', 'false']), (flag) => flag === 'true')])),
+    undefined,
+  ),
+});
+
+// SNS writes dimensions as {value, name}; accept {Name, Value} too.
+const dimension = z.pipe(
+  z.transform((value: unknown) =>
+    isRecord(value) && !('name' in value) && 'Name' in value
+      ? { name: value.Name, value: value.Value }
+      : value,
+  ),
+  z.object({ name: z.string(), value: z.string() }),
+);
+const dimensions = transformed(z.nullish(z.array(dimension)), (list) => list ?? []);
+
+const evaluation = {
+  EvaluationPeriods: count,
+  DatapointsToAlarm: z.nullish(count),
+  ComparisonOperator: text,
+  TreatMissingData: z.catch(z.nullish(z.string()), undefined),
+  EvaluateLowSampleCountPercentile: z.catch(optionalText, undefined),
+};
+
+const singleMetricTrigger = transformed(
+  z.object({
+    MetricName: text,
+    Namespace: text,
+    StatisticType: z.nullish(z.string()),
+    Statistic: z.nullish(z.string()),
+    ExtendedStatistic: z.nullish(z.string()),
+    Unit: z.catch(optionalText, undefined),
+    Dimensions: dimensions,
+    Period: count,
+    Threshold: threshold,
+    ...evaluation,
+  }),
+  (trigger, ctx) => {
+    const extended = trigger.StatisticType === 'ExtendedStatistic' || !trigger.Statistic;
+    const statistic = extended && trigger.ExtendedStatistic ? trigger.ExtendedStatistic : trigger.Statistic;
+    if (!statistic) {
+      addIssue(ctx, 'missing, and so is ExtendedStatistic', ['Statistic']);
+      return z.NEVER;
+    }
+    return { ...trigger, statistic: extended ? statistic : normaliseStatistic(statistic) };
+  },
+);
+
+const mathMetric = z
+  .object({
+    Id: text,
+    Expression: optionalText,
+    Label: optionalText,
+    ReturnData: z.nullish(z.boolean()),
+    MetricStat: z.nullish(
+      z.object({
+        Metric: z.object({ Dimensions: dimensions, MetricName: text, Namespace: text }),
+        Period: count,
+        Stat: text,
+        Unit: z.catch(optionalText, undefined),
+      }),
+    ),
+  })
+  .check(
+    z.refine((metric) => metric.Expression !== undefined || metric.MetricStat != null, {
+      message: 'has neither Expression nor MetricStat',
+    }),
+  );
+
+const mathTrigger = z.object({
+  Period: z.nullish(count),
+  Threshold: threshold,
+  Metrics: z.array(mathMetric).check(z.minLength(1)),
+  ...evaluation,
+});
+
+const anomalyTrigger = z.object({
+  Period: z.nullish(count),
+  ThresholdMetricId: text,
+  Metrics: z.array(mathMetric).check(z.minLength(1)),
+  ...evaluation,
+});
+
+// AWS documents TriggeringChildren as [String]; messages carry [{Arn, State{Value, Timestamp}}]. Take both.
+const triggeringChild = z.union(
+  [
+    transformed(text, (arn) => ({ Arn: arn, State: undefined })),
+    z.object({
+      Arn: text,
+      State: z.nullish(z.object({ Value: z.nullish(z.string()), Timestamp: z.nullish(z.string()) })),
+    }),
+  ],
+  { error: 'expected an alarm ARN or {Arn, State}' },
+);
+
+const compositeFields = z.object({
+  AlarmRule: text,
+  TriggeringChildren: z.nullish(z.array(triggeringChild)),
+});
+
+function parseAlarm(json: Record<string, unknown>, envelope: SnsEnvelope): Notification {
+  const head = parseWith(alarmSchema, json);
+  const name = typeof json.AlarmName === 'string' ? ` ${JSON.stringify(cutText(json.AlarmName, 100))}` : '';
+  if (!head.ok) {
+    return unrecognised(
+      envelope,
+      `looks like a CloudWatch alarm notification${name} but ${listIssues(head.issues)}`,
+    );
+  }
+  const message = head.value;
+  // Not trimmed: an alarm name may end in a space, and the ARN must equal the one built for old messages.
+  const arn = message.AlarmArn === undefined ? undefined : parseAlarmArn(message.AlarmArn);
+  const alarmName = message.AlarmName ?? arn?.alarmName;
+  const accountId = message.AWSAccountId ?? arn?.accountId;
+  if (alarmName === undefined || (accountId === undefined && message.AlarmArn === undefined)) {
+    const missing = alarmName === undefined ? 'AlarmName' : 'AWSAccountId';
+    return unrecognised(
+      envelope,
+      `looks like a CloudWatch alarm notification${name} but ${missing}: missing, and there is no AlarmArn that names it`,
+    );
+  }
+  const regionCode =
+    arn?.region ?? (message.Region === undefined ? undefined : regionCodeFromName(message.Region));
+  const condition = parseCondition(json);
+  const contributorId = readContributorId(json.AlarmContributorId);
+  const alarm: AlarmNotification = {
+    type: 'alarm',
+    alarmName,
+    alarmDescription: message.AlarmDescription,
+    alarmArn: message.AlarmArn,
+    accountId: accountId ?? '',
+    regionName: message.Region ?? regionCode ?? '',
+    regionCode,
+    partition: arn?.partition ?? (regionCode === undefined ? 'aws' : partitionForRegion(regionCode)),
+    newState: message.NewStateValue,
+    oldState: message.OldStateValue ?? undefined,
+    reason: message.NewStateReason ?? '',
+    stateChangeTime: message.StateChangeTime.raw,
+    stateChangeEpochMs: message.StateChangeTime.epochMs,
+    condition: condition.ok
+      ? condition.value
+      : {
+          kind: 'unknown',
+          why: listIssues(condition.issues),
+          label: conditionLabel(json.Trigger),
+          raw: json.Trigger === undefined ? undefined : boundedJson(json.Trigger),
+        },
+    tags: readTags(json.AlarmTags),
+    tagsStatus: message.AlarmTagsStatus ?? undefined,
+    actionExecutedAfterMuteWindow: message.ActionExecutedAfterMuteWindow ?? undefined,
+    ...(contributorId === undefined
+      ? {}
+      : { contributor: { id: contributorId, attributes: readAttributes(json.AlarmContributorAttributes) } }),
+  };
+  return boundAlarm(alarm);
+}
+
+function parseCondition(json: Record<string, unknown>): Parsed<AlarmCondition> {
+  const trigger = json.Trigger;
+  if (trigger == null) {
+    if (json.AlarmRule === undefined) {
+      return {
+        ok: false,
+        issues: ['neither Trigger (a metric alarm) nor AlarmRule (a composite alarm) is present'],
+      };
+    }
+    const composite = parseWith(compositeFields, json);
+    if (!composite.ok) return composite;
+    return {
+      ok: true,
+      value: {
+        kind: 'composite',
+        alarmRule: composite.value.AlarmRule,
+        triggeringChildren: (composite.value.TriggeringChildren ?? []).map(toTriggeringChild),
+      },
+    };
+  }
+  if (!isRecord(trigger))
+    return { ok: false, issues: [`Trigger: expected an object, got ${describeValue(trigger)}`] };
+
+  if (trigger.ThresholdMetricId != null && trigger.ThresholdMetricId !== '') {
+    const parsed = parseWith(anomalyTrigger, trigger, ['Trigger']);
+    if (!parsed.ok) return parsed;
+    const t = parsed.value;
+    return {
+      ok: true,
+      value: {
+        kind: 'anomaly',
+        ...evaluationOf(t),
+        metrics: t.Metrics.map(toMathMetric),
+        period: t.Period ?? undefined,
+        thresholdMetricId: t.ThresholdMetricId,
+      },
+    };
+  }
+  if (trigger.Metrics != null) {
+    const parsed = parseWith(mathTrigger, trigger, ['Trigger']);
+    if (!parsed.ok) return parsed;
+    const t = parsed.value;
+    return {
+      ok: true,
+      value: {
+        kind: 'metric-math',
+        ...evaluationOf(t),
+        metrics: t.Metrics.map(toMathMetric),
+        period: t.Period ?? undefined,
+        threshold: t.Threshold,
+      },
+    };
+  }
+  if (trigger.MetricName === undefined && trigger.Namespace === undefined) {
+    const keys = Object.keys(trigger);
+    const shown =
+      keys
+        .slice(0, 8)
+        .map((key) => cutText(key, 40))
+        .join(', ') || 'none';
+    return {
+      ok: false,
+      issues: [
+        `Trigger has none of MetricName, Metrics and ThresholdMetricId, so it is of a kind this pipeline does not read (its keys: ${shown}${keys.length > 8 ? ', …' : ''})`,
+      ],
+    };
+  }
+  const parsed = parseWith(singleMetricTrigger, trigger, ['Trigger']);
+  if (!parsed.ok) return parsed;
+  const t = parsed.value;
+  return {
+    ok: true,
+    value: {
+      kind: 'metric',
+      ...evaluationOf(t),
+      metric: { namespace: t.Namespace, metricName: t.MetricName, dimensions: t.Dimensions },
+      statistic: t.statistic,
+      unit: t.Unit,
+      period: t.Period,
+      threshold: t.Threshold,
+    },
+  };
+}
+
+function evaluationOf(t: z.infer<z.ZodMiniObject<typeof evaluation>>) {
+  return {
+    comparisonOperator: t.ComparisonOperator,
+    evaluationPeriods: t.EvaluationPeriods,
+    datapointsToAlarm: t.DatapointsToAlarm ?? undefined,
+    treatMissingData: normaliseTreatMissingData(t.TreatMissingData),
+    evaluateLowSampleCountPercentile: t.EvaluateLowSampleCountPercentile,
+  };
+}
+
+function toMathMetric(m: z.infer<typeof mathMetric>): MathMetric {
+  const stat = m.MetricStat;
+  return {
+    id: m.Id,
+    label: m.Label,
+    returnData: m.ReturnData ?? true,
+    expression: m.Expression,
+    metricStat: stat
+      ? {
+          metric: {
+            namespace: stat.Metric.Namespace,
+            metricName: stat.Metric.MetricName,
+            dimensions: stat.Metric.Dimensions,
+          },
+          period: stat.Period,
+          stat: stat.Stat,
+          unit: stat.Unit,
+        }
+      : undefined,
+  };
+}
+
+function toTriggeringChild(child: z.infer<typeof triggeringChild>): TriggeringChild {
+  return childFromArn(child.Arn, child.State?.Value ?? undefined, child.State?.Timestamp ?? undefined);
+}
+
+function unrecognised(
+  envelope: SnsEnvelope,
+  why: string,
+  service?: ServiceNotification,
+): UnrecognisedNotification {
+  const published = typeof envelope.timestamp === 'string' ? parseTimestamp(envelope.timestamp) : undefined;
+  return {
+    type: 'unrecognised',
+    why: cutText(why, MAX_NAME_LENGTH),
+    subject:
+      typeof envelope.subject === 'string' && envelope.subject !== ''
+        ? cutText(envelope.subject, MAX_NAME_LENGTH)
+        : undefined,
+    // Well-formed: a lone surrogate is not UTF-8, and JSON.stringify escapes it 20 times slower.
+    body: typeof envelope.message === 'string' ? wellFormed(cutText(envelope.message, MAX_BODY_LENGTH)) : '',
+    // 0 (the oldest) when SNS's own timestamp is unreadable, which SNS does not send.
+    publishedEpochMs: published ?? 0,
+    topicArn: typeof envelope.topicArn === 'string' ? cutText(envelope.topicArn, MAX_NAME_LENGTH) : '',
+    ...(service === undefined ? {} : { service }),
+  };
+}

@@ -1,0 +1,224 @@
+import { isRecord } from '../messages/alarm-message';
+import {
+  ENVIRONMENT_NAME,
+  INSUFFICIENT_DATA_POLICIES,
+  isHttpUrl,
+  SETTING_TAGS,
+  SEVERITIES,
+  type SettingName,
+} from '../shared/contract';
+import { ConfigError } from '../shared/errors';
+import { alarmIdentity } from './dedup-key';
+import type { AlarmSettings, InsufficientDataPolicy, Notification, Severity } from '../messages/notification';
+
+/** What the CDK construct's `addAlarm` options declare for one alarm (env `ALARM_SETTINGS`, keyed by ARN or name). */
+export interface DeclaredSettings {
+  readonly route: string;
+  readonly severity: Severity;
+  readonly insufficientData: InsufficientDataPolicy;
+  readonly runbookUrl: string;
+  readonly dashboardUrl: string;
+  readonly environment: string;
+}
+
+export type DeclaredSettingsMap = Readonly<Record<string, Partial<DeclaredSettings>>>;
+
+/** The alarm tags that override the declared settings and the defaults. */
+export { SETTING_TAGS };
+
+export interface SettingsInput {
+  readonly tags: Readonly<Record<string, string>>;
+  readonly declared?: Partial<DeclaredSettings>;
+  readonly defaults: {
+    readonly route: string;
+    readonly severity: Severity;
+    readonly insufficientData: InsufficientDataPolicy;
+    readonly environment?: string;
+  };
+  readonly knownRoutes: readonly string[];
+}
+
+type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
+type Check<T> = (raw: string, knownRoutes: readonly string[]) => Checked<T>;
+
+const oneOf =
+  <T extends string>(allowed: readonly T[], what: string): Check<T> =>
+  (raw) => {
+    const value = allowed.find((candidate) => candidate === raw.trim().toLowerCase());
+    return value === undefined
+      ? { ok: false, problem: `is not ${what} (${allowed.join(', ')})` }
+      : { ok: true, value };
+  };
+
+const webUrl: Check<string> = (raw) =>
+  isHttpUrl(raw)
+    ? { ok: true, value: new URL(raw.trim()).href }
+    : { ok: false, problem: 'is not an http(s) URL' };
+
+const CHECKS: { readonly [K in keyof DeclaredSettings]: Check<DeclaredSettings[K]> } = {
+  route: (raw, knownRoutes) => {
+    const value = knownRoutes.find((route) => route.toLowerCase() === raw.trim().toLowerCase());
+    return value === undefined
+      ? { ok: false, problem: `is not a known route (${knownRoutes.join(', ') || 'none'})` }
+      : { ok: true, value };
+  },
+  severity: oneOf(SEVERITIES, 'a severity'),
+  insufficientData: oneOf(INSUFFICIENT_DATA_POLICIES, 'an insufficient-data policy'),
+  runbookUrl: webUrl,
+  dashboardUrl: webUrl,
+  // A tag names an environment: the ENVIRONMENT rule, but not empty.
+  environment: (raw) =>
+    raw.trim() !== '' && ENVIRONMENT_NAME.test(raw.trim())
+      ? { ok: true, value: raw.trim() }
+      : { ok: false, problem: 'is not 1-32 of A-Z a-z 0-9 _ -' },
+};
+
+const FIELDS = Object.keys(SETTING_TAGS) as SettingName[];
+
+/**
+ * Merges per-alarm settings, field by field: alarm tag, then the CDK declaration, then the defaults. A bad
+ * value never blocks paging: it is reported in `problems` (one line naming the tag and value) and the next
+ * source is used.
+ */
+export function resolveSettings(input: SettingsInput): AlarmSettings {
+  const problems: string[] = [];
+  const tags = tagsByLowerCaseKey(input.tags);
+
+  function pick<K extends keyof DeclaredSettings>(
+    field: K,
+    fallback?: DeclaredSettings[K],
+  ): DeclaredSettings[K] | undefined {
+    const candidates = [
+      { source: `tag ${SETTING_TAGS[field]}`, raw: tags.get(SETTING_TAGS[field]) },
+      { source: `declared ${field} (ALARM_SETTINGS)`, raw: input.declared?.[field] },
+    ];
+    const rejected: string[] = [];
+    let chosen: { value: DeclaredSettings[K]; source: string } | undefined;
+    for (const { source, raw } of candidates) {
+      if (raw === undefined || raw.trim() === '') continue;
+      const checked = CHECKS[field](raw, input.knownRoutes);
+      if (checked.ok) {
+        chosen = { value: checked.value, source };
+        break;
+      }
+      rejected.push(`${source}: ${JSON.stringify(raw)} ${checked.problem}`);
+    }
+    const used = chosen
+      ? `using ${JSON.stringify(chosen.value)} from the ${chosen.source}`
+      : fallback === undefined
+        ? 'leaving it unset'
+        : `using the default ${JSON.stringify(fallback)}`;
+    problems.push(...rejected.map((line) => `${line}; ${used}`));
+    return chosen ? chosen.value : fallback;
+  }
+
+  const { defaults } = input;
+  return {
+    route: pick('route', defaults.route) ?? defaults.route,
+    severity: pick('severity', defaults.severity) ?? defaults.severity,
+    insufficientData: pick('insufficientData', defaults.insufficientData) ?? defaults.insufficientData,
+    runbookUrl: pick('runbookUrl'),
+    dashboardUrl: pick('dashboardUrl'),
+    environment: pick('environment', defaults.environment || undefined),
+    problems,
+  };
+}
+
+function tagsByLowerCaseKey(tags: Readonly<Record<string, string>>): Map<string, string> {
+  const byKey = new Map<string, string>();
+  // An exactly lower-case key wins over `PagerDuty:Route` and the like.
+  const entries = Object.entries(tags).sort(
+    ([a], [b]) => Number(a === a.toLowerCase()) - Number(b === b.toLowerCase()),
+  );
+  for (const [key, value] of entries) byKey.set(key.toLowerCase(), value);
+  return byKey;
+}
+
+/**
+ * Reads `ALARM_SETTINGS`: JSON `{ "<alarm ARN or name>": { route?, severity?, ... } }`. Unset or blank → no
+ * declarations. Malformed JSON, an unknown field or a bad value is a ConfigError naming ALARM_SETTINGS and the
+ * entry: thrown, or, with `report`, reported and skipped (the handler does that, so one bad declaration never
+ * stops paging for every alarm). Routes are checked per notification, against the routes with a key.
+ */
+export function parseDeclaredSettings(
+  json: string | undefined,
+  report?: (problem: string) => void,
+): DeclaredSettingsMap {
+  const problem = (where: string, text: string): void => {
+    const error = configError(where, text);
+    if (!report) throw error;
+    report(error.message);
+  };
+  if (json === undefined || json.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (error) {
+    problem('', `is not JSON (${error instanceof Error ? error.message : String(error)})`);
+    return {};
+  }
+  if (!isRecord(parsed)) {
+    problem('', 'must be a JSON object keyed by alarm ARN or name');
+    return {};
+  }
+  return Object.fromEntries(
+    Object.entries(parsed).map(([alarm, entry]) => [
+      alarm,
+      parseDeclaration(`[${JSON.stringify(alarm)}]`, entry, problem),
+    ]),
+  );
+}
+
+function parseDeclaration(
+  where: string,
+  entry: unknown,
+  problem: (where: string, text: string) => void,
+): Partial<DeclaredSettings> {
+  const settings: Partial<Record<keyof DeclaredSettings, string>> = {};
+  if (!isRecord(entry)) {
+    problem(where, 'must be an object of settings');
+    return {};
+  }
+  for (const [field, raw] of Object.entries(entry)) {
+    const key = FIELDS.find((name) => name === field);
+    if (key === undefined) {
+      problem(`${where}.${field}`, `is not a setting (${FIELDS.join(', ')})`);
+      continue;
+    }
+    if (raw === undefined || raw === null) continue;
+    if (typeof raw !== 'string') {
+      problem(`${where}.${field}`, 'must be a string');
+      continue;
+    }
+    if (raw.trim() === '') continue;
+    if (key === 'route') {
+      // Which routes have a key is known only at run time; resolveSettings checks it per notification.
+      settings.route = raw.trim();
+      continue;
+    }
+    const checked = CHECKS[key](raw, []);
+    if (!checked.ok) {
+      problem(`${where}.${field}`, `${JSON.stringify(raw)} ${checked.problem}`);
+      continue;
+    }
+    settings[key] = checked.value;
+  }
+  return settings as Partial<DeclaredSettings>;
+}
+
+function configError(where: string, problem: string): ConfigError {
+  return new ConfigError(`Invalid configuration: ALARM_SETTINGS${where}: ${problem}`);
+}
+
+/** The declaration for a notification's alarm: by ARN (the message's, or the one built for old messages), then by name. */
+export function declaredFor(
+  map: DeclaredSettingsMap,
+  notification: Notification,
+): Partial<DeclaredSettings> | undefined {
+  if (notification.type !== 'alarm') return undefined;
+  return own(map, alarmIdentity(notification)) ?? own(map, notification.alarmName);
+}
+
+function own(map: DeclaredSettingsMap, key: string): Partial<DeclaredSettings> | undefined {
+  return Object.prototype.hasOwnProperty.call(map, key) ? map[key] : undefined;
+}

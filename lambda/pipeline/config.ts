@@ -1,0 +1,157 @@
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
+import {
+  ENVIRONMENT_NAME,
+  ENVIRONMENT_NAME_RULE,
+  INSUFFICIENT_DATA_POLICIES,
+  ROUTE_NAME,
+  ROUTE_NAME_RULE,
+  SEVERITIES,
+  UNRECOGNISED_MODES,
+  type HandlerEnvironment,
+  type InsufficientDataPolicy,
+  type Severity,
+  type UnrecognisedMode,
+} from '../shared/contract';
+import { ConfigError } from '../shared/errors';
+import { parseServiceSeverities, type ServiceSeverities } from '../messages/service-notification';
+import { trimTrailing } from '../shared/text';
+
+export { ConfigError, INSUFFICIENT_DATA_POLICIES, SEVERITIES };
+
+// zod/mini: the functional, tree-shakeable API (the classic `z.string().min()` chain pulls in all of zod).
+const routeName = z.string().check(z.regex(ROUTE_NAME, ROUTE_NAME_RULE));
+
+const routingKeySecrets = z.pipe(
+  z.pipe(
+    z.string(),
+    z.transform((text: string, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.issues.push({ code: 'custom', message: 'is not JSON', input: text });
+        return z.NEVER;
+      }
+    }),
+  ),
+  z
+    .record(routeName, z.string().check(z.minLength(1, 'a secret id must not be empty')))
+    .check(z.refine((routes) => 'default' in routes, 'needs a "default" route')),
+);
+
+const serviceSeverities = z.pipe(
+  z.string(),
+  z.transform((text: string, ctx) => {
+    try {
+      return parseServiceSeverities(text);
+    } catch (error) {
+      ctx.issues.push({ code: 'custom', message: (error as Error).message, input: text });
+      return z.NEVER;
+    }
+  }),
+);
+
+const integer = (min: number, fallback: number) =>
+  z._default(z.coerce.number().check(z.int(), z.gte(min)), fallback);
+
+const schema = z.object({
+  LEDGER_TABLE_NAME: z.string().check(z.minLength(1)),
+  ROUTING_KEY_SECRETS: routingKeySecrets,
+  PAGERDUTY_EVENTS_URL: z.pipe(
+    z._default(z.url(), 'https://events.pagerduty.com'),
+    z.transform((url: string) => trimTrailing(url, '/')),
+  ),
+  DEFAULT_SEVERITY: z._default(z.enum(SEVERITIES), 'critical'),
+  INSUFFICIENT_DATA_POLICY: z._default(z.enum(INSUFFICIENT_DATA_POLICIES), 'ignore'),
+  UNRECOGNISED_MESSAGES: z._default(z.enum(UNRECOGNISED_MODES), 'trigger'),
+  SERVICE_SEVERITIES: z.optional(serviceSeverities),
+  ENVIRONMENT: z._default(z.string().check(z.regex(ENVIRONMENT_NAME, ENVIRONMENT_NAME_RULE)), ''),
+  // Longer than the DLQ keeps a message (14 days) plus the async queue (6 h): a redriven old notification must
+  // still find the newer state in the ledger, or it would page for an alarm that has since cleared.
+  LEDGER_TTL_DAYS: integer(15, 90),
+  SECRETS_CACHE_SECONDS: integer(0, 300),
+  HTTP_CONNECT_TIMEOUT_MS: integer(1, 3000),
+  HTTP_RESPONSE_TIMEOUT_MS: integer(1, 10000),
+  RETRY_BASE_DELAY_MS: integer(1, 200),
+  RETRY_MAX_DELAY_MS: integer(1, 8000),
+  TIME_BUDGET_MARGIN_MS: integer(0, 5000),
+  // How long a send that was never answered keeps its alert's lease: the time within which its request may still
+  // reach PagerDuty, during which a newer state of the alert waits.
+  LEASE_GRACE_MS: integer(0, 5000),
+  RATE_LIMIT_PER_MINUTE: integer(0, 120),
+  CLIENT_NAME: z._default(z.string().check(z.minLength(1), z.maxLength(256)), 'CloudWatch alarm pipeline'),
+  // SNS stamps each message when it accepts it; a state change claiming a later time than that (plus this) is
+  // forged or mistyped, and is ordered at the cap so it cannot take over its alarm.
+  MAX_CLOCK_SKEW_SECONDS: integer(0, 60),
+  // How long a dead letter is retried from the retry queue before it is parked for a person.
+  RETRY_WINDOW_HOURS: integer(1, 24),
+  PARKED_QUEUE_URL: z.optional(z.url()),
+  // Each key is a HandlerEnvironment variable: a misspelt name here does not compile.
+} satisfies { [K in keyof HandlerEnvironment]?: z.ZodMiniType });
+
+// zod/mini registers no locale; English messages ("Invalid input: expected string, received undefined"), as classic zod.
+const english = en().localeError;
+
+export type Config = Readonly<{
+  ledgerTableName: string;
+  routingKeySecrets: Readonly<Record<string, string>>;
+  pagerDutyEventsUrl: string;
+  defaultSeverity: Severity;
+  insufficientDataPolicy: InsufficientDataPolicy;
+  unrecognisedMessages: UnrecognisedMode;
+  /** The severity of recognised AWS service notifications, by `service[:kind or outcome]`; empty by default. */
+  serviceSeverities: ServiceSeverities;
+  environment?: string;
+  ledgerTtlSeconds: number;
+  secretsCacheMs: number;
+  httpConnectTimeoutMs: number;
+  httpResponseTimeoutMs: number;
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+  timeBudgetMarginMs: number;
+  leaseGraceMs: number;
+  /** 0 turns the client-side limiter off. */
+  rateLimitPerMinute: number;
+  clientName: string;
+  maxClockSkewMs: number;
+  retryWindowMs: number;
+  /** Where the handler parks dead letters that retrying cannot fix; unset: the retry queue's redrive policy parks them. */
+  parkedQueueUrl?: string;
+}>;
+
+/** Reads the configuration once from the environment; a bad setting throws naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')), {
+    error: english,
+  });
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`,
+    );
+    throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
+  }
+  const c = parsed.data;
+  return {
+    ledgerTableName: c.LEDGER_TABLE_NAME,
+    routingKeySecrets: c.ROUTING_KEY_SECRETS,
+    pagerDutyEventsUrl: c.PAGERDUTY_EVENTS_URL,
+    defaultSeverity: c.DEFAULT_SEVERITY,
+    insufficientDataPolicy: c.INSUFFICIENT_DATA_POLICY,
+    unrecognisedMessages: c.UNRECOGNISED_MESSAGES,
+    serviceSeverities: c.SERVICE_SEVERITIES ?? {},
+    environment: c.ENVIRONMENT || undefined,
+    ledgerTtlSeconds: c.LEDGER_TTL_DAYS * 86400,
+    secretsCacheMs: c.SECRETS_CACHE_SECONDS * 1000,
+    httpConnectTimeoutMs: c.HTTP_CONNECT_TIMEOUT_MS,
+    httpResponseTimeoutMs: c.HTTP_RESPONSE_TIMEOUT_MS,
+    retryBaseDelayMs: c.RETRY_BASE_DELAY_MS,
+    retryMaxDelayMs: c.RETRY_MAX_DELAY_MS,
+    timeBudgetMarginMs: c.TIME_BUDGET_MARGIN_MS,
+    leaseGraceMs: c.LEASE_GRACE_MS,
+    rateLimitPerMinute: c.RATE_LIMIT_PER_MINUTE,
+    clientName: c.CLIENT_NAME,
+    maxClockSkewMs: c.MAX_CLOCK_SKEW_SECONDS * 1000,
+    retryWindowMs: c.RETRY_WINDOW_HOURS * 3_600_000,
+    parkedQueueUrl: c.PARKED_QUEUE_URL,
+  };
+}

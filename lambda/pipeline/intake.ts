@@ -1,0 +1,128 @@
+// Which kind of event the function was invoked with, and its records as the pipeline's inputs. Pure: no I/O.
+import { isRecord, parseNotification, parseTimestamp } from '../messages/alarm-message';
+import { parseAlarmEvent } from '../messages/alarm-event';
+import type { SnsEnvelope } from '../messages/notification';
+import type { RecordInput } from './process-record';
+import { cutText } from '../shared/text';
+
+export const ALARM_DETAIL_TYPES = [
+  'CloudWatch Alarm State Change',
+  'CloudWatch Alarm Contributor State Change',
+] as const;
+
+export type Intake =
+  | { readonly kind: 'sns'; readonly records: readonly unknown[] }
+  | { readonly kind: 'sqs'; readonly records: readonly unknown[] }
+  | { readonly kind: 'eventbridge'; readonly event: Record<string, unknown> }
+  | { readonly kind: 'failure-record'; readonly payload: unknown }
+  | { readonly kind: 'malformed'; readonly why: string };
+
+/** Tells an SNS, SQS or EventBridge event apart; anything else is `malformed`, with what it looked like. */
+export function classifyEvent(event: unknown): Intake {
+  if (!isRecord(event)) {
+    return {
+      kind: 'malformed',
+      why: `the event is ${describeShape(event)}, not an SNS, SQS or EventBridge event`,
+    };
+  }
+  if ('Records' in event) {
+    const records = event.Records;
+    if (!Array.isArray(records)) {
+      return { kind: 'malformed', why: `the event's "Records" is ${describeShape(records)}, not a list` };
+    }
+    if (records.length === 0) return { kind: 'malformed', why: 'the event\'s "Records" list is empty' };
+    const sources = new Set(records.map(recordSource));
+    if (sources.size === 1 && sources.has('aws:sns')) return { kind: 'sns', records };
+    if (sources.size === 1 && sources.has('aws:sqs')) return { kind: 'sqs', records };
+    const named = [...sources].map((source) => source ?? 'unknown').join(', ');
+    return {
+      kind: 'malformed',
+      why: `the event's records come from ${cutText(named, 200)}; this function takes SNS and SQS records only`,
+    };
+  }
+  if (typeof event['detail-type'] === 'string' && 'detail' in event) {
+    const detailType = event['detail-type'];
+    if (event.source === 'aws.cloudwatch' && (ALARM_DETAIL_TYPES as readonly string[]).includes(detailType)) {
+      return { kind: 'eventbridge', event };
+    }
+    return {
+      kind: 'malformed',
+      why:
+        `an EventBridge event of detail-type ${JSON.stringify(cutText(detailType, 100))} from source ` +
+        `${JSON.stringify(cutText(String(event.source), 100))}; this function takes CloudWatch alarm state changes ` +
+        'only (send other events to the alarm topic instead)',
+    };
+  }
+  if ('requestPayload' in event && isRecord(event.requestContext)) {
+    return { kind: 'failure-record', payload: event.requestPayload };
+  }
+  const keys = Object.keys(event);
+  return {
+    kind: 'malformed',
+    why:
+      `an object with ${keys.length === 0 ? 'no keys' : `keys ${cutText(keys.slice(0, 8).join(', '), 200)}`}, ` +
+      'not an SNS, SQS or EventBridge event',
+  };
+}
+
+function recordSource(record: unknown): string | undefined {
+  if (!isRecord(record)) return undefined;
+  const source = record.EventSource ?? record.eventSource;
+  if (typeof source === 'string') return cutText(source, 60);
+  if (isRecord(record.Sns)) return 'aws:sns';
+  return undefined;
+}
+
+export type RecordInputResult = { ok: true; input: RecordInput } | { ok: false; why: string };
+
+/** One SNS record as the pipeline's input, or why it cannot be one. */
+export function snsRecordInput(record: unknown, index: number): RecordInputResult {
+  const sns = isRecord(record) ? record.Sns : undefined;
+  if (!isRecord(sns)) return { ok: false, why: `SNS record ${index} has no "Sns" object` };
+  const message = sns.Message;
+  if (message === undefined || message === null) {
+    return { ok: false, why: `SNS record ${index} has no "Sns.Message": there is nothing to page` };
+  }
+  const envelope: SnsEnvelope = {
+    messageId: typeof sns.MessageId === 'string' ? cutText(sns.MessageId, 100) : 'unknown',
+    topicArn: typeof sns.TopicArn === 'string' ? sns.TopicArn : 'unknown',
+    subject: typeof sns.Subject === 'string' ? sns.Subject : undefined,
+    timestamp: typeof sns.Timestamp === 'string' ? sns.Timestamp : '',
+    // An object (a hand-made test event) is read as the JSON it would have been.
+    message: typeof message === 'string' ? message : JSON.stringify(message),
+  };
+  return {
+    ok: true,
+    input: {
+      notification: parseNotification(envelope),
+      vouchedMs: parseTimestamp(envelope.timestamp),
+      logKeys: { messageId: envelope.messageId, intake: 'sns' },
+    },
+  };
+}
+
+function describeShape(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'missing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return `the string ${JSON.stringify(cutText(value, 40))}`;
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- objects returned above: only primitives reach here
+  return `${typeof value} ${String(value)}`;
+}
+
+/** An EventBridge alarm state change as the pipeline's input. */
+export function eventBridgeRecordInput(event: Record<string, unknown>): RecordInputResult {
+  const vouched = typeof event.time === 'string' ? parseTimestamp(event.time) : undefined;
+  return {
+    ok: true,
+    input: {
+      notification: parseAlarmEvent(event),
+      vouchedMs: vouched,
+      logKeys: {
+        messageId: typeof event.id === 'string' ? cutText(event.id, 100) : 'unknown',
+        intake: 'eventbridge',
+      },
+    },
+  };
+}

@@ -1,0 +1,371 @@
+import { randomUUID } from 'node:crypto';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { LEDGER_KEY_ATTRIBUTE } from '../shared/contract';
+
+export type LedgerAction = 'trigger' | 'resolve';
+
+/** One item per dedup key: the newest state change claimed for it, where it went, and whether it was delivered. */
+export interface LedgerEntry {
+  readonly dedupKey: string;
+  readonly stateChangeMs: number;
+  readonly action: LedgerAction;
+  readonly route: string;
+  readonly delivered: boolean;
+  /** Epoch seconds; absent while a trigger is the newest state (an open incident's item never expires). */
+  readonly expiresAt?: number;
+  /** The route of the incident a trigger opened, until a resolve of it settles. */
+  readonly openRoute?: string;
+  /** The trigger event without custom details, so a compensating trigger can be re-sent faithfully. */
+  readonly triggerEvent?: string;
+  /** Set when a compensating send failed: PagerDuty may not be in this state, so the next reader re-sends it. */
+  readonly needsResend: boolean;
+  /**
+   * Epoch milliseconds until which a delivery holds the right to send this alert's events (a lease). Sends of one
+   * alert never overlap while it is held, so they reach PagerDuty in the order they were claimed.
+   */
+  readonly sendingUntilMs?: number;
+  /** Who holds the lease: a random id per claim or lease call, so that its holder alone gives it back. */
+  readonly sendingBy?: string;
+}
+
+export interface Claim {
+  readonly dedupKey: string;
+  readonly stateChangeMs: number;
+  /** As written in the message, for people reading the table. */
+  readonly stateChangeTime: string;
+  readonly action: LedgerAction;
+  /** The route the alarm is configured for now. */
+  readonly route: string;
+  readonly alarmName: string;
+  readonly triggerEvent?: string;
+  /**
+   * An item holding a time later than this can only hold a forged or mistyped future time (times are capped at
+   * what SNS vouches for before they are claimed): any claim replaces it, so the alarm heals on its next change.
+   */
+  readonly futureLimitMs: number;
+}
+
+/** Bounds on what one item stores, far under DynamoDB's 400 KB item limit whatever a publisher sends. */
+export const MAX_STORED_ALARM_NAME = 1024;
+export const MAX_STORED_TRIGGER_EVENT = 64 * 1024;
+const MAX_STORED_TIME_TEXT = 64;
+
+export interface SettleOptions {
+  /**
+   * The caller sent this item's action after seeing it claimed, which also answers a pending `needsResend`; the
+   * claim's owner settling its own send does not, as an older send may have landed after it.
+   */
+  readonly resent?: boolean;
+  /**
+   * Keep the lease until then instead of giving it back: an earlier attempt of this send went unanswered and may
+   * still reach PagerDuty, after a newer state's request if that one went at once.
+   */
+  readonly holdLeaseUntilMs?: number;
+}
+
+/**
+ * What the delivery step needs of a ledger: the DynamoDB table, or the in-memory one of the tests.
+ *
+ * Every send to PagerDuty for one dedup key happens under that key's lease: `claim` takes it with a newer state
+ * change, `lease` takes it to re-send the newest one, `settle` and `release` give it back. The lease ends by
+ * itself at `leaseUntilMs`, so a delivery that crashed holds up the others only until then.
+ */
+export interface LedgerStore {
+  /** Records a newer state change and takes the lease; refused as `busy` while another delivery holds it. */
+  claim(claim: Claim, nowMs: number, leaseUntilMs: number): Promise<ClaimResult>;
+  /** Takes the lease to send the item's current state again, if that is still `stateChangeMs`. */
+  lease(dedupKey: string, stateChangeMs: number, nowMs: number, leaseUntilMs: number): Promise<LeaseResult>;
+  /**
+   * Gives our lease (`leaseId`, from the claim or lease) back without settling (the send failed), if the item still
+   * holds `stateChangeMs` and our lease: at once, or, with `heldUntilMs`, when that time comes (a request that may still
+   * land keeps the others waiting). Another delivery's lease is left alone.
+   */
+  release(dedupKey: string, stateChangeMs: number, leaseId: string, heldUntilMs?: number): Promise<void>;
+  settle(
+    dedupKey: string,
+    settled: { readonly stateChangeMs: number; readonly action: LedgerAction },
+    nowMs: number,
+    options?: SettleOptions,
+  ): Promise<SettleResult>;
+  markNeedsResend(dedupKey: string, stateChangeMs: number): Promise<void>;
+  read(dedupKey: string): Promise<LedgerEntry | undefined>;
+}
+
+/** The claim as stored: every text bounded. */
+export function boundedClaim(claim: Claim): Claim {
+  const triggerEvent =
+    claim.triggerEvent !== undefined && claim.triggerEvent.length <= MAX_STORED_TRIGGER_EVENT
+      ? claim.triggerEvent
+      : undefined;
+  return {
+    ...claim,
+    alarmName: claim.alarmName.slice(0, MAX_STORED_ALARM_NAME),
+    stateChangeTime: claim.stateChangeTime.slice(0, MAX_STORED_TIME_TEXT),
+    triggerEvent,
+  };
+}
+
+// The claim's condition, piece by piece: a new item; or a newer state change, or the retry of one not yet
+// delivered, while no other delivery holds the lease; or an item wedged by a future time, whatever it holds.
+const NEW_ITEM = 'attribute_not_exists(dedupKey)';
+const NEWER_OR_UNDELIVERED = 'stateChangeMs < :t OR (stateChangeMs = :t AND delivered = :false)';
+// `sendingBy = :owner`: the SDK retrying a call DynamoDB applied but whose answer was lost finds its own lease.
+const LEASE_FREE = 'attribute_not_exists(sendingUntilMs) OR sendingUntilMs <= :now OR sendingBy = :owner';
+const WEDGED_IN_FUTURE = 'stateChangeMs > :futureLimit';
+const CLAIM_CONDITION = `${NEW_ITEM} OR ((${NEWER_OR_UNDELIVERED}) AND (${LEASE_FREE})) OR ${WEDGED_IN_FUTURE}`;
+const LEASE_CONDITION = `stateChangeMs = :t AND (${LEASE_FREE})`;
+
+export type ClaimResult =
+  | {
+      readonly claimed: true;
+      /** Names this delivery's lease, to give it back with `release`. */
+      readonly leaseId: string;
+      /** Where to send: the route of the open incident when there is one, else the configured route. */
+      readonly route: string;
+      readonly previous?: LedgerEntry;
+    }
+  | { readonly claimed: false; readonly reason: RefusalReason; readonly current?: LedgerEntry };
+
+/**
+ * Why a claim was refused: a newer state is recorded (stale); this one was already delivered (duplicate); or
+ * another delivery of this alert holds the lease (busy: try again when it ends).
+ */
+export type RefusalReason = 'duplicate' | 'stale' | 'busy';
+
+export type LeaseResult =
+  | { readonly leased: true; readonly leaseId: string }
+  /** The item holds a newer state (`current` says which), or another delivery holds the lease. */
+  | { readonly leased: false; readonly current?: LedgerEntry };
+
+export type SettleResult =
+  { readonly settled: true } | { readonly settled: false; readonly newest?: LedgerEntry };
+
+export interface LedgerOptions {
+  readonly tableName: string;
+  readonly ttlSeconds: number;
+  readonly client?: DynamoDBClient;
+}
+
+/**
+ * The ordering ledger. `claim` records a state change only if it is newer than what the item holds (or is the
+ * same one, not yet delivered); `settle` marks it delivered only if nothing newer was claimed meanwhile.
+ */
+export class Ledger implements LedgerStore {
+  private readonly documents: DynamoDBDocumentClient;
+
+  constructor(private readonly options: LedgerOptions) {
+    this.documents = DynamoDBDocumentClient.from(options.client ?? new DynamoDBClient({}), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+  }
+
+  async claim(unbounded: Claim, nowMs: number, leaseUntilMs: number): Promise<ClaimResult> {
+    const claim = boundedClaim(unbounded);
+    const leaseId = randomUUID();
+    const nowSeconds = Math.floor(nowMs / 1000);
+    // `openRoute` is the route of the incident a trigger opened, kept until a resolve of it settles: a trigger
+    // joins it and a resolve goes to it, even if the alarm's configured route changed meanwhile. A trigger's
+    // item does not expire while the incident is open; a resolve's expires after the TTL.
+    const actionUpdates =
+      claim.action === 'trigger'
+        ? 'openRoute = if_not_exists(openRoute, :route), triggerEvent = :triggerEvent REMOVE needsResend, expiresAt'
+        : 'expiresAt = :expiresAt REMOVE needsResend';
+    try {
+      const response = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: { [LEDGER_KEY_ATTRIBUTE]: claim.dedupKey },
+          // No exception for expired items: only an older notification could use one, and it must stay a no-op.
+          ConditionExpression: CLAIM_CONDITION,
+          UpdateExpression:
+            'SET stateChangeMs = :t, stateChangeTime = :time, #action = :action, ' +
+            '#route = if_not_exists(openRoute, :route), delivered = :false, alarmName = :alarmName, ' +
+            `updatedAt = :updatedAt, sendingUntilMs = :lease, sendingBy = :owner, ${actionUpdates}`,
+          ExpressionAttributeNames: { '#action': 'action', '#route': 'route' },
+          ExpressionAttributeValues: {
+            ':t': claim.stateChangeMs,
+            ':futureLimit': claim.futureLimitMs,
+            ':now': nowMs,
+            ':lease': leaseUntilMs,
+            ':owner': leaseId,
+            ':time': claim.stateChangeTime,
+            ':action': claim.action,
+            ':route': claim.route,
+            ':false': false,
+            ':alarmName': claim.alarmName,
+            ':updatedAt': new Date(nowMs).toISOString(),
+            ...(claim.action === 'trigger'
+              ? { ':triggerEvent': claim.triggerEvent ?? '' }
+              : { ':expiresAt': nowSeconds + this.options.ttlSeconds }),
+          },
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      const previous = toEntry(response.Attributes);
+      return { claimed: true, route: previous?.openRoute ?? claim.route, previous, leaseId };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = error.Item ? toEntry(unmarshall(error.Item)) : await this.read(claim.dedupKey);
+      return { claimed: false, reason: refusalReason(current, claim), current };
+    }
+  }
+
+  async lease(
+    dedupKey: string,
+    stateChangeMs: number,
+    nowMs: number,
+    leaseUntilMs: number,
+  ): Promise<LeaseResult> {
+    const leaseId = randomUUID();
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: { [LEDGER_KEY_ATTRIBUTE]: dedupKey },
+          ConditionExpression: LEASE_CONDITION,
+          UpdateExpression: 'SET sendingUntilMs = :lease, sendingBy = :owner',
+          ExpressionAttributeValues: {
+            ':t': stateChangeMs,
+            ':now': nowMs,
+            ':lease': leaseUntilMs,
+            ':owner': leaseId,
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { leased: true, leaseId };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = error.Item ? toEntry(unmarshall(error.Item)) : await this.read(dedupKey);
+      return { leased: false, current };
+    }
+  }
+
+  async release(
+    dedupKey: string,
+    stateChangeMs: number,
+    leaseId: string,
+    heldUntilMs?: number,
+  ): Promise<void> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: { [LEDGER_KEY_ATTRIBUTE]: dedupKey },
+          ConditionExpression: 'stateChangeMs = :t AND sendingBy = :owner',
+          UpdateExpression:
+            heldUntilMs === undefined
+              ? 'REMOVE sendingUntilMs, sendingBy'
+              : 'SET sendingUntilMs = :heldUntil',
+          ExpressionAttributeValues: {
+            ':t': stateChangeMs,
+            ':owner': leaseId,
+            ...(heldUntilMs === undefined ? {} : { ':heldUntil': heldUntilMs }),
+          },
+        }),
+      );
+    } catch (error) {
+      // A newer claim took the item, or another delivery holds the lease now (ours had run out): it is theirs.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async settle(
+    dedupKey: string,
+    settled: { readonly stateChangeMs: number; readonly action: LedgerAction },
+    nowMs: number,
+    { resent = false, holdLeaseUntilMs }: SettleOptions = {},
+  ): Promise<SettleResult> {
+    const { stateChangeMs } = settled;
+    // A delivered resolve closes the incident: the next trigger may open one on the configured route. Settling
+    // gives the lease back, or holds it a little longer for an attempt that may still land.
+    const hold = holdLeaseUntilMs !== undefined;
+    const removals = [
+      ...(hold ? [] : ['sendingUntilMs', 'sendingBy']),
+      ...(resent ? ['needsResend'] : []),
+      ...(settled.action === 'resolve' ? ['openRoute'] : []),
+    ];
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: { [LEDGER_KEY_ATTRIBUTE]: dedupKey },
+          ConditionExpression: 'stateChangeMs = :t',
+          UpdateExpression:
+            `SET delivered = :true, updatedAt = :updatedAt${hold ? ', sendingUntilMs = :hold' : ''}` +
+            (removals.length > 0 ? ` REMOVE ${removals.join(', ')}` : ''),
+          ExpressionAttributeValues: {
+            ':t': stateChangeMs,
+            ':true': true,
+            ':updatedAt': new Date(nowMs).toISOString(),
+            ...(hold ? { ':hold': holdLeaseUntilMs } : {}),
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { settled: true };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const newest = error.Item ? toEntry(unmarshall(error.Item)) : await this.read(dedupKey);
+      return { settled: false, newest };
+    }
+  }
+
+  /** Flags the item's state as possibly not in PagerDuty, unless a newer state was claimed since. */
+  async markNeedsResend(dedupKey: string, stateChangeMs: number): Promise<void> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: { [LEDGER_KEY_ATTRIBUTE]: dedupKey },
+          ConditionExpression: 'stateChangeMs = :t',
+          UpdateExpression: 'SET needsResend = :true',
+          ExpressionAttributeValues: { ':t': stateChangeMs, ':true': true },
+        }),
+      );
+    } catch (error) {
+      // A newer claim supersedes the flag: its owner sends after us.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async read(dedupKey: string): Promise<LedgerEntry | undefined> {
+    const response = await this.documents.send(
+      new GetCommand({
+        TableName: this.options.tableName,
+        Key: { [LEDGER_KEY_ATTRIBUTE]: dedupKey },
+        ConsistentRead: true,
+      }),
+    );
+    return toEntry(response.Item);
+  }
+}
+
+/** Why the item `current` refused `claim` (see `RefusalReason`). */
+export function refusalReason(current: LedgerEntry | undefined, claim: Claim): RefusalReason {
+  if (current && current.stateChangeMs > claim.stateChangeMs) return 'stale';
+  if (current && current.stateChangeMs === claim.stateChangeMs && current.delivered) return 'duplicate';
+  // Newer, or the same one not yet delivered: only another delivery's lease refuses it. (An item that vanished
+  // between the refusal and the read, by TTL, reads as busy too: the caller's next claim succeeds.)
+  return 'busy';
+}
+
+function toEntry(item: Record<string, unknown> | undefined): LedgerEntry | undefined {
+  if (!item || typeof item.dedupKey !== 'string') return undefined;
+  return {
+    dedupKey: item.dedupKey,
+    stateChangeMs: Number(item.stateChangeMs),
+    action: item.action === 'resolve' ? 'resolve' : 'trigger',
+    route: typeof item.route === 'string' ? item.route : 'default',
+    delivered: item.delivered === true,
+    expiresAt: item.expiresAt === undefined ? undefined : Number(item.expiresAt),
+    openRoute: typeof item.openRoute === 'string' ? item.openRoute : undefined,
+    triggerEvent: typeof item.triggerEvent === 'string' ? item.triggerEvent : undefined,
+    needsResend: item.needsResend === true,
+    sendingUntilMs: item.sendingUntilMs === undefined ? undefined : Number(item.sendingUntilMs),
+    sendingBy: typeof item.sendingBy === 'string' ? item.sendingBy : undefined,
+  };
+}

@@ -1,0 +1,59 @@
+import { loadConfig } from '../../../lambda/pipeline/config';
+
+const base = { LEDGER_TABLE_NAME: 'ledger', ROUTING_KEY_SECRETS: '{"default":"pd/key"}' };
+
+describe('loadConfig', () => {
+  it('runs with only the contract variables set, every other setting defaulted', () => {
+    const config = loadConfig(base);
+    expect(config).toMatchObject({
+      ledgerTableName: 'ledger',
+      routingKeySecrets: { default: 'pd/key' },
+      pagerDutyEventsUrl: 'https://events.pagerduty.com',
+      defaultSeverity: 'critical',
+      insufficientDataPolicy: 'ignore',
+      unrecognisedMessages: 'trigger',
+      serviceSeverities: {},
+      environment: undefined,
+      ledgerTtlSeconds: 90 * 86400,
+    });
+  });
+
+  it('names the variable when a value is bad', () => {
+    expect(() => loadConfig({ ...base, ROUTING_KEY_SECRETS: '{"ops":"x"}' })).toThrow(
+      /ROUTING_KEY_SECRETS: needs a "default" route/,
+    );
+    expect(() => loadConfig({ ...base, ROUTING_KEY_SECRETS: 'not json' })).toThrow(
+      /ROUTING_KEY_SECRETS: is not JSON/,
+    );
+    expect(() => loadConfig({ ...base, DEFAULT_SEVERITY: 'CRITICAL' })).toThrow(/DEFAULT_SEVERITY/);
+    expect(() => loadConfig({ ...base, PAGERDUTY_EVENTS_URL: 'events.pagerduty' })).toThrow(
+      /PAGERDUTY_EVENTS_URL/,
+    );
+    expect(() => loadConfig({ ROUTING_KEY_SECRETS: base.ROUTING_KEY_SECRETS })).toThrow(/LEDGER_TABLE_NAME/);
+  });
+
+  it('reads SERVICE_SEVERITIES, naming the entry that is wrong', () => {
+    expect(
+      loadConfig({ ...base, SERVICE_SEVERITIES: '{"guardduty:high":"error"}' }).serviceSeverities,
+    ).toEqual({
+      'guardduty:high': 'error',
+    });
+    expect(() => loadConfig({ ...base, SERVICE_SEVERITIES: '{"guarduty":"error"}' })).toThrow(
+      /SERVICE_SEVERITIES: "guarduty": "guarduty" is not a service/,
+    );
+    expect(() => loadConfig({ ...base, SERVICE_SEVERITIES: '{"rds":"urgent"}' })).toThrow(
+      /SERVICE_SEVERITIES: "rds": "urgent" is not a severity/,
+    );
+  });
+
+  it('strips a trailing slash from the events URL and reads numbers', () => {
+    const config = loadConfig({
+      ...base,
+      PAGERDUTY_EVENTS_URL: 'http://127.0.0.1:9/',
+      LEDGER_TTL_DAYS: '30',
+    });
+    expect(config.pagerDutyEventsUrl).toBe('http://127.0.0.1:9');
+    expect(config.ledgerTtlSeconds).toBe(30 * 86400);
+    expect(() => loadConfig({ ...base, LEDGER_TTL_DAYS: '7' })).toThrow(/LEDGER_TTL_DAYS/);
+  });
+});

@@ -1,0 +1,325 @@
+// One suite, three ledgers: the in-memory fake, and the DynamoDB ledger on dynalite and on serialized moto_server.
+// The fake must not drift from the real conditions: every case here runs against all of them.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { randomBytes } from 'node:crypto';
+import { startDynalite } from '../../../local/dynalite';
+import { createLedgerTable } from '../../../local/harness';
+import { motoAvailability, startMoto } from '../../../local/moto';
+import { Ledger, MAX_STORED_ALARM_NAME, type Claim, type LedgerStore } from '../../../lambda/pipeline/ledger';
+import { MemoryLedger } from '../../../lambda/pipeline/memory-ledger';
+
+const NOW = Date.UTC(2026, 10, 29, 12);
+const HOUR = 3_600_000;
+
+interface Backend {
+  readonly name: string;
+  start(): Promise<{ ledger: () => Promise<LedgerStore>; stop(): Promise<void> }>;
+}
+
+async function dynamoBackend(endpoint: string, supportsTtl: boolean) {
+  const client = new DynamoDBClient({
+    region: 'us-east-1',
+    endpoint,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
+  return {
+    ledger: async () => {
+      const tableName = `ledger-${randomBytes(4).toString('hex')}`;
+      await createLedgerTable(endpoint, tableName, supportsTtl);
+      return new Ledger({ tableName, ttlSeconds: 86400, client });
+    },
+    close: () => client.destroy(),
+  };
+}
+
+const backends: Backend[] = [
+  {
+    name: 'in-memory ledger',
+    start: async () => ({ ledger: async () => new MemoryLedger(86400), stop: async () => undefined }),
+  },
+  {
+    name: 'DynamoDB ledger on dynalite',
+    start: async () => {
+      const server = await startDynalite();
+      const backend = await dynamoBackend(server.endpoint, false);
+      return {
+        ledger: backend.ledger,
+        stop: async () => {
+          backend.close();
+          await server.stop();
+        },
+      };
+    },
+  },
+];
+const moto = motoAvailability();
+if (moto.available) {
+  backends.push({
+    name: 'DynamoDB ledger on serialized moto_server',
+    start: async () => {
+      const server = await startMoto();
+      const backend = await dynamoBackend(server.endpoint, true);
+      return {
+        ledger: backend.ledger,
+        stop: async () => {
+          backend.close();
+          await server.stop();
+        },
+      };
+    },
+  });
+} else if (process.env.CI === 'true') {
+  it('needs moto for the DynamoDB ledger contract', () => {
+    throw new Error(`moto is required when CI=true, but ${moto.reason}`);
+  });
+} else {
+  process.stderr.write(`Skipping the ledger contract on moto_server: ${moto.reason}\n`);
+}
+
+function claimOf(overrides: Partial<Claim> = {}): Claim {
+  return {
+    dedupKey: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:db-cpu',
+    stateChangeMs: NOW - HOUR,
+    stateChangeTime: '2026-11-29T11:00:00.000+0000',
+    action: 'trigger',
+    route: 'default',
+    alarmName: 'db-cpu',
+    triggerEvent: '{"event_action":"trigger"}',
+    futureLimitMs: NOW + 60_000,
+    ...overrides,
+  };
+}
+
+describe.each(backends)('ledger contract: $name', (backend) => {
+  let started: Awaited<ReturnType<Backend['start']>>;
+  let ledger: LedgerStore;
+  beforeAll(async () => {
+    started = await backend.start();
+  }, 60_000);
+  afterAll(async () => started?.stop());
+  beforeEach(async () => {
+    ledger = await started.ledger();
+  });
+
+  it('claims a new key, and records the configured route as the open route of a trigger', async () => {
+    const result = await ledger.claim(claimOf({ route: 'payments' }), NOW, NOW);
+    expect(result).toEqual({
+      claimed: true,
+      route: 'payments',
+      previous: undefined,
+      leaseId: expect.any(String),
+    });
+    expect(await ledger.read(claimOf().dedupKey)).toMatchObject({
+      stateChangeMs: NOW - HOUR,
+      action: 'trigger',
+      route: 'payments',
+      openRoute: 'payments',
+      delivered: false,
+      needsResend: false,
+      triggerEvent: '{"event_action":"trigger"}',
+    });
+  });
+
+  it('refuses an older state change as stale and a delivered one as a duplicate', async () => {
+    await ledger.claim(claimOf(), NOW, NOW);
+    await ledger.settle(claimOf().dedupKey, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW);
+    const older = await ledger.claim(claimOf({ stateChangeMs: NOW - 2 * HOUR, action: 'resolve' }), NOW, NOW);
+    expect(older).toMatchObject({
+      claimed: false,
+      reason: 'stale',
+      current: { action: 'trigger', delivered: true },
+    });
+    const again = await ledger.claim(claimOf(), NOW, NOW);
+    expect(again).toMatchObject({ claimed: false, reason: 'duplicate' });
+  });
+
+  it('lets the retry of a claimed but undelivered state change claim it again', async () => {
+    await ledger.claim(claimOf(), NOW, NOW);
+    expect(await ledger.claim(claimOf(), NOW, NOW)).toMatchObject({ claimed: true });
+  });
+
+  it('keeps the open route for a resolve and later triggers, until a resolve settles', async () => {
+    const key = claimOf().dedupKey;
+    await ledger.claim(claimOf({ route: 'payments' }), NOW, NOW);
+    await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW);
+    const resolve = await ledger.claim(
+      claimOf({ stateChangeMs: NOW - HOUR + 1, action: 'resolve', route: 'default' }),
+      NOW,
+      NOW,
+    );
+    expect(resolve).toMatchObject({ claimed: true, route: 'payments' });
+    await ledger.settle(key, { stateChangeMs: NOW - HOUR + 1, action: 'resolve' }, NOW);
+    const entry = await ledger.read(key);
+    expect(entry?.openRoute).toBeUndefined();
+    expect(entry?.expiresAt).toBe(Math.floor(NOW / 1000) + 86400);
+    const next = await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 2, route: 'default' }), NOW, NOW);
+    expect(next).toMatchObject({ claimed: true, route: 'default' });
+    expect((await ledger.read(key))?.expiresAt).toBeUndefined();
+  });
+
+  it('settles only the state change it sent, and answers with the newest otherwise', async () => {
+    const key = claimOf().dedupKey;
+    await ledger.claim(claimOf(), NOW, NOW);
+    await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 5, action: 'resolve' }), NOW, NOW);
+    const settled = await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW);
+    expect(settled).toMatchObject({
+      settled: false,
+      newest: { stateChangeMs: NOW - HOUR + 5, action: 'resolve' },
+    });
+    expect(await ledger.settle(key, { stateChangeMs: NOW - HOUR + 5, action: 'resolve' }, NOW)).toEqual({
+      settled: true,
+    });
+  });
+
+  it('flags a state for re-sending only while it is the newest, and a resent settle clears the flag', async () => {
+    const key = claimOf().dedupKey;
+    await ledger.claim(claimOf(), NOW, NOW);
+    await ledger.markNeedsResend(key, NOW - 2 * HOUR);
+    expect((await ledger.read(key))?.needsResend).toBe(false);
+    await ledger.markNeedsResend(key, NOW - HOUR);
+    expect((await ledger.read(key))?.needsResend).toBe(true);
+    await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW);
+    expect((await ledger.read(key))?.needsResend).toBe(true);
+    await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW, { resent: true });
+    expect((await ledger.read(key))?.needsResend).toBe(false);
+  });
+
+  describe('the lease: sends of one alert take turns', () => {
+    const key = claimOf().dedupKey;
+    const LEASE = NOW + 30_000;
+
+    it('is taken by a claim; a newer claim, or a copy of the undelivered one, is busy until it ends', async () => {
+      expect(await ledger.claim(claimOf(), NOW, LEASE)).toMatchObject({ claimed: true });
+      expect((await ledger.read(key))?.sendingUntilMs).toBe(LEASE);
+      const newer = claimOf({ stateChangeMs: NOW - HOUR + 1, action: 'resolve' });
+      expect(await ledger.claim(newer, NOW + 1_000, NOW + 40_000)).toMatchObject({
+        claimed: false,
+        reason: 'busy',
+        current: { stateChangeMs: NOW - HOUR, delivered: false, sendingUntilMs: LEASE },
+      });
+      expect(await ledger.claim(claimOf(), NOW + 1_000, NOW + 40_000)).toMatchObject({ reason: 'busy' });
+      // A delivery that crashed holds the others up only until its lease ends.
+      expect(await ledger.claim(newer, LEASE, LEASE + 30_000)).toMatchObject({ claimed: true });
+      expect((await ledger.read(key))?.sendingUntilMs).toBe(LEASE + 30_000);
+    });
+
+    it('does not hold up a stale or a duplicate state change', async () => {
+      await ledger.claim(claimOf(), NOW, NOW);
+      await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW);
+      await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 9, action: 'resolve' }), NOW, LEASE);
+      const older = claimOf({ stateChangeMs: NOW - HOUR + 1, action: 'resolve' });
+      expect(await ledger.claim(older, NOW, LEASE)).toMatchObject({ claimed: false, reason: 'stale' });
+      await ledger.settle(key, { stateChangeMs: NOW - HOUR + 9, action: 'resolve' }, NOW);
+      await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 20 }), NOW, LEASE);
+      await ledger.settle(key, { stateChangeMs: NOW - HOUR + 20, action: 'trigger' }, NOW);
+      await ledger.lease(key, NOW - HOUR + 20, NOW, LEASE);
+      expect(await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 20 }), NOW, LEASE)).toMatchObject({
+        reason: 'duplicate',
+      });
+    });
+
+    it('is given back by settling, and by its holder releasing it, but not for a state that was superseded', async () => {
+      const first = await ledger.claim(claimOf(), NOW, LEASE);
+      await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW);
+      expect((await ledger.read(key))?.sendingUntilMs).toBeUndefined();
+      const newer = claimOf({ stateChangeMs: NOW - HOUR + 1, action: 'resolve' });
+      const second = await ledger.claim(newer, NOW, LEASE);
+      if (!first.claimed || !second.claimed) throw new Error('both claims should have been taken');
+      expect(second.leaseId).not.toBe(first.leaseId);
+      await ledger.release(key, NOW - HOUR, first.leaseId);
+      expect((await ledger.read(key))?.sendingUntilMs).toBe(LEASE);
+      // Only its holder gives a lease back: another delivery's lease is left alone.
+      await ledger.release(key, NOW - HOUR + 1, first.leaseId);
+      expect((await ledger.read(key))?.sendingUntilMs).toBe(LEASE);
+      // A request that may still land keeps the lease a little longer.
+      await ledger.release(key, NOW - HOUR + 1, second.leaseId, NOW + 5_000);
+      expect((await ledger.read(key))?.sendingUntilMs).toBe(NOW + 5_000);
+      const next = claimOf({ stateChangeMs: NOW - HOUR + 2 });
+      expect(await ledger.claim(next, NOW + 4_999, LEASE)).toMatchObject({ reason: 'busy' });
+      await ledger.release(key, NOW - HOUR + 1, second.leaseId);
+      expect((await ledger.read(key))?.sendingUntilMs).toBeUndefined();
+      expect(await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 2 }), NOW, LEASE)).toMatchObject({
+        claimed: true,
+      });
+    });
+
+    it('is held a little longer by a settle whose send had an unanswered attempt', async () => {
+      await ledger.claim(claimOf(), NOW, LEASE);
+      await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW, {
+        holdLeaseUntilMs: NOW + 5_000,
+      });
+      expect(await ledger.read(key)).toMatchObject({ delivered: true, sendingUntilMs: NOW + 5_000 });
+      const newer = claimOf({ stateChangeMs: NOW - HOUR + 1, action: 'resolve' });
+      expect(await ledger.claim(newer, NOW + 4_999, LEASE)).toMatchObject({ reason: 'busy' });
+      expect(await ledger.claim(newer, NOW + 5_000, LEASE)).toMatchObject({ claimed: true });
+    });
+
+    it('is taken to re-send the newest state only while that is the newest and nobody holds it', async () => {
+      await ledger.claim(claimOf(), NOW, LEASE);
+      expect(await ledger.lease(key, NOW - HOUR, NOW, NOW + 50_000)).toMatchObject({
+        leased: false,
+        current: { stateChangeMs: NOW - HOUR, sendingUntilMs: LEASE },
+      });
+      await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW);
+      expect(await ledger.lease(key, NOW - HOUR, NOW, NOW + 50_000)).toMatchObject({ leased: true });
+      expect(await ledger.read(key)).toMatchObject({ delivered: true, sendingUntilMs: NOW + 50_000 });
+      await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW, { resent: true });
+      await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 1, action: 'resolve' }), NOW, NOW);
+      expect(await ledger.lease(key, NOW - HOUR, NOW, LEASE)).toMatchObject({
+        leased: false,
+        current: { stateChangeMs: NOW - HOUR + 1, action: 'resolve' },
+      });
+      expect(
+        await ledger.lease('arn:aws:cloudwatch:us-east-1:123456789012:alarm:none', 1, NOW, LEASE),
+      ).toEqual({
+        leased: false,
+      });
+    });
+
+    it('does not protect an item wedged by a future time', async () => {
+      const year2099 = Date.UTC(2099, 0, 1);
+      await ledger.claim(
+        claimOf({ stateChangeMs: year2099, action: 'resolve', futureLimitMs: Number.MAX_SAFE_INTEGER }),
+        NOW,
+        LEASE,
+      );
+      expect(await ledger.claim(claimOf(), NOW, LEASE)).toMatchObject({ claimed: true });
+    });
+  });
+
+  it('lets any claim replace an item wedged by a future time', async () => {
+    const key = claimOf().dedupKey;
+    const year2099 = Date.UTC(2099, 0, 1);
+    // Written before times were capped (or by a tool that does not cap): the limit at that time was no bound.
+    await ledger.claim(
+      claimOf({ stateChangeMs: year2099, action: 'resolve', futureLimitMs: Number.MAX_SAFE_INTEGER }),
+      NOW,
+      NOW,
+    );
+    await ledger.settle(key, { stateChangeMs: year2099, action: 'resolve' }, NOW);
+    const real = await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR }), NOW, NOW);
+    expect(real).toMatchObject({ claimed: true });
+    expect(await ledger.read(key)).toMatchObject({ stateChangeMs: NOW - HOUR, action: 'trigger' });
+    // A time within the limit is no wedge: an older notification stays stale.
+    await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW);
+    expect(
+      await ledger.claim(claimOf({ stateChangeMs: NOW - 2 * HOUR, action: 'resolve' }), NOW, NOW),
+    ).toMatchObject({
+      claimed: false,
+      reason: 'stale',
+    });
+  });
+
+  it('bounds what it stores, whatever size the publisher sent', async () => {
+    const key = claimOf().dedupKey;
+    const result = await ledger.claim(
+      claimOf({ alarmName: 'n'.repeat(250_000), triggerEvent: `{"x":"${'y'.repeat(300_000)}"}` }),
+      NOW,
+      NOW,
+    );
+    expect(result).toMatchObject({ claimed: true });
+    const entry = await ledger.read(key);
+    expect(entry?.triggerEvent ?? '').toBe('');
+    expect(MAX_STORED_ALARM_NAME).toBeLessThanOrEqual(1024);
+  });
+});
