@@ -11,11 +11,9 @@ import type {
 } from '../messages/notification';
 import { contributorWords } from '../messages/alarm-fields';
 import type { PagerDutyAlertEvent } from './types';
-import {
-  serviceSeverity,
-  unrecognisedHeadline,
-  type ServiceSeverities,
-} from '../messages/service-notification';
+import { unrecognisedHeadline } from '../messages/service-notification';
+import { serviceSeverity } from '../messages/services/severities';
+import type { ServiceSeverities } from '../messages/services/types';
 import { cutText, displayLine, firstLine, formatPath } from '../shared/text';
 
 /** PagerDuty's limit on `payload.summary`, in characters (counted here as UTF-16 units, the stricter reading). */
