@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { parseNotification } from '../../../lambda/messages/alarm-message';
 import { dedupKeyFor } from '../../../lambda/pipeline/dedup-key';
 import type { Severity, SnsEnvelope } from '../../../lambda/messages/notification';
-import { buildAlertEvent, MAX_SUMMARY_LENGTH } from '../../../lambda/pagerduty/event';
+import { buildAlertEvent } from '../../../lambda/pagerduty/event';
+import { MAX_SUMMARY_LENGTH } from '../../../lambda/pagerduty/limits';
 import {
   recogniseServiceNotification,
   unrecognisedHeadline,
