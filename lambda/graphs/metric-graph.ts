@@ -1,7 +1,7 @@
 // The graph of an alarm's metric around its state change, as the MetricWidget JSON of CloudWatch's
 // GetMetricWidgetImage. Pure: no environment, no clock, no network; the state change time is the only time used.
 // Widget syntax: https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/CloudWatch-Metric-Widget-Structure.html
-import { parseTimestamp } from '../messages/alarm-message';
+import { parseTimestamp } from '../shared/timestamp';
 import type {
   AlarmState,
   AnomalyCondition,

@@ -8,9 +8,7 @@ import {
   boundedJson,
   conditionLabel,
   count,
-  describeError,
   describeValue,
-  isRecord,
   jsonDepthExceeds,
   listIssues,
   MAX_BODY_LENGTH,
@@ -21,7 +19,6 @@ import {
   normaliseTreatMissingData,
   optionalText,
   parseAlarmArn,
-  parseTimestamp,
   parseWith,
   pruneLists,
   readAttributes,
@@ -44,12 +41,12 @@ import type {
   TriggeringChild,
   UnrecognisedNotification,
 } from './notification';
+import { errorMessage } from '../shared/errors';
+import { isRecord } from '../shared/json';
+import { parseTimestamp } from '../shared/timestamp';
+import { ALARM_DETAIL_TYPES, ALARM_STATE_CHANGE } from '../shared/contract';
 import { isRegionCode, partitionForRegion, regionCodeFromName } from '../shared/regions';
 import { cutText, wellFormed } from '../shared/text';
-
-export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
-export const CONTRIBUTOR_STATE_CHANGE = 'CloudWatch Alarm Contributor State Change';
-const DETAIL_TYPES: readonly string[] = [ALARM_STATE_CHANGE, CONTRIBUTOR_STATE_CHANGE];
 
 /**
  * Whether `value` has the shape of an alarm state-change event: an EventBridge event of either detail type, or the
@@ -58,7 +55,7 @@ const DETAIL_TYPES: readonly string[] = [ALARM_STATE_CHANGE, CONTRIBUTOR_STATE_C
 export function isAlarmEventShaped(value: unknown): value is Record<string, unknown> {
   if (!isRecord(value)) return false;
   const detailType = value['detail-type'];
-  if (typeof detailType === 'string' && DETAIL_TYPES.includes(detailType)) return true;
+  if (typeof detailType === 'string' && ALARM_DETAIL_TYPES.includes(detailType)) return true;
   return typeof value.alarmArn === 'string' && isRecord(value.alarmData);
 }
 
@@ -71,7 +68,7 @@ export function parseAlarmEvent(event: unknown): Notification {
   try {
     return parseEvent(event);
   } catch (error) {
-    return unrecognisedEvent(event, `the event could not be parsed (${describeError(error)})`);
+    return unrecognisedEvent(event, `the event could not be parsed (${errorMessage(error)})`);
   }
 }
 
@@ -131,10 +128,10 @@ function parseEvent(raw: unknown): Notification {
   const pruned = pruneLists(raw) as Record<string, unknown>;
   const event = isRecord(pruned.alarmData) ? fromLambdaAction(pruned) : pruned;
   const detailType = event['detail-type'];
-  if (typeof detailType === 'string' && !DETAIL_TYPES.includes(detailType)) {
+  if (typeof detailType === 'string' && !ALARM_DETAIL_TYPES.includes(detailType)) {
     return unrecognisedEvent(
       raw,
-      `an EventBridge event of detail-type ${JSON.stringify(cutText(detailType, 60))}, not an alarm state change (${DETAIL_TYPES.join(' or ')})`,
+      `an EventBridge event of detail-type ${JSON.stringify(cutText(detailType, 60))}, not an alarm state change (${ALARM_DETAIL_TYPES.join(' or ')})`,
     );
   }
   const parsed = parseWith(eventSchema, event);

@@ -2,7 +2,9 @@
 // EventBridge events (alarm-event.ts). Every reader is linear in its input and never throws.
 import * as z from 'zod/mini';
 import type { AlarmContributor, AlarmNotification, Notification, TriggeringChild } from './notification';
+import { isRecord } from '../shared/json';
 import { isRegionCode } from '../shared/regions';
+import { parseTimestamp } from '../shared/timestamp';
 import { cutText, displayLine, formatPath, wellFormed } from '../shared/text';
 
 /** Names, ids, keys, values: CloudWatch caps them at 255 (contributor ids and attribute values at 1024). */
@@ -141,47 +143,6 @@ export function boundedJson(value: unknown, maxLength = MAX_TEXT_LENGTH): string
   };
   write(value, 0);
   return cutText(parts.join(''), maxLength);
-}
-
-const TIMESTAMP =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:(Z)|([+-])(\d{2}):?(\d{2}))$/;
-
-/**
- * `2021-11-10T02:45:55.640+0000` (CloudWatch) or `2021-11-10T02:45:55.640Z` (SNS) → epoch milliseconds.
- * Strict on purpose: V8's Date.parse also takes this form, but it takes `12` and zone-less local times too,
- * and the ledger orders state changes by this number.
- */
-export function parseTimestamp(text: string): number | undefined {
-  if (text.length > 40) return undefined;
-  const m = TIMESTAMP.exec(text);
-  if (!m) return undefined;
-  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  const millis = Number((m[7] ?? '0').padEnd(3, '0').slice(0, 3));
-  const local = Date.UTC(year, month - 1, day, hour, minute, second, millis);
-  const check = new Date(local);
-  if (
-    check.getUTCFullYear() !== year ||
-    check.getUTCMonth() !== month - 1 ||
-    check.getUTCDate() !== day ||
-    check.getUTCHours() !== hour ||
-    check.getUTCMinutes() !== minute ||
-    check.getUTCSeconds() !== second
-  ) {
-    return undefined;
-  }
-  if (m[8] === 'Z') return local;
-  const offsetHours = Number(m[10]);
-  const offsetMinutes = Number(m[11]);
-  if (offsetHours > 23 || offsetMinutes > 59) return undefined;
-  const offsetMs = (offsetHours * 60 + offsetMinutes) * 60_000;
-  return m[9] === '+' ? local - offsetMs : local + offsetMs;
 }
 
 // zod/mini: the functional, tree-shakeable API (the classic `z.string().min()` chain pulls in all of zod).
@@ -379,11 +340,6 @@ export function conditionLabel(where: unknown): string | undefined {
   return undefined;
 }
 
-/** A JSON object (not an array, not null). */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
@@ -408,8 +364,4 @@ export function describeIssue(issue: z.core.$ZodRawIssue): string {
     default:
       return `${describeValue(issue.input)} is not valid`;
   }
-}
-
-export function describeError(error: unknown): string {
-  return cutText(error instanceof Error ? error.message : String(error), 200);
 }

@@ -7,9 +7,7 @@ import {
   conditionLabel,
   boundedJson,
   count,
-  describeError,
   describeValue,
-  isRecord,
   jsonDepthExceeds,
   listIssues,
   MAX_BODY_LENGTH,
@@ -19,7 +17,6 @@ import {
   normaliseTreatMissingData,
   optionalText,
   parseAlarmArn,
-  parseTimestamp,
   parseWith,
   pruneLists,
   readAttributes,
@@ -42,12 +39,13 @@ import type {
   TriggeringChild,
   UnrecognisedNotification,
 } from './notification';
+import { errorMessage } from '../shared/errors';
+import { isRecord } from '../shared/json';
+import { parseTimestamp } from '../shared/timestamp';
 import { partitionForRegion, regionCodeFromName } from '../shared/regions';
 import { recogniseServiceNotification } from './service-notification';
 import type { ServiceNotification } from './services/types';
 import { cutText, trimInvisible, wellFormed } from '../shared/text';
-
-export { isRecord, parseTimestamp } from './alarm-fields';
 
 /**
  * Parses one SNS record's message. Never throws: anything that is not a CloudWatch alarm state change becomes an
@@ -58,45 +56,11 @@ export function parseNotification(envelope: SnsEnvelope): Notification {
     return parseMessage(envelope);
   } catch (error) {
     // A parser defect must still page, with the raw text, rather than lose the notification.
-    return unrecognised(envelope, `the message could not be parsed (${describeError(error)})`);
+    return unrecognised(envelope, `the message could not be parsed (${errorMessage(error)})`);
   }
 }
 
-/**
- * The envelope of one SNS event record, whatever its shape: a record without `Sns.Message` (or with one that is
- * not a string) is marked as defective, so that it pages saying what was missing rather than as an empty message.
- */
-export function snsEnvelopeOf(record: unknown): SnsEnvelope {
-  const sns = isRecord(record) && isRecord(record.Sns) ? record.Sns : undefined;
-  const field = (key: string): string | undefined =>
-    sns && typeof sns[key] === 'string' ? sns[key] : undefined;
-  const message = sns?.Message;
-  const defect =
-    sns === undefined
-      ? `the record has no Sns object (${isRecord(record) ? `its keys: ${Object.keys(record).slice(0, 8).join(', ') || 'none'}` : describeValue(record)}), so no SNS message`
-      : message === undefined || message === null
-        ? 'the SNS record has no Sns.Message: nothing was published, or the event was written by hand'
-        : typeof message !== 'string'
-          ? `Sns.Message is ${describeValue(message)}, not the string SNS sends: the event was written by hand`
-          : undefined;
-  return {
-    messageId: field('MessageId') ?? 'unknown',
-    topicArn: field('TopicArn') ?? 'unknown',
-    subject: field('Subject'),
-    timestamp: field('Timestamp') ?? new Date(0).toISOString(),
-    // What a non-string Message held, labelled: kept for the details, and never read as the message itself.
-    message:
-      typeof message === 'string'
-        ? message
-        : message == null
-          ? ''
-          : boundedJson({ 'Sns.Message': message }, MAX_BODY_LENGTH),
-    ...(defect === undefined ? {} : { defect }),
-  };
-}
-
 function parseMessage(envelope: SnsEnvelope): Notification {
-  if (envelope.defect !== undefined) return unrecognised(envelope, envelope.defect);
   const body = typeof envelope.message === 'string' ? envelope.message : '';
   // A byte-order mark, zero-width or bidi characters before the JSON say nothing, and JSON.parse rejects them.
   const content = trimInvisible(body);
@@ -124,7 +88,7 @@ function parseMessage(envelope: SnsEnvelope): Notification {
     return unrecognised(
       envelope,
       looksLikeJson
-        ? `the SNS message body starts like JSON but does not parse: it is truncated or malformed (${describeError(error)})`
+        ? `the SNS message body starts like JSON but does not parse: it is truncated or malformed (${errorMessage(error)})`
         : 'the SNS message body is plain text, not JSON (a test publish from the SNS console, or another publisher)',
       looksLikeJson ? undefined : recogniseServiceNotification({ subject: envelope.subject, body: content }),
     );

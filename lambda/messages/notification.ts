@@ -14,11 +14,6 @@ export interface SnsEnvelope {
   /** SNS publish time, ISO 8601. */
   readonly timestamp: string;
   readonly message: string;
-  /**
-   * What was wrong with the record itself, e.g. `Sns.Message` missing: set by `snsEnvelopeOf`, it makes the record
-   * unrecognised with this as the reason, whatever `message` holds.
-   */
-  readonly defect?: string;
 }
 
 export interface Dimension {

@@ -1,4 +1,4 @@
-import { isRecord } from '../messages/alarm-message';
+import { isRecord } from '../shared/json';
 import {
   ENVIRONMENT_NAME,
   INSUFFICIENT_DATA_POLICIES,

@@ -1,7 +1,7 @@
 // What the retry queue holds, read back into records. A letter is one of: a Lambda on-failure invocation record
 // (its `requestPayload` is the event that failed), an SNS notification envelope (the subscription's DLQ), or the
 // raw event itself (a function DLQ, an EventBridge target DLQ, a redrive of either). Pure: no I/O.
-import { isRecord } from '../messages/alarm-message';
+import { isRecord } from '../shared/json';
 
 /** A letter read back: the event it carries, and when it was first written. */
 export type ReadLetter =

@@ -1,14 +1,12 @@
 // Which kind of event the function was invoked with, and its records as the pipeline's inputs. Pure: no I/O.
-import { isRecord, parseNotification, parseTimestamp } from '../messages/alarm-message';
+import { parseNotification } from '../messages/alarm-message';
+import { isRecord } from '../shared/json';
+import { parseTimestamp } from '../shared/timestamp';
 import { parseAlarmEvent } from '../messages/alarm-event';
 import type { SnsEnvelope } from '../messages/notification';
 import type { RecordInput } from './process-record';
+import { ALARM_DETAIL_TYPES } from '../shared/contract';
 import { cutText } from '../shared/text';
-
-export const ALARM_DETAIL_TYPES = [
-  'CloudWatch Alarm State Change',
-  'CloudWatch Alarm Contributor State Change',
-] as const;
 
 export type Intake =
   | { readonly kind: 'sns'; readonly records: readonly unknown[] }
@@ -42,7 +40,7 @@ export function classifyEvent(event: unknown): Intake {
   }
   if (typeof event['detail-type'] === 'string' && 'detail' in event) {
     const detailType = event['detail-type'];
-    if (event.source === 'aws.cloudwatch' && (ALARM_DETAIL_TYPES as readonly string[]).includes(detailType)) {
+    if (event.source === 'aws.cloudwatch' && ALARM_DETAIL_TYPES.includes(detailType)) {
       return { kind: 'eventbridge', event };
     }
     return {

@@ -4,6 +4,11 @@
 export const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
+/** The EventBridge detail-types of CloudWatch alarm state changes: the intake rule's pattern and the parser's. */
+export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
+export const ALARM_CONTRIBUTOR_STATE_CHANGE = 'CloudWatch Alarm Contributor State Change';
+export const ALARM_DETAIL_TYPES: readonly string[] = [ALARM_STATE_CHANGE, ALARM_CONTRIBUTOR_STATE_CHANGE];
+
 /** What to do when an alarm enters INSUFFICIENT_DATA. */
 export const INSUFFICIENT_DATA_POLICIES = ['ignore', 'trigger', 'resolve'] as const;
 export type InsufficientDataPolicy = (typeof INSUFFICIENT_DATA_POLICIES)[number];

@@ -1,6 +1,8 @@
 // One error model for the handler. Every error the pipeline throws says whether trying again can help
 // (go-pagerduty's Temporary()), and its message says what happened and what to do next.
 
+import { cutText } from './text';
+
 /** The base of the pipeline's errors. */
 export abstract class PipelineError extends Error {
   /** True when the same input may succeed later (timeouts, throttling, outages); false when it never will. */
@@ -155,6 +157,11 @@ export class ServiceSeveritiesError extends Error {
 /** Whether trying again may help. Errors we did not classify (SDK, network) are taken as transient. */
 export function isRetryable(error: unknown): boolean {
   return error instanceof PipelineError ? error.retryable : true;
+}
+
+/** The error's message alone, cut to 200 characters: for a failure quoted inside a sentence (a JSON parse error). */
+export function errorMessage(error: unknown): string {
+  return cutText(error instanceof Error ? error.message : String(error), 200);
 }
 
 /** `Name: message` for logs and error texts, whatever was thrown. */

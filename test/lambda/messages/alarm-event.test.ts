@@ -1,9 +1,6 @@
-import {
-  ALARM_STATE_CHANGE,
-  isAlarmEventShaped,
-  parseAlarmEvent,
-} from '../../../lambda/messages/alarm-event';
+import { isAlarmEventShaped, parseAlarmEvent } from '../../../lambda/messages/alarm-event';
 import { parseNotification } from '../../../lambda/messages/alarm-message';
+import { ALARM_STATE_CHANGE } from '../../../lambda/shared/contract';
 import { decideAction } from '../../../lambda/pipeline/decide';
 import { dedupKeyFor } from '../../../lambda/pipeline/dedup-key';
 import type { AlarmNotification, Notification } from '../../../lambda/messages/notification';

@@ -1,14 +1,13 @@
 import fc from 'fast-check';
 import { MAX_NAME_LENGTH, MAX_TEXT_LENGTH, storedAlarmName } from '../../../lambda/messages/alarm-fields';
-import { parseNotification, parseTimestamp, snsEnvelopeOf } from '../../../lambda/messages/alarm-message';
-import { dedupKeyFor } from '../../../lambda/pipeline/dedup-key';
-import { buildAlertEvent } from '../../../lambda/pagerduty/event';
+import { parseNotification } from '../../../lambda/messages/alarm-message';
+import { parseTimestamp } from '../../../lambda/shared/timestamp';
 import type {
   AlarmNotification,
   Notification,
   UnrecognisedNotification,
 } from '../../../lambda/messages/notification';
-import { alarmMessage, envelope, settings } from '../../support/notifications';
+import { alarmMessage, envelope } from '../../support/notifications';
 
 function parsedAlarm(message: Record<string, unknown>): AlarmNotification {
   const n = parseNotification(envelope(message));
@@ -696,47 +695,5 @@ describe('parseNotification: contributors', () => {
     });
     const n = parseNotification(envelope(alarmMessage({ AlarmContributorId: ' ' })));
     expect(n.type === 'alarm' && n.contributor).toBeUndefined();
-  });
-});
-
-describe('snsEnvelopeOf', () => {
-  const record = (sns: Record<string, unknown>) => ({
-    EventSource: 'aws:sns',
-    Sns: {
-      MessageId: 'm-1',
-      TopicArn: 'arn:aws:sns:us-east-1:123456789012:alarms',
-      Timestamp: '2021-11-10T02:45:55.703Z',
-      ...sns,
-    },
-  });
-
-  it('reads a well-formed record as before', () => {
-    const e = snsEnvelopeOf(record({ Message: 'hi', Subject: 'Test' }));
-    expect(e).toEqual({
-      messageId: 'm-1',
-      topicArn: 'arn:aws:sns:us-east-1:123456789012:alarms',
-      subject: 'Test',
-      timestamp: '2021-11-10T02:45:55.703Z',
-      message: 'hi',
-    });
-  });
-
-  it.each<[string, unknown, string]>([
-    ['no Sns.Message', record({}), 'the SNS record has no Sns.Message'],
-    ['a null Sns.Message', record({ Message: null }), 'the SNS record has no Sns.Message'],
-    [
-      'an object as Sns.Message',
-      record({ Message: { AlarmName: 'x' } }),
-      'Sns.Message is an object, not the string SNS sends',
-    ],
-    ['a number as Sns.Message', record({ Message: 7 }), 'Sns.Message is number 7'],
-    ['no Sns at all', { EventSource: 'aws:sns' }, 'the record has no Sns object (its keys: EventSource)'],
-    ['not an object', 'record', 'the record has no Sns object ("record")'],
-  ])('pages a record with %s saying what was missing, not as an empty message', (_what, raw, why) => {
-    const n = parseNotification(snsEnvelopeOf(raw));
-    expect(n).toMatchObject({ type: 'unrecognised', why: expect.stringContaining(why) });
-    const event = buildAlertEvent(n, settings(), 'trigger', dedupKeyFor(n), { clientName: 'test' });
-    expect(event.payload!.summary).toContain(why.slice(0, 30));
-    expect(event.payload!.summary).not.toContain('SNS message: ""');
   });
 });

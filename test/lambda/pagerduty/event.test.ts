@@ -490,13 +490,13 @@ describe('buildAlertEvent: what PagerDuty shows on one line', () => {
 
   it('says why an empty or missing message pages, rather than quoting an empty body', () => {
     const event = buildAlertEvent(
-      unrecognised({ body: '', subject: undefined, why: 'the SNS record has no Sns.Message' }),
+      unrecognised({ body: '', subject: undefined, why: 'the SNS message body is empty' }),
       settings(),
       'trigger',
       'k',
       { clientName: 'c' },
     );
-    expect(event.payload!.summary).toBe('SNS message: the SNS record has no Sns.Message');
+    expect(event.payload!.summary).toBe('SNS message: the SNS message body is empty');
   });
 
   it('cuts a raw body to what the event has room for in one pass, saying so', () => {

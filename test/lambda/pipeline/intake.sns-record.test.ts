@@ -1,0 +1,53 @@
+// The one SNS record reader (snsRecordInput): SNS always sends Sns.Message as a string, so a record without one
+// was written by hand or by a broken publisher. It is refused (the handler counts MalformedEvents and fails the
+// record, see handler.test.ts), not paged as an unrecognised message.
+import { snsRecordInput } from '../../../lambda/pipeline/intake';
+import { alarmMessage } from '../../support/notifications';
+
+const sns = (fields: Record<string, unknown>) => ({
+  EventSource: 'aws:sns',
+  Sns: {
+    MessageId: 'm-1',
+    TopicArn: 'arn:aws:sns:us-east-1:123456789012:alarms',
+    Timestamp: '2021-11-10T02:45:55.703Z',
+    ...fields,
+  },
+});
+
+describe('snsRecordInput', () => {
+  it('reads a well-formed record: the envelope, the parsed message and the time SNS vouches for', () => {
+    const result = snsRecordInput(sns({ Message: JSON.stringify(alarmMessage()), Subject: 'ALARM' }), 0);
+    expect(result).toMatchObject({
+      ok: true,
+      input: {
+        notification: { type: 'alarm', alarmName: alarmMessage().AlarmName },
+        vouchedMs: Date.UTC(2021, 10, 10, 2, 45, 55, 703),
+        logKeys: { messageId: 'm-1', intake: 'sns' },
+      },
+    });
+  });
+
+  it.each<[string, unknown, string]>([
+    ['no Sns at all', { EventSource: 'aws:sns' }, 'SNS record 3 has no "Sns" object'],
+    ['not an object', 'record', 'SNS record 3 has no "Sns" object'],
+    ['no Sns.Message', sns({}), 'SNS record 3 has no "Sns.Message": there is nothing to page'],
+    ['a null Sns.Message', sns({ Message: null }), 'SNS record 3 has no "Sns.Message"'],
+  ])('refuses a record with %s, saying what is missing', (_what, record, why) => {
+    const result = snsRecordInput(record, 3);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.why).toContain(why);
+  });
+
+  it('reads a message given as an object (a hand-made test event) as the JSON it would have been', () => {
+    const result = snsRecordInput(sns({ Message: alarmMessage() }), 0);
+    expect(result).toMatchObject({ ok: true, input: { notification: { type: 'alarm' } } });
+  });
+
+  it('reads any other non-string message as its JSON, which is not an alarm', () => {
+    const result = snsRecordInput(sns({ Message: 7 }), 0);
+    expect(result).toMatchObject({
+      ok: true,
+      input: { notification: { type: 'unrecognised', why: expect.stringContaining('JSON number 7') } },
+    });
+  });
+});
