@@ -87,191 +87,258 @@ export interface MetricGraphsLog {
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricWidgetImage.html
 const PARTITIONS_WITHOUT_WIDGET_IMAGES = new Set(['aws-us-gov']);
 
+/** The options with their defaults applied, and the clients made once per function instance. */
+interface Graphing {
+  readonly bucket: string;
+  readonly urlBase: string;
+  readonly homeAccountId?: string;
+  readonly now: () => number;
+  readonly timeoutMs: number;
+  readonly linkTtlSeconds: number;
+  readonly maxGraphs: number;
+  readonly crossAccount: CrossAccountMode;
+  readonly log: MetricGraphsLog;
+  readonly count: (metric: typeof IMAGE_FAILURES_METRIC, value: number) => void;
+  readonly objectId: () => string;
+  readonly s3: S3Client;
+  readonly keys: ImageSigningKeys;
+  readonly cloudWatchFor: (region: string) => CloudWatchClient;
+}
+
 export function createMetricGraphs(options: MetricGraphsOptions): MetricGraphs {
+  const graphing = graphingOf(options);
+  return { imagesFor: (alarm, deadlineMs) => imagesFor(graphing, alarm, deadlineMs) };
+}
+
+function graphingOf(options: MetricGraphsOptions): Graphing {
   const now = options.now ?? Date.now;
-  const timeoutMs = options.timeoutMs ?? 1000;
-  const linkTtlSeconds = (options.linkTtlDays ?? 14) * 86_400;
-  const maxGraphs = options.maxGraphs ?? 3;
-  const crossAccount = options.crossAccount ?? 'skip';
-  const log = options.log ?? silentLog;
-  const count = options.count ?? (() => undefined);
-  const objectId = options.objectId ?? newObjectId;
-  const s3 = options.s3 ?? new S3Client({ maxAttempts: 2 });
-  const keys = new ImageSigningKeys({
-    client: options.secrets ?? new SecretsManagerClient({ maxAttempts: 2 }),
-    secretId: options.tokenSecretId,
-    cacheMs: options.keyCacheMs ?? 3_600_000,
-    now,
-  });
-  const clients = new Map<string, CloudWatchClient>();
-  const cloudWatchFor =
-    options.cloudWatchFor ??
-    ((region: string) => {
-      let client = clients.get(region);
-      if (!client) {
-        client = new CloudWatchClient({ region, maxAttempts: 2 });
-        clients.set(region, client);
-      }
-      return client;
-    });
-
-  const oneGraph = async (subject: GraphSubject, alarm: AlarmNotification, signal: AbortSignal) => {
-    const widget = metricWidgetFor(subject, metricAccountOf(alarm));
-    const [png, key] = await Promise.all([
-      render(cloudWatchFor(subject.regionCode), widget, signal),
-      keys.current(signal).catch((error: unknown) => {
-        throw new MetricGraphError('sign', messageOf(error), { cause: error });
-      }),
-    ]);
-    const id = objectId();
-    await store(s3, options.bucket, objectKeyFor(id), png, signal);
-    const expires = Math.floor(now() / 1000) + linkTtlSeconds;
-    const href = alarmConsoleUrl({ ...alarm, alarmName: subject.alarmName });
-    return {
-      src: signedImageUrl(options.urlBase, key, id, expires),
-      ...(href ? { href } : {}),
-      alt: graphAltText(subject),
-    };
-  };
-
-  const metricAccountOf = (alarm: AlarmNotification) =>
-    crossAccount === 'observability' &&
-    options.homeAccountId !== undefined &&
-    alarm.accountId !== options.homeAccountId
-      ? { metricAccountId: alarm.accountId }
-      : {};
-
-  /** Why this alarm gets no graph at all, when that is by design rather than a failure. */
-  const notDrawable = (alarm: AlarmNotification): string | undefined => {
-    if (alarm.regionCode === undefined) return 'the alarm region is unknown';
-    if (PARTITIONS_WITHOUT_WIDGET_IMAGES.has(alarm.partition)) {
-      return `GetMetricWidgetImage is not available in partition ${alarm.partition}`;
-    }
-    if (!isGraphable(alarm.condition) && alarm.condition.kind !== 'composite') return 'nothing to draw';
-    if (alarm.condition.kind === 'composite' && alarm.condition.triggeringChildren.length === 0) {
-      return 'the composite alarm has no triggering children (state set by hand)';
-    }
-    if (
-      crossAccount === 'skip' &&
-      options.homeAccountId !== undefined &&
-      alarm.accountId !== options.homeAccountId
-    ) {
-      return (
-        `the alarm is in account ${alarm.accountId}; set METRIC_GRAPHS_CROSS_ACCOUNT=observability once this account ` +
-        'is a CloudWatch cross-account observability monitoring account for it'
-      );
-    }
-    return undefined;
-  };
-
-  /** The composite's children that are metric alarms, read with DescribeAlarms in the composite's region. */
-  const childSubjects = async (alarm: AlarmNotification, region: string, signal: AbortSignal) => {
-    if (alarm.condition.kind !== 'composite') return [];
-    const children = childrenToGraph(alarm.condition, maxGraphs);
-    let described;
-    try {
-      described = await cloudWatchFor(region).send(
-        new DescribeAlarmsCommand({
-          AlarmNames: children.map((c) => c.name),
-          AlarmTypes: ['MetricAlarm'],
-          MaxRecords: 100,
-        }),
-        { abortSignal: signal },
-      );
-    } catch (error) {
-      throw new MetricGraphError('describe', `DescribeAlarms failed: ${messageOf(error)}`, { cause: error });
-    }
-    const byName = new Map((described.MetricAlarms ?? []).map((a) => [a.AlarmName, a]));
-    return children.flatMap((child): GraphSubject[] => {
-      const definition = byName.get(child.name);
-      const condition = definition && conditionFromDescribedAlarm(definition);
-      if (!condition) return [];
-      return [
-        {
-          alarmName: child.name,
-          regionCode: region,
-          newState: child.state === 'ALARM' || child.state === 'OK' ? child.state : alarm.newState,
-          stateChangeEpochMs: child.stateChangeEpochMs ?? alarm.stateChangeEpochMs,
-          condition,
-        },
-      ];
-    });
-  };
-
   return {
-    async imagesFor(alarm, deadlineMs) {
-      const reason = notDrawable(alarm);
-      if (reason !== undefined) {
-        log.info('No metric graph for this alarm', { alarmName: alarm.alarmName, reason });
-        return [];
-      }
-      const region = alarm.regionCode!;
-      const started = now();
-      const budgetMs = Math.max(0, Math.min(deadlineMs, started + timeoutMs) - started);
-      const controller = new AbortController();
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => {
-          controller.abort(new MetricGraphError('timeout', `no image within ${budgetMs} ms`));
-          resolve('timeout');
-        }, budgetMs);
-      });
-      const failed = (error: unknown, graph: string) => {
-        const step = error instanceof MetricGraphError ? error.step : 'render';
-        count(IMAGE_FAILURES_METRIC, 1);
-        log.warn('Metric graph left out of the event', {
-          alarmName: alarm.alarmName,
-          graph,
-          step,
-          reason: messageOf(error),
-          elapsedMs: now() - started,
-        });
-      };
-
-      try {
-        const subjectsPromise: Promise<GraphSubject[]> = isGraphable(alarm.condition)
-          ? Promise.resolve([{ ...alarm, regionCode: region, condition: alarm.condition }])
-          : childSubjects(alarm, region, controller.signal);
-        const subjects = await Promise.race([subjectsPromise, timedOut]);
-        if (subjects === 'timeout') {
-          subjectsPromise.catch(() => undefined);
-          failed(
-            new MetricGraphError('timeout', `no child alarm definitions within ${budgetMs} ms`),
-            alarm.alarmName,
-          );
-          return [];
-        }
-        if (subjects.length === 0) {
-          log.info('No metric graph for this alarm', {
-            alarmName: alarm.alarmName,
-            reason: 'none of its triggering children is a metric alarm this account can read',
-          });
-          return [];
-        }
-        // Each graph lands in its slot as it finishes: at the deadline, what is done still goes.
-        const images: (PagerDutyImage | undefined)[] = subjects.map(() => undefined);
-        const errors: unknown[] = subjects.map(() => undefined);
-        const attempts = subjects.map((subject, i) =>
-          oneGraph(subject, alarm, controller.signal).then(
-            (image) => void (images[i] = image),
-            (error: unknown) => void (errors[i] = error),
-          ),
-        );
-        await Promise.race([Promise.all(attempts), timedOut]);
-        const late = new MetricGraphError('timeout', `no image within ${budgetMs} ms`);
-        subjects.forEach((subject, i) => {
-          if (images[i] === undefined) failed(errors[i] ?? late, subject.alarmName);
-        });
-        return images.filter((image): image is PagerDutyImage => image !== undefined);
-      } catch (error) {
-        failed(error, alarm.alarmName);
-        return [];
-      } finally {
-        clearTimeout(timer);
-        if (!controller.signal.aborted) controller.abort();
-      }
-    },
+    bucket: options.bucket,
+    urlBase: options.urlBase,
+    homeAccountId: options.homeAccountId,
+    now,
+    timeoutMs: options.timeoutMs ?? 1000,
+    linkTtlSeconds: (options.linkTtlDays ?? 14) * 86_400,
+    maxGraphs: options.maxGraphs ?? 3,
+    crossAccount: options.crossAccount ?? 'skip',
+    log: options.log ?? silentLog,
+    count: options.count ?? (() => undefined),
+    objectId: options.objectId ?? newObjectId,
+    s3: options.s3 ?? new S3Client({ maxAttempts: 2 }),
+    keys: new ImageSigningKeys({
+      client: options.secrets ?? new SecretsManagerClient({ maxAttempts: 2 }),
+      secretId: options.tokenSecretId,
+      cacheMs: options.keyCacheMs ?? 3_600_000,
+      now,
+    }),
+    cloudWatchFor: options.cloudWatchFor ?? cloudWatchPerRegion(),
   };
+}
+
+/** One CloudWatch client per region, made when first needed. */
+function cloudWatchPerRegion(): (region: string) => CloudWatchClient {
+  const clients = new Map<string, CloudWatchClient>();
+  return (region: string) => {
+    let client = clients.get(region);
+    if (!client) {
+      client = new CloudWatchClient({ region, maxAttempts: 2 });
+      clients.set(region, client);
+    }
+    return client;
+  };
+}
+
+/** One hard deadline for the whole alarm: an abort signal for the calls, and a promise that settles with it. */
+interface Budget {
+  readonly ms: number;
+  readonly signal: AbortSignal;
+  readonly timedOut: Promise<'timeout'>;
+  end(): void;
+}
+
+function budgetFor(g: Graphing, started: number, deadlineMs: number): Budget {
+  const ms = Math.max(0, Math.min(deadlineMs, started + g.timeoutMs) - started);
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort(new MetricGraphError('timeout', `no image within ${ms} ms`));
+      resolve('timeout');
+    }, ms);
+  });
+  const end = () => {
+    clearTimeout(timer);
+    if (!controller.signal.aborted) controller.abort();
+  };
+  return { ms, signal: controller.signal, timedOut, end };
+}
+
+async function imagesFor(
+  g: Graphing,
+  alarm: AlarmNotification,
+  deadlineMs: number,
+): Promise<PagerDutyImage[]> {
+  const reason = notDrawable(g, alarm);
+  if (reason !== undefined) {
+    g.log.info('No metric graph for this alarm', { alarmName: alarm.alarmName, reason });
+    return [];
+  }
+  const region = alarm.regionCode!;
+  const started = g.now();
+  const budget = budgetFor(g, started, deadlineMs);
+  const failed = (error: unknown, graph: string) => {
+    const step = error instanceof MetricGraphError ? error.step : 'render';
+    g.count(IMAGE_FAILURES_METRIC, 1);
+    g.log.warn('Metric graph left out of the event', {
+      alarmName: alarm.alarmName,
+      graph,
+      step,
+      reason: messageOf(error),
+      elapsedMs: g.now() - started,
+    });
+  };
+
+  try {
+    const subjectsPromise: Promise<GraphSubject[]> = isGraphable(alarm.condition)
+      ? Promise.resolve([{ ...alarm, regionCode: region, condition: alarm.condition }])
+      : childSubjects(g, alarm, region, budget.signal);
+    const subjects = await Promise.race([subjectsPromise, budget.timedOut]);
+    if (subjects === 'timeout') {
+      subjectsPromise.catch(() => undefined);
+      failed(
+        new MetricGraphError('timeout', `no child alarm definitions within ${budget.ms} ms`),
+        alarm.alarmName,
+      );
+      return [];
+    }
+    if (subjects.length === 0) {
+      g.log.info('No metric graph for this alarm', {
+        alarmName: alarm.alarmName,
+        reason: 'none of its triggering children is a metric alarm this account can read',
+      });
+      return [];
+    }
+    return await drawAll(g, alarm, subjects, budget, failed);
+  } catch (error) {
+    failed(error, alarm.alarmName);
+    return [];
+  } finally {
+    budget.end();
+  }
+}
+
+/** Each graph lands in its slot as it finishes: at the deadline, what is done still goes. */
+async function drawAll(
+  g: Graphing,
+  alarm: AlarmNotification,
+  subjects: readonly GraphSubject[],
+  budget: Budget,
+  failed: (error: unknown, graph: string) => void,
+): Promise<PagerDutyImage[]> {
+  const images: (PagerDutyImage | undefined)[] = subjects.map(() => undefined);
+  const errors: unknown[] = subjects.map(() => undefined);
+  const attempts = subjects.map((subject, i) =>
+    oneGraph(g, subject, alarm, budget.signal).then(
+      (image) => void (images[i] = image),
+      (error: unknown) => void (errors[i] = error),
+    ),
+  );
+  await Promise.race([Promise.all(attempts), budget.timedOut]);
+  const late = new MetricGraphError('timeout', `no image within ${budget.ms} ms`);
+  subjects.forEach((subject, i) => {
+    if (images[i] === undefined) failed(errors[i] ?? late, subject.alarmName);
+  });
+  return images.filter((image): image is PagerDutyImage => image !== undefined);
+}
+
+async function oneGraph(
+  g: Graphing,
+  subject: GraphSubject,
+  alarm: AlarmNotification,
+  signal: AbortSignal,
+): Promise<PagerDutyImage> {
+  const widget = metricWidgetFor(subject, metricAccountOf(g, alarm));
+  const [png, key] = await Promise.all([
+    render(g.cloudWatchFor(subject.regionCode), widget, signal),
+    g.keys.current(signal).catch((error: unknown) => {
+      throw new MetricGraphError('sign', messageOf(error), { cause: error });
+    }),
+  ]);
+  const id = g.objectId();
+  await store(g.s3, g.bucket, objectKeyFor(id), png, signal);
+  const expires = Math.floor(g.now() / 1000) + g.linkTtlSeconds;
+  const href = alarmConsoleUrl({ ...alarm, alarmName: subject.alarmName });
+  return {
+    src: signedImageUrl(g.urlBase, key, id, expires),
+    ...(href ? { href } : {}),
+    alt: graphAltText(subject),
+  };
+}
+
+function metricAccountOf(g: Graphing, alarm: AlarmNotification): { metricAccountId?: string } {
+  return g.crossAccount === 'observability' &&
+    g.homeAccountId !== undefined &&
+    alarm.accountId !== g.homeAccountId
+    ? { metricAccountId: alarm.accountId }
+    : {};
+}
+
+/** Why this alarm gets no graph at all, when that is by design rather than a failure. */
+function notDrawable(g: Graphing, alarm: AlarmNotification): string | undefined {
+  if (alarm.regionCode === undefined) return 'the alarm region is unknown';
+  if (PARTITIONS_WITHOUT_WIDGET_IMAGES.has(alarm.partition)) {
+    return `GetMetricWidgetImage is not available in partition ${alarm.partition}`;
+  }
+  if (!isGraphable(alarm.condition) && alarm.condition.kind !== 'composite') return 'nothing to draw';
+  if (alarm.condition.kind === 'composite' && alarm.condition.triggeringChildren.length === 0) {
+    return 'the composite alarm has no triggering children (state set by hand)';
+  }
+  if (g.crossAccount === 'skip' && g.homeAccountId !== undefined && alarm.accountId !== g.homeAccountId) {
+    return (
+      `the alarm is in account ${alarm.accountId}; set METRIC_GRAPHS_CROSS_ACCOUNT=observability once this account ` +
+      'is a CloudWatch cross-account observability monitoring account for it'
+    );
+  }
+  return undefined;
+}
+
+/** The composite's children that are metric alarms, read with DescribeAlarms in the composite's region. */
+async function childSubjects(
+  g: Graphing,
+  alarm: AlarmNotification,
+  region: string,
+  signal: AbortSignal,
+): Promise<GraphSubject[]> {
+  if (alarm.condition.kind !== 'composite') return [];
+  const children = childrenToGraph(alarm.condition, g.maxGraphs);
+  let described;
+  try {
+    described = await g.cloudWatchFor(region).send(
+      new DescribeAlarmsCommand({
+        AlarmNames: children.map((c) => c.name),
+        AlarmTypes: ['MetricAlarm'],
+        MaxRecords: 100,
+      }),
+      { abortSignal: signal },
+    );
+  } catch (error) {
+    throw new MetricGraphError('describe', `DescribeAlarms failed: ${messageOf(error)}`, { cause: error });
+  }
+  const byName = new Map((described.MetricAlarms ?? []).map((a) => [a.AlarmName, a]));
+  return children.flatMap((child): GraphSubject[] => {
+    const definition = byName.get(child.name);
+    const condition = definition && conditionFromDescribedAlarm(definition);
+    if (!condition) return [];
+    return [
+      {
+        alarmName: child.name,
+        regionCode: region,
+        newState: child.state === 'ALARM' || child.state === 'OK' ? child.state : alarm.newState,
+        stateChangeEpochMs: child.stateChangeEpochMs ?? alarm.stateChangeEpochMs,
+        condition,
+      },
+    ];
+  });
 }
 
 async function render(
