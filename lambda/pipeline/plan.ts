@@ -85,52 +85,11 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
   const logKeys: Record<string, unknown> = identify(notification);
 
   if (notification.type === 'unrecognised') {
-    // An AWS service's notification (RDS, Budgets, GuardDuty, ...) was recognised: only the rest is dropped.
-    if (config.unrecognisedMessages === 'drop' && notification.service === undefined) {
-      return {
-        kind: 'skip',
-        reason: `unrecognised message dropped: ${notification.why}`,
-        metric: 'UnrecognisedDropped',
-        level: 'warn',
-        message: 'Dropped an unrecognised message, as UNRECOGNISED_MESSAGES=drop asks',
-        details: {
-          outcome: 'dropped',
-          why: notification.why,
-          subject: notification.subject,
-          bodyPreview: notification.body.slice(0, 200),
-        },
-        logKeys,
-        notices: [{ level: 'info', message: 'Unrecognised message', metric: 'UnrecognisedMessages' }],
-      };
-    }
-    notices.push({
-      level: 'info',
-      message: 'Unrecognised message: paging it as a trigger with the raw text',
-      metric: 'UnrecognisedMessages',
-      details: { why: notification.why },
-    });
+    const dropped = unrecognisedPlan(notification, config, logKeys, notices);
+    if (dropped) return dropped;
   }
 
-  const settings = resolveSettings({
-    tags: notification.type === 'alarm' ? notification.tags : {},
-    declared: declaredFor(ctx.declared, notification),
-    defaults: {
-      route: 'default',
-      severity: config.defaultSeverity,
-      insufficientData: config.insufficientDataPolicy,
-      environment: config.environment,
-    },
-    knownRoutes: ctx.knownRoutes,
-  });
-  if (settings.problems.length > 0) {
-    notices.push({
-      level: 'warn',
-      message: 'Alarm tags with bad values were ignored; defaults used',
-      metric: 'TagProblems',
-      count: settings.problems.length,
-      details: { problems: settings.problems },
-    });
-  }
+  const settings = settingsFor(notification, ctx, notices);
 
   const dedupKey = dedupKeyFor(notification);
   logKeys.dedupKey = dedupKey;
@@ -200,6 +159,70 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
     logKeys,
     notices,
   };
+}
+
+/** UNRECOGNISED_MESSAGES=drop skips a message nothing recognised; otherwise it pages, with a notice saying so. */
+function unrecognisedPlan(
+  notification: Extract<Notification, { type: 'unrecognised' }>,
+  config: PlanContext['config'],
+  logKeys: Record<string, unknown>,
+  notices: Notice[],
+): SkipPlan | undefined {
+  // An AWS service's notification (RDS, Budgets, GuardDuty, ...) was recognised: only the rest is dropped.
+  if (config.unrecognisedMessages === 'drop' && notification.service === undefined) {
+    return {
+      kind: 'skip',
+      reason: `unrecognised message dropped: ${notification.why}`,
+      metric: 'UnrecognisedDropped',
+      level: 'warn',
+      message: 'Dropped an unrecognised message, as UNRECOGNISED_MESSAGES=drop asks',
+      details: {
+        outcome: 'dropped',
+        why: notification.why,
+        subject: notification.subject,
+        bodyPreview: notification.body.slice(0, 200),
+      },
+      logKeys,
+      notices: [{ level: 'info', message: 'Unrecognised message', metric: 'UnrecognisedMessages' }],
+    };
+  }
+  notices.push({
+    level: 'info',
+    message: 'Unrecognised message: paging it as a trigger with the raw text',
+    metric: 'UnrecognisedMessages',
+    details: { why: notification.why },
+  });
+  return undefined;
+}
+
+/** The alarm's settings from its tags and declarations, with a notice when tags had bad values. */
+function settingsFor(
+  notification: Notification,
+  ctx: PlanContext,
+  notices: Notice[],
+): ReturnType<typeof resolveSettings> {
+  const { config } = ctx;
+  const settings = resolveSettings({
+    tags: notification.type === 'alarm' ? notification.tags : {},
+    declared: declaredFor(ctx.declared, notification),
+    defaults: {
+      route: 'default',
+      severity: config.defaultSeverity,
+      insufficientData: config.insufficientDataPolicy,
+      environment: config.environment,
+    },
+    knownRoutes: ctx.knownRoutes,
+  });
+  if (settings.problems.length > 0) {
+    notices.push({
+      level: 'warn',
+      message: 'Alarm tags with bad values were ignored; defaults used',
+      metric: 'TagProblems',
+      count: settings.problems.length,
+      details: { problems: settings.problems },
+    });
+  }
+  return settings;
 }
 
 /** The stored copy of a trigger: everything but the bulky custom details, which the original event carried. */
