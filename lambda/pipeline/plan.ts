@@ -89,24 +89,31 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
     if (dropped) return dropped;
   }
 
-  const settings = settingsFor(notification, ctx, notices);
+  const settings = resolveSettings({
+    tags: notification.type === 'alarm' ? notification.tags : {},
+    declared: declaredFor(ctx.declared, notification),
+    defaults: {
+      route: 'default',
+      severity: config.defaultSeverity,
+      insufficientData: config.insufficientDataPolicy,
+      environment: config.environment,
+    },
+    knownRoutes: ctx.knownRoutes,
+  });
+  if (settings.problems.length > 0) {
+    notices.push({
+      level: 'warn',
+      message: 'Alarm tags with bad values were ignored; defaults used',
+      metric: 'TagProblems',
+      count: settings.problems.length,
+      details: { problems: settings.problems },
+    });
+  }
 
   const dedupKey = dedupKeyFor(notification);
   logKeys.dedupKey = dedupKey;
   const decision = decideAction(notification, settings);
-  if (!decision.send) {
-    return {
-      kind: 'skip',
-      reason: decision.reason,
-      metric: 'PolicySkipped',
-      level: 'info',
-      message: 'No PagerDuty event for this notification',
-      details: { outcome: 'skipped', reason: decision.reason },
-      dedupKey,
-      logKeys,
-      notices,
-    };
-  }
+  if (!decision.send) return policySkip(decision.reason, dedupKey, logKeys, notices);
 
   const { action } = decision;
   logKeys.action = action;
@@ -195,34 +202,24 @@ function unrecognisedPlan(
   return undefined;
 }
 
-/** The alarm's settings from its tags and declarations, with a notice when tags had bad values. */
-function settingsFor(
-  notification: Notification,
-  ctx: PlanContext,
-  notices: Notice[],
-): ReturnType<typeof resolveSettings> {
-  const { config } = ctx;
-  const settings = resolveSettings({
-    tags: notification.type === 'alarm' ? notification.tags : {},
-    declared: declaredFor(ctx.declared, notification),
-    defaults: {
-      route: 'default',
-      severity: config.defaultSeverity,
-      insufficientData: config.insufficientDataPolicy,
-      environment: config.environment,
-    },
-    knownRoutes: ctx.knownRoutes,
-  });
-  if (settings.problems.length > 0) {
-    notices.push({
-      level: 'warn',
-      message: 'Alarm tags with bad values were ignored; defaults used',
-      metric: 'TagProblems',
-      count: settings.problems.length,
-      details: { problems: settings.problems },
-    });
-  }
-  return settings;
+/** The policy sends nothing for this notification (INSUFFICIENT_DATA ignored, an OK with nothing open…). */
+function policySkip(
+  reason: string,
+  dedupKey: string,
+  logKeys: Record<string, unknown>,
+  notices: readonly Notice[],
+): SkipPlan {
+  return {
+    kind: 'skip',
+    reason,
+    metric: 'PolicySkipped',
+    level: 'info',
+    message: 'No PagerDuty event for this notification',
+    details: { outcome: 'skipped', reason },
+    dedupKey,
+    logKeys,
+    notices,
+  };
 }
 
 /** The stored copy of a trigger: everything but the bulky custom details, which the original event carried. */
