@@ -168,6 +168,30 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
   };
 }
 
+/** The stored copy of a trigger: everything but the bulky custom details, which the original event carried. */
+function compactTrigger(event: PagerDutyAlertEvent): string {
+  if (!event.payload) return JSON.stringify(event);
+  return JSON.stringify({
+    ...event,
+    payload: {
+      ...event.payload,
+      custom_details: {
+        note: 'Re-sent by the pipeline to restore the newest alarm state after reordered deliveries',
+      },
+    },
+  });
+}
+
+function identify(notification: Notification): Record<string, unknown> {
+  return notification.type === 'alarm'
+    ? {
+        alarmName: notification.alarmName.slice(0, 256),
+        newState: notification.newState,
+        stateChangeTime: notification.stateChangeTime,
+      }
+    : { alarmName: '(unrecognised message)' };
+}
+
 /** UNRECOGNISED_MESSAGES=drop skips a message nothing recognised; otherwise it pages, with a notice saying so. */
 function unrecognisedPlan(
   notification: Extract<Notification, { type: 'unrecognised' }>,
@@ -220,28 +244,4 @@ function policySkip(
     logKeys,
     notices,
   };
-}
-
-/** The stored copy of a trigger: everything but the bulky custom details, which the original event carried. */
-function compactTrigger(event: PagerDutyAlertEvent): string {
-  if (!event.payload) return JSON.stringify(event);
-  return JSON.stringify({
-    ...event,
-    payload: {
-      ...event.payload,
-      custom_details: {
-        note: 'Re-sent by the pipeline to restore the newest alarm state after reordered deliveries',
-      },
-    },
-  });
-}
-
-function identify(notification: Notification): Record<string, unknown> {
-  return notification.type === 'alarm'
-    ? {
-        alarmName: notification.alarmName.slice(0, 256),
-        newState: notification.newState,
-        stateChangeTime: notification.stateChangeTime,
-      }
-    : { alarmName: '(unrecognised message)' };
 }
