@@ -1,11 +1,11 @@
 // Which kind of event the function was invoked with, and its records as the pipeline's inputs. Pure: no I/O.
 import { parseNotification } from '../messages/alarm-message';
+import { ALARM_DETAIL_TYPES } from '../shared/contract';
 import { isRecord } from '../shared/json';
 import { parseTimestamp } from '../shared/timestamp';
 import { parseAlarmEvent } from '../messages/alarm-event';
 import type { SnsEnvelope } from '../messages/notification';
 import type { RecordInput } from './process-record';
-import { ALARM_DETAIL_TYPES } from '../shared/contract';
 import { cutText } from '../shared/text';
 
 export type Intake =
