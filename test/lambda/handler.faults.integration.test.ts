@@ -6,13 +6,12 @@ import {
   startPipeline,
   type LocalPipeline,
   type PipelineStores,
-  motoStores,
   localStores,
 } from '../../local/harness';
-import { describeWithMoto, startMoto } from '../../local/moto';
 import { PagerDutyEmulator } from '../../local/pagerduty-emulator';
 import { LocalSecretsStore } from '../../local/secrets-store';
 import { captureStdout, metricTotal } from '../support/output';
+import { startStores, type TestStores } from '../support/stores';
 
 const T0 = Date.parse('2026-11-23T05:00:00.000Z');
 const dedupKeyOf = (name: string) => `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}`;
@@ -48,7 +47,7 @@ async function throttlingDynamo(): Promise<{
   };
 }
 
-/** Forwards DynamoDB calls to moto, but answers the first `failures` settles (delivered = true) with a 500. */
+/** Forwards DynamoDB calls to the store, but answers the first `failures` settles (delivered = true) with a 500. */
 async function failingSettles(
   upstream: string,
   failures: number,
@@ -93,8 +92,9 @@ async function failingSettles(
   };
 }
 
-describeWithMoto('delivery under faults (moto_server + PagerDuty emulator)', () => {
-  let moto: { endpoint: string; stop(): Promise<void> };
+// Against moto_server (CI), or dynalite and the loopback secrets store where moto is not installed.
+describe('delivery under faults (DynamoDB, Secrets Manager and the PagerDuty emulator)', () => {
+  let backend: TestStores;
   let emulator: PagerDutyEmulator;
   let secrets: LocalSecretsStore;
   let output: ReturnType<typeof captureStdout>;
@@ -108,7 +108,7 @@ describeWithMoto('delivery under faults (moto_server + PagerDuty emulator)', () 
     const routingKeys = { default: newRoutingKey(), ...routes };
     keys.push(...Object.values(routingKeys));
     return startPipeline({
-      stores: { ...motoStores(moto.endpoint), ...over },
+      stores: { ...backend.stores, ...over },
       pagerDutyUrl: emulator.url,
       routingKeys,
       env: { RETRY_BASE_DELAY_MS: '10', RETRY_MAX_DELAY_MS: '100', TIME_BUDGET_MARGIN_MS: '100', ...env },
@@ -116,12 +116,12 @@ describeWithMoto('delivery under faults (moto_server + PagerDuty emulator)', () 
   };
 
   beforeAll(async () => {
-    moto = await startMoto();
+    backend = await startStores();
     emulator = await PagerDutyEmulator.start();
   });
   afterAll(async () => {
     await emulator?.stop();
-    await moto?.stop();
+    await backend?.stop();
   });
   beforeEach(() => {
     emulator.reset();
@@ -245,7 +245,7 @@ describeWithMoto('delivery under faults (moto_server + PagerDuty emulator)', () 
 
   it('a settle that fails after the send throws, and Lambda’s retry sends again and settles', async () => {
     // Two failures: the SDK's own retry (2 attempts) fails too.
-    const proxy = await failingSettles(moto.endpoint, 2);
+    const proxy = await failingSettles(backend.stores.dynamoEndpoint, 2);
     try {
       const pipeline = await pipelineWith({ AWS_ENDPOINT_URL_DYNAMODB: proxy.endpoint });
       const event = snsEvent([alarm('settle-fails')]);
@@ -269,7 +269,10 @@ describeWithMoto('delivery under faults (moto_server + PagerDuty emulator)', () 
 
   it('Secrets Manager unreachable: throws without a key, keeps paging with a cached one', async () => {
     secrets = await LocalSecretsStore.start({});
-    const over = { ...localStores(moto.endpoint, secrets), supportsTtl: true };
+    const over = {
+      ...localStores(backend.stores.dynamoEndpoint, secrets),
+      supportsTtl: backend.stores.supportsTtl,
+    };
     // SECRETS_CACHE_SECONDS=0: every record tries a refresh, so the cached key is only a fallback.
     const pipeline = await pipelineWith({ SECRETS_CACHE_SECONDS: '0' }, {}, over);
     await pipeline.handler(snsEvent([alarm('secrets-a')]), lambdaContext());
@@ -289,7 +292,10 @@ describeWithMoto('delivery under faults (moto_server + PagerDuty emulator)', () 
 
   it('a key rotated in Secrets Manager is used once the cache expires, without a redeploy', async () => {
     secrets = await LocalSecretsStore.start({});
-    const over = { ...localStores(moto.endpoint, secrets), supportsTtl: true };
+    const over = {
+      ...localStores(backend.stores.dynamoEndpoint, secrets),
+      supportsTtl: backend.stores.supportsTtl,
+    };
     // A 6 s cache: long enough that the second delivery falls within it on a loaded machine.
     const pipeline = await pipelineWith({ SECRETS_CACHE_SECONDS: '6' }, {}, over);
     await pipeline.handler(snsEvent([alarm('rotate-a')]), lambdaContext());
@@ -343,7 +349,10 @@ describeWithMoto('delivery under faults (moto_server + PagerDuty emulator)', () 
 
   it('several records: one failure loses none of the others, and the retry pages nobody twice', async () => {
     secrets = await LocalSecretsStore.start({});
-    const over = { ...localStores(moto.endpoint, secrets), supportsTtl: true };
+    const over = {
+      ...localStores(backend.stores.dynamoEndpoint, secrets),
+      supportsTtl: backend.stores.supportsTtl,
+    };
     const goodKey = newRoutingKey();
     const pipeline = await pipelineWith({}, { payments: goodKey }, over);
     // The payments route's secret is broken: it does not hold a 32-character key.

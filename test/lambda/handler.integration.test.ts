@@ -1,33 +1,34 @@
 import { cloudWatchTime, lambdaContext, metricAlarmMessage, snsEvent } from '../../local/alarm-fixtures';
-import { newRoutingKey, startPipeline, type LocalPipeline, motoStores } from '../../local/harness';
-import { describeWithMoto, startMoto } from '../../local/moto';
+import { newRoutingKey, startPipeline, type LocalPipeline } from '../../local/harness';
 import { PagerDutyEmulator } from '../../local/pagerduty-emulator';
 import { captureStdout, metricTotal } from '../support/output';
+import { startStores, type TestStores } from '../support/stores';
 
 const T0 = Date.parse('2026-11-23T02:45:55.640Z');
 const ARN = 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:checkout-api-5xx';
 // Time a loaded machine (2 CPUs, several test runs) may take for the ledger calls around the attempts.
 const LOADED_MACHINE_SLACK_MS = 3000;
 
-describeWithMoto('handler against moto_server and the PagerDuty emulator', () => {
-  let moto: { endpoint: string; stop(): Promise<void> };
+// Against moto_server (CI), or dynalite and the loopback secrets store where moto is not installed.
+describe('handler against DynamoDB, Secrets Manager and the PagerDuty emulator', () => {
+  let backend: TestStores;
   let emulator: PagerDutyEmulator;
   let pipeline: LocalPipeline;
   let output: ReturnType<typeof captureStdout>;
   const defaultKey = newRoutingKey();
 
   beforeAll(async () => {
-    moto = await startMoto();
+    backend = await startStores();
     emulator = await PagerDutyEmulator.start();
   });
   afterAll(async () => {
     await emulator?.stop();
-    await moto?.stop();
+    await backend?.stop();
   });
   beforeEach(async () => {
     emulator.reset();
     pipeline = await startPipeline({
-      stores: motoStores(moto.endpoint),
+      stores: backend.stores,
       pagerDutyUrl: emulator.url,
       routingKeys: { default: defaultKey },
     });
@@ -127,7 +128,7 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
 
   it('still pages when DynamoDB is unreachable, and counts it', async () => {
     const broken = await startPipeline({
-      stores: motoStores(moto.endpoint),
+      stores: backend.stores,
       pagerDutyUrl: emulator.url,
       routingKeys: { default: defaultKey },
       env: { AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9' },
@@ -162,7 +163,7 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
   it('sends the resolve to the route that got the trigger, even after the alarm’s route changed', async () => {
     const paymentsKey = newRoutingKey();
     const routed = await startPipeline({
-      stores: motoStores(moto.endpoint),
+      stores: backend.stores,
       pagerDutyUrl: emulator.url,
       routingKeys: { default: defaultKey, payments: paymentsKey },
     });
@@ -231,7 +232,7 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
     };
     const slowPipeline = (attemptTimeoutMs: number) =>
       startPipeline({
-        stores: motoStores(moto.endpoint),
+        stores: backend.stores,
         pagerDutyUrl: emulator.url,
         routingKeys: { default: defaultKey },
         env: { HTTP_RESPONSE_TIMEOUT_MS: String(attemptTimeoutMs), TIME_BUDGET_MARGIN_MS: '2000' },
