@@ -71,16 +71,45 @@ export const COUNT_METRICS = [
   'ImageFailures',
   'LeaseWaits',
   'ChangeEventFailures',
+  'SweepResolvedOk',
+  'SweepResolvedDeleted',
+  'SweepResolvedInsufficientData',
+  'MissedNotifications',
+  'Repages',
+  'SweepErrors',
+  'SweepIncomplete',
 ] as const;
 export type CountMetric = (typeof COUNT_METRICS)[number];
 
-/** Every metric the functions publish: the counts plus the handler's delivery latency (milliseconds). */
-export const PIPELINE_METRICS = [...COUNT_METRICS, 'DeliveryLatency'] as const;
+/** Every metric the functions publish: the counts, the delivery latency and one sweep's duration (milliseconds). */
+export const PIPELINE_METRICS = [...COUNT_METRICS, 'DeliveryLatency', 'SweepDuration'] as const;
 export type PipelineMetricName = (typeof PIPELINE_METRICS)[number];
 
 /** The ledger table's partition key and TTL attribute. */
 export const LEDGER_KEY_ATTRIBUTE = 'dedupKey';
 export const LEDGER_TTL_ATTRIBUTE = 'expiresAt';
+
+/**
+ * The ledger's sparse index of open incidents (the reconciliation sweep reads it): an item is in it while its
+ * `openSource` (`<accountId>:<region>` of the alarm) is set, from an alarm's trigger claim until a resolve settles.
+ */
+export const OPEN_INCIDENTS_INDEX = 'OpenIncidents';
+export const OPEN_SOURCE_ATTRIBUTE = 'openSource';
+/** The index's sort key: the dedup key, so one source's incidents page in a stable order. */
+export const OPEN_INCIDENTS_SORT_ATTRIBUTE = LEDGER_KEY_ATTRIBUTE;
+/** What the index projects (INCLUDE) besides its keys: what the sweep reads. */
+export const OPEN_INCIDENTS_PROJECTION = [
+  'alarmArn',
+  'sourceAlarmName',
+  'contributorId',
+  'insufficientData',
+  'repageMs',
+  'stateChangeMs',
+  'action',
+  'delivered',
+] as const;
+/** The ledger item where a sweep cut short by its time budget records the source to resume at. */
+export const SWEEP_CURSOR_KEY = 'sweep#cursor';
 
 /**
  * The handler's environment, as the construct writes it. Every value is a string (Lambda's environment);
@@ -110,6 +139,15 @@ export interface HandlerEnvironment {
   readonly MAX_CLOCK_SKEW_SECONDS?: string;
   readonly RETRY_WINDOW_HOURS?: string;
   readonly PARKED_QUEUE_URL?: string;
+  /**
+   * JSON: where the reconciliation sweep reads alarms, `[{ region, accountId, topicArns, roleArn?,
+   * alarmNamePrefixes?, routeTagged? }]`; default `[]` (the sweep still checks the open incidents the ledger holds).
+   */
+  readonly RECONCILE_SOURCES?: string;
+  /** An alarm whose state changed less than this ago is left to its notification in flight (seconds). */
+  readonly RECONCILE_MISSED_GRACE_SECONDS?: string;
+  /** The most corrections one sweep sends. */
+  readonly RECONCILE_MAX_CORRECTIONS?: string;
   /** JSON: alarm ARN or name → the options given to `addAlarm`. */
   readonly ALARM_SETTINGS?: string;
   readonly POWERTOOLS_SERVICE_NAME?: string;
