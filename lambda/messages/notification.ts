@@ -163,7 +163,7 @@ export interface AlarmNotification {
   readonly actionExecutedAfterMuteWindow?: boolean;
   /** Set when the change is one contributor's: the dedup key and the ordering are per contributor. */
   readonly contributor?: AlarmContributor;
-  /** Set when CloudWatch would run no action (suppressed or muted): the decision step sends nothing. */
+  /** Set when CloudWatch would run no action (suppressed or muted): no page; a resolve still goes (decide.ts). */
   readonly actionsSuppressed?: SuppressedActions;
   /** How it arrived; absent means SNS. */
   readonly intake?: 'sns' | 'eventbridge';
@@ -197,6 +197,8 @@ export interface AlarmSettings {
   readonly runbookUrl?: string;
   readonly dashboardUrl?: string;
   readonly environment?: string;
+  /** Opt-in: re-page every so many minutes while the alarm still breaches. */
+  readonly repageMinutes?: number;
   /** Tags with bad values, each said in one line; the default was used instead. */
   readonly problems: readonly string[];
 }

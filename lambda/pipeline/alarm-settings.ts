@@ -3,6 +3,8 @@ import {
   ENVIRONMENT_NAME,
   INSUFFICIENT_DATA_POLICIES,
   isHttpUrl,
+  MAX_REPAGE_MINUTES,
+  REPAGE_TAG,
   SETTING_TAGS,
   SEVERITIES,
   type SettingName,
@@ -19,6 +21,8 @@ export interface DeclaredSettings {
   readonly runbookUrl: string;
   readonly dashboardUrl: string;
   readonly environment: string;
+  /** Re-page every so many minutes (a whole number, as text) while the alarm still breaches; off when unset. */
+  readonly repageMinutes: string;
 }
 
 export type DeclaredSettingsMap = Readonly<Record<string, Partial<DeclaredSettings>>>;
@@ -71,9 +75,19 @@ const CHECKS: { readonly [K in keyof DeclaredSettings]: Check<DeclaredSettings[K
     raw.trim() !== '' && ENVIRONMENT_NAME.test(raw.trim())
       ? { ok: true, value: raw.trim() }
       : { ok: false, problem: 'is not 1-32 of A-Z a-z 0-9 _ -' },
+  repageMinutes: (raw) => {
+    const minutes = Number(raw.trim());
+    return Number.isInteger(minutes) && minutes >= 1 && minutes <= MAX_REPAGE_MINUTES
+      ? { ok: true, value: String(minutes) }
+      : { ok: false, problem: `is not a whole number of minutes from 1 to ${MAX_REPAGE_MINUTES}` };
+  },
 };
 
-const FIELDS = Object.keys(SETTING_TAGS) as SettingName[];
+const TAG_OF: Readonly<Record<keyof DeclaredSettings, string>> = {
+  ...SETTING_TAGS,
+  repageMinutes: REPAGE_TAG,
+};
+const FIELDS = Object.keys(TAG_OF) as (SettingName | 'repageMinutes')[];
 
 /**
  * Merges per-alarm settings, field by field: alarm tag, then the CDK declaration, then the defaults. A bad
@@ -89,7 +103,7 @@ export function resolveSettings(input: SettingsInput): AlarmSettings {
     fallback?: DeclaredSettings[K],
   ): DeclaredSettings[K] | undefined {
     const candidates = [
-      { source: `tag ${SETTING_TAGS[field]}`, raw: tags.get(SETTING_TAGS[field]) },
+      { source: `tag ${TAG_OF[field]}`, raw: tags.get(TAG_OF[field]) },
       { source: `declared ${field} (ALARM_SETTINGS)`, raw: input.declared?.[field] },
     ];
     const rejected: string[] = [];
@@ -120,8 +134,13 @@ export function resolveSettings(input: SettingsInput): AlarmSettings {
     runbookUrl: pick('runbookUrl'),
     dashboardUrl: pick('dashboardUrl'),
     environment: pick('environment', defaults.environment || undefined),
+    repageMinutes: optionalNumber(pick('repageMinutes')),
     problems,
   };
+}
+
+function optionalNumber(text: string | undefined): number | undefined {
+  return text === undefined ? undefined : Number(text);
 }
 
 function tagsByLowerCaseKey(tags: Readonly<Record<string, string>>): Map<string, string> {

@@ -2,9 +2,9 @@ import { declaredFor, resolveSettings, type DeclaredSettingsMap } from './alarm-
 import type { Config } from './config';
 import type { CountMetric } from '../shared/contract';
 import { decideAction } from './decide';
-import { dedupKeyFor } from './dedup-key';
-import type { Claim, LedgerAction } from './ledger';
-import type { AlarmNotification, Notification } from '../messages/notification';
+import { alarmIdentity, dedupKeyFor } from './dedup-key';
+import type { Claim, LedgerAction, OpenIncidentFacts } from './ledger';
+import type { AlarmNotification, AlarmSettings, Notification } from '../messages/notification';
 import { buildAlertEvent } from '../pagerduty/event';
 import type { PagerDutyAlertEvent } from '../pagerduty/types';
 
@@ -31,6 +31,11 @@ export interface PlanContext {
 export interface PlanInput {
   readonly notification: Notification;
   readonly vouchedMs?: number;
+  /**
+   * A sweep's correction: when the clock was read just before the CloudWatch request whose answer it acts on. It
+   * is ordered there, not at the alarm's own time: any later real change carries a later time and wins.
+   */
+  readonly observedMs?: number;
 }
 
 /** Something to count and log about a record, whatever its plan. */
@@ -163,8 +168,8 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
   // a forged time (from before this cap), and any claim may replace it.
   const capMs = Math.min(input.vouchedMs ?? ctx.nowMs, ctx.nowMs) + config.maxClockSkewMs;
   const futureLimitMs = ctx.nowMs + config.maxClockSkewMs;
-  const stateChangeMs = Math.min(claimedMs, capMs);
-  if (claimedMs > capMs) {
+  const stateChangeMs = input.observedMs ?? Math.min(claimedMs, capMs);
+  if (input.observedMs === undefined && claimedMs > capMs) {
     notices.push({
       level: 'warn',
       message:
@@ -196,9 +201,23 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
           : `(unrecognised) ${notification.subject ?? ''}`,
       triggerEvent: action === 'trigger' ? compactTrigger(event) : undefined,
       futureLimitMs,
+      open: action === 'trigger' ? openFacts(notification, settings) : undefined,
     },
     logKeys,
     notices,
+  };
+}
+
+/** What the sweep needs to check an incident against CloudWatch; none when the alarm's region is unknown. */
+function openFacts(notification: Notification, settings: AlarmSettings): OpenIncidentFacts | undefined {
+  if (notification.type !== 'alarm' || notification.regionCode === undefined) return undefined;
+  return {
+    source: `${notification.accountId}:${notification.regionCode}`,
+    alarmArn: alarmIdentity(notification),
+    alarmName: notification.alarmName,
+    contributorId: notification.contributor?.id,
+    insufficientData: settings.insufficientData,
+    repageMs: settings.repageMinutes === undefined ? undefined : settings.repageMinutes * 60_000,
   };
 }
 

@@ -41,6 +41,13 @@ export const SETTING_TAGS = {
 } as const;
 export type SettingName = keyof typeof SETTING_TAGS;
 
+/**
+ * The opt-in re-page interval (whole minutes) while an alarm still breaches: this tag, or `repageMinutes` in
+ * ALARM_SETTINGS (the construct's `addAlarm` option). Kept apart from SETTING_TAGS, which mirror the paging options.
+ */
+export const REPAGE_TAG = 'pagerduty:repage-minutes';
+export const MAX_REPAGE_MINUTES = 10_080;
+
 /** Powertools' service name and the EMF namespace of the handler's metrics. */
 export const SERVICE_NAME = 'alarm-to-pagerduty';
 export const METRICS_NAMESPACE = 'AlarmToPagerDuty';
