@@ -19,6 +19,8 @@ import { describeFailure, PagerDutyClient } from './pagerduty/client';
 import { processRecord, type PipelineDeps, type RecordOutcome } from './pipeline/process-record';
 import { RoutingKeys } from './pagerduty/routing-keys';
 import { logger, powertoolsTelemetry, publishMetrics } from './shared/telemetry';
+import type { AlarmReader, SweepSummary } from './sweep';
+import type { ReconcileSource } from './pipeline/config';
 
 export { RecordsFailedError } from './shared/errors';
 export type { RecordOutcome } from './pipeline/process-record';
@@ -33,7 +35,7 @@ const LETTER_FAILURE_RETRY_MS = 10_000;
 /** SQS caps a message attribute's value; a reason longer than this is cut. */
 const MAX_PARK_REASON = 1000;
 
-export type HandlerResult = RecordOutcome[] | SQSBatchResponse;
+export type HandlerResult = RecordOutcome[] | SQSBatchResponse | SweepSummary;
 
 /**
  * The function's entry, for every event it is wired to: SNS notifications (resolves with one outcome per record,
@@ -57,6 +59,8 @@ export interface ParkingLot {
 export interface HandlerOverrides {
   readonly deps?: Partial<PipelineDeps>;
   readonly parkingLot?: ParkingLot;
+  /** Where the sweep reads alarms; the AWS SDK by default. */
+  readonly readerFor?: (source: ReconcileSource) => AlarmReader;
 }
 
 /** Builds a handler and its clients from an environment; the exported `handler` uses `process.env`. */
@@ -114,10 +118,36 @@ export function createHandler(
     return results.map((result) => (result as PromiseFulfilledResult<RecordOutcome>).value);
   };
 
+  // The sweep's code is loaded on its first schedule only: the alarm path never evaluates it.
+  const runSweepEvent = async (deadline: number, context?: Partial<Context>): Promise<SweepSummary> => {
+    const sweep = await import('./sweep');
+    const readerFor = overrides.readerFor ?? sweep.sdkReaderFor(env);
+    return sweep.runScheduledSweep(sweep.sweepDeps(deps, readerFor), {
+      deadline,
+      ownSource: ownSourceOf(context?.invokedFunctionArn),
+    });
+  };
+
   /** An SNS or EventBridge event, or the event a dead letter holds; `letter` forbids nesting batches. */
-  const runEvent = async (event: unknown, deadline: number, letter: boolean): Promise<HandlerResult> => {
+  const runEvent = async (
+    event: unknown,
+    deadline: number,
+    letter: boolean,
+    context?: Partial<Context>,
+  ): Promise<HandlerResult> => {
     const intake = classifyEvent(event);
     switch (intake.kind) {
+      case 'scheduled':
+        if (!letter) return runSweepEvent(deadline, context);
+        // A parked schedule is stale: the next schedule sweeps.
+        return [];
+      case 'alarm-deleted': {
+        const sweep = await import('./sweep');
+        return sweep.resolveDeletedAlarm(intake.deleted, deps, deadline);
+      }
+      case 'ignored':
+        deps.logger.info('Nothing to do for this event', { why: intake.why });
+        return [];
       case 'sns':
         return runRecords(
           intake.records.map((record, index) => snsRecordInput(record, index)),
@@ -214,12 +244,18 @@ export function createHandler(
     const remaining = context?.getRemainingTimeInMillis?.() ?? DEFAULT_BUDGET_MS;
     const deadline = deps.now() + remaining - config.timeBudgetMarginMs;
     try {
-      return await runEvent(event, deadline, false);
+      return await runEvent(event, deadline, false, context);
     } finally {
       publishMetrics();
     }
   };
   return invoke as PipelineHandler;
+}
+
+/** The function's own account and region, from its ARN (`arn:aws:lambda:<region>:<account>:function:…`). */
+function ownSourceOf(functionArn: string | undefined): { accountId: string; region: string } | undefined {
+  const match = /^arn:[^:]+:lambda:([^:]+):(\d{12}):/.exec(functionArn ?? '');
+  return match ? { region: match[1]!, accountId: match[2]! } : undefined;
 }
 
 function sqsParkingLot(config: Config, env: NodeJS.ProcessEnv): ParkingLot | undefined {
@@ -318,7 +354,10 @@ function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
 
 let lazyHandler: PipelineHandler | undefined;
 
-/** The Lambda entry point: SNS events, SQS batches of dead letters, and EventBridge alarm state changes. */
+/**
+ * The Lambda entry point: SNS events, SQS batches of dead letters, EventBridge alarm state changes and alarm
+ * deletions, and EventBridge's schedule (one reconciliation sweep, answering its summary).
+ */
 export async function handler(event: SNSEvent, context?: Context): Promise<RecordOutcome[]>;
 export async function handler(event: SQSEvent, context?: Context): Promise<SQSBatchResponse>;
 export async function handler(event: unknown, context?: Context): Promise<HandlerResult>;
