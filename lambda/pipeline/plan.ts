@@ -8,6 +8,14 @@ import type { AlarmNotification, AlarmSettings, Notification } from '../messages
 import { buildAlertEvent } from '../pagerduty/event';
 import type { PagerDutyAlertEvent } from '../pagerduty/types';
 
+/**
+ * An item is taken for a forged future time only beyond the claimer's clock plus this: a claim computed now may
+ * reach the ledger (SDK retries, lease waits) until its invocation ends, at most Lambda's 15 minutes, after a newer
+ * real state was claimed. Times are capped before they are claimed, so only items written without the cap (older
+ * versions, other tools) are ever this far ahead; the sweep corrects any capped one. Found by the loss property.
+ */
+export const FUTURE_WEDGE_MARGIN_MS = 15 * 60_000;
+
 /** What planning needs besides the notification: configuration and the time, as values. */
 export interface PlanContext {
   readonly config: Pick<
@@ -167,7 +175,7 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
   // Ordered at most at what the transport vouches for; a ledger item later than the receive time can only hold
   // a forged time (from before this cap), and any claim may replace it.
   const capMs = Math.min(input.vouchedMs ?? ctx.nowMs, ctx.nowMs) + config.maxClockSkewMs;
-  const futureLimitMs = ctx.nowMs + config.maxClockSkewMs;
+  const futureLimitMs = ctx.nowMs + config.maxClockSkewMs + FUTURE_WEDGE_MARGIN_MS;
   const stateChangeMs = input.observedMs ?? Math.min(claimedMs, capMs);
   if (input.observedMs === undefined && claimedMs > capMs) {
     notices.push({
