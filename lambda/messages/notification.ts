@@ -193,6 +193,8 @@ export type Notification = AlarmNotification | UnrecognisedNotification;
 export interface AlarmSettings {
   readonly route: string;
   readonly severity: Severity;
+  /** Where the severity came from; only a `default` one may be replaced by a model's triage (TRIAGE_SEVERITY=apply). */
+  readonly severityFrom?: 'tag' | 'declared' | 'default';
   readonly insufficientData: InsufficientDataPolicy;
   readonly runbookUrl?: string;
   readonly dashboardUrl?: string;

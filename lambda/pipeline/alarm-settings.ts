@@ -38,6 +38,9 @@ export interface SettingsInput {
   readonly knownRoutes: readonly string[];
 }
 
+/** Where a setting came from: an alarm tag, the construct's `addAlarm` declaration, or the function's default. */
+export type SettingOrigin = 'tag' | 'declared' | 'default';
+
 type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
 type Check<T> = (raw: string, knownRoutes: readonly string[]) => Checked<T>;
 
@@ -84,21 +87,23 @@ export function resolveSettings(input: SettingsInput): AlarmSettings {
   const problems: string[] = [];
   const tags = tagsByLowerCaseKey(input.tags);
 
+  const origins: Partial<Record<keyof DeclaredSettings, SettingOrigin>> = {};
   function pick<K extends keyof DeclaredSettings>(
     field: K,
     fallback?: DeclaredSettings[K],
   ): DeclaredSettings[K] | undefined {
     const candidates = [
-      { source: `tag ${SETTING_TAGS[field]}`, raw: tags.get(SETTING_TAGS[field]) },
-      { source: `declared ${field} (ALARM_SETTINGS)`, raw: input.declared?.[field] },
-    ];
+      { source: `tag ${SETTING_TAGS[field]}`, origin: 'tag', raw: tags.get(SETTING_TAGS[field]) },
+      { source: `declared ${field} (ALARM_SETTINGS)`, origin: 'declared', raw: input.declared?.[field] },
+    ] as const;
     const rejected: string[] = [];
     let chosen: { value: DeclaredSettings[K]; source: string } | undefined;
-    for (const { source, raw } of candidates) {
+    for (const { source, origin, raw } of candidates) {
       if (raw === undefined || raw.trim() === '') continue;
       const checked = CHECKS[field](raw, input.knownRoutes);
       if (checked.ok) {
         chosen = { value: checked.value, source };
+        origins[field] = origin;
         break;
       }
       rejected.push(`${source}: ${JSON.stringify(raw)} ${checked.problem}`);
@@ -113,9 +118,13 @@ export function resolveSettings(input: SettingsInput): AlarmSettings {
   }
 
   const { defaults } = input;
+  // Picked in this order so that the problems are listed in it.
+  const route = pick('route', defaults.route) ?? defaults.route;
+  const severity = pick('severity', defaults.severity) ?? defaults.severity;
   return {
-    route: pick('route', defaults.route) ?? defaults.route,
-    severity: pick('severity', defaults.severity) ?? defaults.severity,
+    route,
+    severity,
+    severityFrom: origins.severity ?? 'default',
     insufficientData: pick('insufficientData', defaults.insufficientData) ?? defaults.insufficientData,
     runbookUrl: pick('runbookUrl'),
     dashboardUrl: pick('dashboardUrl'),

@@ -12,6 +12,10 @@ export type InsufficientDataPolicy = (typeof INSUFFICIENT_DATA_POLICIES)[number]
 export const UNRECOGNISED_MODES = ['trigger', 'drop'] as const;
 export type UnrecognisedMode = (typeof UNRECOGNISED_MODES)[number];
 
+/** TRIAGE_SEVERITY: what a model's triage may change (suggest: custom_details only; apply: also the severity). */
+export const TRIAGE_MODES = ['suggest', 'apply'] as const;
+export type TriageMode = (typeof TRIAGE_MODES)[number];
+
 /** Route names: keys of ROUTING_KEY_SECRETS and values of the `pagerduty:route` tag. */
 export const ROUTE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 export const ROUTE_NAME_RULE = 'route names are 1-64 of A-Z a-z 0-9 _ . -';
@@ -71,6 +75,12 @@ export const COUNT_METRICS = [
   'ImageFailures',
   'LeaseWaits',
   'ChangeEventFailures',
+  'TriageCalls',
+  'TriageTimeouts',
+  'TriageFailures',
+  'TriageApplied',
+  'TriageReused',
+  'TriageTokens',
 ] as const;
 export type CountMetric = (typeof COUNT_METRICS)[number];
 
@@ -110,6 +120,11 @@ export interface HandlerEnvironment {
   readonly MAX_CLOCK_SKEW_SECONDS?: string;
   readonly RETRY_WINDOW_HOURS?: string;
   readonly PARKED_QUEUE_URL?: string;
+  /** A Bedrock model or inference-profile id: turns model triage on. */
+  readonly TRIAGE_MODEL_ID?: string;
+  readonly TRIAGE_SEVERITY?: TriageMode;
+  readonly TRIAGE_TIMEOUT_MS?: string;
+  readonly TRIAGE_NOTE_MAX_CHARS?: string;
   /** JSON: alarm ARN or name → the options given to `addAlarm`. */
   readonly ALARM_SETTINGS?: string;
   readonly POWERTOOLS_SERVICE_NAME?: string;

@@ -25,6 +25,7 @@ describe('resolveSettings', () => {
     expect(resolve({})).toEqual({
       route: 'default',
       severity: 'critical',
+      severityFrom: 'default',
       insufficientData: 'ignore',
       runbookUrl: undefined,
       dashboardUrl: undefined,
@@ -52,6 +53,7 @@ describe('resolveSettings', () => {
     expect(resolve(tags, declared)).toEqual({
       route: 'payments',
       severity: 'warning',
+      severityFrom: 'tag',
       insufficientData: 'resolve',
       runbookUrl: 'https://wiki.example.com/declared',
       dashboardUrl: 'https://grafana.example.com/d/abc',
@@ -98,6 +100,7 @@ describe('resolveSettings', () => {
     expect(settings).toMatchObject({
       route: 'default',
       severity: 'error',
+      severityFrom: 'declared',
       insufficientData: 'ignore',
       runbookUrl: undefined,
       dashboardUrl: undefined,
@@ -119,6 +122,13 @@ describe('resolveSettings', () => {
     expect(settings.problems).toEqual([
       'declared route (ALARM_SETTINGS): "retired" is not a known route (default, payments, Platform); using the default "default"',
     ]);
+  });
+
+  it('says a severity is the default when its only tag is bad, so triage may replace it', () => {
+    expect(resolve({ 'pagerduty:severity': 'urgent' })).toMatchObject({
+      severity: 'critical',
+      severityFrom: 'default',
+    });
   });
 
   it('ignores empty tag values without a problem', () => {
