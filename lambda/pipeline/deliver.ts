@@ -200,7 +200,13 @@ async function claimedTrigger(
   if (!deps.triage || !plan.triageOf) return { event: await withGraphs(plan, deps, deadline) };
   const [graphed, triaged] = await Promise.all([
     withGraphs(plan, deps, deadline),
-    deps.triage.enrich({ subject: plan.triageOf, event: plan.event, previous, deadline, log }),
+    deps.triage.enrich({
+      subject: plan.triageOf,
+      event: plan.event,
+      previous,
+      timeLeftMs: deadline - deps.now(),
+      log,
+    }),
   ]);
   const event = graphed.images ? { ...triaged.event, images: graphed.images } : triaged.event;
   return { event, triage: triaged.record };

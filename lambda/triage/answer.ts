@@ -13,8 +13,7 @@ export interface TriageAnswer {
 }
 
 export type AnswerReading =
-  | { readonly ok: true; readonly answer: TriageAnswer }
-  | { readonly ok: false; readonly why: string };
+  { readonly ok: true; readonly answer: TriageAnswer } | { readonly ok: false; readonly why: string };
 
 // Loose on purpose: anything else in the output is ignored, only these fields are read.
 const toolInput = z.object({
@@ -45,7 +44,10 @@ export function readAnswer(output: unknown, noteMaxChars: number): AnswerReading
   if (!parsed.success) return { ok: false, why: 'the answer is not a Converse message' };
   const call = parsed.data.output.message.content.find((block) => block.toolUse?.name === TRIAGE_TOOL_NAME);
   if (!call?.toolUse) {
-    return { ok: false, why: `no ${TRIAGE_TOOL_NAME} call (stop reason ${parsed.data.stopReason ?? 'none'})` };
+    return {
+      ok: false,
+      why: `no ${TRIAGE_TOOL_NAME} call (stop reason ${parsed.data.stopReason ?? 'none'})`,
+    };
   }
   const input = toolInput.safeParse(call.toolUse.input);
   if (!input.success) {

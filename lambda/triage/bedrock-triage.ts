@@ -62,15 +62,18 @@ async function enrich(options: BedrockTriageOptions, request: TriageRequest): Pr
   if (earlier) {
     telemetry.count('TriageReused');
     const { event, applied } = enrichEvent(request.event, earlier, how);
-    log.info('Triage: reusing the answer recorded for this incident', { triage: summaryOf(earlier, applied) });
+    log.info('Triage: reusing the answer recorded for this incident', {
+      triage: summaryOf(earlier, applied),
+    });
     return { event };
   }
 
   const now = options.now ?? Date.now;
   const started = now();
-  const limitMs = Math.min(config.timeoutMs, request.deadline - started);
+  const limitMs = Math.min(config.timeoutMs, request.timeLeftMs);
   telemetry.count('TriageCalls');
-  const asked = limitMs > 0 ? await withinLimit(limitMs, (signal) => ask(options, request, signal)) : undefined;
+  const asked =
+    limitMs > 0 ? await withinLimit(limitMs, (signal) => ask(options, request, signal)) : undefined;
   const tookMs = now() - started;
   const usage = asked && 'output' in asked ? asked.output?.usage : undefined;
   if (usage?.totalTokens) telemetry.count('TriageTokens', usage.totalTokens);
@@ -85,11 +88,20 @@ async function enrich(options: BedrockTriageOptions, request: TriageRequest): Pr
   const timedOut = asked === undefined || asked.kind === 'timeout';
   telemetry.count(timedOut ? 'TriageTimeouts' : 'TriageFailures');
   const why = timedOut ? `no answer within ${limitMs} ms` : asked.why;
-  log.warn('Triage: paging without it', { triageOutcome: timedOut ? 'timeout' : 'failed', why, tookMs, ...tokens });
+  log.warn('Triage: paging without it', {
+    triageOutcome: timedOut ? 'timeout' : 'failed',
+    why,
+    tookMs,
+    ...tokens,
+  });
   return { event: request.event, record: storedRecord({ model: config.modelId, none: why }) };
 }
 
-async function ask(options: BedrockTriageOptions, request: TriageRequest, signal: AbortSignal): Promise<Asked> {
+async function ask(
+  options: BedrockTriageOptions,
+  request: TriageRequest,
+  signal: AbortSignal,
+): Promise<Asked> {
   const { config } = options;
   const { alarm } = request.subject;
   let output: ConverseCommandOutput;
@@ -124,7 +136,9 @@ async function readOpenAlarms(
   if (!options.openAlarms || !alarm.regionCode) return undefined;
   try {
     const open = await options.openAlarms(`${alarm.accountId}:${alarm.regionCode}`);
-    return open.filter((other) => other.dedupKey !== dedupKey).sort((a, b) => b.stateChangeMs - a.stateChangeMs);
+    return open
+      .filter((other) => other.dedupKey !== dedupKey)
+      .sort((a, b) => b.stateChangeMs - a.stateChangeMs);
   } catch (error) {
     request.log.warn('Triage: the open alarms could not be read; asking without them', {
       error: describeError(error),
@@ -137,7 +151,10 @@ async function readOpenAlarms(
  * Runs `work` with a signal that aborts after `limitMs`, and stops waiting for it then, whatever it does with the
  * signal: undefined means the limit was reached.
  */
-async function withinLimit<T>(limitMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
+async function withinLimit<T>(
+  limitMs: number,
+  work: (signal: AbortSignal) => Promise<T>,
+): Promise<T | undefined> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<undefined>((resolve) => {

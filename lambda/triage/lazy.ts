@@ -19,7 +19,7 @@ export function lazyTriage({ load, timeoutMs, count }: LazyTriageOptions): Triag
   void loading.then((step) => (loaded = step));
   return {
     enrich: async (request: TriageRequest): Promise<TriageResult> => {
-      const step = loaded ?? (await waitAtMost(loading, timeoutMs));
+      const step = loaded ?? (await waitAtMost(loading, Math.min(timeoutMs, request.timeLeftMs)));
       if (step === undefined || step instanceof Error) {
         count(step === undefined ? 'TriageTimeouts' : 'TriageFailures');
         request.log.warn('Triage: paging without it; the triage code is not loaded', {

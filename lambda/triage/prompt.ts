@@ -77,10 +77,8 @@ export function triageTool(noteMaxChars: number): ToolConfiguration {
 
 /** The user message: the alarm's facts as JSON, each field cut, never the routing key or the alarm's tags. */
 export function userMessage(facts: PromptFacts): Message {
-  const data = JSON.stringify(alarmFacts(facts), null, 1);
-  // `<` and `>` as JSON escapes: the data cannot close a tag around it, and still reads the same.
-  const escaped = data.replace(/</g, '\\u003c').replace(/>/g, '\\u003e');
-  const text = `Alarm data (untrusted):\n${escaped}`;
+  // JSON: every quote and line break inside a field is escaped, so no text can end its field and pose as ours.
+  const text = `Alarm data (untrusted):\n${JSON.stringify(alarmFacts(facts), null, 1)}`;
   return { role: 'user', content: [{ text: cutText(text, PROMPT_LIMITS.total) }] };
 }
 
@@ -96,7 +94,9 @@ function alarmFacts({ alarm, previous, openAlarms }: PromptFacts): Record<string
     reason: field(alarm.reason, PROMPT_LIMITS.reason),
     condition: field(describeCondition(alarm), PROMPT_LIMITS.condition),
     metric:
-      c.kind === 'metric' ? field(`${c.metric.namespace} ${c.metric.metricName}`, PROMPT_LIMITS.name) : undefined,
+      c.kind === 'metric'
+        ? field(`${c.metric.namespace} ${c.metric.metricName}`, PROMPT_LIMITS.name)
+        : undefined,
     threshold: c.kind === 'metric' || c.kind === 'metric-math' ? c.threshold : undefined,
     account: alarm.accountId,
     region: alarm.regionCode ?? field(alarm.regionName, 64),

@@ -10,8 +10,7 @@ import type { TriageAnswer } from './answer';
  * asking again (never twice for one alarm change).
  */
 export type TriageRecord =
-  | ({ readonly model: string } & TriageAnswer)
-  | { readonly model: string; readonly none: string };
+  ({ readonly model: string } & TriageAnswer) | { readonly model: string; readonly none: string };
 
 /** Bounds what one ledger item stores whatever was read back. */
 const MAX_RECORD_CHARS = 4096;

@@ -29,8 +29,8 @@ export interface TriageRequest {
   /** The trigger about to be sent. */
   readonly event: PagerDutyAlertEvent;
   readonly previous?: PreviousChange;
-  /** The delivery's deadline, epoch ms: triage never runs past it, nor past TRIAGE_TIMEOUT_MS. */
-  readonly deadline: number;
+  /** What is left of the delivery's time: triage never runs past it, nor past TRIAGE_TIMEOUT_MS. */
+  readonly timeLeftMs: number;
   readonly log: TriageLog;
 }
 
