@@ -44,10 +44,17 @@ import { DeployMarker } from './deploy-marker';
 import { MetricGraphImages } from './metric-graph-images';
 import { handlerCode } from './private/handler-bundle';
 import { isMultiTimeSeriesAlarm } from './private/metrics-insights';
+import {
+  grantTriageModel,
+  triageEnvironment,
+  triageWidgets,
+  type TriageOptions,
+} from './private/model-triage';
 import { METRICS_NAMESPACE, PipelineHealth, SERVICE_NAME } from './pipeline-health';
 import { topicForAlarm } from './regional-intake';
 
 export type { AlarmPagingOptions, InsufficientDataPolicy, Severity } from './paging-options';
+export type { TriageOptions } from './private/model-triage';
 
 export { HANDLER_ENTRY } from './private/handler-bundle';
 
@@ -226,6 +233,13 @@ export interface AlarmToPagerDutyProps {
    * @default - the `version` context value (`cdk deploy -c version=<commit>`), else the synthesis time
    */
   readonly deployVersion?: string;
+  /**
+   * Opt-in model triage through Amazon Bedrock: a severity suggestion and a short note for each trigger, in its
+   * custom details (and, with `severity: 'apply'`, its severity when the alarm declares none). Never delays a page
+   * past `timeout`; grants `bedrock:InvokeModel` on that model only. See TriageOptions.
+   * @default - off
+   */
+  readonly triage?: TriageOptions;
 }
 
 interface AttachedAlarm {
@@ -366,6 +380,7 @@ export class AlarmToPagerDuty extends Construct {
     };
     if (props.environment !== undefined) environment.ENVIRONMENT = props.environment;
     if (props.pagerDutyEventsUrl !== undefined) environment.PAGERDUTY_EVENTS_URL = props.pagerDutyEventsUrl;
+    if (props.triage) Object.assign(environment, triageEnvironment(props.triage));
 
     this.handler = new NodejsFunction(this, 'Handler', {
       description: 'CloudWatch alarm notifications to PagerDuty incidents',
@@ -432,6 +447,10 @@ export class AlarmToPagerDuty extends Construct {
     });
     this.healthAlarms = health.alarms;
     this.dashboard = health.dashboard;
+    if (props.triage) {
+      grantTriageModel(role, stack, props.triage.modelId);
+      this.dashboard.addWidgets(...triageWidgets());
+    }
     if (props.alarmEvents !== undefined) {
       this.alarmEvents = new AlarmEventsIntake(this, 'AlarmEvents', {
         ...props.alarmEvents,

@@ -38,7 +38,8 @@ async function isolatedHandler(env: Record<string, string>) {
     handlerModule = jest.requireActual('../../../lambda/handler');
   });
   const pipeline = inProcessDeps(env, NOW);
-  const { ledger, pagerDuty, routingKeys, declared, now } = pipeline.deps;
+  const { ledger, routingKeys, declared, now } = pipeline.deps;
+  const { pagerDuty } = pipeline;
   // Everything but triage from the in-process pipeline: triage is what the environment wires.
   const handler = handlerModule!.createHandler(
     { ...TEST_ENV, ...env },
