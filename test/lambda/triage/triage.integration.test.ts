@@ -11,7 +11,11 @@ import {
 } from '../../../local/bedrock-emulator';
 import { createHandler } from '../../../lambda/handler';
 import { loadConfig } from '../../../lambda/pipeline/config';
-import { bedrockClient, createBedrockTriage } from '../../../lambda/triage/bedrock-triage';
+import {
+  bedrockClient,
+  createBedrockTriage,
+  type OpenAlarmsReader,
+} from '../../../lambda/triage/bedrock-triage';
 import type { PagerDutyAlertEvent } from '../../../lambda/pagerduty/types';
 import { inProcessDeps, ROUTING_KEYS, TEST_ENV } from '../../support/in-process';
 
@@ -52,12 +56,13 @@ describe.each<WireProtocol>(['h2', 'http/1.1'])('model triage over %s', (protoco
   });
   beforeEach(() => emulator.reset());
 
-  function setup(env: Record<string, string> = {}, declared = {}) {
+  function setup(env: Record<string, string> = {}, declared = {}, openAlarms?: OpenAlarmsReader) {
     const triageEnv = { TRIAGE_MODEL_ID: MODEL, ...env };
     const pipeline = inProcessDeps(triageEnv, NOW);
     const config = loadConfig({ ...TEST_ENV, ...triageEnv });
     const triage =
-      config.triage && createBedrockTriage({ config: config.triage, client, telemetry: pipeline.telemetry });
+      config.triage &&
+      createBedrockTriage({ config: config.triage, client, telemetry: pipeline.telemetry, openAlarms });
     const handler = createHandler(
       { ...TEST_ENV, ...triageEnv },
       { deps: { ...pipeline.deps, config, declared, triage } },
@@ -125,6 +130,37 @@ describe.each<WireProtocol>(['h2', 'http/1.1'])('model triage over %s', (protoco
     const sentText = JSON.stringify(body);
     for (const key of Object.values(ROUTING_KEYS)) expect(sentText).not.toContain(key);
     expect(sentText).not.toContain('secret-runbook');
+  });
+
+  it('shows the other alarms open in the same account and Region, newest first, not this one', async () => {
+    const sources: string[] = [];
+    const { notify } = setup({}, {}, async (source) => {
+      sources.push(source);
+      return [
+        { dedupKey: ARN, alarmName: 'checkout-api-5xx', stateChangeMs: T0 },
+        { dedupKey: 'k1', alarmName: 'orders-db-cpu', stateChangeMs: T0 - 90_000 },
+        { dedupKey: 'k2', alarmName: 'orders-db-connections', stateChangeMs: T0 - 30_000 },
+      ];
+    });
+    await notify('ALARM');
+    const prompt = (emulator.requests[0]!.body as { messages: { content: { text: string }[] }[] })
+      .messages[0]!.content[0]!.text;
+    const facts = JSON.parse(prompt.slice(prompt.indexOf('{'))) as { otherOpenAlarms: { name: string }[] };
+    expect(sources).toEqual(['123456789012:us-east-1']);
+    expect(facts.otherOpenAlarms.map((open) => open.name)).toEqual([
+      'orders-db-connections',
+      'orders-db-cpu',
+    ]);
+  });
+
+  it('open alarms that cannot be read are "unknown" to the model, and the page goes out with triage', async () => {
+    const { notify, sent } = setup({}, {}, () => Promise.reject(new Error('index unavailable')));
+    await notify('ALARM');
+    expect(
+      (emulator.requests[0]!.body as { messages: { content: { text: string }[] }[] }).messages[0]!.content[0]!
+        .text,
+    ).toContain('"otherOpenAlarms": "unknown"');
+    expect(triageOf(sent()[0])).toMatchObject({ severity: 'warning' });
   });
 
   it('apply: the suggested severity replaces the default one, and says so', async () => {
