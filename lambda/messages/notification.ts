@@ -197,6 +197,8 @@ export interface AlarmSettings {
   readonly runbookUrl?: string;
   readonly dashboardUrl?: string;
   readonly environment?: string;
+  /** Re-send the trigger while the alarm still breaches, every so many minutes (opt-in; the sweep does it). */
+  readonly repageMinutes?: number;
   /** Tags with bad values, each said in one line; the default was used instead. */
   readonly problems: readonly string[];
 }

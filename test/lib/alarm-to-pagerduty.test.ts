@@ -774,6 +774,7 @@ describe('addAlarm', () => {
             'pagerduty:runbook',
             'pagerduty:dashboard',
             'pagerduty:environment',
+            'pagerduty:repage-minutes',
           ],
         },
       },
