@@ -12,7 +12,7 @@ import {
 } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -43,6 +43,9 @@ import { encryptedQueue } from './private/dead-letter-queue';
 import { DeployMarker } from './deploy-marker';
 import { MetricGraphImages } from './metric-graph-images';
 import { handlerCode } from './private/handler-bundle';
+import { ledgerTable, openIncidentsIndexArn } from './private/ledger-table';
+import { routingKeySecretStatements } from './private/routing-key-grants';
+import { ReconcileSweep, reconcileSources } from './reconcile-sweep';
 import { isMultiTimeSeriesAlarm } from './private/metrics-insights';
 import { METRICS_NAMESPACE, PipelineHealth, SERVICE_NAME } from './pipeline-health';
 import { topicForAlarm } from './regional-intake';
@@ -226,6 +229,20 @@ export interface AlarmToPagerDutyProps {
    * @default - the `version` context value (`cdk deploy -c version=<commit>`), else the synthesis time
    */
   readonly deployVersion?: string;
+  /**
+   * The reconciliation sweep: a function of its own, from the handler's bundle, run on a schedule, that makes
+   * PagerDuty follow CloudWatch's state whatever notifications were lost: it resolves open incidents whose alarm
+   * is OK, deleted or (per its policy) INSUFFICIENT_DATA, pages wired alarms in ALARM with no open incident, and
+   * re-pages alarms that ask for it (`repageInterval`). It reads this account's alarms in the central region and
+   * in every regional intake's, and other accounts' through a read-only role each of their intakes deploys.
+   * @default true
+   */
+  readonly reconcile?: boolean;
+  /**
+   * How often the sweep runs: whole minutes, 1 minute to 1 day. A sweep's timeout is this, at most 5 minutes.
+   * @default Duration.minutes(5)
+   */
+  readonly reconcileInterval?: Duration;
 }
 
 interface AttachedAlarm {
@@ -271,6 +288,8 @@ export class AlarmToPagerDuty extends Construct {
   public readonly metricGraphImages?: MetricGraphImages;
   /** Present unless `deployChangeEvents` is off. */
   public readonly deployMarker?: DeployMarker;
+  /** The reconciliation sweep (function, role, schedule), unless `reconcile` is off. */
+  public readonly reconcileSweep?: ReconcileSweep;
 
   private readonly routeNames: readonly string[];
   private readonly defaultInsufficientData: InsufficientDataPolicy;
@@ -329,14 +348,7 @@ export class AlarmToPagerDuty extends Construct {
       }),
     );
 
-    this.ledger = new dynamodb.Table(this, 'Ledger', {
-      partitionKey: { name: 'dedupKey', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: 'expiresAt',
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-    });
+    this.ledger = ledgerTable(this, 'Ledger', props.removalPolicy ?? RemovalPolicy.RETAIN);
 
     const logGroup = new logs.LogGroup(this, 'HandlerLogs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
@@ -423,9 +435,29 @@ export class AlarmToPagerDuty extends Construct {
       this.opsTopic = opsTopic;
     }
 
+    if (props.reconcile ?? true) {
+      this.reconcileSweep = new ReconcileSweep(this, 'Reconcile', {
+        code: handlerCode(props.bundleAwsSdk ?? true),
+        environment,
+        sources: () => reconcileSources(this, props.alarmEvents),
+        otherEnvironmentBytes: () => this.alarmSettingsBytes() + 1024,
+        ledger: this.ledger,
+        secrets: Object.values(props.routes),
+        key: this.key,
+        opsTopic: this.opsTopic,
+        interval: props.reconcileInterval,
+        memorySize: props.memorySize,
+        logRetention: props.logRetention,
+        tracing: props.tracing,
+      });
+    } else if (props.reconcileInterval !== undefined) {
+      throw new Error('AlarmToPagerDuty: reconcileInterval has no effect with reconcile: false');
+    }
+
     const health = new PipelineHealth(this, 'Health', {
       topic: this.topic,
       handler: this.handler,
+      sweep: this.reconcileSweep?.function,
       retryQueue: this.retryQueue,
       parkedQueue: this.parkedQueue,
       opsTopic: this.opsTopic,
@@ -486,6 +518,9 @@ export class AlarmToPagerDuty extends Construct {
       );
     }
     const settings = checkPagingOptions(where, options, this.routeNames);
+    if (settings.repageMinutes !== undefined && this.reconcileSweep === undefined) {
+      throw new Error(`addAlarm(${where}): repageInterval needs the reconciliation sweep, which reconcile: false turns off.`);
+    }
     const arn = this.arnWithoutCrossStackReference(alarm, settings);
     if (this.attached.has(where)) {
       throw new Error(`addAlarm(${where}): this alarm is already attached to ${this.node.path}.`);
@@ -535,12 +570,18 @@ export class AlarmToPagerDuty extends Construct {
     return Stack.of(this).toJsonString(Object.fromEntries(entries.map((a) => [a.arn, a.settings])));
   }
 
-  private checkAlarmSettingsSize(): string[] {
+  /** About how many bytes ALARM_SETTINGS will take, with unresolved ARNs at a realistic length. */
+  private alarmSettingsBytes(): number {
     const entries = [...this.attached.values()].filter((a) => Object.keys(a.settings).length > 0);
     const estimate = JSON.stringify(
       Object.fromEntries(entries.map((a) => [estimateAlarmArn(a.alarm), a.settings])),
     );
-    const bytes = Buffer.byteLength(estimate, 'utf8');
+    return Buffer.byteLength(estimate, 'utf8');
+  }
+
+  private checkAlarmSettingsSize(): string[] {
+    const entries = [...this.attached.values()].filter((a) => Object.keys(a.settings).length > 0);
+    const bytes = this.alarmSettingsBytes();
     if (bytes <= ALARM_SETTINGS_MAX_BYTES) return [];
     return [
       `ALARM_SETTINGS would be about ${bytes} bytes for ${entries.length} alarms, over the ${ALARM_SETTINGS_MAX_BYTES}-byte ` +
@@ -709,16 +750,19 @@ interface HandlerResources {
 function grantHandler(role: iam.Role, resources: HandlerResources): void {
   const { secrets, ledger, retryQueue, parkedQueue, key } = resources;
   const region = Stack.of(role).region;
+  const [readRoutingKeys, ...routingKeySecretsKeys] = routingKeySecretStatements(secrets, region);
   const statements = [
-    new iam.PolicyStatement({
-      sid: 'ReadRoutingKeys',
-      actions: ['secretsmanager:GetSecretValue'],
-      resources: secrets.map(secretArnForPolicies),
-    }),
+    readRoutingKeys!,
     new iam.PolicyStatement({
       sid: 'LedgerReadWrite',
       actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
       resources: [ledger.tableArn],
+    }),
+    // An alarm deleted (EventBridge) resolves its contributors' incidents too, found through the index.
+    new iam.PolicyStatement({
+      sid: 'LedgerOpenIncidents',
+      actions: ['dynamodb:Query'],
+      resources: [openIncidentsIndexArn(ledger)],
     }),
     // Lambda sends on-failure records with the function's role (the async destination) and polls with it
     // (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html: ReceiveMessage, DeleteMessage, GetQueueAttributes).
@@ -741,23 +785,8 @@ function grantHandler(role: iam.Role, resources: HandlerResources): void {
       conditions: { StringEquals: { 'kms:ViaService': `sqs.${region}.amazonaws.com` } },
     }),
   ];
-  const secretKeys = secrets.flatMap((secret) => (secret.encryptionKey ? [secret.encryptionKey.keyArn] : []));
-  if (secretKeys.length > 0) {
-    statements.push(
-      new iam.PolicyStatement({
-        sid: 'RoutingKeySecretsKeyThroughSecretsManager',
-        actions: ['kms:Decrypt'],
-        resources: secretKeys,
-        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
-      }),
-    );
-  }
+  statements.push(...routingKeySecretsKeys);
   for (const statement of statements) role.addToPrincipalPolicy(statement);
-}
-
-/** The ARN an IAM policy needs: the full ARN, or the partial one with the 6 characters Secrets Manager appends. */
-function secretArnForPolicies(secret: secretsmanager.ISecret): string {
-  return secret.secretFullArn ?? `${secret.secretArn}-??????`;
 }
 
 /**
