@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Lazy, Names, PhysicalName, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Lazy, Names, PhysicalName, Stack, Token } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -15,11 +15,10 @@ import { Construct } from 'constructs';
 import type { ReconcileSource } from '../lambda/shared/contract';
 import type { AlarmToPagerDuty } from './alarm-to-pagerduty';
 import { allowEventBridgeDeadLetters, type AlarmEventsSelection } from './eventbridge-intake';
-import { ALARM_READ_NAG_REASON, alarmReadStatements } from './private/alarm-read';
+import { acknowledgeAlarmRead, alarmReadStatements } from './private/alarm-read';
 import { encryptedQueue, queueNotEmptyAlarm } from './private/dead-letter-queue';
 import type { handlerCode } from './private/handler-bundle';
 import { openIncidentsIndexArn } from './private/ledger-table';
-import { nagText } from './private/nag-text';
 import { routingKeySecretStatements } from './private/routing-key-grants';
 import { intakesOf } from './regional-intake';
 
@@ -176,23 +175,8 @@ export class ReconcileSweep extends Construct {
   }
 
   private acknowledgeNagFindings(tracing: lambda.Tracing): void {
-    const policy = this.role.node.tryFindChild('DefaultPolicy');
-    if (!policy) return;
-    const stack = Stack.of(this);
-    const [, contributors, muteRules] = alarmReadStatements(this, '*').map((s) => s.toStatementJson() as { Resource: string | string[] });
-    const wildcards = [contributors, muteRules].flatMap((s) => [s!.Resource].flat());
-    Validations.of(policy).acknowledge(
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          ALARM_READ_NAG_REASON +
-          (tracing === lambda.Tracing.DISABLED ? '' : ' X-Ray PutTraceSegments and PutTelemetryRecords accept only "*".'),
-      },
-      ...wildcards.map((resource) => ({
-        id: `AwsSolutions-IAM5[Resource::${nagText(stack, resource)}]`,
-        reason: `${ALARM_READ_NAG_REASON} In every region an intake of this account serves.`,
-      })),
-    );
+    const xray = ' X-Ray PutTraceSegments and PutTelemetryRecords accept only "*".';
+    acknowledgeAlarmRead(this.role, '*', tracing === lambda.Tracing.DISABLED ? '' : xray);
   }
 
   private checkEnvironmentSize(props: ReconcileSweepProps): string[] {
