@@ -12,10 +12,10 @@ export const ALARM_READ_ACTIONS = [
 ] as const;
 
 export const ALARM_READ_NAG_REASON =
-  'CloudWatch returns composite alarms only to callers allowed cloudwatch:DescribeAlarms on "*" ' +
+  'The sweep needs cloudwatch:DescribeAlarms on "*": CloudWatch returns composite alarms only to callers allowed it on "*" ' +
   '(https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html). ' +
   "DescribeAlarmContributors is on this account's alarms, the mute-rule reads on its mute rules, each of which " +
-  "the sweep reads all of: read-only.";
+  'the sweep reads all of: read-only.';
 
 /**
  * The read-only statements of the sweep on one account's alarms: `region` limits them to one region (a read role),
@@ -23,7 +23,8 @@ export const ALARM_READ_NAG_REASON =
  */
 export function alarmReadStatements(scope: Construct, region: string): iam.PolicyStatement[] {
   const stack = Stack.of(scope);
-  const arn = (resource: string) => `arn:${stack.partition}:cloudwatch:${region}:${stack.account}:${resource}:*`;
+  const arn = (resource: string) =>
+    `arn:${stack.partition}:cloudwatch:${region}:${stack.account}:${resource}:*`;
   const conditions = region === '*' ? undefined : { StringEquals: { 'aws:RequestedRegion': region } };
   return [
     new iam.PolicyStatement({
@@ -57,7 +58,9 @@ export function acknowledgeAlarmRead(role: iam.Role, region: string, extraReason
   if (!policy) return;
   const stack = Stack.of(role);
   const wildcards = alarmReadStatements(role, region)
-    .flatMap((statement) => [(statement.toStatementJson() as { Resource: string | string[] }).Resource].flat())
+    .flatMap((statement) =>
+      [(statement.toStatementJson() as { Resource: string | string[] }).Resource].flat(),
+    )
     .filter((resource) => resource !== '*');
   Validations.of(policy).acknowledge(
     { id: 'AwsSolutions-IAM5[Resource::*]', reason: ALARM_READ_NAG_REASON + extraReason },
