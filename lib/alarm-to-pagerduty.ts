@@ -519,7 +519,9 @@ export class AlarmToPagerDuty extends Construct {
     }
     const settings = checkPagingOptions(where, options, this.routeNames);
     if (settings.repageMinutes !== undefined && this.reconcileSweep === undefined) {
-      throw new Error(`addAlarm(${where}): repageInterval needs the reconciliation sweep, which reconcile: false turns off.`);
+      throw new Error(
+        `addAlarm(${where}): repageInterval needs the reconciliation sweep, which reconcile: false turns off.`,
+      );
     }
     const arn = this.arnWithoutCrossStackReference(alarm, settings);
     if (this.attached.has(where)) {

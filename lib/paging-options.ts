@@ -128,7 +128,8 @@ export function checkPagingOptions(
     const value = options[key];
     if (value !== undefined) Object.assign(given, { [key]: value });
   }
-  if (options.repageInterval !== undefined) given.repageMinutes = String(repageMinutes(options.repageInterval, problem));
+  if (options.repageInterval !== undefined)
+    given.repageMinutes = String(repageMinutes(options.repageInterval, problem));
   return given;
 }
 

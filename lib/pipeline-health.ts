@@ -154,10 +154,7 @@ export class PipelineHealth extends Construct {
         [this.notificationsNotSent(), this.degradedOperation()],
         ...(props.sweep === undefined
           ? []
-          : [
-              [this.sweepCorrections(), this.sweepProblems()],
-              [this.sweepDuration(props.sweep)],
-            ]),
+          : [[this.sweepCorrections(), this.sweepProblems()], [this.sweepDuration(props.sweep)]]),
       ],
     });
   }

@@ -115,7 +115,12 @@ export class ReconcileSweep extends Construct {
     allowEventBridgeDeadLetters(
       props.key,
       'Sweep',
-      stack.formatArn({ service: 'events', resource: 'rule', resourceName: ruleName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+      stack.formatArn({
+        service: 'events',
+        resource: 'rule',
+        resourceName: ruleName,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      }),
     );
     this.rule = new events.Rule(this, 'Schedule', {
       ruleName,
@@ -219,7 +224,12 @@ export function reconcileSources(
   const central = Stack.of(pipeline);
   const selection = alarmEvents === undefined ? {} : selectionOf(alarmEvents);
   return [
-    { region: central.region, accountId: central.account, topicArns: [pipeline.topic.topicArn], ...selection },
+    {
+      region: central.region,
+      accountId: central.account,
+      topicArns: [pipeline.topic.topicArn],
+      ...selection,
+    },
     ...intakesOf(pipeline).map((intake) => ({
       region: intake.environment.region,
       accountId: intake.environment.account,
@@ -230,7 +240,12 @@ export function reconcileSources(
   ];
 }
 
-function selectionOf(alarmEvents: AlarmEventsSelection): Pick<ReconcileSource, 'alarmNamePrefixes' | 'routeTagged'> {
+function selectionOf(
+  alarmEvents: AlarmEventsSelection,
+): Pick<ReconcileSource, 'alarmNamePrefixes' | 'routeTagged'> {
   const prefixes = alarmEvents.alarmNamePrefixes ?? [];
-  return { ...(prefixes.length > 0 ? { alarmNamePrefixes: [...prefixes] } : {}), routeTagged: alarmEvents.routeTagged ?? true };
+  return {
+    ...(prefixes.length > 0 ? { alarmNamePrefixes: [...prefixes] } : {}),
+    routeTagged: alarmEvents.routeTagged ?? true,
+  };
 }
