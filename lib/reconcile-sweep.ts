@@ -13,13 +13,13 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ReconcileSource } from '../lambda/shared/contract';
-import type { AlarmToPagerDuty } from './alarm-to-pagerduty';
+import type { IntakePipeline, SweepAccess } from './intake-pipeline';
 import { allowEventBridgeDeadLetters, type AlarmEventsSelection } from './eventbridge-intake';
 import { acknowledgeAlarmRead, alarmReadStatements } from './private/alarm-read';
 import { encryptedQueue, queueNotEmptyAlarm } from './private/dead-letter-queue';
-import type { handlerCode } from './private/handler-bundle';
+import { bundledFunction } from './private/bundled-function';
 import { openIncidentsIndexArn } from './private/ledger-table';
-import { routingKeySecretStatements } from './private/routing-key-grants';
+import { routingKeySecretStatements } from './private/handler-grants';
 import { intakesOf } from './regional-intake';
 
 export type { ReconcileSource };
@@ -32,8 +32,8 @@ export const MAX_SWEEP_TIMEOUT = Duration.minutes(5);
 const LAMBDA_ENVIRONMENT_MAX_BYTES = 4096;
 
 export interface ReconcileSweepProps {
-  /** The handler's code: the sweep runs the same bundle (`handler` answers a Scheduled Event with one sweep). */
-  readonly code: ReturnType<typeof handlerCode>;
+  /** @default true (see AlarmToPagerDutyProps.bundleAwsSdk) */
+  readonly bundleAwsSdk?: boolean;
   /** The handler's environment; the sweep adds RECONCILE_SOURCES. */
   readonly environment: Readonly<Record<string, string>>;
   /** Where to read alarms, asked at synthesis (intakes are added after the construct). */
@@ -59,7 +59,7 @@ export interface ReconcileSweepProps {
  * The reconciliation sweep: every `interval`, one run of the handler's bundle reads the alarms of every source and
  * corrects PagerDuty to CloudWatch's state through the ledger.
  */
-export class ReconcileSweep extends Construct {
+export class ReconcileSweep extends Construct implements SweepAccess {
   // Its own function: the paging function keeps no CloudWatch read or AssumeRole rights, a sweep never takes the
   // paging function's concurrency, and its timeout can differ.
   public readonly function: NodejsFunction;
@@ -76,35 +76,29 @@ export class ReconcileSweep extends Construct {
     super(scope, id);
     this.interval = checkInterval(props.interval ?? DEFAULT_RECONCILE_INTERVAL);
     const stack = Stack.of(this);
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-    });
-    this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      // Named (from the stack and path) only when a read role in another account names it in its trust policy.
-      roleName: PhysicalName.GENERATE_IF_NEEDED,
-      description: 'alarm-to-PagerDuty reconciliation sweep',
-    });
-    logGroup.grantWrite(this.role);
-    this.grant(props);
-
     const sources = Lazy.string({ produce: () => stack.toJsonString(props.sources()) });
     const timeout = Duration.seconds(Math.min(this.interval.toSeconds(), MAX_SWEEP_TIMEOUT.toSeconds()));
-    this.function = new NodejsFunction(this, 'Function', {
+    // The handler's entry and bundle: `handler` answers a Scheduled Event with one sweep.
+    const parts = bundledFunction(this, {
+      fn: 'handler',
+      ids: { logs: 'Logs', role: 'Role', function: 'Function' },
+      roleDescription: 'alarm-to-PagerDuty reconciliation sweep',
+      // Named (from the stack and path) only when a read role in another account names it in its trust policy.
+      roleName: PhysicalName.GENERATE_IF_NEEDED,
       description: 'Reconciliation sweep: PagerDuty follows the CloudWatch alarm state',
-      ...props.code,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      bundleAwsSdk: props.bundleAwsSdk,
+      logRetention: props.logRetention,
       memorySize: props.memorySize ?? 256,
       timeout,
       // A failed or late sweep is not retried: the next one, one interval later, reads the state afresh.
       retryAttempts: 0,
       maxEventAge: this.interval,
       tracing: props.tracing ?? lambda.Tracing.DISABLED,
-      role: this.role,
-      logGroup,
       environment: { ...props.environment, RECONCILE_SOURCES: sources },
     });
+    this.function = parts.function;
+    this.role = parts.role;
+    this.grant(props);
 
     this.deadLetterQueue = encryptedQueue(this, 'DeadLetterQueue', {
       key: props.key,
@@ -218,7 +212,7 @@ function checkInterval(interval: Duration): Duration {
  * selection marks alarms there as wired too.
  */
 export function reconcileSources(
-  pipeline: AlarmToPagerDuty,
+  pipeline: IntakePipeline,
   alarmEvents: AlarmEventsSelection | undefined,
 ): ReconcileSource[] {
   const central = Stack.of(pipeline);
