@@ -1,6 +1,6 @@
 // The typed values every SNS record becomes. Parsed once in alarm-message.ts; nothing downstream re-checks.
 import type { InsufficientDataPolicy, Severity } from '../shared/contract';
-import type { ServiceNotification } from './service-notification';
+import type { ServiceNotification } from './services/types';
 
 export type { InsufficientDataPolicy, Severity };
 
@@ -199,6 +199,8 @@ export interface AlarmSettings {
   readonly runbookUrl?: string;
   readonly dashboardUrl?: string;
   readonly environment?: string;
+  /** Re-send the trigger while the alarm still breaches, every so many minutes (opt-in; the sweep does it). */
+  readonly repageMinutes?: number;
   /** Tags with bad values, each said in one line; the default was used instead. */
   readonly problems: readonly string[];
 }

@@ -3,6 +3,8 @@ import {
   ENVIRONMENT_NAME,
   INSUFFICIENT_DATA_POLICIES,
   isHttpUrl,
+  MAX_REPAGE_MINUTES,
+  MIN_REPAGE_MINUTES,
   SETTING_TAGS,
   SEVERITIES,
   type SettingName,
@@ -19,6 +21,8 @@ export interface DeclaredSettings {
   readonly runbookUrl: string;
   readonly dashboardUrl: string;
   readonly environment: string;
+  /** Whole minutes, as text (tags and ALARM_SETTINGS carry strings). */
+  readonly repageMinutes: string;
 }
 
 export type DeclaredSettingsMap = Readonly<Record<string, Partial<DeclaredSettings>>>;
@@ -74,6 +78,12 @@ const CHECKS: { readonly [K in keyof DeclaredSettings]: Check<DeclaredSettings[K
     raw.trim() !== '' && ENVIRONMENT_NAME.test(raw.trim())
       ? { ok: true, value: raw.trim() }
       : { ok: false, problem: 'is not 1-32 of A-Z a-z 0-9 _ -' },
+  repageMinutes: (raw) => {
+    const minutes = /^\d{1,6}$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+    return minutes >= MIN_REPAGE_MINUTES && minutes <= MAX_REPAGE_MINUTES
+      ? { ok: true, value: String(minutes) }
+      : { ok: false, problem: `is not whole minutes from ${MIN_REPAGE_MINUTES} to ${MAX_REPAGE_MINUTES}` };
+  },
 };
 
 const FIELDS = Object.keys(SETTING_TAGS) as SettingName[];
@@ -129,8 +139,13 @@ export function resolveSettings(input: SettingsInput): AlarmSettings {
     runbookUrl: pick('runbookUrl'),
     dashboardUrl: pick('dashboardUrl'),
     environment: pick('environment', defaults.environment || undefined),
+    repageMinutes: optionalNumber(pick('repageMinutes')),
     problems,
   };
+}
+
+function optionalNumber(text: string | undefined): number | undefined {
+  return text === undefined ? undefined : Number(text);
 }
 
 function tagsByLowerCaseKey(tags: Readonly<Record<string, string>>): Map<string, string> {

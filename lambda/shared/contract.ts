@@ -42,8 +42,15 @@ export const SETTING_TAGS = {
   runbookUrl: 'pagerduty:runbook',
   dashboardUrl: 'pagerduty:dashboard',
   environment: 'pagerduty:environment',
+  /** Whole minutes between re-sends of a still-breaching alarm's trigger (opt-in; at least MIN_REPAGE_MINUTES). */
+  repageMinutes: 'pagerduty:repage-minutes',
 } as const;
 export type SettingName = keyof typeof SETTING_TAGS;
+
+/** The shortest re-page interval, in minutes: a sweep runs every few minutes, and PagerDuty folds repeats anyway. */
+export const MIN_REPAGE_MINUTES = 5;
+/** The longest: a week. */
+export const MAX_REPAGE_MINUTES = 7 * 24 * 60;
 
 /** Powertools' service name and the EMF namespace of the handler's metrics. */
 export const SERVICE_NAME = 'alarm-to-pagerduty';
@@ -75,6 +82,13 @@ export const COUNT_METRICS = [
   'ImageFailures',
   'LeaseWaits',
   'ChangeEventFailures',
+  'SweepResolvedOk',
+  'SweepResolvedDeleted',
+  'SweepResolvedInsufficientData',
+  'MissedNotifications',
+  'Repages',
+  'SweepErrors',
+  'SweepIncomplete',
   'TriageCalls',
   'TriageTimeouts',
   'TriageFailures',
@@ -84,13 +98,58 @@ export const COUNT_METRICS = [
 ] as const;
 export type CountMetric = (typeof COUNT_METRICS)[number];
 
-/** Every metric the functions publish: the counts plus the handler's delivery latency (milliseconds). */
-export const PIPELINE_METRICS = [...COUNT_METRICS, 'DeliveryLatency'] as const;
+/** The reconciliation sweep's corrections, one metric per kind: an open incident resolved because its alarm was… */
+export const SWEEP_CORRECTION_METRICS = [
+  'SweepResolvedOk',
+  'SweepResolvedDeleted',
+  'SweepResolvedInsufficientData',
+] as const satisfies readonly CountMetric[];
+
+/**
+ * Every metric the functions publish: the counts plus the handler's delivery latency and one sweep's duration
+ * (both milliseconds).
+ */
+export const PIPELINE_METRICS = [...COUNT_METRICS, 'DeliveryLatency', 'SweepDuration'] as const;
 export type PipelineMetricName = (typeof PIPELINE_METRICS)[number];
 
 /** The ledger table's partition key and TTL attribute. */
 export const LEDGER_KEY_ATTRIBUTE = 'dedupKey';
 export const LEDGER_TTL_ATTRIBUTE = 'expiresAt';
+
+/**
+ * The ledger's sparse index of open incidents: only items that hold an open trigger for an alarm carry
+ * `openSource` ("<accountId>:<region>" of the alarm), so the sweep reads one source's open incidents without a scan.
+ */
+export const OPEN_INCIDENTS_INDEX = 'OpenIncidents';
+export const OPEN_SOURCE_ATTRIBUTE = 'openSource';
+/** The index's sort key: the ledger's own key. */
+export const OPEN_INCIDENTS_SORT_ATTRIBUTE = LEDGER_KEY_ATTRIBUTE;
+/** The attributes the index projects besides its keys and the table's (INCLUDE): what a sweep reads of an item. */
+export const OPEN_INCIDENTS_PROJECTION = [
+  'alarmArn',
+  'sourceAlarmName',
+  'contributorId',
+  'action',
+  'stateChangeMs',
+  'delivered',
+  'insufficientData',
+  'repageMs',
+  'updatedAt',
+] as const;
+
+/**
+ * One place the sweep reads alarms from (RECONCILE_SOURCES is a JSON array of these): an account and region,
+ * the topics that mark an alarm there as wired to the pipeline, and the role to assume (absent: own credentials).
+ * `alarmNamePrefixes` and `routeTagged` mirror the EventBridge intake's selection where it is on.
+ */
+export interface ReconcileSource {
+  readonly region: string;
+  readonly accountId: string;
+  readonly topicArns: readonly string[];
+  readonly roleArn?: string;
+  readonly alarmNamePrefixes?: readonly string[];
+  readonly routeTagged?: boolean;
+}
 
 /**
  * The handler's environment, as the construct writes it. Every value is a string (Lambda's environment);
@@ -127,6 +186,10 @@ export interface HandlerEnvironment {
   readonly TRIAGE_NOTE_MAX_CHARS?: string;
   /** JSON: alarm ARN or name → the options given to `addAlarm`. */
   readonly ALARM_SETTINGS?: string;
+  /** JSON: ReconcileSource[], where the sweep reads alarms. */
+  readonly RECONCILE_SOURCES?: string;
+  readonly RECONCILE_MISSED_GRACE_SECONDS?: string;
+  readonly RECONCILE_MAX_CORRECTIONS?: string;
   readonly POWERTOOLS_SERVICE_NAME?: string;
   readonly POWERTOOLS_METRICS_NAMESPACE?: string;
   readonly NODE_OPTIONS?: string;

@@ -1,6 +1,6 @@
 import type { Message, SystemContentBlock, ToolConfiguration } from '@aws-sdk/client-bedrock-runtime';
 import type { AlarmNotification } from '../messages/notification';
-import { describeCondition } from '../pagerduty/event';
+import { describeCondition } from '../pagerduty/condition';
 import { SEVERITIES } from '../shared/contract';
 import { cutText, displayLine } from '../shared/text';
 import { TRIAGE_TOOL_NAME } from './answer';

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { fitToLimits } from '../pagerduty/event';
+import { fitToLimits } from '../pagerduty/limits';
 import type { PagerDutyAlertEvent } from '../pagerduty/types';
 import { SEVERITIES, type TriageMode } from '../shared/contract';
 import type { TriageAnswer } from './answer';
