@@ -8,8 +8,26 @@ import type { SnsEnvelope } from '../messages/notification';
 import type { RecordInput } from './process-record';
 import { cutText } from '../shared/text';
 
+export const SCHEDULED_DETAIL_TYPE = 'Scheduled Event';
+export const CONFIGURATION_CHANGE_DETAIL_TYPE = 'CloudWatch Alarm Configuration Change';
+
+/** An alarm deleted, as an EventBridge configuration change tells it. */
+export interface DeletedAlarm {
+  readonly alarmArn: string;
+  readonly alarmName: string;
+  readonly accountId: string;
+  readonly region: string;
+  /** The event's time: whole seconds, taken at the start of its second, so a change made after the delete is later. */
+  readonly deletedMs: number;
+}
+
 export type Intake =
   | { readonly kind: 'sns'; readonly records: readonly unknown[] }
+  /** EventBridge's schedule: run one reconciliation sweep. */
+  | { readonly kind: 'scheduled' }
+  | { readonly kind: 'alarm-deleted'; readonly deleted: DeletedAlarm }
+  /** A configuration change that needs nothing (create, update), or a delete too incomplete to act on. */
+  | { readonly kind: 'ignored'; readonly why: string }
   | { readonly kind: 'sqs'; readonly records: readonly unknown[] }
   | { readonly kind: 'eventbridge'; readonly event: Record<string, unknown> }
   | { readonly kind: 'failure-record'; readonly payload: unknown }
@@ -43,6 +61,10 @@ export function classifyEvent(event: unknown): Intake {
     if (event.source === 'aws.cloudwatch' && ALARM_DETAIL_TYPES.includes(detailType)) {
       return { kind: 'eventbridge', event };
     }
+    if (event.source === 'aws.events' && detailType === SCHEDULED_DETAIL_TYPE) return { kind: 'scheduled' };
+    if (event.source === 'aws.cloudwatch' && detailType === CONFIGURATION_CHANGE_DETAIL_TYPE) {
+      return configurationChange(event);
+    }
     return {
       kind: 'malformed',
       why:
@@ -60,6 +82,38 @@ export function classifyEvent(event: unknown): Intake {
     why:
       `an object with ${keys.length === 0 ? 'no keys' : `keys ${cutText(keys.slice(0, 8).join(', '), 200)}`}, ` +
       'not an SNS, SQS or EventBridge event',
+  };
+}
+
+// Only detail-type, detail.operation, detail.alarmName and resources[0] are relied on (the delete sample is not
+// documented verbatim); the ARN names the account and region.
+function configurationChange(event: Record<string, unknown>): Intake {
+  const detail = isRecord(event.detail) ? event.detail : {};
+  if (detail.operation !== 'delete') {
+    return {
+      kind: 'ignored',
+      why: `an alarm configuration change (${cutText(String(detail.operation), 20)})`,
+    };
+  }
+  const resources = Array.isArray(event.resources) ? event.resources : [];
+  const arn = typeof resources[0] === 'string' ? resources[0] : '';
+  const match = /^arn:[^:]+:cloudwatch:([^:]+):(\d{12}):alarm:(.+)$/.exec(arn);
+  const time = typeof event.time === 'string' ? parseTimestamp(event.time) : undefined;
+  if (!match || time === undefined) {
+    return {
+      kind: 'ignored',
+      why: 'an alarm deletion without an alarm ARN or a time: the sweep resolves it',
+    };
+  }
+  return {
+    kind: 'alarm-deleted',
+    deleted: {
+      alarmArn: arn,
+      alarmName: typeof detail.alarmName === 'string' ? detail.alarmName : match[3]!,
+      region: match[1]!,
+      accountId: match[2]!,
+      deletedMs: Math.floor(time / 1000) * 1000,
+    },
   };
 }
 
