@@ -1,6 +1,6 @@
 // Which kind of event the function was invoked with, and its records as the pipeline's inputs. Pure: no I/O.
 import { parseNotification } from '../messages/alarm-message';
-import { ALARM_DETAIL_TYPES } from '../shared/contract';
+import { ALARM_CONFIGURATION_CHANGE, ALARM_DETAIL_TYPES } from '../shared/contract';
 import { isRecord } from '../shared/json';
 import { parseTimestamp } from '../shared/timestamp';
 import { parseAlarmEvent } from '../messages/alarm-event';
@@ -9,7 +9,6 @@ import type { RecordInput } from './process-record';
 import { cutText } from '../shared/text';
 
 export const SCHEDULED_DETAIL_TYPE = 'Scheduled Event';
-export const CONFIGURATION_CHANGE_DETAIL_TYPE = 'CloudWatch Alarm Configuration Change';
 
 /** An alarm deleted, as an EventBridge configuration change tells it. */
 export interface DeletedAlarm {
@@ -62,7 +61,7 @@ export function classifyEvent(event: unknown): Intake {
       return { kind: 'eventbridge', event };
     }
     if (event.source === 'aws.events' && detailType === SCHEDULED_DETAIL_TYPE) return { kind: 'scheduled' };
-    if (event.source === 'aws.cloudwatch' && detailType === CONFIGURATION_CHANGE_DETAIL_TYPE) {
+    if (event.source === 'aws.cloudwatch' && detailType === ALARM_CONFIGURATION_CHANGE) {
       return configurationChange(event);
     }
     return {

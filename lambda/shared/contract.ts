@@ -8,6 +8,8 @@ export type Severity = (typeof SEVERITIES)[number];
 export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
 export const ALARM_CONTRIBUTOR_STATE_CHANGE = 'CloudWatch Alarm Contributor State Change';
 export const ALARM_DETAIL_TYPES: readonly string[] = [ALARM_STATE_CHANGE, ALARM_CONTRIBUTOR_STATE_CHANGE];
+/** An alarm created, updated or deleted: the sweep acts on deletes. */
+export const ALARM_CONFIGURATION_CHANGE = 'CloudWatch Alarm Configuration Change';
 
 /** What to do when an alarm enters INSUFFICIENT_DATA. */
 export const INSUFFICIENT_DATA_POLICIES = ['ignore', 'trigger', 'resolve'] as const;
