@@ -28,14 +28,17 @@ export default tseslint.config(
   {
     // Functions still over 100 lines, to be split along their seams (issue 17); a file leaves this list when it can.
     files: [
-      'lambda/handler.ts',
       'lambda/pipeline/deliver.ts',
-      'lambda/pipeline/plan.ts',
       'lib/metric-graph-images.ts',
       'lib/pipeline-health.ts',
       'lib/regional-intake.ts',
     ],
-    rules: { 'max-lines-per-function': ['error', { max: 165 }] },
+    rules: { 'max-lines-per-function': ['error', { max: 130 }] },
+  },
+  {
+    // Over 600 lines since the sweep landed (656): to be split like the rest of lib/ (issue 17).
+    files: ['lib/alarm-to-pagerduty.ts'],
+    rules: { 'max-lines': ['error', { max: 660 }] },
   },
   {
     // shared/ is the bottom layer: contract, errors, text, JSON helpers. It imports nothing else of the project.

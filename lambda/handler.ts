@@ -73,52 +73,13 @@ export function createHandler(
   const config = loadConfig(env);
   const deps: PipelineDeps = { ...createDeps(config, env), ...overrides.deps };
   const parkingLot = overrides.parkingLot ?? sqsParkingLot(config, env);
-  // A fresh notification does not wait for PagerDuty's rate limit: throttled, it goes to the retry queue at once,
-  // whose few consumers wait for free slots. Every instance waiting held one instance per alarm of a storm for a
-  // whole timeout, then left the event idle in Lambda's retry delays (test/lambda/handler.storm.simulation.test.ts).
-  const freshDeps: PipelineDeps = {
-    ...deps,
-    pagerDuty: {
-      sendAlert: (routingKey, event, deadline) =>
-        deps.pagerDuty.sendAlert(routingKey, event, deadline, { waitForRateLimit: false }),
-    },
-  };
-  const letterDeps: PipelineDeps = {
-    ...deps,
-    pagerDuty: {
-      sendAlert: (routingKey, event, deadline) =>
-        deps.pagerDuty.sendAlert(routingKey, event, deadline, { failureRetryMs: LETTER_FAILURE_RETRY_MS }),
-    },
-    // Nor does it wait longer than that for another delivery of its alert to end: the queue brings it back.
-    maxLeaseWaitMs: LETTER_FAILURE_RETRY_MS,
-  };
+  const { fresh: freshDeps, letter: letterDeps } = deliveryDepsFor(deps);
 
-  const runRecords = async (
+  const runRecords = (
     items: readonly RecordInputResult[],
     deadline: number,
     letter: boolean,
-  ): Promise<RecordOutcome[]> => {
-    const results = await Promise.allSettled(
-      items.map(async (item) => {
-        if (item.ok) return processRecord(item.input, letter ? letterDeps : freshDeps, deadline);
-        deps.telemetry.count('MalformedEvents');
-        deps.logger.error('A record of the event cannot be read', { outcome: 'malformed', why: item.why });
-        throw new MalformedEventError(`${item.why}. Nothing was sent for it; fix the publisher.`);
-      }),
-    );
-    const failures = results.flatMap((result, index) =>
-      result.status === 'rejected' ? [{ index, error: result.reason as unknown }] : [],
-    );
-    if (failures.length > 0) {
-      throw new RecordsFailedError(
-        `${failures.length} of ${items.length} record(s) not delivered: ` +
-          failures.map(({ index, error }) => `record ${index}: ${describeError(error)}`).join(' | '),
-        failures.every(({ error }) => isRetryable(error)),
-        { cause: failures[0]!.error },
-      );
-    }
-    return results.map((result) => (result as PromiseFulfilledResult<RecordOutcome>).value);
-  };
+  ): Promise<RecordOutcome[]> => processRecords({ deps, freshDeps, letterDeps }, items, deadline, letter);
 
   // The sweep's code is loaded on its first schedule only: the alarm path never evaluates it.
   const runSweepEvent = async (deadline: number, context?: Partial<Context>): Promise<SweepSummary> => {
@@ -178,68 +139,8 @@ export function createHandler(
     );
   };
 
-  const runLetters = async (records: SQSRecord[], deadline: number): Promise<SQSBatchResponse> => {
-    const handleLetter = async (record: SQSRecord): Promise<void> => {
-      const log = { letterId: record.messageId };
-      const letter = readLetter(record.body);
-      if (!letter.readable) {
-        await park(record, `Unreadable letter: ${letter.why}`, log);
-        return;
-      }
-      try {
-        await runEvent(letter.event, deadline, true);
-        deps.telemetry.count('DeadLettersDelivered');
-        deps.logger.info('Delivered a dead letter from the retry queue', { ...log, letterKind: letter.kind });
-      } catch (error) {
-        const sentMs = Number(record.attributes?.SentTimestamp);
-        const ageMs = Number.isFinite(sentMs) ? deps.now() - sentMs : 0;
-        if (!isRetryable(error)) {
-          await park(record, `Retrying cannot fix it: ${describeError(error)}`, log);
-        } else if (ageMs > config.retryWindowMs) {
-          await park(
-            record,
-            `Still failing after the retry window (RETRY_WINDOW_HOURS=${config.retryWindowMs / 3_600_000}): ` +
-              describeError(error),
-            log,
-          );
-        } else {
-          deps.telemetry.count('DeadLettersRetried');
-          deps.logger.warn('A dead letter is still undeliverable; the retry queue brings it back', {
-            ...log,
-            ageMs,
-            error: describeError(error),
-          });
-          throw error;
-        }
-      }
-    };
-    // Never fail a whole batch for one letter: each answers for itself.
-    return processPartialResponse({ Records: records }, handleLetter, new BatchProcessor(EventType.SQS), {
-      throwOnFullBatchFailure: false,
-    });
-  };
-
-  const park = async (record: SQSRecord, reason: string, log: Record<string, unknown>) => {
-    const cut = reason.length > MAX_PARK_REASON ? `${reason.slice(0, MAX_PARK_REASON)}…` : reason;
-    if (!parkingLot) {
-      deps.logger.error(
-        'A dead letter cannot be delivered, and PARKED_QUEUE_URL is unset: the retry queue keeps it',
-        {
-          ...log,
-          reason: cut,
-        },
-      );
-      throw new MalformedEventError(
-        `${cut} (PARKED_QUEUE_URL is unset, so the letter stays in the retry queue)`,
-      );
-    }
-    await parkingLot.park(record.body, cut);
-    deps.telemetry.count('DeadLettersParked');
-    deps.logger.error('Parked a dead letter for a person: retrying cannot deliver it', {
-      ...log,
-      reason: cut,
-    });
-  };
+  const runLetters = (records: SQSRecord[], deadline: number): Promise<SQSBatchResponse> =>
+    deliverLetters({ deps, config, parkingLot, runEvent }, records, deadline);
 
   const invoke = async (event: unknown, context?: Partial<Context>): Promise<HandlerResult> => {
     if (context?.awsRequestId) deps.logger.addContext(context as Context);
@@ -252,6 +153,141 @@ export function createHandler(
     }
   };
   return invoke as PipelineHandler;
+}
+
+/** Each record of the event through the pipeline; one failed record fails the invocation, naming every failure. */
+async function processRecords(
+  { deps, freshDeps, letterDeps }: { deps: PipelineDeps; freshDeps: PipelineDeps; letterDeps: PipelineDeps },
+  items: readonly RecordInputResult[],
+  deadline: number,
+  letter: boolean,
+): Promise<RecordOutcome[]> {
+  const results = await Promise.allSettled(
+    items.map(async (item) => {
+      if (item.ok) return processRecord(item.input, letter ? letterDeps : freshDeps, deadline);
+      deps.telemetry.count('MalformedEvents');
+      deps.logger.error('A record of the event cannot be read', { outcome: 'malformed', why: item.why });
+      throw new MalformedEventError(`${item.why}. Nothing was sent for it; fix the publisher.`);
+    }),
+  );
+  const failures = results.flatMap((result, index) =>
+    result.status === 'rejected' ? [{ index, error: result.reason as unknown }] : [],
+  );
+  if (failures.length > 0) {
+    throw new RecordsFailedError(
+      `${failures.length} of ${items.length} record(s) not delivered: ` +
+        failures.map(({ index, error }) => `record ${index}: ${describeError(error)}`).join(' | '),
+      failures.every(({ error }) => isRetryable(error)),
+      { cause: failures[0]!.error },
+    );
+  }
+  return results.map((result) => (result as PromiseFulfilledResult<RecordOutcome>).value);
+}
+
+/** The deps for a fresh notification and for a dead letter: they differ in how long a send may wait. */
+function deliveryDepsFor(deps: PipelineDeps): { fresh: PipelineDeps; letter: PipelineDeps } {
+  // A fresh notification does not wait for PagerDuty's rate limit: throttled, it goes to the retry queue at once,
+  // whose few consumers wait for free slots. Every instance waiting held one instance per alarm of a storm for a
+  // whole timeout, then left the event idle in Lambda's retry delays (test/lambda/handler.storm.simulation.test.ts).
+  const freshDeps: PipelineDeps = {
+    ...deps,
+    pagerDuty: {
+      sendAlert: (routingKey, event, deadline) =>
+        deps.pagerDuty.sendAlert(routingKey, event, deadline, { waitForRateLimit: false }),
+    },
+  };
+  const letterDeps: PipelineDeps = {
+    ...deps,
+    pagerDuty: {
+      sendAlert: (routingKey, event, deadline) =>
+        deps.pagerDuty.sendAlert(routingKey, event, deadline, { failureRetryMs: LETTER_FAILURE_RETRY_MS }),
+    },
+    // Nor does it wait longer than that for another delivery of its alert to end: the queue brings it back.
+    maxLeaseWaitMs: LETTER_FAILURE_RETRY_MS,
+  };
+  return { fresh: freshDeps, letter: letterDeps };
+}
+
+/** What the dead-letter path needs from the handler: its deps, settings, parked queue and event runner. */
+interface LetterContext {
+  readonly deps: PipelineDeps;
+  readonly config: Config;
+  readonly parkingLot: ParkingLot | undefined;
+  readonly runEvent: (event: unknown, deadline: number, letter: boolean) => Promise<unknown>;
+}
+
+async function deliverLetters(
+  { deps, config, parkingLot, runEvent }: LetterContext,
+  records: SQSRecord[],
+  deadline: number,
+): Promise<SQSBatchResponse> {
+  const park = (record: SQSRecord, reason: string, log: Record<string, unknown>) =>
+    parkLetter({ deps, parkingLot }, record, reason, log);
+  const handleLetter = async (record: SQSRecord): Promise<void> => {
+    const log = { letterId: record.messageId };
+    const letter = readLetter(record.body);
+    if (!letter.readable) {
+      await park(record, `Unreadable letter: ${letter.why}`, log);
+      return;
+    }
+    try {
+      await runEvent(letter.event, deadline, true);
+      deps.telemetry.count('DeadLettersDelivered');
+      deps.logger.info('Delivered a dead letter from the retry queue', { ...log, letterKind: letter.kind });
+    } catch (error) {
+      const sentMs = Number(record.attributes?.SentTimestamp);
+      const ageMs = Number.isFinite(sentMs) ? deps.now() - sentMs : 0;
+      if (!isRetryable(error)) {
+        await park(record, `Retrying cannot fix it: ${describeError(error)}`, log);
+      } else if (ageMs > config.retryWindowMs) {
+        await park(
+          record,
+          `Still failing after the retry window (RETRY_WINDOW_HOURS=${config.retryWindowMs / 3_600_000}): ` +
+            describeError(error),
+          log,
+        );
+      } else {
+        deps.telemetry.count('DeadLettersRetried');
+        deps.logger.warn('A dead letter is still undeliverable; the retry queue brings it back', {
+          ...log,
+          ageMs,
+          error: describeError(error),
+        });
+        throw error;
+      }
+    }
+  };
+  // Never fail a whole batch for one letter: each answers for itself.
+  return processPartialResponse({ Records: records }, handleLetter, new BatchProcessor(EventType.SQS), {
+    throwOnFullBatchFailure: false,
+  });
+}
+
+async function parkLetter(
+  { deps, parkingLot }: Pick<LetterContext, 'deps' | 'parkingLot'>,
+  record: SQSRecord,
+  reason: string,
+  log: Record<string, unknown>,
+): Promise<void> {
+  const cut = reason.length > MAX_PARK_REASON ? `${reason.slice(0, MAX_PARK_REASON)}…` : reason;
+  if (!parkingLot) {
+    deps.logger.error(
+      'A dead letter cannot be delivered, and PARKED_QUEUE_URL is unset: the retry queue keeps it',
+      {
+        ...log,
+        reason: cut,
+      },
+    );
+    throw new MalformedEventError(
+      `${cut} (PARKED_QUEUE_URL is unset, so the letter stays in the retry queue)`,
+    );
+  }
+  await parkingLot.park(record.body, cut);
+  deps.telemetry.count('DeadLettersParked');
+  deps.logger.error('Parked a dead letter for a person: retrying cannot deliver it', {
+    ...log,
+    reason: cut,
+  });
 }
 
 /** The function's own account and region, from its ARN (`arn:aws:lambda:<region>:<account>:function:…`). */
