@@ -299,6 +299,11 @@ function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
   });
   const telemetry = powertoolsTelemetry();
   const graphs = metricGraphsConfigFromEnv(env);
+  const ledger = new Ledger({
+    tableName: config.ledgerTableName,
+    ttlSeconds: config.ledgerTtlSeconds,
+    client: dynamo,
+  });
   return {
     metricGraphs:
       graphs &&
@@ -311,13 +316,9 @@ function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
         count: (metric, value) => telemetry.count(metric, value),
       }),
     config,
-    triage: config.triage && triageStep(config.triage, env, telemetry),
+    triage: config.triage && triageStep(config.triage, env, telemetry, ledger),
     leaseGraceMs: config.leaseGraceMs,
-    ledger: new Ledger({
-      tableName: config.ledgerTableName,
-      ttlSeconds: config.ledgerTtlSeconds,
-      client: dynamo,
-    }),
+    ledger,
     pagerDuty: new PagerDutyClient({
       baseUrl: config.pagerDutyEventsUrl,
       connectTimeoutMs: config.httpConnectTimeoutMs,
@@ -356,13 +357,20 @@ function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
 }
 
 /** Model triage, imported only when TRIAGE_MODEL_ID is set: the path without it loads nothing more. */
-function triageStep(config: TriageConfig, env: NodeJS.ProcessEnv, telemetry: Telemetry): TriageStep {
+function triageStep(
+  config: TriageConfig,
+  env: NodeJS.ProcessEnv,
+  telemetry: Telemetry,
+  ledger: Pick<Ledger, 'openIncidents'>,
+): TriageStep {
   return lazyTriage({
     timeoutMs: config.timeoutMs,
     count: (metric) => telemetry.count(metric),
     load: async () => {
       const { bedrockClient, createBedrockTriage } = await import('./triage/bedrock-triage');
-      return createBedrockTriage({ config, client: bedrockClient(env), telemetry });
+      // The first page of the open-incidents index: enough for the prompt, which shows at most ten.
+      const openAlarms = async (openSource: string) => (await ledger.openIncidents(openSource)).items;
+      return createBedrockTriage({ config, client: bedrockClient(env), telemetry, openAlarms });
     },
   });
 }
