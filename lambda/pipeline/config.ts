@@ -16,6 +16,7 @@ import {
 import { ConfigError } from '../shared/errors';
 import { parseServiceSeverities, type ServiceSeverities } from '../messages/service-notification';
 import { trimTrailing } from '../shared/text';
+import type { IntakeTrust } from './intake-trust';
 
 export { ConfigError, INSUFFICIENT_DATA_POLICIES, SEVERITIES };
 
@@ -37,6 +38,23 @@ const routingKeySecrets = z.pipe(
   z
     .record(routeName, z.string().check(z.minLength(1, 'a secret id must not be empty')))
     .check(z.refine((routes) => 'default' in routes, 'needs a "default" route')),
+);
+
+const jsonText = z.pipe(
+  z.string(),
+  z.transform((text: string, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.issues.push({ code: 'custom', message: 'is not JSON', input: text });
+      return z.NEVER;
+    }
+  }),
+);
+
+const accountIds = z.pipe(
+  jsonText,
+  z.array(z.string().check(z.regex(/^\d{12}$/, 'an account id is 12 digits'))),
 );
 
 const serviceSeverities = z.pipe(
@@ -86,6 +104,18 @@ const schema = z.object({
   // How long a dead letter is retried from the retry queue before it is parked for a person.
   RETRY_WINDOW_HOURS: integer(1, 24),
   PARKED_QUEUE_URL: z.optional(z.url()),
+  // Decision 15: the central topic also carries these accounts' alarms; every other topic only its own account's.
+  CENTRAL_TOPIC_ARN: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(
+          /^arn:[a-z][a-z0-9-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$/,
+          'is not an SNS topic ARN',
+        ),
+      ),
+  ),
+  PUBLISHER_ACCOUNT_IDS: z._default(accountIds, []),
   // Each key is a HandlerEnvironment variable: a misspelt name here does not compile.
 } satisfies { [K in keyof HandlerEnvironment]?: z.ZodMiniType });
 
@@ -117,6 +147,8 @@ export type Config = Readonly<{
   retryWindowMs: number;
   /** Where the handler parks dead letters that retrying cannot fix; unset: the retry queue's redrive policy parks them. */
   parkedQueueUrl?: string;
+  /** Which accounts each intake may carry (decision 15). */
+  intakeTrust: IntakeTrust;
 }>;
 
 /** Reads the configuration once from the environment; a bad setting throws naming the variable. */
@@ -153,5 +185,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxClockSkewMs: c.MAX_CLOCK_SKEW_SECONDS * 1000,
     retryWindowMs: c.RETRY_WINDOW_HOURS * 3_600_000,
     parkedQueueUrl: c.PARKED_QUEUE_URL,
+    intakeTrust: { centralTopicArn: c.CENTRAL_TOPIC_ARN, publisherAccountIds: c.PUBLISHER_ACCOUNT_IDS },
   };
 }

@@ -71,6 +71,7 @@ export const COUNT_METRICS = [
   'ImageFailures',
   'LeaseWaits',
   'ChangeEventFailures',
+  'ForeignAlarmsRefused',
 ] as const;
 export type CountMetric = (typeof COUNT_METRICS)[number];
 
@@ -110,6 +111,10 @@ export interface HandlerEnvironment {
   readonly MAX_CLOCK_SKEW_SECONDS?: string;
   readonly RETRY_WINDOW_HOURS?: string;
   readonly PARKED_QUEUE_URL?: string;
+  /** The central topic's ARN: it carries the alarms of PUBLISHER_ACCOUNT_IDS too; unset, no topic does. */
+  readonly CENTRAL_TOPIC_ARN?: string;
+  /** JSON list of account ids whose alarms the central topic carries besides its own account's. */
+  readonly PUBLISHER_ACCOUNT_IDS?: string;
   /** JSON: alarm ARN or name → the options given to `addAlarm`. */
   readonly ALARM_SETTINGS?: string;
   readonly POWERTOOLS_SERVICE_NAME?: string;
