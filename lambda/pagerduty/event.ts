@@ -17,6 +17,7 @@ import {
   type ServiceSeverities,
 } from '../messages/service-notification';
 import { cutText, displayLine, firstLine, formatPath } from '../shared/text';
+import { isAwsConsoleUrl } from '../shared/regions';
 
 /** PagerDuty's limit on `payload.summary`, in characters (counted here as UTF-16 units, the stricter reading). */
 export const MAX_SUMMARY_LENGTH = 1024;
@@ -105,7 +106,8 @@ function unrecognisedTrigger(
   const topicUrl = snsTopicConsoleUrl(notification.topicArn);
   const service = notification.service;
   const links: Link[] = [
-    ...(service?.links ?? []),
+    // A publisher writes these (CodePipeline's external URL, RDS's Identifier Link): only AWS console links pass.
+    ...(service?.links ?? []).filter((link) => isAwsConsoleUrl(link.href)),
     ...(topicUrl ? [{ href: topicUrl, text: 'SNS topic' }] : []),
     ...settingsLinks(settings),
   ];

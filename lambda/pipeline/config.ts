@@ -3,6 +3,7 @@ import * as z from 'zod/mini';
 import {
   ENVIRONMENT_NAME,
   ENVIRONMENT_NAME_RULE,
+  LINK_HOST,
   INSUFFICIENT_DATA_POLICIES,
   ROUTE_NAME,
   ROUTE_NAME_RULE,
@@ -116,6 +117,13 @@ const schema = z.object({
       ),
   ),
   PUBLISHER_ACCOUNT_IDS: z._default(accountIds, []),
+  // A runbook or dashboard link from an alarm tag travels in the message: whoever can publish chooses it.
+  LINK_HOSTS: z.optional(
+    z.pipe(
+      jsonText,
+      z.array(z.string().check(z.regex(LINK_HOST, 'a host is `docs.example.com` or `*.example.com`'))),
+    ),
+  ),
   // Each key is a HandlerEnvironment variable: a misspelt name here does not compile.
 } satisfies { [K in keyof HandlerEnvironment]?: z.ZodMiniType });
 
@@ -149,6 +157,8 @@ export type Config = Readonly<{
   parkedQueueUrl?: string;
   /** Which accounts each intake may carry (decision 15). */
   intakeTrust: IntakeTrust;
+  /** The hosts runbook and dashboard links from alarm tags may name; unset, any https host. */
+  linkHosts?: readonly string[];
 }>;
 
 /** Reads the configuration once from the environment; a bad setting throws naming the variable. */
@@ -185,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxClockSkewMs: c.MAX_CLOCK_SKEW_SECONDS * 1000,
     retryWindowMs: c.RETRY_WINDOW_HOURS * 3_600_000,
     parkedQueueUrl: c.PARKED_QUEUE_URL,
+    linkHosts: c.LINK_HOSTS,
     intakeTrust: { centralTopicArn: c.CENTRAL_TOPIC_ARN, publisherAccountIds: c.PUBLISHER_ACCOUNT_IDS },
   };
 }
