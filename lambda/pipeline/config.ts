@@ -3,6 +3,8 @@ import * as z from 'zod/mini';
 import {
   ENVIRONMENT_NAME,
   ENVIRONMENT_NAME_RULE,
+  EVENTS_API_URL_RULE,
+  isEventsApiUrl,
   LINK_HOST,
   INSUFFICIENT_DATA_POLICIES,
   ROUTE_NAME,
@@ -77,7 +79,7 @@ const schema = z.object({
   LEDGER_TABLE_NAME: z.string().check(z.minLength(1)),
   ROUTING_KEY_SECRETS: routingKeySecrets,
   PAGERDUTY_EVENTS_URL: z.pipe(
-    z._default(z.url(), 'https://events.pagerduty.com'),
+    z._default(z.url().check(z.refine(isEventsApiUrl, EVENTS_API_URL_RULE)), 'https://events.pagerduty.com'),
     z.transform((url: string) => trimTrailing(url, '/')),
   ),
   DEFAULT_SEVERITY: z._default(z.enum(SEVERITIES), 'critical'),

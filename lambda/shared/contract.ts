@@ -29,6 +29,23 @@ export function isHttpsUrl(text: string): boolean {
   }
 }
 
+/** Whether `url` points at this machine: `localhost`, 127.0.0.0/8 or `[::1]` (tests and the local emulator). */
+export function isLoopbackUrl(url: URL): boolean {
+  return url.hostname === 'localhost' || url.hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(url.hostname);
+}
+
+/** A PagerDuty Events API base URL: https, or http to this machine only; a routing key never goes out in clear. */
+export function isEventsApiUrl(text: string): boolean {
+  try {
+    const url = new URL(text.trim());
+    return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackUrl(url));
+  } catch {
+    return false;
+  }
+}
+
+export const EVENTS_API_URL_RULE = 'must be an https URL (http only to localhost or 127.0.0.1)';
+
 /** A LINK_HOSTS entry: a host name, or `*.` and a domain for the hosts under it. */
 export const LINK_HOST = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
