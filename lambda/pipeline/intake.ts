@@ -141,11 +141,21 @@ export function eventBridgeRecordInput(
 ): RecordInputResult {
   const input: RecordInput = {
     notification: parseAlarmEvent(event),
-    vouchedMs: typeof event.time === 'string' ? parseTimestamp(event.time) : undefined,
+    vouchedMs: typeof event.time === 'string' ? eventBridgeVouchedMs(event.time) : undefined,
     logKeys: {
       messageId: typeof event.id === 'string' ? cutText(event.id, 100) : 'unknown',
       intake: 'eventbridge',
     },
   };
   return checked(input, { via: 'eventbridge', account: event.account, region: event.region }, trust);
+}
+
+/**
+ * EventBridge writes `time` in whole seconds (`2019-10-03T16:00:04Z` for a change at 16:00:04.653): it vouches for any
+ * time up to the end of that second, or the same change would be ordered earlier than its SNS copy.
+ */
+export function eventBridgeVouchedMs(time: string): number | undefined {
+  const ms = parseTimestamp(time);
+  if (ms === undefined) return undefined;
+  return /\.\d/.test(time) ? ms : ms + 999;
 }
