@@ -101,6 +101,7 @@ export function createHandler(
     const results = await Promise.allSettled(
       items.map(async (item) => {
         if (item.ok) return processRecord(item.input, letter ? letterDeps : freshDeps, deadline);
+        if (item.refused) return refuse(item.why, item.refused.logKeys);
         deps.telemetry.count('MalformedEvents');
         deps.logger.error('A record of the event cannot be read', { outcome: 'malformed', why: item.why });
         throw new MalformedEventError(`${item.why}. Nothing was sent for it; fix the publisher.`);
@@ -130,6 +131,17 @@ export function createHandler(
     });
   };
 
+  // Retrying cannot make a forged claim true: refused for good, nothing written or sent, and said loudly.
+  const refuse = (why: string, logKeys: Record<string, unknown>): RecordOutcome => {
+    deps.telemetry.count('ForeignAlarmsRefused');
+    deps.logger.error('Refused a notification its intake may not carry: nothing was sent or recorded', {
+      ...logKeys,
+      outcome: 'refused',
+      why,
+    });
+    return { outcome: 'skipped', reason: `refused: ${why}` };
+  };
+
   /** An SNS or EventBridge event, or the event a dead letter holds; `letter` forbids nesting batches. */
   const runEvent = async (
     event: unknown,
@@ -147,17 +159,19 @@ export function createHandler(
         const sweep = await import('./sweep');
         return sweep.resolveDeletedAlarm(intake.deleted, deps, deadline);
       }
+      case 'refused':
+        return [refuse(intake.why, { intake: 'eventbridge' })];
       case 'ignored':
         deps.logger.info('Nothing to do for this event', { why: intake.why });
         return [];
       case 'sns':
         return runRecords(
-          intake.records.map((record, index) => snsRecordInput(record, index)),
+          intake.records.map((record, index) => snsRecordInput(record, index, config.intakeTrust)),
           deadline,
           letter,
         );
       case 'eventbridge':
-        return runRecords([eventBridgeRecordInput(intake.event)], deadline, letter);
+        return runRecords([eventBridgeRecordInput(intake.event, config.intakeTrust)], deadline, letter);
       case 'failure-record':
         if (!letter) return runEvent(intake.payload, deadline, true);
         break;

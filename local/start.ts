@@ -2,7 +2,7 @@
 // loopback Secrets Manager, and the PagerDuty emulator; then an HTTP endpoint that takes your own messages.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { lambdaContext, metricAlarmMessage, snsEvent } from './alarm-fixtures';
+import { cloudWatchTopicFor, lambdaContext, metricAlarmMessage, snsEvent } from './alarm-fixtures';
 import { converseAnswers, startBedrockEmulator, type BedrockEmulator } from './bedrock-emulator';
 import { startDynalite } from './dynalite';
 import { newRoutingKey, startPipeline, localStores } from './harness';
@@ -111,12 +111,14 @@ async function main(): Promise<void> {
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
       const subject = req.headers['x-sns-subject'];
+      const topic = req.headers['x-sns-topic-arn'];
       const accepted = emulator.accepted.length;
+      const shape = {
+        subject: typeof subject === 'string' ? subject : undefined,
+        topicArn: typeof topic === 'string' ? topic : cloudWatchTopicFor(body),
+      };
       pipeline
-        .handler(
-          snsEvent([body], { subject: typeof subject === 'string' ? subject : undefined }),
-          lambdaContext(),
-        )
+        .handler(snsEvent([body], shape), lambdaContext())
         .then((outcomes) => ({ status: 200, outcomes }))
         .catch((error: unknown) => ({
           status: 502,
