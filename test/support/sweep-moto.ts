@@ -49,6 +49,8 @@ export interface MotoSweepRig {
   ): Promise<void>;
   setState(name: string, state: AlarmState, accountId?: string): Promise<AlarmChange>;
   deleteAlarm(name: string, accountId?: string): Promise<void>;
+  /** The alarm's state as CloudWatch answers it now, or undefined when it does not exist. */
+  describe(name: string, accountId?: string): Promise<AlarmState | undefined>;
   /** Delivers a change as CloudWatch's SNS message, SNS stamping it `publishDelayMs` after the change. */
   deliver(change: AlarmChange, options?: DeliverOptions): Promise<unknown>;
   /** One EventBridge schedule: the handler runs a sweep and answers its summary. */
@@ -159,6 +161,10 @@ export async function motoSweepRig(options: MotoSweepOptions): Promise<MotoSweep
     },
     deleteAlarm: async (name, accountId) => {
       await rig.cloudWatch(accountId).send(new DeleteAlarmsCommand({ AlarmNames: [name] }));
+    },
+    describe: async (name, accountId) => {
+      const answer = await rig.cloudWatch(accountId).send(new DescribeAlarmsCommand({ AlarmNames: [name] }));
+      return answer.MetricAlarms?.find((a) => a.AlarmName === name)?.StateValue;
     },
     deliver: (change, { claimedMs, publishDelayMs = 40, tags, handler = rig.handler } = {}) => {
       const message = metricAlarmMessage({
