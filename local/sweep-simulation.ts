@@ -127,7 +127,7 @@ export async function simulateSweepAtScale(options: SweepScaleOptions): Promise<
           routingKeys: {
             routes: ['default'],
             has: (r) => r === 'default',
-            keyFor: async () => 'k'.repeat(32),
+            keyFor: () => Promise.resolve('k'.repeat(32)),
           },
           telemetry: new CountingTelemetry(),
           logger: silentLogger(),
