@@ -1,6 +1,6 @@
 // The typed values every SNS record becomes. Parsed once in alarm-message.ts; nothing downstream re-checks.
 import type { InsufficientDataPolicy, Severity } from '../shared/contract';
-import type { ServiceNotification } from './service-notification';
+import type { ServiceNotification } from './services/types';
 
 export type { InsufficientDataPolicy, Severity };
 
@@ -163,7 +163,7 @@ export interface AlarmNotification {
   readonly actionExecutedAfterMuteWindow?: boolean;
   /** Set when the change is one contributor's: the dedup key and the ordering are per contributor. */
   readonly contributor?: AlarmContributor;
-  /** Set when CloudWatch would run no action (suppressed or muted): no page; a resolve still goes (decide.ts). */
+  /** Set when CloudWatch would run no action (suppressed or muted): the decision step sends nothing. */
   readonly actionsSuppressed?: SuppressedActions;
   /** How it arrived; absent means SNS. */
   readonly intake?: 'sns' | 'eventbridge';
@@ -193,11 +193,13 @@ export type Notification = AlarmNotification | UnrecognisedNotification;
 export interface AlarmSettings {
   readonly route: string;
   readonly severity: Severity;
+  /** Where the severity came from; only a `default` one may be replaced by a model's triage (TRIAGE_SEVERITY=apply). */
+  readonly severityFrom?: 'tag' | 'declared' | 'default';
   readonly insufficientData: InsufficientDataPolicy;
   readonly runbookUrl?: string;
   readonly dashboardUrl?: string;
   readonly environment?: string;
-  /** Opt-in: re-page every so many minutes while the alarm still breaches. */
+  /** Re-send the trigger while the alarm still breaches, every so many minutes (opt-in; the sweep does it). */
   readonly repageMinutes?: number;
   /** Tags with bad values, each said in one line; the default was used instead. */
   readonly problems: readonly string[];

@@ -7,14 +7,17 @@ import {
   ROUTE_NAME,
   ROUTE_NAME_RULE,
   SEVERITIES,
+  TRIAGE_MODES,
   UNRECOGNISED_MODES,
   type HandlerEnvironment,
   type InsufficientDataPolicy,
   type Severity,
+  type TriageMode,
   type UnrecognisedMode,
 } from '../shared/contract';
 import { ConfigError } from '../shared/errors';
-import { parseServiceSeverities, type ServiceSeverities } from '../messages/service-notification';
+import { parseServiceSeverities } from '../messages/services/severities';
+import type { ServiceSeverities } from '../messages/services/types';
 import { trimTrailing } from '../shared/text';
 
 export { ConfigError, INSUFFICIENT_DATA_POLICIES, SEVERITIES };
@@ -116,6 +119,12 @@ const schema = z.object({
   // An alarm that changed state less than this ago is left to its notification, which may be in flight.
   RECONCILE_MISSED_GRACE_SECONDS: integer(0, 120),
   RECONCILE_MAX_CORRECTIONS: integer(1, 500),
+  // Model triage (lambda/triage/) is off unless a Bedrock model or inference-profile id is set.
+  TRIAGE_MODEL_ID: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+  TRIAGE_SEVERITY: z._default(z.enum(TRIAGE_MODES), 'suggest'),
+  // A model answers in about a second; past this the page goes out without triage (design decision 16).
+  TRIAGE_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.gte(100), z.lte(10_000)), 1500),
+  TRIAGE_NOTE_MAX_CHARS: z._default(z.coerce.number().check(z.int(), z.gte(40), z.lte(1000)), 300),
   // Each key is a HandlerEnvironment variable: a misspelt name here does not compile.
 } satisfies { [K in keyof HandlerEnvironment]?: z.ZodMiniType });
 
@@ -151,6 +160,16 @@ export type Config = Readonly<{
   reconcileSources: readonly ReconcileSource[];
   reconcileMissedGraceMs: number;
   reconcileMaxCorrections: number;
+  /** Model triage; absent (off) unless TRIAGE_MODEL_ID is set. */
+  triage?: TriageConfig;
+}>;
+
+export type TriageConfig = Readonly<{
+  modelId: string;
+  /** `suggest`: custom_details only; `apply`: also the severity of alarms that declare none. */
+  mode: TriageMode;
+  timeoutMs: number;
+  noteMaxChars: number;
 }>;
 
 /** Reads the configuration once from the environment; a bad setting throws naming the variable. */
@@ -190,5 +209,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reconcileSources: c.RECONCILE_SOURCES,
     reconcileMissedGraceMs: c.RECONCILE_MISSED_GRACE_SECONDS * 1000,
     reconcileMaxCorrections: c.RECONCILE_MAX_CORRECTIONS,
+    triage:
+      c.TRIAGE_MODEL_ID === undefined
+        ? undefined
+        : {
+            modelId: c.TRIAGE_MODEL_ID,
+            mode: c.TRIAGE_SEVERITY,
+            timeoutMs: c.TRIAGE_TIMEOUT_MS,
+            noteMaxChars: c.TRIAGE_NOTE_MAX_CHARS,
+          },
   };
 }

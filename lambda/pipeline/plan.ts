@@ -7,6 +7,15 @@ import type { Claim, LedgerAction, OpenIncidentFacts } from './ledger';
 import type { AlarmNotification, AlarmSettings, Notification } from '../messages/notification';
 import { buildAlertEvent } from '../pagerduty/event';
 import type { PagerDutyAlertEvent } from '../pagerduty/types';
+import type { TriageSubject } from '../triage/types';
+
+/**
+ * An item is taken for a forged future time only beyond the claimer's clock plus this: a claim computed now may
+ * reach the ledger (SDK retries, lease waits) until its invocation ends, at most Lambda's 15 minutes, after a newer
+ * real state was claimed. Times are capped before they are claimed, so only items written without the cap (older
+ * versions, other tools) are ever this far ahead; the sweep corrects any capped one. Found by the loss property.
+ */
+export const FUTURE_WEDGE_MARGIN_MS = 15 * 60_000;
 
 /** What planning needs besides the notification: configuration and the time, as values. */
 export interface PlanContext {
@@ -73,6 +82,8 @@ export interface SendPlan {
   readonly fallbackTrigger: PagerDutyAlertEvent;
   /** The alarm a trigger is about, for the delivery step's metric graphs; absent for other plans. */
   readonly graphOf?: AlarmNotification;
+  /** What model triage may look at, for a trigger of an alarm; the delivery step asks only when triage is on. */
+  readonly triageOf?: TriageSubject;
   readonly logKeys: Record<string, unknown>;
   readonly notices: readonly Notice[];
 }
@@ -167,7 +178,7 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
   // Ordered at most at what the transport vouches for; a ledger item later than the receive time can only hold
   // a forged time (from before this cap), and any claim may replace it.
   const capMs = Math.min(input.vouchedMs ?? ctx.nowMs, ctx.nowMs) + config.maxClockSkewMs;
-  const futureLimitMs = ctx.nowMs + config.maxClockSkewMs;
+  const futureLimitMs = ctx.nowMs + config.maxClockSkewMs + FUTURE_WEDGE_MARGIN_MS;
   const stateChangeMs = input.observedMs ?? Math.min(claimedMs, capMs);
   if (input.observedMs === undefined && claimedMs > capMs) {
     notices.push({
@@ -188,6 +199,10 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
     event,
     fallbackTrigger,
     graphOf: action === 'trigger' && notification.type === 'alarm' ? notification : undefined,
+    triageOf:
+      action === 'trigger' && notification.type === 'alarm'
+        ? { alarm: notification, dedupKey, severityDeclared: settings.severityFrom !== 'default' }
+        : undefined,
     claim: {
       dedupKey,
       stateChangeMs,

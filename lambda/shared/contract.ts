@@ -12,6 +12,10 @@ export type InsufficientDataPolicy = (typeof INSUFFICIENT_DATA_POLICIES)[number]
 export const UNRECOGNISED_MODES = ['trigger', 'drop'] as const;
 export type UnrecognisedMode = (typeof UNRECOGNISED_MODES)[number];
 
+/** TRIAGE_SEVERITY: what a model's triage may change (suggest: custom_details only; apply: also the severity). */
+export const TRIAGE_MODES = ['suggest', 'apply'] as const;
+export type TriageMode = (typeof TRIAGE_MODES)[number];
+
 /** Route names: keys of ROUTING_KEY_SECRETS and values of the `pagerduty:route` tag. */
 export const ROUTE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 export const ROUTE_NAME_RULE = 'route names are 1-64 of A-Z a-z 0-9 _ . -';
@@ -38,15 +42,15 @@ export const SETTING_TAGS = {
   runbookUrl: 'pagerduty:runbook',
   dashboardUrl: 'pagerduty:dashboard',
   environment: 'pagerduty:environment',
+  /** Whole minutes between re-sends of a still-breaching alarm's trigger (opt-in; at least MIN_REPAGE_MINUTES). */
+  repageMinutes: 'pagerduty:repage-minutes',
 } as const;
 export type SettingName = keyof typeof SETTING_TAGS;
 
-/**
- * The opt-in re-page interval (whole minutes) while an alarm still breaches: this tag, or `repageMinutes` in
- * ALARM_SETTINGS (the construct's `addAlarm` option). Kept apart from SETTING_TAGS, which mirror the paging options.
- */
-export const REPAGE_TAG = 'pagerduty:repage-minutes';
-export const MAX_REPAGE_MINUTES = 10_080;
+/** The shortest re-page interval, in minutes: a sweep runs every few minutes, and PagerDuty folds repeats anyway. */
+export const MIN_REPAGE_MINUTES = 5;
+/** The longest: a week. */
+export const MAX_REPAGE_MINUTES = 7 * 24 * 60;
 
 /** Powertools' service name and the EMF namespace of the handler's metrics. */
 export const SERVICE_NAME = 'alarm-to-pagerduty';
@@ -85,10 +89,26 @@ export const COUNT_METRICS = [
   'Repages',
   'SweepErrors',
   'SweepIncomplete',
+  'TriageCalls',
+  'TriageTimeouts',
+  'TriageFailures',
+  'TriageApplied',
+  'TriageReused',
+  'TriageTokens',
 ] as const;
 export type CountMetric = (typeof COUNT_METRICS)[number];
 
-/** Every metric the functions publish: the counts, the delivery latency and one sweep's duration (milliseconds). */
+/** The reconciliation sweep's corrections, one metric per kind: an open incident resolved because its alarm was… */
+export const SWEEP_CORRECTION_METRICS = [
+  'SweepResolvedOk',
+  'SweepResolvedDeleted',
+  'SweepResolvedInsufficientData',
+] as const satisfies readonly CountMetric[];
+
+/**
+ * Every metric the functions publish: the counts plus the handler's delivery latency and one sweep's duration
+ * (both milliseconds).
+ */
 export const PIPELINE_METRICS = [...COUNT_METRICS, 'DeliveryLatency', 'SweepDuration'] as const;
 export type PipelineMetricName = (typeof PIPELINE_METRICS)[number];
 
@@ -97,26 +117,41 @@ export const LEDGER_KEY_ATTRIBUTE = 'dedupKey';
 export const LEDGER_TTL_ATTRIBUTE = 'expiresAt';
 
 /**
- * The ledger's sparse index of open incidents (the reconciliation sweep reads it): an item is in it while its
- * `openSource` (`<accountId>:<region>` of the alarm) is set, from an alarm's trigger claim until a resolve settles.
+ * The ledger's sparse index of open incidents: only items that hold an open trigger for an alarm carry
+ * `openSource` ("<accountId>:<region>" of the alarm), so the sweep reads one source's open incidents without a scan.
  */
 export const OPEN_INCIDENTS_INDEX = 'OpenIncidents';
 export const OPEN_SOURCE_ATTRIBUTE = 'openSource';
-/** The index's sort key: the dedup key, so one source's incidents page in a stable order. */
+/** The index's sort key: the ledger's own key. */
 export const OPEN_INCIDENTS_SORT_ATTRIBUTE = LEDGER_KEY_ATTRIBUTE;
-/** What the index projects (INCLUDE) besides its keys: what the sweep reads. */
+/** The ledger item where a sweep cut short by its time budget records the source to resume at. */
+export const SWEEP_CURSOR_KEY = 'sweep#cursor';
+/** The attributes the index projects besides its keys and the table's (INCLUDE): what a sweep reads of an item. */
 export const OPEN_INCIDENTS_PROJECTION = [
   'alarmArn',
   'sourceAlarmName',
   'contributorId',
+  'action',
+  'stateChangeMs',
+  'delivered',
   'insufficientData',
   'repageMs',
-  'stateChangeMs',
-  'action',
-  'delivered',
+  'updatedAt',
 ] as const;
-/** The ledger item where a sweep cut short by its time budget records the source to resume at. */
-export const SWEEP_CURSOR_KEY = 'sweep#cursor';
+
+/**
+ * One place the sweep reads alarms from (RECONCILE_SOURCES is a JSON array of these): an account and region,
+ * the topics that mark an alarm there as wired to the pipeline, and the role to assume (absent: own credentials).
+ * `alarmNamePrefixes` and `routeTagged` mirror the EventBridge intake's selection where it is on.
+ */
+export interface ReconcileSource {
+  readonly region: string;
+  readonly accountId: string;
+  readonly topicArns: readonly string[];
+  readonly roleArn?: string;
+  readonly alarmNamePrefixes?: readonly string[];
+  readonly routeTagged?: boolean;
+}
 
 /**
  * The handler's environment, as the construct writes it. Every value is a string (Lambda's environment);
@@ -146,17 +181,17 @@ export interface HandlerEnvironment {
   readonly MAX_CLOCK_SKEW_SECONDS?: string;
   readonly RETRY_WINDOW_HOURS?: string;
   readonly PARKED_QUEUE_URL?: string;
-  /**
-   * JSON: where the reconciliation sweep reads alarms, `[{ region, accountId, topicArns, roleArn?,
-   * alarmNamePrefixes?, routeTagged? }]`; default `[]` (the sweep still checks the open incidents the ledger holds).
-   */
-  readonly RECONCILE_SOURCES?: string;
-  /** An alarm whose state changed less than this ago is left to its notification in flight (seconds). */
-  readonly RECONCILE_MISSED_GRACE_SECONDS?: string;
-  /** The most corrections one sweep sends. */
-  readonly RECONCILE_MAX_CORRECTIONS?: string;
+  /** A Bedrock model or inference-profile id: turns model triage on. */
+  readonly TRIAGE_MODEL_ID?: string;
+  readonly TRIAGE_SEVERITY?: TriageMode;
+  readonly TRIAGE_TIMEOUT_MS?: string;
+  readonly TRIAGE_NOTE_MAX_CHARS?: string;
   /** JSON: alarm ARN or name → the options given to `addAlarm`. */
   readonly ALARM_SETTINGS?: string;
+  /** JSON: ReconcileSource[], where the sweep reads alarms. */
+  readonly RECONCILE_SOURCES?: string;
+  readonly RECONCILE_MISSED_GRACE_SECONDS?: string;
+  readonly RECONCILE_MAX_CORRECTIONS?: string;
   readonly POWERTOOLS_SERVICE_NAME?: string;
   readonly POWERTOOLS_METRICS_NAMESPACE?: string;
   readonly NODE_OPTIONS?: string;

@@ -72,11 +72,17 @@ async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
-async function rejection(work: Promise<unknown>): Promise<Error & Record<string, any>> {
+/** What the SDK attaches to the errors it throws. */
+type SdkError = Error & {
+  readonly $metadata: { readonly httpStatusCode?: number; readonly attempts?: number };
+  readonly $response?: { readonly statusCode?: number };
+};
+
+async function rejection(work: Promise<unknown>): Promise<SdkError> {
   try {
     await work;
   } catch (error) {
-    return error as Error & Record<string, any>;
+    return error as SdkError;
   }
   throw new Error('expected the call to fail');
 }
@@ -170,8 +176,7 @@ describe('Bedrock Runtime Converse emulator', () => {
   });
 
   test('offered no tool, the default answer arrives as text, as a model would write it', async () => {
-    const { toolConfig: _tools, ...withoutTools } = triageRequest();
-    const output = await h2Client.send(new ConverseCommand(withoutTools));
+    const output = await h2Client.send(new ConverseCommand({ ...triageRequest(), toolConfig: undefined }));
 
     expect(output.stopReason).toBe('end_turn');
     expect(JSON.parse(textOf(output) ?? '')).toEqual(DEFAULT_TRIAGE);
@@ -281,6 +286,8 @@ describe('Bedrock Runtime Converse emulator', () => {
     expect(response.status).toBe(404);
     expect(response.headers.get('x-amzn-errortype')).toMatch(/^UnknownOperationException:/);
     expect(emulator.requests[0]).toMatchObject({ protocol: 'http/1.1', modelId: undefined, outcome: 404 });
+    const broken = await fetch(`${emulator.url}/model/%E0%A4%A/converse`, { method: 'POST', body: '{}' });
+    expect(broken.status).toBe(404);
   });
 
   test('an HTTP/2 preface split across packets is still recognised', async () => {
