@@ -79,7 +79,8 @@ export function createHandler(
     items: readonly RecordInputResult[],
     deadline: number,
     letter: boolean,
-  ): Promise<RecordOutcome[]> => processRecords({ deps, freshDeps, letterDeps }, items, deadline, letter);
+  ): Promise<RecordOutcome[]> =>
+    processRecords({ deps, freshDeps, letterDeps, refuse }, items, deadline, letter);
 
   // The sweep's code is loaded on its first schedule only: the alarm path never evaluates it.
   const runSweepEvent = async (deadline: number, context?: Partial<Context>): Promise<SweepSummary> => {
@@ -90,6 +91,9 @@ export function createHandler(
       ownSource: ownSourceOf(context?.invokedFunctionArn),
     });
   };
+
+  const refuse = (why: string, logKeys: Record<string, unknown>): RecordOutcome =>
+    refuseRecord(deps, why, logKeys);
 
   /** An SNS or EventBridge event, or the event a dead letter holds; `letter` forbids nesting batches. */
   const runEvent = async (
@@ -108,17 +112,19 @@ export function createHandler(
         const sweep = await import('./sweep');
         return sweep.resolveDeletedAlarm(intake.deleted, deps, deadline);
       }
+      case 'refused':
+        return [refuse(intake.why, { intake: 'eventbridge' })];
       case 'ignored':
         deps.logger.info('Nothing to do for this event', { why: intake.why });
         return [];
       case 'sns':
         return runRecords(
-          intake.records.map((record, index) => snsRecordInput(record, index)),
+          intake.records.map((record, index) => snsRecordInput(record, index, config.intakeTrust)),
           deadline,
           letter,
         );
       case 'eventbridge':
-        return runRecords([eventBridgeRecordInput(intake.event)], deadline, letter);
+        return runRecords([eventBridgeRecordInput(intake.event, config.intakeTrust)], deadline, letter);
       case 'failure-record':
         if (!letter) return runEvent(intake.payload, deadline, true);
         break;
@@ -157,7 +163,17 @@ export function createHandler(
 
 /** Each record of the event through the pipeline; one failed record fails the invocation, naming every failure. */
 async function processRecords(
-  { deps, freshDeps, letterDeps }: { deps: PipelineDeps; freshDeps: PipelineDeps; letterDeps: PipelineDeps },
+  {
+    deps,
+    freshDeps,
+    letterDeps,
+    refuse,
+  }: {
+    deps: PipelineDeps;
+    freshDeps: PipelineDeps;
+    letterDeps: PipelineDeps;
+    refuse: (why: string, logKeys: Record<string, unknown>) => RecordOutcome;
+  },
   items: readonly RecordInputResult[],
   deadline: number,
   letter: boolean,
@@ -165,6 +181,7 @@ async function processRecords(
   const results = await Promise.allSettled(
     items.map(async (item) => {
       if (item.ok) return processRecord(item.input, letter ? letterDeps : freshDeps, deadline);
+      if (item.refused) return refuse(item.why, item.refused.logKeys);
       deps.telemetry.count('MalformedEvents');
       deps.logger.error('A record of the event cannot be read', { outcome: 'malformed', why: item.why });
       throw new MalformedEventError(`${item.why}. Nothing was sent for it; fix the publisher.`);
@@ -182,6 +199,17 @@ async function processRecords(
     );
   }
   return results.map((result) => (result as PromiseFulfilledResult<RecordOutcome>).value);
+}
+
+// Retrying cannot make a forged claim true: refused for good, nothing written or sent, and said loudly.
+function refuseRecord(deps: PipelineDeps, why: string, logKeys: Record<string, unknown>): RecordOutcome {
+  deps.telemetry.count('ForeignAlarmsRefused');
+  deps.logger.error('Refused a notification its intake may not carry: nothing was sent or recorded', {
+    ...logKeys,
+    outcome: 'refused',
+    why,
+  });
+  return { outcome: 'skipped', reason: `refused: ${why}` };
 }
 
 /** The deps for a fresh notification and for a dead letter: they differ in how long a send may wait. */
@@ -335,6 +363,11 @@ function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
   });
   const telemetry = powertoolsTelemetry();
   const graphs = metricGraphsConfigFromEnv(env);
+  const ledger = new Ledger({
+    tableName: config.ledgerTableName,
+    ttlSeconds: config.ledgerTtlSeconds,
+    client: dynamo,
+  });
   return {
     metricGraphs:
       graphs &&
@@ -347,13 +380,9 @@ function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
         count: (metric, value) => telemetry.count(metric, value),
       }),
     config,
-    triage: config.triage && triageStep(config.triage, env, telemetry),
+    triage: config.triage && triageStep(config.triage, env, telemetry, ledger),
     leaseGraceMs: config.leaseGraceMs,
-    ledger: new Ledger({
-      tableName: config.ledgerTableName,
-      ttlSeconds: config.ledgerTtlSeconds,
-      client: dynamo,
-    }),
+    ledger,
     pagerDuty: new PagerDutyClient({
       baseUrl: config.pagerDutyEventsUrl,
       connectTimeoutMs: config.httpConnectTimeoutMs,
@@ -392,13 +421,20 @@ function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
 }
 
 /** Model triage, imported only when TRIAGE_MODEL_ID is set: the path without it loads nothing more. */
-function triageStep(config: TriageConfig, env: NodeJS.ProcessEnv, telemetry: Telemetry): TriageStep {
+function triageStep(
+  config: TriageConfig,
+  env: NodeJS.ProcessEnv,
+  telemetry: Telemetry,
+  ledger: Pick<Ledger, 'openIncidents'>,
+): TriageStep {
   return lazyTriage({
     timeoutMs: config.timeoutMs,
     count: (metric) => telemetry.count(metric),
     load: async () => {
       const { bedrockClient, createBedrockTriage } = await import('./triage/bedrock-triage');
-      return createBedrockTriage({ config, client: bedrockClient(env), telemetry });
+      // The first page of the open-incidents index: enough for the prompt, which shows at most ten.
+      const openAlarms = async (openSource: string) => (await ledger.openIncidents(openSource)).items;
+      return createBedrockTriage({ config, client: bedrockClient(env), telemetry, openAlarms });
     },
   });
 }

@@ -21,6 +21,8 @@ export interface IntakePipeline extends IConstruct {
   readonly retryQueue: sqs.IQueue;
   /** The pipeline's ops topic: the pipeline's own alarms notify it. */
   readonly opsTopic: sns.ITopic;
+  /** `restrictPublishing` and `publisherRoleArns`: every intake topic denies other publishers as the central one does. */
+  readonly publishing: { readonly restricted: boolean; readonly roleArns: readonly string[] };
   /** The EventBridge intake, when the pipeline has one: intakes forward their alarm events to its bus. */
   readonly alarmEvents?: AlarmEventsIntake;
   /** The reconciliation sweep, when on: intakes in other accounts deploy a read role that only it may assume. */

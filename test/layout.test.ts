@@ -96,6 +96,7 @@ const OVER_60_ALLOWED = new Set([
   'lambda/messages/alarm-event.ts:parseEvent',
   'lambda/messages/alarm-message.ts:parseCondition',
   'lambda/pagerduty/event.ts:unrecognisedTrigger',
+  'lambda/pipeline/alarm-settings.ts:resolveSettings',
   'lambda/pipeline/deliver.ts:deliver',
   'lambda/pipeline/plan.ts:planRecord',
   'lambda/sweep/sweep.ts:sweepSource',

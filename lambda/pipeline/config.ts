@@ -3,6 +3,9 @@ import * as z from 'zod/mini';
 import {
   ENVIRONMENT_NAME,
   ENVIRONMENT_NAME_RULE,
+  EVENTS_API_URL_RULE,
+  isEventsApiUrl,
+  LINK_HOST,
   INSUFFICIENT_DATA_POLICIES,
   ROUTE_NAME,
   ROUTE_NAME_RULE,
@@ -19,6 +22,7 @@ import { ConfigError } from '../shared/errors';
 import { parseServiceSeverities } from '../messages/services/severities';
 import type { ServiceSeverities } from '../messages/services/types';
 import { trimTrailing } from '../shared/text';
+import type { IntakeTrust } from './intake-trust';
 
 export { ConfigError, INSUFFICIENT_DATA_POLICIES, SEVERITIES };
 
@@ -42,18 +46,6 @@ const routingKeySecrets = z.pipe(
     .check(z.refine((routes) => 'default' in routes, 'needs a "default" route')),
 );
 
-const serviceSeverities = z.pipe(
-  z.string(),
-  z.transform((text: string, ctx) => {
-    try {
-      return parseServiceSeverities(text);
-    } catch (error) {
-      ctx.issues.push({ code: 'custom', message: (error as Error).message, input: text });
-      return z.NEVER;
-    }
-  }),
-);
-
 const jsonText = z.pipe(
   z.string(),
   z.transform((text: string, ctx) => {
@@ -61,6 +53,23 @@ const jsonText = z.pipe(
       return JSON.parse(text) as unknown;
     } catch {
       ctx.issues.push({ code: 'custom', message: 'is not JSON', input: text });
+      return z.NEVER;
+    }
+  }),
+);
+
+const accountIds = z.pipe(
+  jsonText,
+  z.array(z.string().check(z.regex(/^\d{12}$/, 'an account id is 12 digits'))),
+);
+
+const serviceSeverities = z.pipe(
+  z.string(),
+  z.transform((text: string, ctx) => {
+    try {
+      return parseServiceSeverities(text);
+    } catch (error) {
+      ctx.issues.push({ code: 'custom', message: (error as Error).message, input: text });
       return z.NEVER;
     }
   }),
@@ -86,7 +95,7 @@ const schema = z.object({
   LEDGER_TABLE_NAME: z.string().check(z.minLength(1)),
   ROUTING_KEY_SECRETS: routingKeySecrets,
   PAGERDUTY_EVENTS_URL: z.pipe(
-    z._default(z.url(), 'https://events.pagerduty.com'),
+    z._default(z.url().check(z.refine(isEventsApiUrl, EVENTS_API_URL_RULE)), 'https://events.pagerduty.com'),
     z.transform((url: string) => trimTrailing(url, '/')),
   ),
   DEFAULT_SEVERITY: z._default(z.enum(SEVERITIES), 'critical'),
@@ -119,6 +128,25 @@ const schema = z.object({
   // An alarm that changed state less than this ago is left to its notification, which may be in flight.
   RECONCILE_MISSED_GRACE_SECONDS: integer(0, 120),
   RECONCILE_MAX_CORRECTIONS: integer(1, 500),
+  // Decision 15: the central topic also carries these accounts' alarms; every other topic only its own account's.
+  CENTRAL_TOPIC_ARN: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(
+          /^arn:[a-z][a-z0-9-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$/,
+          'is not an SNS topic ARN',
+        ),
+      ),
+  ),
+  PUBLISHER_ACCOUNT_IDS: z._default(accountIds, []),
+  // A runbook or dashboard link from an alarm tag travels in the message: whoever can publish chooses it.
+  LINK_HOSTS: z.optional(
+    z.pipe(
+      jsonText,
+      z.array(z.string().check(z.regex(LINK_HOST, 'a host is `docs.example.com` or `*.example.com`'))),
+    ),
+  ),
   // Model triage (lambda/triage/) is off unless a Bedrock model or inference-profile id is set.
   TRIAGE_MODEL_ID: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
   TRIAGE_SEVERITY: z._default(z.enum(TRIAGE_MODES), 'suggest'),
@@ -160,6 +188,10 @@ export type Config = Readonly<{
   reconcileSources: readonly ReconcileSource[];
   reconcileMissedGraceMs: number;
   reconcileMaxCorrections: number;
+  /** Which accounts each intake may carry (decision 15). */
+  intakeTrust: IntakeTrust;
+  /** The hosts runbook and dashboard links from alarm tags may name; unset, any https host. */
+  linkHosts?: readonly string[];
   /** Model triage; absent (off) unless TRIAGE_MODEL_ID is set. */
   triage?: TriageConfig;
 }>;
@@ -209,6 +241,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reconcileSources: c.RECONCILE_SOURCES,
     reconcileMissedGraceMs: c.RECONCILE_MISSED_GRACE_SECONDS * 1000,
     reconcileMaxCorrections: c.RECONCILE_MAX_CORRECTIONS,
+    linkHosts: c.LINK_HOSTS,
+    intakeTrust: { centralTopicArn: c.CENTRAL_TOPIC_ARN, publisherAccountIds: c.PUBLISHER_ACCOUNT_IDS },
     triage:
       c.TRIAGE_MODEL_ID === undefined
         ? undefined

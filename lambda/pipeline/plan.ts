@@ -28,7 +28,7 @@ export interface PlanContext {
     | 'clientName'
     | 'maxClockSkewMs'
   > &
-    Partial<Pick<Config, 'serviceSeverities'>>;
+    Partial<Pick<Config, 'serviceSeverities' | 'linkHosts'>>;
   readonly declared: DeclaredSettingsMap;
   /** Routes that have an integration key. */
   readonly knownRoutes: readonly string[];
@@ -115,6 +115,7 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
       environment: config.environment,
     },
     knownRoutes: ctx.knownRoutes,
+    linkHosts: config.linkHosts,
   });
   if (settings.problems.length > 0) {
     notices.push({

@@ -104,8 +104,9 @@ export function planSweep(obs: SourceObservations, settings: SweepSettings): Swe
   const pages: PageCorrection[] = [];
   const withheld: { dedupKey: string; why: string }[] = [];
   const inAlarm = new Map(obs.inAlarm.value.map((alarm) => [alarm.arn, alarm]));
+  // A trigger PagerDuty never received opens nothing: the sweep pages it (its own failed page has no retry queue).
   const openTriggers = new Set(
-    obs.openIncidents.filter((i) => i.action === 'trigger').map((i) => i.dedupKey),
+    obs.openIncidents.filter((i) => i.action === 'trigger' && i.delivered).map((i) => i.dedupKey),
   );
 
   for (const incident of obs.openIncidents) {
@@ -209,7 +210,8 @@ function pageVerdict(
   if (obs.muted !== 'unknown' && obs.muted.has(alarm.name)) return 'muted by an active mute rule';
   if (page.reason === 'repage') return 'page';
   if (!obs.ledger?.has(page.dedupKey)) return 'undecided';
-  return obs.ledger.get(page.dedupKey)?.action === 'trigger' ? 'nothing' : 'page';
+  const entry = obs.ledger.get(page.dedupKey);
+  return entry?.action === 'trigger' && entry.delivered ? 'nothing' : 'page';
 }
 
 function wired(

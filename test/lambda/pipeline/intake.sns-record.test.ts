@@ -2,7 +2,11 @@
 // was written by hand or by a broken publisher. It is refused (the handler counts MalformedEvents and fails the
 // record, see handler.test.ts), not paged as an unrecognised message.
 import { snsRecordInput } from '../../../lambda/pipeline/intake';
+import type { IntakeTrust } from '../../../lambda/pipeline/intake-trust';
 import { alarmMessage } from '../../support/notifications';
+
+// The topic's own account and region (the alarm's): trusted without a central topic.
+const TRUST: IntakeTrust = { publisherAccountIds: [] };
 
 const sns = (fields: Record<string, unknown>) => ({
   EventSource: 'aws:sns',
@@ -16,7 +20,11 @@ const sns = (fields: Record<string, unknown>) => ({
 
 describe('snsRecordInput', () => {
   it('reads a well-formed record: the envelope, the parsed message and the time SNS vouches for', () => {
-    const result = snsRecordInput(sns({ Message: JSON.stringify(alarmMessage()), Subject: 'ALARM' }), 0);
+    const result = snsRecordInput(
+      sns({ Message: JSON.stringify(alarmMessage()), Subject: 'ALARM' }),
+      0,
+      TRUST,
+    );
     expect(result).toMatchObject({
       ok: true,
       input: {
@@ -33,18 +41,18 @@ describe('snsRecordInput', () => {
     ['no Sns.Message', sns({}), 'SNS record 3 has no "Sns.Message": there is nothing to page'],
     ['a null Sns.Message', sns({ Message: null }), 'SNS record 3 has no "Sns.Message"'],
   ])('refuses a record with %s, saying what is missing', (_what, record, why) => {
-    const result = snsRecordInput(record, 3);
+    const result = snsRecordInput(record, 3, TRUST);
     expect(result.ok).toBe(false);
     expect(!result.ok && result.why).toContain(why);
   });
 
   it('reads a message given as an object (a hand-made test event) as the JSON it would have been', () => {
-    const result = snsRecordInput(sns({ Message: alarmMessage() }), 0);
+    const result = snsRecordInput(sns({ Message: alarmMessage() }), 0, TRUST);
     expect(result).toMatchObject({ ok: true, input: { notification: { type: 'alarm' } } });
   });
 
   it('reads any other non-string message as its JSON, which is not an alarm', () => {
-    const result = snsRecordInput(sns({ Message: 7 }), 0);
+    const result = snsRecordInput(sns({ Message: 7 }), 0, TRUST);
     expect(result).toMatchObject({
       ok: true,
       input: { notification: { type: 'unrecognised', why: expect.stringContaining('JSON number 7') } },
