@@ -112,16 +112,32 @@ function bundledFromSource(entry: string, bundleAwsSdk: boolean): lambda.Code {
     bundling: {
       // Never used: local bundling below always succeeds or throws. Required by the type.
       image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:24'),
+      // Part of CDK's bundling cache key, which ignores `local`: without it every function would get the first
+      // function's bundle (they share lambda/ as the source), and bundleAwsSdk false the bundle with the SDK.
+      command: [
+        'esbuild',
+        path.relative(PACKAGE_ROOT, entry),
+        bundleAwsSdk ? 'aws-sdk-inside' : 'aws-sdk-external',
+      ],
       local: {
         tryBundle(outputDir: string): boolean {
           // esbuild is a dev dependency: required only here, where the TypeScript sources are.
           // eslint-disable-next-line @typescript-eslint/no-require-imports
           const esbuild = require('esbuild') as typeof import('esbuild');
-          esbuild.buildSync({
-            ...deployedBundleOptions(entry, outputDir, bundleAwsSdk),
-            absWorkingDir: PACKAGE_ROOT,
-            logLevel: 'warning',
-          });
+          // Built beside dist/<function>, where scripts/bundle.mjs writes: the source maps' relative paths, and so
+          // the chunks' hashed names, come out the same, and the asset is byte for byte the prebuilt bundle.
+          fs.mkdirSync(path.join(PACKAGE_ROOT, 'dist'), { recursive: true });
+          const scratch = fs.mkdtempSync(path.join(PACKAGE_ROOT, 'dist', '.synth-'));
+          try {
+            esbuild.buildSync({
+              ...deployedBundleOptions(entry, scratch, bundleAwsSdk),
+              absWorkingDir: PACKAGE_ROOT,
+              logLevel: 'warning',
+            });
+            fs.cpSync(scratch, outputDir, { recursive: true });
+          } finally {
+            fs.rmSync(scratch, { recursive: true, force: true });
+          }
           return true;
         },
       },
