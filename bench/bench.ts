@@ -24,6 +24,7 @@ import {
   type ColdSide,
   type Runtime,
 } from './cold-path';
+import { sweepAtScale } from './sweep';
 
 const ROOT = join(__dirname, '..');
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
@@ -206,6 +207,7 @@ async function main(): Promise<void> {
     sink(`${table}\n`);
     sink(`\n${METHOD}\n`);
     sink(`\n${await deliverySimulations()}\n`);
+    sink(`\n${await sweepAtScale()}\n`);
   } finally {
     for (const child of children) child.process.kill();
     await moto.stop();

@@ -2,7 +2,6 @@ import {
   Annotations,
   ArnFormat,
   Duration,
-  Lazy,
   PhysicalName,
   RemovalPolicy,
   Stack,
@@ -12,7 +11,7 @@ import {
 } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -40,16 +39,26 @@ import { encryptedQueue } from './private/dead-letter-queue';
 import { DeployMarker } from './deploy-marker';
 import { MetricGraphImages } from './metric-graph-images';
 import { isMultiTimeSeriesAlarm } from './private/metrics-insights';
+import {
+  grantTriageModel,
+  triageEnvironment,
+  triageWidgets,
+  type TriageOptions,
+} from './private/model-triage';
 import { estimateAlarmArn, literalAlarmName } from './private/alarm-arns';
-import { grantHandler, secretId } from './private/handler-grants';
+import { grantHandler } from './private/handler-grants';
+import { handlerEnvironment } from './private/handler-environment';
+import { ledgerTable } from './private/ledger-table';
+import { ReconcileSweep, reconcileSources } from './reconcile-sweep';
 import { RETRY_QUEUE, maxReceiveCount } from './private/retry-queue';
-import { denyOtherPublishers } from './private/topic-policies';
+import { denyOtherPublishers, denyOtherSenders } from './private/topic-policies';
 import { checkProps } from './private/validate-props';
-import { METRICS_NAMESPACE, PipelineHealth, SERVICE_NAME } from './pipeline-health';
+import { PipelineHealth } from './pipeline-health';
 import type { IntakePipeline } from './intake-pipeline';
 import { topicForAlarm } from './regional-intake';
 
 export type { AlarmPagingOptions, InsufficientDataPolicy, Severity } from './paging-options';
+export type { TriageOptions } from './private/model-triage';
 
 export { HANDLER_ENTRY } from './private/handler-bundle';
 
@@ -203,6 +212,20 @@ export interface AlarmToPagerDutyProps {
    */
   readonly metricGraphs?: boolean;
   /**
+   * With `metricGraphs`: the image endpoint's reserved concurrency, so that a flood of requests to its public URL
+   * is throttled there and never takes the alarm handler's share of the account's unreserved concurrency. Needs an
+   * account concurrency quota of at least 100 plus this (Lambda keeps 100 unreserved; see design decision 9).
+   * @default 2
+   */
+  readonly imageEndpointConcurrency?: number;
+  /**
+   * Hosts that runbook and dashboard links from alarm tags may name (`wiki.example.com`, or `*.example.com` for the
+   * hosts under it): a tag travels in the notification, so whoever can publish chooses it. Links are https only
+   * either way; links declared with `addAlarm` are not held to this list.
+   * @default - any https host
+   */
+  readonly linkHosts?: string[];
+  /**
    * Send a PagerDuty change event to the default route on every deploy of this stack (a custom resource that
    * never fails the deploy).
    * @default true
@@ -213,6 +236,27 @@ export interface AlarmToPagerDutyProps {
    * @default - the `version` context value (`cdk deploy -c version=<commit>`), else the synthesis time
    */
   readonly deployVersion?: string;
+  /**
+   * Opt-in model triage through Amazon Bedrock: a severity suggestion and a short note for each trigger, in its
+   * custom details (and, with `severity: 'apply'`, its severity when the alarm declares none). Never delays a page
+   * past `timeout`; grants `bedrock:InvokeModel` on that model only. See TriageOptions.
+   * @default - off
+   */
+  readonly triage?: TriageOptions;
+  /**
+   * The reconciliation sweep: a function of its own, from the handler's bundle, run on a schedule, that makes
+   * PagerDuty follow CloudWatch's state whatever notifications were lost: it resolves open incidents whose alarm
+   * is OK, deleted or (per its policy) INSUFFICIENT_DATA, pages wired alarms in ALARM with no open incident, and
+   * re-pages alarms that ask for it (`repageInterval`). It reads this account's alarms in the central region and
+   * in every regional intake's, and other accounts' through a read-only role each of their intakes deploys.
+   * @default true
+   */
+  readonly reconcile?: boolean;
+  /**
+   * How often the sweep runs: whole minutes, 1 minute to 1 day. A sweep's timeout is this, at most 5 minutes.
+   * @default Duration.minutes(5)
+   */
+  readonly reconcileInterval?: Duration;
 }
 
 interface AttachedAlarm {
@@ -254,10 +298,14 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
   public readonly dashboard: cloudwatch.Dashboard;
   /** The EventBridge intake, when `alarmEvents` is set. */
   public readonly alarmEvents?: AlarmEventsIntake;
+  /** Whether the topics deny publishers other than CloudWatch and `publisherRoleArns`; intakes follow it. */
+  public readonly publishing: { readonly restricted: boolean; readonly roleArns: readonly string[] };
   /** Present when `metricGraphs` is on. */
   public readonly metricGraphImages?: MetricGraphImages;
   /** Present unless `deployChangeEvents` is off. */
   public readonly deployMarker?: DeployMarker;
+  /** The reconciliation sweep (function, role, schedule), unless `reconcile` is off. */
+  public readonly reconcileSweep?: ReconcileSweep;
 
   private readonly routeNames: readonly string[];
   private readonly defaultInsufficientData: InsufficientDataPolicy;
@@ -271,6 +319,10 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
     this.routeNames = Object.keys(props.routes);
     this.defaultInsufficientData = props.insufficientDataPolicy ?? 'ignore';
     this.propagateAlarmTags = props.propagateAlarmTags ?? true;
+    this.publishing = {
+      restricted: props.restrictPublishing ?? false,
+      roleArns: props.publisherRoleArns ?? [],
+    };
     const publisherAccounts = [stack.account, ...(props.publisherAccountIds ?? [])];
     const retryWindowHours = (props.retryWindow ?? Duration.hours(24)).toHours();
 
@@ -282,33 +334,59 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
     this.topic = this.createTopic(props, publisherAccounts);
     this.parkedQueue = encryptedQueue(this, 'ParkedQueue', { key: this.key });
     this.retryQueue = this.createRetryQueue(retryWindowHours);
-    this.ledger = new dynamodb.Table(this, 'Ledger', {
-      partitionKey: { name: 'dedupKey', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: 'expiresAt',
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-    });
+    this.ledger = ledgerTable(this, 'Ledger', props.removalPolicy ?? RemovalPolicy.RETAIN);
     const { function: handler, role } = this.createHandler(props, retryWindowHours);
     this.handler = handler;
+    for (const queue of [this.retryQueue, this.parkedQueue]) denyOtherSenders(queue, [role.roleArn]);
     this.opsTopic = props.opsTopic ?? this.createOpsTopic(props.opsEmail);
+    this.reconcileSweep = this.createReconcileSweep(props, retryWindowHours);
 
     const health = new PipelineHealth(this, 'Health', {
       topic: this.topic,
       handler: this.handler,
+      sweep: this.reconcileSweep?.function,
       retryQueue: this.retryQueue,
       parkedQueue: this.parkedQueue,
       opsTopic: this.opsTopic,
     });
     this.healthAlarms = health.alarms;
     this.dashboard = health.dashboard;
+    if (props.triage) {
+      grantTriageModel(role, stack, props.triage.modelId);
+      this.dashboard.addWidgets(...triageWidgets());
+    }
     this.alarmEvents = this.createAlarmEvents(props);
     this.metricGraphImages = this.createMetricGraphImages(props);
     this.deployMarker = this.createDeployMarker(props);
 
     this.acknowledgeNagFindings(role, (props.tracing ?? lambda.Tracing.DISABLED) !== lambda.Tracing.DISABLED);
     this.node.addValidation({ validate: () => this.checkAlarmSettingsSize() });
+  }
+
+  private createReconcileSweep(
+    props: AlarmToPagerDutyProps,
+    retryWindowHours: number,
+  ): ReconcileSweep | undefined {
+    if (!(props.reconcile ?? true)) {
+      if (props.reconcileInterval !== undefined) {
+        throw new Error('AlarmToPagerDuty: reconcileInterval has no effect with reconcile: false');
+      }
+      return undefined;
+    }
+    return new ReconcileSweep(this, 'Reconcile', {
+      bundleAwsSdk: props.bundleAwsSdk,
+      environment: this.handlerEnvironment(props, retryWindowHours),
+      sources: () => reconcileSources(this, props.alarmEvents),
+      otherEnvironmentBytes: () => this.alarmSettingsBytes() + 1024,
+      ledger: this.ledger,
+      secrets: Object.values(props.routes),
+      key: this.key,
+      opsTopic: this.opsTopic,
+      interval: props.reconcileInterval,
+      memorySize: props.memorySize,
+      logRetention: props.logRetention,
+      tracing: props.tracing,
+    });
   }
 
   private createTopic(props: AlarmToPagerDutyProps, publisherAccounts: string[]): sns.Topic {
@@ -318,7 +396,7 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
       enforceSSL: true,
     });
     allowCloudWatchToPublish(topic, publisherAccounts);
-    if (props.restrictPublishing) denyOtherPublishers(topic, props.publisherRoleArns ?? []);
+    if (this.publishing.restricted) denyOtherPublishers(topic, this.publishing.roleArns);
     return topic;
   }
 
@@ -375,7 +453,11 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
       // Not SqsDestination: its grant adds kms:Encrypt and kms:ReEncrypt*, which sending does not need.
       onFailure: { bind: () => ({ destination: this.retryQueue.queueArn }) },
       tracing: props.tracing ?? lambda.Tracing.DISABLED,
-      environment: this.handlerEnvironment(props, retryWindowHours),
+      // Triage only for notifications; the sweep pages without it (a sweep re-page reuses nothing).
+      environment: {
+        ...this.handlerEnvironment(props, retryWindowHours),
+        ...(props.triage ? triageEnvironment(props.triage) : {}),
+      },
     });
     grantHandler(parts.role, {
       secrets: Object.values(props.routes),
@@ -399,25 +481,14 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
   }
 
   private handlerEnvironment(props: AlarmToPagerDutyProps, retryWindowHours: number): Record<string, string> {
-    const environment: Record<string, string> = {
-      LEDGER_TABLE_NAME: this.ledger.tableName,
-      ROUTING_KEY_SECRETS: Stack.of(this).toJsonString(
-        Object.fromEntries(Object.entries(props.routes).map(([route, secret]) => [route, secretId(secret)])),
-      ),
-      DEFAULT_SEVERITY: props.defaultSeverity ?? 'critical',
-      INSUFFICIENT_DATA_POLICY: this.defaultInsufficientData,
-      UNRECOGNISED_MESSAGES: props.unrecognisedMessages ?? 'trigger',
-      LEDGER_TTL_DAYS: String((props.ledgerTtl ?? Duration.days(90)).toDays()),
-      PARKED_QUEUE_URL: this.parkedQueue.queueUrl,
-      RETRY_WINDOW_HOURS: String(retryWindowHours),
-      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-      NODE_OPTIONS: '--enable-source-maps',
-      ALARM_SETTINGS: Lazy.string({ produce: () => this.renderAlarmSettings() }),
-    };
-    if (props.environment !== undefined) environment.ENVIRONMENT = props.environment;
-    if (props.pagerDutyEventsUrl !== undefined) environment.PAGERDUTY_EVENTS_URL = props.pagerDutyEventsUrl;
-    return environment;
+    return handlerEnvironment(this, props, {
+      ledger: this.ledger,
+      parkedQueue: this.parkedQueue,
+      topic: this.topic,
+      insufficientData: this.defaultInsufficientData,
+      retryWindowHours,
+      alarmSettings: () => this.renderAlarmSettings(),
+    });
   }
 
   private createOpsTopic(opsEmail: string | undefined): sns.Topic {
@@ -448,6 +519,7 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
       bundleAwsSdk: props.bundleAwsSdk,
+      endpointConcurrency: props.imageEndpointConcurrency,
     });
   }
 
@@ -486,6 +558,11 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
       );
     }
     const settings = checkPagingOptions(where, options, this.routeNames);
+    if (settings.repageMinutes !== undefined && this.reconcileSweep === undefined) {
+      throw new Error(
+        `addAlarm(${where}): repageInterval needs the reconciliation sweep, which reconcile: false turns off.`,
+      );
+    }
     const arn = this.arnWithoutCrossStackReference(alarm, settings);
     if (this.attached.has(where)) {
       throw new Error(`addAlarm(${where}): this alarm is already attached to ${this.node.path}.`);
@@ -535,12 +612,18 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
     return Stack.of(this).toJsonString(Object.fromEntries(entries.map((a) => [a.arn, a.settings])));
   }
 
-  private checkAlarmSettingsSize(): string[] {
+  /** About how many bytes ALARM_SETTINGS will take, with unresolved ARNs at a realistic length. */
+  private alarmSettingsBytes(): number {
     const entries = [...this.attached.values()].filter((a) => Object.keys(a.settings).length > 0);
     const estimate = JSON.stringify(
       Object.fromEntries(entries.map((a) => [estimateAlarmArn(a.alarm), a.settings])),
     );
-    const bytes = Buffer.byteLength(estimate, 'utf8');
+    return Buffer.byteLength(estimate, 'utf8');
+  }
+
+  private checkAlarmSettingsSize(): string[] {
+    const entries = [...this.attached.values()].filter((a) => Object.keys(a.settings).length > 0);
+    const bytes = this.alarmSettingsBytes();
     if (bytes <= ALARM_SETTINGS_MAX_BYTES) return [];
     return [
       `ALARM_SETTINGS would be about ${bytes} bytes for ${entries.length} alarms, over the ${ALARM_SETTINGS_MAX_BYTES}-byte ` +

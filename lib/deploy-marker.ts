@@ -7,6 +7,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { bundledFunction } from './private/bundled-function';
+import { grantSecretValue } from './private/handler-grants';
 import { METRICS_NAMESPACE, SERVICE_NAME, pipelineMetric } from './pipeline-health';
 
 export interface DeployMarkerProps {
@@ -73,7 +74,7 @@ export class DeployMarker extends Construct {
       environment,
     });
     this.function = marker;
-    props.routingKeySecret.grantRead(role);
+    grantSecretValue(role, props.routingKeySecret);
 
     this.failureAlarm = new cloudwatch.Alarm(this, 'ChangeEventFailures', {
       metric: pipelineMetric('ChangeEventFailures'),

@@ -1,3 +1,4 @@
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -20,6 +21,17 @@ export interface IntakePipeline extends IConstruct {
   readonly retryQueue: sqs.IQueue;
   /** The pipeline's ops topic: the pipeline's own alarms notify it. */
   readonly opsTopic: sns.ITopic;
+  /** `restrictPublishing` and `publisherRoleArns`: every intake topic denies other publishers as the central one does. */
+  readonly publishing: { readonly restricted: boolean; readonly roleArns: readonly string[] };
   /** The EventBridge intake, when the pipeline has one: intakes forward their alarm events to its bus. */
   readonly alarmEvents?: AlarmEventsIntake;
+  /** The reconciliation sweep, when on: intakes in other accounts deploy a read role that only it may assume. */
+  readonly reconcileSweep?: SweepAccess;
+}
+
+/** What an intake in another account needs of the sweep: the role to trust, and a way to be assumed by it. */
+export interface SweepAccess {
+  readonly role: iam.IRole;
+  /** Lets the sweep assume a read role in another account. */
+  allowAssume(roleArn: string): void;
 }

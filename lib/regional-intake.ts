@@ -9,8 +9,10 @@ import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import type { IntakePipeline } from './intake-pipeline';
 import { allowCloudWatchToPublish, allowCloudWatchToUseKey } from './private/cloudwatch-publishing';
+import { denyOtherPublishers } from './private/topic-policies';
 import { encryptedQueue, queueNotEmptyAlarm } from './private/dead-letter-queue';
 import { AlarmEventsForwarder } from './eventbridge-intake';
+import { SweepReadRole } from './private/alarm-read';
 
 /** An AWS account and region, both literal. */
 export interface IntakeEnvironment {
@@ -62,6 +64,11 @@ export class RegionalIntake extends Construct {
   public readonly environment: IntakeEnvironment;
   /** Forwards alarm state-change events to the central bus, when the EventBridge intake is on. */
   public readonly alarmEventsForwarder?: AlarmEventsForwarder;
+  /**
+   * In another account, with the pipeline's reconciliation sweep on: the read-only role the sweep assumes to read
+   * this account's alarms in this region. A same-account intake needs none: the sweep reads with its own role.
+   */
+  public readonly sweepReadRole?: SweepReadRole;
 
   constructor(scope: Construct, id: string, props: RegionalIntakeProps) {
     super(scope, id);
@@ -94,7 +101,7 @@ export class RegionalIntake extends Construct {
       description: `Encrypts the alarm-to-PagerDuty intake topic in ${this.environment.region}`,
       enableKeyRotation: true,
     });
-    allowCloudWatchToUseKey(this.key);
+    allowCloudWatchToUseKey(this.key, [this.environment.account]);
     // A literal name makes the ARN literal: the central stack's permission and the key policy below can name the
     // topic without a cross-region reference or a dependency cycle through the key.
     const topicName = Names.uniqueResourceName(this, { maxLength: 256, separator: '-' });
@@ -107,6 +114,9 @@ export class RegionalIntake extends Construct {
     const topicArn = stack.formatArn({ service: 'sns', resource: topicName });
     this.topicArn = topicArn;
     allowCloudWatchToPublish(this.topic, this.environment.account, topicArn);
+    // The central topic's restrictPublishing holds for every intake: one open door would do for all.
+    if (pipeline.publishing.restricted)
+      denyOtherPublishers(this.topic, pipeline.publishing.roleArns, topicArn);
 
     // Function owner's side: a resource-based policy statement letting SNS invoke the function for this topic
     // only, without SourceAccount (not supported for SNS; it would deny), and with the regional SNS principal
@@ -166,6 +176,14 @@ export class RegionalIntake extends Construct {
       this.deadLetterQueue = site.queue;
       // The topic and its policy first, then the subscription made from the central account.
       Stack.of(site).addStackDependency(stack, 'the central account subscribes to this topic');
+      const sweep = pipeline.reconcileSweep;
+      if (sweep !== undefined) {
+        this.sweepReadRole = new SweepReadRole(this, 'SweepReadRole', {
+          sweepRole: sweep.role,
+          centralAccount: centralEnv.account,
+        });
+        sweep.allowAssume(this.sweepReadRole.role.roleArn);
+      }
     }
 
     const alarmEvents = pipeline.alarmEvents;
@@ -225,7 +243,7 @@ export class IntakeSubscriberStack extends Stack {
       description: 'Encrypts the alarm-to-PagerDuty subscription dead-letter queue of this region',
       enableKeyRotation: true,
     });
-    allowCloudWatchToUseKey(key);
+    allowCloudWatchToUseKey(key, [this.account]);
     this.deadLetters = new SubscriptionDeadLetters(this, 'DeadLetters', { key, opsEmail: props.opsEmail });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetters.queue.queueUrl });
   }

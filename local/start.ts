@@ -2,7 +2,13 @@
 // loopback Secrets Manager, and the PagerDuty emulator; then an HTTP endpoint that takes your own messages.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { lambdaContext, metricAlarmMessage, snsEvent } from './alarm-fixtures';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { cloudWatchTopicFor, lambdaContext, metricAlarmMessage, snsEvent } from './alarm-fixtures';
+import { CloudWatchFake } from './cloudwatch-fake';
+import { createHandler } from '../lambda/handler';
+import type { SweepSummary } from '../lambda/sweep';
+import { CloudWatchAlarmReader } from '../lambda/sweep/cloudwatch';
+import { converseAnswers, startBedrockEmulator, type BedrockEmulator } from './bedrock-emulator';
 import { startDynalite } from './dynalite';
 import { newRoutingKey, startPipeline, localStores } from './harness';
 import { PagerDutyEmulator } from './pagerduty-emulator';
@@ -14,7 +20,8 @@ const quiet = process.env.LOCAL_VERBOSE_LOGS !== 'true';
 
 const USAGE = `
 The pipeline running locally with no AWS account: the real handler, dynalite as the ledger, a loopback Secrets
-Manager and the PagerDuty emulator. Plays an alarm's ALARM → OK → duplicate OK, then serves an HTTP endpoint
+Manager and the PagerDuty emulator. Plays an alarm's ALARM → OK → duplicate OK, then an OK that is lost and the
+reconciliation sweep that resolves its incident anyway (an in-process CloudWatch), then serves an HTTP endpoint
 where you post your own messages (POST /publish) and read the emulator's incidents (GET /incidents).
 
 Usage: npm start [-- --help]
@@ -25,6 +32,8 @@ Environment:
   ENVIRONMENT                  the environment name in the events (default local)
   LOCAL_VERBOSE_LOGS=true      also print the handler's JSON logs and EMF metrics
   LOCAL_EXIT_AFTER_DEMO=true   stop after the demo instead of serving
+  TRIAGE=suggest|apply         also run model triage against the local Bedrock Converse emulator (no real model):
+                               its severity and note in custom_details (apply: also the severity)
 
 Example:
   PORT=3001 npm start
@@ -42,16 +51,19 @@ async function main(): Promise<void> {
   const dynamo = await startDynalite();
   const secrets = await LocalSecretsStore.start({});
   const emulator = await PagerDutyEmulator.start({ port: Number(process.env.PAGERDUTY_EMULATOR_PORT ?? 0) });
+  const bedrock = await startTriageEmulator();
   const pipeline = await startPipeline({
     stores: localStores(dynamo.endpoint, secrets),
     pagerDutyUrl: emulator.url,
     routingKeys: { default: newRoutingKey() },
-    env: { ENVIRONMENT: process.env.ENVIRONMENT ?? 'local' },
+    env: { ENVIRONMENT: process.env.ENVIRONMENT ?? 'local', ...(bedrock?.env ?? {}) },
   });
 
   say('Local pipeline: real handler · dynalite ledger · loopback Secrets Manager · PagerDuty emulator');
   say(`  PagerDuty emulator  ${emulator.url}`);
   say(`  ledger table        ${pipeline.tableName} (dynalite ${dynamo.endpoint})`);
+  if (bedrock)
+    say(`  Bedrock emulator    ${bedrock.emulator.url} (TRIAGE_SEVERITY=${bedrock.env.TRIAGE_SEVERITY})`);
   say();
 
   const name = 'example-checkout-5xx';
@@ -71,7 +83,11 @@ async function main(): Promise<void> {
     say(`▶ CloudWatch: ${name} → ${state}`);
     const before = emulator.accepted.length;
     await pipeline.handler(event, lambdaContext());
-    for (const event of emulator.accepted.slice(before)) say(`  PagerDuty received: ${describeEvent(event)}`);
+    for (const event of emulator.accepted.slice(before)) {
+      say(`  PagerDuty received: ${describeEvent(event)}`);
+      const triage = triageOf(event);
+      if (triage) say(`  model triage: ${triage}`);
+    }
     for (const incident of emulator.incidents({ dedupKey })) {
       say(`  incident ${incident.id}: ${incident.status} (${incident.alertCount} alert(s))`);
     }
@@ -88,6 +104,8 @@ async function main(): Promise<void> {
   say(`  PagerDuty requests made: ${emulator.requests.length - before} (a duplicate is a no-op)`);
   say();
 
+  await lostOkDemo(pipeline, emulator);
+
   const server = createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/incidents') {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -101,12 +119,14 @@ async function main(): Promise<void> {
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
       const subject = req.headers['x-sns-subject'];
+      const topic = req.headers['x-sns-topic-arn'];
       const accepted = emulator.accepted.length;
+      const shape = {
+        subject: typeof subject === 'string' ? subject : undefined,
+        topicArn: typeof topic === 'string' ? topic : cloudWatchTopicFor(body),
+      };
       pipeline
-        .handler(
-          snsEvent([body], { subject: typeof subject === 'string' ? subject : undefined }),
-          lambdaContext(),
-        )
+        .handler(snsEvent([body], shape), lambdaContext())
         .then((outcomes) => ({ status: 200, outcomes }))
         .catch((error: unknown) => ({
           status: 502,
@@ -137,6 +157,7 @@ async function main(): Promise<void> {
 
   const stop = async () => {
     server.close();
+    await bedrock?.emulator.close();
     await emulator.stop();
     await secrets.stop();
     await dynamo.stop();
@@ -153,6 +174,57 @@ async function main(): Promise<void> {
   if (process.env.LOCAL_EXIT_AFTER_DEMO === 'true') await stop();
 }
 
+/** An OK that never reaches the pipeline, and the next sweep, which reads CloudWatch's state and resolves anyway. */
+async function lostOkDemo(
+  pipeline: Awaited<ReturnType<typeof startPipeline>>,
+  emulator: PagerDutyEmulator,
+): Promise<void> {
+  // The demo has no AWS: CloudWatch is the in-process fake, read through the sweep's real reader.
+  const cloudWatch = new CloudWatchFake(Date.now);
+  const sweeper = createHandler(
+    {
+      ...pipeline.env,
+      RECONCILE_SOURCES: JSON.stringify([
+        { region: cloudWatch.region, accountId: cloudWatch.accountId, topicArns: [] },
+      ]),
+    },
+    { readerFor: () => new CloudWatchAlarmReader(cloudWatch as unknown as CloudWatchClient) },
+  );
+  const name = 'example-queue-age';
+  const dedupKey = cloudWatch.arnOf(name);
+  const show = () => {
+    for (const incident of emulator.incidents({ dedupKey })) {
+      say(`  incident ${incident.id}: ${incident.status} (${incident.alertCount} alert(s))`);
+    }
+  };
+  cloudWatch.putMetricAlarm(name, { state: 'OK' });
+  const alarm = cloudWatch.setState(name, 'ALARM')!;
+  say(`▶ CloudWatch: ${name} → ALARM`);
+  const message = metricAlarmMessage({ alarmName: name, state: 'ALARM', stateChangeMs: alarm.atMs });
+  await pipeline.handler(
+    snsEvent([message], { timestamp: new Date(alarm.atMs + 40).toISOString() }),
+    lambdaContext(),
+  );
+  show();
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  cloudWatch.setState(name, 'OK');
+  say(`▶ CloudWatch: ${name} → OK, but the notification is lost (say, a deleted SNS subscription)`);
+  show();
+  say('▶ The next reconciliation sweep (an EventBridge schedule) reads the alarm states from CloudWatch:');
+  const before = emulator.accepted.length;
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const summary = (await sweeper(
+    { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} },
+    lambdaContext(),
+  )) as SweepSummary;
+  say(
+    `  sweep: ${summary.openIncidentsChecked} open incident(s) checked, ${summary.resolvedOk} resolved (OK)`,
+  );
+  for (const event of emulator.accepted.slice(before)) say(`  PagerDuty received: ${describeEvent(event)}`);
+  show();
+  say();
+}
+
 function describeEvent(event: unknown): string {
   const e = event as {
     event_action?: string;
@@ -162,6 +234,45 @@ function describeEvent(event: unknown): string {
   const summary = e.payload?.summary ? ` "${e.payload.summary}"` : '';
   const severity = e.payload?.severity ? ` [${e.payload.severity}]` : '';
   return `${e.event_action}${severity}${summary} (dedup_key ${e.dedup_key})`;
+}
+
+/** With TRIAGE set: the Converse emulator, answering as a model would, and the handler's TRIAGE_* environment. */
+async function startTriageEmulator(): Promise<
+  { emulator: BedrockEmulator; env: Record<string, string> } | undefined
+> {
+  const mode = process.env.TRIAGE;
+  if (mode === undefined || mode === '') return undefined;
+  const emulator = await startBedrockEmulator({
+    behaviour: converseAnswers.toolUse({
+      severity: 'error',
+      confidence: 0.8,
+      note: 'Checkout 5xx alone, no other alarm open in this account and Region: look at the latest deploy first.',
+    }),
+  });
+  return {
+    emulator,
+    env: {
+      TRIAGE_MODEL_ID: 'amazon.nova-micro-v1:0',
+      TRIAGE_SEVERITY: mode === 'apply' ? 'apply' : 'suggest',
+      AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulator.url,
+    },
+  };
+}
+
+function triageOf(event: unknown): string | undefined {
+  const triage = (event as { payload?: { custom_details?: { triage?: DemoTriage } } }).payload?.custom_details
+    ?.triage;
+  if (!triage) return undefined;
+  const applied = triage.applied === undefined ? '' : `, applied=${triage.applied}`;
+  return `${triage.severity} (confidence ${triage.confidence}${applied}) by ${triage.model}: ${triage.note}`;
+}
+
+interface DemoTriage {
+  readonly severity: string;
+  readonly confidence: number;
+  readonly note: string;
+  readonly model: string;
+  readonly applied?: boolean;
 }
 
 function silenceHandlerOutput(): void {

@@ -2,7 +2,10 @@ import { isRecord } from '../messages/alarm-message';
 import {
   ENVIRONMENT_NAME,
   INSUFFICIENT_DATA_POLICIES,
-  isHttpUrl,
+  isAllowedHost,
+  isHttpsUrl,
+  MAX_REPAGE_MINUTES,
+  MIN_REPAGE_MINUTES,
   SETTING_TAGS,
   SEVERITIES,
   type SettingName,
@@ -19,6 +22,8 @@ export interface DeclaredSettings {
   readonly runbookUrl: string;
   readonly dashboardUrl: string;
   readonly environment: string;
+  /** Whole minutes, as text (tags and ALARM_SETTINGS carry strings). */
+  readonly repageMinutes: string;
 }
 
 export type DeclaredSettingsMap = Readonly<Record<string, Partial<DeclaredSettings>>>;
@@ -36,10 +41,21 @@ export interface SettingsInput {
     readonly environment?: string;
   };
   readonly knownRoutes: readonly string[];
+  /** The hosts a link from an alarm tag may name (LINK_HOSTS); unset, any https host. */
+  readonly linkHosts?: readonly string[];
 }
 
+/** What a check knows besides the value: the routes, and for a tag the hosts its links may name. */
+interface CheckContext {
+  readonly knownRoutes: readonly string[];
+  readonly linkHosts?: readonly string[];
+}
+
+/** Where a setting came from: an alarm tag, the construct's `addAlarm` declaration, or the function's default. */
+export type SettingOrigin = 'tag' | 'declared' | 'default';
+
 type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
-type Check<T> = (raw: string, knownRoutes: readonly string[]) => Checked<T>;
+type Check<T> = (raw: string, ctx: CheckContext) => Checked<T>;
 
 const oneOf =
   <T extends string>(allowed: readonly T[], what: string): Check<T> =>
@@ -50,13 +66,17 @@ const oneOf =
       : { ok: true, value };
   };
 
-const webUrl: Check<string> = (raw) =>
-  isHttpUrl(raw)
-    ? { ok: true, value: new URL(raw.trim()).href }
-    : { ok: false, problem: 'is not an http(s) URL' };
+const webUrl: Check<string> = (raw, { linkHosts }) => {
+  if (!isHttpsUrl(raw)) return { ok: false, problem: 'is not an https URL' };
+  const url = new URL(raw.trim());
+  if (linkHosts && !isAllowedHost(url.hostname, linkHosts)) {
+    return { ok: false, problem: `names a host not in LINK_HOSTS (${linkHosts.join(', ')})` };
+  }
+  return { ok: true, value: url.href };
+};
 
 const CHECKS: { readonly [K in keyof DeclaredSettings]: Check<DeclaredSettings[K]> } = {
-  route: (raw, knownRoutes) => {
+  route: (raw, { knownRoutes }) => {
     const value = knownRoutes.find((route) => route.toLowerCase() === raw.trim().toLowerCase());
     return value === undefined
       ? { ok: false, problem: `is not a known route (${knownRoutes.join(', ') || 'none'})` }
@@ -71,6 +91,12 @@ const CHECKS: { readonly [K in keyof DeclaredSettings]: Check<DeclaredSettings[K
     raw.trim() !== '' && ENVIRONMENT_NAME.test(raw.trim())
       ? { ok: true, value: raw.trim() }
       : { ok: false, problem: 'is not 1-32 of A-Z a-z 0-9 _ -' },
+  repageMinutes: (raw) => {
+    const minutes = /^\d{1,6}$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+    return minutes >= MIN_REPAGE_MINUTES && minutes <= MAX_REPAGE_MINUTES
+      ? { ok: true, value: String(minutes) }
+      : { ok: false, problem: `is not whole minutes from ${MIN_REPAGE_MINUTES} to ${MAX_REPAGE_MINUTES}` };
+  },
 };
 
 const FIELDS = Object.keys(SETTING_TAGS) as SettingName[];
@@ -84,21 +110,34 @@ export function resolveSettings(input: SettingsInput): AlarmSettings {
   const problems: string[] = [];
   const tags = tagsByLowerCaseKey(input.tags);
 
+  const origins: Partial<Record<keyof DeclaredSettings, SettingOrigin>> = {};
   function pick<K extends keyof DeclaredSettings>(
     field: K,
     fallback?: DeclaredSettings[K],
   ): DeclaredSettings[K] | undefined {
+    // A tag travels in the message, so whoever can publish chooses it; a declaration is the operator's own code.
     const candidates = [
-      { source: `tag ${SETTING_TAGS[field]}`, raw: tags.get(SETTING_TAGS[field]) },
-      { source: `declared ${field} (ALARM_SETTINGS)`, raw: input.declared?.[field] },
-    ];
+      {
+        source: `tag ${SETTING_TAGS[field]}`,
+        origin: 'tag',
+        raw: tags.get(SETTING_TAGS[field]),
+        ctx: { knownRoutes: input.knownRoutes, linkHosts: input.linkHosts },
+      },
+      {
+        source: `declared ${field} (ALARM_SETTINGS)`,
+        origin: 'declared',
+        raw: input.declared?.[field],
+        ctx: { knownRoutes: input.knownRoutes },
+      },
+    ] as const;
     const rejected: string[] = [];
     let chosen: { value: DeclaredSettings[K]; source: string } | undefined;
-    for (const { source, raw } of candidates) {
+    for (const { source, origin, raw, ctx } of candidates) {
       if (raw === undefined || raw.trim() === '') continue;
-      const checked = CHECKS[field](raw, input.knownRoutes);
+      const checked = CHECKS[field](raw, ctx);
       if (checked.ok) {
         chosen = { value: checked.value, source };
+        origins[field] = origin;
         break;
       }
       rejected.push(`${source}: ${JSON.stringify(raw)} ${checked.problem}`);
@@ -113,15 +152,24 @@ export function resolveSettings(input: SettingsInput): AlarmSettings {
   }
 
   const { defaults } = input;
+  // Picked in this order so that the problems are listed in it.
+  const route = pick('route', defaults.route) ?? defaults.route;
+  const severity = pick('severity', defaults.severity) ?? defaults.severity;
   return {
-    route: pick('route', defaults.route) ?? defaults.route,
-    severity: pick('severity', defaults.severity) ?? defaults.severity,
+    route,
+    severity,
+    severityFrom: origins.severity ?? 'default',
     insufficientData: pick('insufficientData', defaults.insufficientData) ?? defaults.insufficientData,
     runbookUrl: pick('runbookUrl'),
     dashboardUrl: pick('dashboardUrl'),
     environment: pick('environment', defaults.environment || undefined),
+    repageMinutes: optionalNumber(pick('repageMinutes')),
     problems,
   };
+}
+
+function optionalNumber(text: string | undefined): number | undefined {
+  return text === undefined ? undefined : Number(text);
 }
 
 function tagsByLowerCaseKey(tags: Readonly<Record<string, string>>): Map<string, string> {
@@ -196,7 +244,7 @@ function parseDeclaration(
       settings.route = raw.trim();
       continue;
     }
-    const checked = CHECKS[key](raw, []);
+    const checked = CHECKS[key](raw, { knownRoutes: [] });
     if (!checked.ok) {
       problem(`${where}.${field}`, `${JSON.stringify(raw)} ${checked.problem}`);
       continue;

@@ -25,6 +25,7 @@ describe('resolveSettings', () => {
     expect(resolve({})).toEqual({
       route: 'default',
       severity: 'critical',
+      severityFrom: 'default',
       insufficientData: 'ignore',
       runbookUrl: undefined,
       dashboardUrl: undefined,
@@ -52,6 +53,7 @@ describe('resolveSettings', () => {
     expect(resolve(tags, declared)).toEqual({
       route: 'payments',
       severity: 'warning',
+      severityFrom: 'tag',
       insufficientData: 'resolve',
       runbookUrl: 'https://wiki.example.com/declared',
       dashboardUrl: 'https://grafana.example.com/d/abc',
@@ -98,6 +100,7 @@ describe('resolveSettings', () => {
     expect(settings).toMatchObject({
       route: 'default',
       severity: 'error',
+      severityFrom: 'declared',
       insufficientData: 'ignore',
       runbookUrl: undefined,
       dashboardUrl: undefined,
@@ -107,8 +110,8 @@ describe('resolveSettings', () => {
       'tag pagerduty:route: "billing" is not a known route (default, payments, Platform); using the default "default"',
       'tag pagerduty:severity: "urgent" is not a severity (critical, error, warning, info); using "error" from the declared severity (ALARM_SETTINGS)',
       'tag pagerduty:insufficient-data: "maybe" is not an insufficient-data policy (ignore, trigger, resolve); using the default "ignore"',
-      'tag pagerduty:runbook: "javascript:alert(1)" is not an http(s) URL; leaving it unset',
-      'tag pagerduty:dashboard: "not a url" is not an http(s) URL; leaving it unset',
+      'tag pagerduty:runbook: "javascript:alert(1)" is not an https URL; leaving it unset',
+      'tag pagerduty:dashboard: "not a url" is not an https URL; leaving it unset',
       'tag pagerduty:environment: "prod env!" is not 1-32 of A-Z a-z 0-9 _ -; leaving it unset',
     ]);
   });
@@ -119,6 +122,13 @@ describe('resolveSettings', () => {
     expect(settings.problems).toEqual([
       'declared route (ALARM_SETTINGS): "retired" is not a known route (default, payments, Platform); using the default "default"',
     ]);
+  });
+
+  it('says a severity is the default when its only tag is bad, so triage may replace it', () => {
+    expect(resolve({ 'pagerduty:severity': 'urgent' })).toMatchObject({
+      severity: 'critical',
+      severityFrom: 'default',
+    });
   });
 
   it('ignores empty tag values without a problem', () => {
@@ -181,7 +191,7 @@ describe('parseDeclaredSettings', () => {
     ['{"a": {"severity": "urgent"}}', /ALARM_SETTINGS\["a"\]\.severity: "urgent" is not a severity/],
     [
       '{"a": {"runbookUrl": "wiki/page"}}',
-      /ALARM_SETTINGS\["a"\]\.runbookUrl: "wiki\/page" is not an http\(s\) URL/,
+      /ALARM_SETTINGS\["a"\]\.runbookUrl: "wiki\/page" is not an https URL/,
     ],
     ['{"a": {"route": 7}}', /ALARM_SETTINGS\["a"\]\.route: must be a string/],
   ])('throws a ConfigError naming ALARM_SETTINGS for %s', (json, message) => {
@@ -239,5 +249,35 @@ describe('declaredFor', () => {
 
   it('has nothing for an unrecognised message', () => {
     expect(declaredFor(map, unrecognised())).toBeUndefined();
+  });
+});
+
+describe('repageMinutes (tag pagerduty:repage-minutes, or ALARM_SETTINGS from addAlarm repageInterval)', () => {
+  it('takes whole minutes from 5 to a week, the tag first', () => {
+    expect(resolve({ 'pagerduty:repage-minutes': ' 15 ' }).repageMinutes).toBe(15);
+    expect(resolve({}, { repageMinutes: '60' }).repageMinutes).toBe(60);
+    expect(resolve({ 'pagerduty:repage-minutes': '30' }, { repageMinutes: '60' }).repageMinutes).toBe(30);
+    expect(resolve({}).repageMinutes).toBeUndefined();
+  });
+
+  it.each(['4', '10081', '1.5', 'hourly', '-5'])(
+    'reports %j and re-pages per the declaration, else not at all',
+    (raw) => {
+      const settings = resolve({ 'pagerduty:repage-minutes': raw });
+      expect(settings.repageMinutes).toBeUndefined();
+      expect(settings.problems).toEqual([
+        `tag pagerduty:repage-minutes: ${JSON.stringify(raw)} is not whole minutes from 5 to 10080; leaving it unset`,
+      ]);
+      expect(resolve({ 'pagerduty:repage-minutes': raw }, { repageMinutes: '20' }).repageMinutes).toBe(20);
+    },
+  );
+
+  it('ALARM_SETTINGS: a bad repageMinutes is a ConfigError naming the entry', () => {
+    expect(() => parseDeclaredSettings(JSON.stringify({ a: { repageMinutes: '2' } }))).toThrow(
+      /ALARM_SETTINGS\["a"\]\.repageMinutes: "2" is not whole minutes from 5 to 10080/,
+    );
+    expect(parseDeclaredSettings(JSON.stringify({ a: { repageMinutes: '05' } }))).toEqual({
+      a: { repageMinutes: '5' },
+    });
   });
 });
