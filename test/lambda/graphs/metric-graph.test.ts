@@ -11,7 +11,7 @@ import {
   metricWidgetFor,
   type GraphSubject,
 } from '../../../lambda/graphs/metric-graph';
-import { metricGraphsConfigFromEnv } from '../../../lambda/graphs/metric-graphs';
+import { metricGraphsConfigFromEnv } from '../../../lambda/graphs/graphs-config';
 import type { AlarmNotification } from '../../../lambda/messages/notification';
 
 function example(name: string): AlarmNotification {
