@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { functionCode } from './private/handler-bundle';
 import { METRICS_NAMESPACE, SERVICE_NAME, pipelineMetric } from './pipeline-health';
 
+/** Properties of {@link DeployMarker}; `AlarmToPagerDuty` creates it unless `deployChangeEvents` is false. */
 export interface DeployMarkerProps {
   /** The default route's secret: its integration key receives the change events. */
   readonly routingKeySecret: secretsmanager.ISecret;
@@ -23,14 +24,24 @@ export interface DeployMarkerProps {
    */
   readonly version?: string;
   /**
+   * Base URL of the PagerDuty Events API.
    * @default - https://events.pagerduty.com
    */
   readonly pagerDutyEventsUrl?: string;
-  /** Shown in the change event. @default - none */
+  /**
+   * Environment name shown in the change event.
+   * @default - none
+   */
   readonly environment?: string;
-  /** @default logs.RetentionDays.ONE_YEAR */
+  /**
+   * Retention of the function's log group.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
   readonly logRetention?: logs.RetentionDays;
-  /** @default true */
+  /**
+   * Bundle the AWS SDK into the function.
+   * @default true
+   */
   readonly bundleAwsSdk?: boolean;
 }
 
@@ -40,7 +51,9 @@ export interface DeployMarkerProps {
  * sent is logged, counted (`ChangeEventFailures`) and alarmed to the ops topic.
  */
 export class DeployMarker extends Construct {
+  /** The function that sends the change event and answers CloudFormation. */
   public readonly function: NodejsFunction;
+  /** The custom resource (`Custom::PagerDutyChangeEvent`); it runs when the version changes. */
   public readonly resource: CustomResource;
   /** In ALARM when a deploy's change event could not be sent. */
   public readonly failureAlarm: cloudwatch.Alarm;

@@ -11,6 +11,7 @@ import { functionCode } from './private/handler-bundle';
 /** Must match lambda/graphs/image-token.ts: where the PNGs are kept. */
 const IMAGE_PREFIX = 'graphs/';
 
+/** Properties of {@link MetricGraphImages}; `AlarmToPagerDuty` creates it with `metricGraphs: true`. */
 export interface MetricGraphImagesProps {
   /** The alarm handler: it renders the graphs, stores them and signs their links. */
   readonly handler: lambda.Function;
@@ -55,10 +56,13 @@ export interface MetricGraphImagesProps {
  * link. The alarm handler gets the permissions and the environment to render, store and sign.
  */
 export class MetricGraphImages extends Construct {
+  /** The private bucket holding the PNGs; `graphs/` objects are deleted a day after their links expire. */
   public readonly bucket: s3.Bucket;
   /** The HMAC key that signs image links. */
   public readonly signingKey: secretsmanager.Secret;
+  /** The image endpoint: answers a PNG for a signed, unexpired link, 403 otherwise. */
   public readonly endpoint: NodejsFunction;
+  /** The endpoint's function URL (auth NONE: the link's signature is the check). */
   public readonly endpointUrl: lambda.FunctionUrl;
 
   constructor(scope: Construct, id: string, props: MetricGraphImagesProps) {

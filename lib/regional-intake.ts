@@ -14,10 +14,13 @@ import { AlarmEventsForwarder } from './eventbridge-intake';
 
 /** An AWS account and region, both literal. */
 export interface IntakeEnvironment {
+  /** The 12-digit account ID. */
   readonly account: string;
+  /** The region, e.g. `eu-west-1`. */
   readonly region: string;
 }
 
+/** Properties of {@link RegionalIntake}. */
 export interface RegionalIntakeProps {
   /**
    * The central pipeline this intake feeds. It must be in the same CDK app, in a stack with a literal account and
@@ -184,10 +187,12 @@ export class RegionalIntake extends Construct {
   }
 }
 
+/** Properties of {@link RegionalIntakeStack}: a stack's (`env` must be literal) and the intake's. */
 export interface RegionalIntakeStackProps extends StackProps, RegionalIntakeProps {}
 
 /** A stack holding one `RegionalIntake`: deploy one per account and region whose alarms should page. */
 export class RegionalIntakeStack extends Stack {
+  /** The intake this stack holds. */
   public readonly intake: RegionalIntake;
 
   constructor(scope: Construct, id: string, props: RegionalIntakeStackProps) {
@@ -203,6 +208,7 @@ export class RegionalIntakeStack extends Stack {
   }
 }
 
+/** Properties of {@link IntakeSubscriberStack}. */
 export interface IntakeSubscriberStackProps extends StackProps {
   /**
    * Email subscribed to this stack's ops topic (the dead-letter alarm's).
@@ -217,6 +223,7 @@ export interface IntakeSubscriberStackProps extends StackProps {
  * `RegionalIntake` creates it when needed.
  */
 export class IntakeSubscriberStack extends Stack {
+  /** The region's subscription dead-letter queue, its alarm and ops topic. */
   public readonly deadLetters: SubscriptionDeadLetters;
 
   constructor(scope: Construct, id: string, props: IntakeSubscriberStackProps = {}) {
@@ -231,9 +238,14 @@ export class IntakeSubscriberStack extends Stack {
   }
 }
 
-interface SubscriptionDeadLettersProps {
+/** Properties of {@link SubscriptionDeadLetters}. */
+export interface SubscriptionDeadLettersProps {
   /** Encrypts the queue and the ops topic; CloudWatch must already be allowed to use it. */
   readonly key: kms.Key;
+  /**
+   * Email subscribed to the ops topic.
+   * @default - no subscription
+   */
   readonly opsEmail?: string;
 }
 
@@ -248,9 +260,12 @@ interface SubscriptionSite extends Construct {
  * SNS requires the queue in the subscription's account and region:
  * https://docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html
  */
-export class SubscriptionDeadLetters extends Construct implements SubscriptionSite {
+export class SubscriptionDeadLetters extends Construct {
+  /** What SNS could not deliver from this region's intake topics to the central function. */
   public readonly queue: sqs.Queue;
+  /** This region's ops topic: a CloudWatch alarm can only notify a topic in its own region. */
   public readonly opsTopic: sns.Topic;
+  /** Notifies `opsTopic` when `queue` holds a message. */
   public readonly alarm: cloudwatch.Alarm;
   private readonly key: kms.Key;
 
@@ -276,6 +291,10 @@ export class SubscriptionDeadLetters extends Construct implements SubscriptionSi
     });
   }
 
+  /**
+   * Subscribes the central function to an intake topic, with this queue as its dead-letter queue.
+   * @internal
+   */
   public subscribe(id: string, topic: sns.ITopic, topicArn: string, functionArn: string): sns.Subscription {
     allowSnsToUseKey(this.key, topicArn, id);
     return new sns.Subscription(this, id, {
@@ -386,7 +405,8 @@ export function topicForAlarm(pipeline: AlarmToPagerDuty, alarm: Construct): sns
       `${where}: stack ${home.stackName} is environment-agnostic (its account or region is not set), so CDK cannot ` +
       `tell whether its alarms are in the region of ${central.stackName}, and CloudWatch only notifies a topic in ` +
       "the alarm's own region. Give the stack env: { account, region } (and the central stack too), or attach " +
-      'the topic of that region yourself (AlarmToPagerDuty.topic or a RegionalIntake topic).',
+      "the topic of that region yourself: AlarmToPagerDuty.topic in the pipeline's region, elsewhere the topic " +
+      'of a RegionalIntakeStack you create for that account and region (its `intake.topic`, or its TopicArn output).',
   );
   literalEnvironment(central, () =>
     centralEnvironmentError(central, `${where} for an alarm in ${environmentKey(env)}`),

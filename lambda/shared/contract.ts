@@ -1,6 +1,7 @@
 // The names and rules that the CDK construct (lib/) and the handler (lambda/) must agree on. No side effects and
 // no imports with side effects: lib/ imports it without loading the handler's Logger, Metrics or SDK clients.
 
+/** PagerDuty's event severities, most severe first. */
 export const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
