@@ -80,9 +80,10 @@ const schema = z.object({
   LEASE_GRACE_MS: integer(0, 5000),
   RATE_LIMIT_PER_MINUTE: integer(0, 120),
   CLIENT_NAME: z._default(z.string().check(z.minLength(1), z.maxLength(256)), 'CloudWatch alarm pipeline'),
-  // SNS stamps each message when it accepts it; a state change claiming a later time than that (plus this) is
-  // forged or mistyped, and is ordered at the cap so it cannot take over its alarm.
-  MAX_CLOCK_SKEW_SECONDS: integer(0, 60),
+  // SNS stamps each message when it accepts it, after CloudWatch stamped the change, and AWS clocks agree far better
+  // than alarms change state: a later claimed time is forged or mistyped and is ordered at the stamp (plus this), so a
+  // real change published after a forged one wins on arrival (design decision 14).
+  MAX_CLOCK_SKEW_SECONDS: integer(0, 0),
   // How long a dead letter is retried from the retry queue before it is parked for a person.
   RETRY_WINDOW_HOURS: integer(1, 24),
   PARKED_QUEUE_URL: z.optional(z.url()),

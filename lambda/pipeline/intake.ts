@@ -113,7 +113,7 @@ function describeShape(value: unknown): string {
 
 /** An EventBridge alarm state change as the pipeline's input. */
 export function eventBridgeRecordInput(event: Record<string, unknown>): RecordInputResult {
-  const vouched = typeof event.time === 'string' ? parseTimestamp(event.time) : undefined;
+  const vouched = typeof event.time === 'string' ? eventBridgeVouchedMs(event.time) : undefined;
   return {
     ok: true,
     input: {
@@ -125,4 +125,14 @@ export function eventBridgeRecordInput(event: Record<string, unknown>): RecordIn
       },
     },
   };
+}
+
+/**
+ * EventBridge writes `time` in whole seconds (`2019-10-03T16:00:04Z` for a change at 16:00:04.653): it vouches for any
+ * time up to the end of that second, or the same change would be ordered earlier than its SNS copy.
+ */
+export function eventBridgeVouchedMs(time: string): number | undefined {
+  const ms = parseTimestamp(time);
+  if (ms === undefined) return undefined;
+  return /\.\d/.test(time) ? ms : ms + 999;
 }

@@ -141,6 +141,14 @@ describe('a timestamp from the future cannot take over its alarm', () => {
     expect(pagerDuty.isOpen(ARN)).toBe(false);
   });
 
+  it('a real OK published 75 ms after a forged ALARM resolves on arrival, not a minute later', async () => {
+    const { handler, pagerDuty } = setup();
+    await handler(notification('ALARM', Date.UTC(2099, 0, 1), NOW - 100));
+    await handler(notification('OK', NOW - 30, NOW - 25));
+    expect(pagerDuty.actions()).toEqual(['trigger', 'resolve']);
+    expect(pagerDuty.isOpen(ARN)).toBe(false);
+  });
+
   it('an item already wedged by a future time heals on the next real change', async () => {
     const { handler, pagerDuty, ledger } = setup();
     await ledger.claim(
@@ -166,7 +174,8 @@ describe('a timestamp from the future cannot take over its alarm', () => {
   it('a forged SNS timestamp (a hand-made invocation) is capped at the receive time, too', async () => {
     const { handler, pagerDuty, clock, ledger } = setup();
     await handler(notification('OK', Date.UTC(2099, 0, 1), Date.UTC(2099, 0, 1)));
-    expect((await ledger.read(ARN))?.stateChangeMs).toBe(NOW + MINUTE);
+    // MAX_CLOCK_SKEW_SECONDS defaults to 0: the cap is the receive time itself.
+    expect((await ledger.read(ARN))?.stateChangeMs).toBe(NOW);
     clock.now = NOW + 5 * MINUTE;
     await handler(notification('ALARM', NOW + 4 * MINUTE));
     expect(pagerDuty.isOpen(ARN)).toBe(true);
