@@ -3,14 +3,28 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Node } from 'constructs';
 import { Construct } from 'constructs';
-import { AlarmToPagerDuty } from '../lib/alarm-to-pagerduty';
-import type { AlarmEventsSelection } from '../lib/eventbridge-intake';
+import { AlarmToPagerDuty, type AlarmToPagerDutyProps } from '../lib/alarm-to-pagerduty';
+import { ContextReader } from './context-reader';
 import type { IntakeEnvironment } from '../lib/regional-intake';
 
 export const DEFAULT_ROUTING_KEY_SECRET_NAME = 'pagerduty/routing-key';
 export const EXAMPLE_RUNBOOK_URL = 'https://example.com/runbooks/alarm-to-pagerduty-drill';
 
-export interface ExampleStackProps extends StackProps {
+const PASSED_THROUGH = [
+  'opsEmail',
+  'publisherAccountIds',
+  'restrictPublishing',
+  'publisherRoleArns',
+  'reservedConcurrency',
+  'propagateAlarmTags',
+  'alarmEvents',
+  'metricGraphs',
+] as const satisfies readonly (keyof AlarmToPagerDutyProps)[];
+
+/** The construct's props that the example passes through unchanged. */
+export type PassedThroughProps = Pick<AlarmToPagerDutyProps, (typeof PASSED_THROUGH)[number]>;
+
+export interface ExampleStackProps extends StackProps, PassedThroughProps {
   /**
    * Name of the existing Secrets Manager secret holding the default route's integration key.
    * @default 'pagerduty/routing-key'
@@ -22,50 +36,10 @@ export interface ExampleStackProps extends StackProps {
    */
   readonly routes?: Record<string, string>;
   /**
-   * Email subscribed to the pipeline's health alarms.
-   * @default - none
-   */
-  readonly opsEmail?: string;
-  /**
    * Environment name carried in every incident.
    * @default - none
    */
   readonly environmentName?: string;
-  /**
-   * Accounts whose CloudWatch alarms may publish to the topic.
-   * @default - only this account
-   */
-  readonly publisherAccountIds?: string[];
-  /**
-   * Only CloudWatch and `publisherRoleArns` may publish (see AlarmToPagerDutyProps.restrictPublishing).
-   * @default false
-   */
-  readonly restrictPublishing?: boolean;
-  /**
-   * Roles that may still publish with `restrictPublishing` (drills, console tests).
-   * @default - none
-   */
-  readonly publisherRoleArns?: string[];
-  /**
-   * Reserved concurrency of the handler (see AlarmToPagerDutyProps.reservedConcurrency).
-   * @default - none
-   */
-  readonly reservedConcurrency?: number;
-  /**
-   * Alarm tag propagation on attached alarms (see AlarmToPagerDutyProps.propagateAlarmTags).
-   * @default true
-   */
-  readonly propagateAlarmTags?: boolean;
-  /**
-   * The EventBridge intake (see AlarmToPagerDutyProps.alarmEvents).
-   * @default - off
-   */
-  readonly alarmEvents?: AlarmEventsSelection;
-  /**
-   * Metric graph images in incidents (see AlarmToPagerDutyProps.metricGraphs).
-   * @default false
-   */
-  readonly metricGraphs?: boolean;
 }
 
 /** The pipeline with its routing key secret(s) referenced by name, and one alarm to drill with. */
@@ -88,17 +62,13 @@ export class ExampleStack extends Stack {
       ]),
     );
 
+    const passedThrough = Object.fromEntries(
+      PASSED_THROUGH.map((name) => [name, props[name]]),
+    ) as PassedThroughProps;
     this.pipeline = new AlarmToPagerDuty(this, 'AlarmToPagerDuty', {
+      ...passedThrough,
       routes,
       environment: props.environmentName,
-      opsEmail: props.opsEmail,
-      publisherAccountIds: props.publisherAccountIds,
-      restrictPublishing: props.restrictPublishing,
-      publisherRoleArns: props.publisherRoleArns,
-      reservedConcurrency: props.reservedConcurrency,
-      propagateAlarmTags: props.propagateAlarmTags,
-      alarmEvents: props.alarmEvents,
-      metricGraphs: props.metricGraphs,
     });
 
     // Never published, so it stays OK until set by hand; CloudWatch then sets it back to OK on its next
@@ -149,107 +119,19 @@ export class ExampleStack extends Stack {
  * change event) is read by the construct itself.
  */
 export function examplePropsFromContext(node: Node): ExampleStackProps {
-  const text = (key: string): string | undefined => {
-    const value: unknown = node.tryGetContext(key);
-    if (value === undefined || value === null || value === '') return undefined;
-    if (typeof value !== 'string') throw new Error(`Context "${key}" must be a string`);
-    return value;
-  };
-  const json = (key: string): unknown => {
-    const value: unknown = node.tryGetContext(key);
-    if (typeof value !== 'string') return value;
-    if (value.trim() === '') return undefined;
-    try {
-      return JSON.parse(value) as unknown;
-    } catch {
-      return value;
-    }
-  };
-
-  const routesValue = json('routes');
-  let routes: Record<string, string> | undefined;
-  if (routesValue !== undefined && routesValue !== null) {
-    const isMap =
-      typeof routesValue === 'object' &&
-      !Array.isArray(routesValue) &&
-      Object.values(routesValue).every((v) => typeof v === 'string' && v !== '');
-    if (!isMap) {
-      throw new Error(
-        'Context "routes" must be a JSON object of route name → secret name, e.g. -c routes=\'{"database":"pagerduty/database"}\'',
-      );
-    }
-    routes = routesValue as Record<string, string>;
-  }
-
-  const accountsValue = json('publisherAccountIds');
-  let publisherAccountIds: string[] | undefined;
-  if (typeof accountsValue === 'string') {
-    publisherAccountIds = accountsValue.split(',').map((a) => a.trim());
-  } else if (typeof accountsValue === 'number') {
-    publisherAccountIds = [String(accountsValue).padStart(12, '0')];
-  } else if (Array.isArray(accountsValue)) {
-    publisherAccountIds = accountsValue.map((a) => String(a));
-  } else if (accountsValue !== undefined && accountsValue !== null) {
-    throw new Error(
-      'Context "publisherAccountIds" must be a JSON array or a comma-separated list of account IDs',
-    );
-  }
-
-  const alarmEventsValue = json('alarmEvents');
-  let alarmEvents: AlarmEventsSelection | undefined;
-  if (alarmEventsValue === true) {
-    alarmEvents = {};
-  } else if (
-    typeof alarmEventsValue === 'object' &&
-    alarmEventsValue !== null &&
-    !Array.isArray(alarmEventsValue) &&
-    Object.keys(alarmEventsValue).every((k) => k === 'routeTagged' || k === 'alarmNamePrefixes')
-  ) {
-    alarmEvents = alarmEventsValue;
-  } else if (alarmEventsValue !== undefined && alarmEventsValue !== null && alarmEventsValue !== false) {
-    throw new Error(
-      'Context "alarmEvents" must be true or a JSON object such as \'{"alarmNamePrefixes":["prod-"],"routeTagged":true}\'',
-    );
-  }
-
-  const rolesValue = json('publisherRoleArns');
-  let publisherRoleArns: string[] | undefined;
-  if (typeof rolesValue === 'string') {
-    publisherRoleArns = rolesValue.split(',').map((a) => a.trim());
-  } else if (Array.isArray(rolesValue)) {
-    publisherRoleArns = rolesValue.map((a) => String(a));
-  } else if (rolesValue !== undefined && rolesValue !== null) {
-    throw new Error(
-      'Context "publisherRoleArns" must be a JSON array or a comma-separated list of role ARNs',
-    );
-  }
-
-  const reserved = json('reservedConcurrency');
-  if (reserved !== undefined && reserved !== null && typeof reserved !== 'number') {
-    throw new Error('Context "reservedConcurrency" must be a number, e.g. -c reservedConcurrency=10');
-  }
-
-  const flag = (key: string): boolean | undefined => {
-    const value = json(key);
-    if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'boolean') throw new Error(`Context "${key}" must be true or false`);
-    return value;
-  };
-
-  const metricGraphs = flag('metricGraphs');
-
+  const context = new ContextReader(node);
   return {
-    routingKeySecretName: text('routingKeySecretName'),
-    routes,
-    opsEmail: text('opsEmail'),
-    environmentName: text('environment'),
-    publisherAccountIds,
-    restrictPublishing: flag('restrictPublishing'),
-    publisherRoleArns,
-    reservedConcurrency: reserved ?? undefined,
-    propagateAlarmTags: flag('propagateAlarmTags'),
-    alarmEvents,
-    metricGraphs,
+    routingKeySecretName: context.text('routingKeySecretName'),
+    routes: context.routes(),
+    opsEmail: context.text('opsEmail'),
+    environmentName: context.text('environment'),
+    publisherAccountIds: context.accountIds(),
+    restrictPublishing: context.flag('restrictPublishing'),
+    publisherRoleArns: context.list('publisherRoleArns', 'role ARNs'),
+    reservedConcurrency: context.number('reservedConcurrency', 'e.g. -c reservedConcurrency=10'),
+    propagateAlarmTags: context.flag('propagateAlarmTags'),
+    alarmEvents: context.alarmEvents(),
+    metricGraphs: context.flag('metricGraphs'),
   };
 }
 

@@ -22,13 +22,10 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { bundledFunction } from './private/bundled-function';
 import { Construct } from 'constructs';
 import {
   ALL_TAG_KEYS,
-  ENVIRONMENT_NAME,
-  INSUFFICIENT_DATA_POLICIES,
-  ROUTE_NAME,
-  SEVERITIES,
   checkPagingOptions,
   isValidTagValue,
   tagsFor,
@@ -42,9 +39,14 @@ import { allowCloudWatchToPublish, allowCloudWatchToUseKey } from './private/clo
 import { encryptedQueue } from './private/dead-letter-queue';
 import { DeployMarker } from './deploy-marker';
 import { MetricGraphImages } from './metric-graph-images';
-import { handlerCode } from './private/handler-bundle';
 import { isMultiTimeSeriesAlarm } from './private/metrics-insights';
+import { estimateAlarmArn, literalAlarmName } from './private/alarm-arns';
+import { grantHandler, secretId } from './private/handler-grants';
+import { RETRY_QUEUE, maxReceiveCount } from './private/retry-queue';
+import { denyOtherPublishers } from './private/topic-policies';
+import { checkProps } from './private/validate-props';
 import { METRICS_NAMESPACE, PipelineHealth, SERVICE_NAME } from './pipeline-health';
+import type { IntakePipeline } from './intake-pipeline';
 import { topicForAlarm } from './regional-intake';
 
 export type { AlarmPagingOptions, InsufficientDataPolicy, Severity } from './paging-options';
@@ -53,21 +55,6 @@ export { HANDLER_ENTRY } from './private/handler-bundle';
 
 /** Lambda allows 4 KB of environment in total; the rest of our variables need well under 1 KB. */
 export const ALARM_SETTINGS_MAX_BYTES = 3072;
-
-/**
- * How the retry queue is consumed. A failed letter becomes visible again after the visibility timeout, so it is
- * retried at least every 4 minutes (test/lambda/handler.storm.simulation.test.ts and test/lambda/handler.outage.simulation.test.ts measure these
- * settings: 5 minutes left letters waiting past the 5-minute goal behind a storm's backlog); the function timeout may not exceed it (Lambda refuses the event source mapping
- * otherwise: https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html). Two concurrent batches
- * (the least Lambda allows for maxConcurrency) leave the rest of the concurrency to fresh alarms.
- */
-export const RETRY_QUEUE = {
-  visibilityTimeout: Duration.minutes(4),
-  batchSize: 10,
-  maxConcurrency: 2,
-  /** SQS moves a letter to the parked queue after this many times the retry window's worth of receives. */
-  receiveMargin: 1.25,
-} as const;
 
 /** Properties of {@link AlarmToPagerDuty}: only `routes` is required. */
 export interface AlarmToPagerDutyProps {
@@ -240,7 +227,7 @@ interface AttachedAlarm {
  * orders and de-duplicates notifications, a retry queue the function drains itself, a parked queue for what
  * retrying cannot deliver, and health alarms and a dashboard for the pipeline itself.
  */
-export class AlarmToPagerDuty extends Construct {
+export class AlarmToPagerDuty extends Construct implements IntakePipeline {
   /** The topic alarms notify. Attach alarms with `addAlarm`, or use its ARN from other stacks/accounts. */
   public readonly topic: sns.Topic;
   /** The function that pages PagerDuty (arm64, Node.js 24, ESM bundle). */
@@ -292,19 +279,55 @@ export class AlarmToPagerDuty extends Construct {
       enableKeyRotation: true,
     });
     allowCloudWatchToUseKey(this.key, publisherAccounts);
+    this.topic = this.createTopic(props, publisherAccounts);
+    this.parkedQueue = encryptedQueue(this, 'ParkedQueue', { key: this.key });
+    this.retryQueue = this.createRetryQueue(retryWindowHours);
+    this.ledger = new dynamodb.Table(this, 'Ledger', {
+      partitionKey: { name: 'dedupKey', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expiresAt',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    const { function: handler, role } = this.createHandler(props, retryWindowHours);
+    this.handler = handler;
+    this.opsTopic = props.opsTopic ?? this.createOpsTopic(props.opsEmail);
 
-    this.topic = new sns.Topic(this, 'Topic', {
+    const health = new PipelineHealth(this, 'Health', {
+      topic: this.topic,
+      handler: this.handler,
+      retryQueue: this.retryQueue,
+      parkedQueue: this.parkedQueue,
+      opsTopic: this.opsTopic,
+    });
+    this.healthAlarms = health.alarms;
+    this.dashboard = health.dashboard;
+    this.alarmEvents = this.createAlarmEvents(props);
+    this.metricGraphImages = this.createMetricGraphImages(props);
+    this.deployMarker = this.createDeployMarker(props);
+
+    this.acknowledgeNagFindings(role, (props.tracing ?? lambda.Tracing.DISABLED) !== lambda.Tracing.DISABLED);
+    this.node.addValidation({ validate: () => this.checkAlarmSettingsSize() });
+  }
+
+  private createTopic(props: AlarmToPagerDutyProps, publisherAccounts: string[]): sns.Topic {
+    const topic = new sns.Topic(this, 'Topic', {
       displayName: 'CloudWatch alarms to PagerDuty',
       masterKey: this.key,
       enforceSSL: true,
     });
-    allowCloudWatchToPublish(this.topic, publisherAccounts);
-    if (props.restrictPublishing) denyOtherPublishers(this.topic, props.publisherRoleArns ?? []);
+    allowCloudWatchToPublish(topic, publisherAccounts);
+    if (props.restrictPublishing) denyOtherPublishers(topic, props.publisherRoleArns ?? []);
+    return topic;
+  }
 
-    this.parkedQueue = encryptedQueue(this, 'ParkedQueue', { key: this.key });
-    // The handler parks what it cannot deliver itself; the redrive policy is the backstop for a letter the handler
-    // never answers for (it crashes or times out on it), well after the handler would have parked it.
-    this.retryQueue = encryptedQueue(this, 'RetryQueue', {
+  /**
+   * The handler parks what it cannot deliver itself; the retry queue's redrive policy is the backstop for a letter
+   * the handler never answers for (it crashes or times out on it), well after the handler would have parked it.
+   */
+  private createRetryQueue(retryWindowHours: number): sqs.Queue {
+    const retryQueue = encryptedQueue(this, 'RetryQueue', {
       key: this.key,
       visibilityTimeout: RETRY_QUEUE.visibilityTimeout,
       deadLetterQueue: { queue: this.parkedQueue, maxReceiveCount: maxReceiveCount(retryWindowHours) },
@@ -319,7 +342,7 @@ export class AlarmToPagerDuty extends Construct {
         resources: ['*'],
         conditions: {
           ArnLike: {
-            'aws:SourceArn': stack.formatArn({
+            'aws:SourceArn': Stack.of(this).formatArn({
               service: 'sns',
               resource: '*',
               arnFormat: ArnFormat.NO_RESOURCE_NAME,
@@ -328,29 +351,57 @@ export class AlarmToPagerDuty extends Construct {
         },
       }),
     );
+    return retryQueue;
+  }
 
-    this.ledger = new dynamodb.Table(this, 'Ledger', {
-      partitionKey: { name: 'dedupKey', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: 'expiresAt',
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+  /** The paging function, its role's grants, its SNS subscription and its retry-queue mapping. */
+  private createHandler(props: AlarmToPagerDutyProps, retryWindowHours: number) {
+    const parts = bundledFunction(this, {
+      fn: 'handler',
+      ids: { logs: 'HandlerLogs', role: 'HandlerRole', function: 'Handler' },
+      roleDescription: 'alarm-to-PagerDuty handler',
+      description: 'CloudWatch alarm notifications to PagerDuty incidents',
+      bundleAwsSdk: props.bundleAwsSdk,
+      logRetention: props.logRetention,
+      // Named only if an intake in another region or account refers to it (an ARN must then be literal).
+      functionName: PhysicalName.GENERATE_IF_NEEDED,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(90),
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      // A failed invocation goes to the retry queue at once: its consumers pace PagerDuty's rate limit, where
+      // Lambda's own retries (1 and 2 minutes later) would leave free slots unused (the storm simulation).
+      retryAttempts: 0,
+      maxEventAge: props.maxEventAge ?? Duration.hours(6),
+      // Not SqsDestination: its grant adds kms:Encrypt and kms:ReEncrypt*, which sending does not need.
+      onFailure: { bind: () => ({ destination: this.retryQueue.queueArn }) },
+      tracing: props.tracing ?? lambda.Tracing.DISABLED,
+      environment: this.handlerEnvironment(props, retryWindowHours),
     });
+    grantHandler(parts.role, {
+      secrets: Object.values(props.routes),
+      ledger: this.ledger,
+      retryQueue: this.retryQueue,
+      parkedQueue: this.parkedQueue,
+      key: this.key,
+    });
+    this.topic.addSubscription(
+      new subscriptions.LambdaSubscription(parts.function, { deadLetterQueue: this.retryQueue }),
+    );
+    // The function's role polls the queue; the mapping's creation fails unless the role's policy is already there,
+    // which the function's dependency on that policy ensures.
+    parts.function.addEventSourceMapping('RetryQueueMapping', {
+      eventSourceArn: this.retryQueue.queueArn,
+      batchSize: RETRY_QUEUE.batchSize,
+      maxConcurrency: RETRY_QUEUE.maxConcurrency,
+      reportBatchItemFailures: true,
+    });
+    return parts;
+  }
 
-    const logGroup = new logs.LogGroup(this, 'HandlerLogs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-    });
-    // Our own role: no AWS managed policy, logs only to the log group above.
-    const role = new iam.Role(this, 'HandlerRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'alarm-to-PagerDuty handler',
-    });
-    logGroup.grantWrite(role);
-
+  private handlerEnvironment(props: AlarmToPagerDutyProps, retryWindowHours: number): Record<string, string> {
     const environment: Record<string, string> = {
       LEDGER_TABLE_NAME: this.ledger.tableName,
-      ROUTING_KEY_SECRETS: stack.toJsonString(
+      ROUTING_KEY_SECRETS: Stack.of(this).toJsonString(
         Object.fromEntries(Object.entries(props.routes).map(([route, secret]) => [route, secretId(secret)])),
       ),
       DEFAULT_SEVERITY: props.defaultSeverity ?? 'critical',
@@ -366,102 +417,51 @@ export class AlarmToPagerDuty extends Construct {
     };
     if (props.environment !== undefined) environment.ENVIRONMENT = props.environment;
     if (props.pagerDutyEventsUrl !== undefined) environment.PAGERDUTY_EVENTS_URL = props.pagerDutyEventsUrl;
+    return environment;
+  }
 
-    this.handler = new NodejsFunction(this, 'Handler', {
-      description: 'CloudWatch alarm notifications to PagerDuty incidents',
-      // Bundled from lambda/handler.ts in this repository, prebuilt in the npm package (see handler-bundle.ts).
-      ...handlerCode(props.bundleAwsSdk ?? true),
-      // Named only if an intake in another region or account refers to it (an ARN must then be literal).
-      functionName: PhysicalName.GENERATE_IF_NEEDED,
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: props.memorySize ?? 256,
-      timeout: props.timeout ?? Duration.seconds(90),
-      reservedConcurrentExecutions: props.reservedConcurrency,
-      // A failed invocation goes to the retry queue at once: its consumers pace PagerDuty's rate limit, where
-      // Lambda's own retries (1 and 2 minutes later) would leave free slots unused (the storm simulation).
-      retryAttempts: 0,
-      maxEventAge: props.maxEventAge ?? Duration.hours(6),
-      // Not SqsDestination: its grant adds kms:Encrypt and kms:ReEncrypt*, which sending does not need.
-      onFailure: { bind: () => ({ destination: this.retryQueue.queueArn }) },
-      tracing: props.tracing ?? lambda.Tracing.DISABLED,
-      role,
-      logGroup,
-      environment,
+  private createOpsTopic(opsEmail: string | undefined): sns.Topic {
+    const opsTopic = new sns.Topic(this, 'OpsTopic', {
+      displayName: 'Alarm-to-PagerDuty pipeline health',
+      masterKey: this.key,
+      enforceSSL: true,
     });
+    allowCloudWatchToPublish(opsTopic, [Stack.of(this).account]);
+    if (opsEmail) opsTopic.addSubscription(new subscriptions.EmailSubscription(opsEmail));
+    return opsTopic;
+  }
 
-    grantHandler(role, {
-      secrets: Object.values(props.routes),
-      ledger: this.ledger,
-      retryQueue: this.retryQueue,
-      parkedQueue: this.parkedQueue,
-      key: this.key,
-    });
-
-    this.topic.addSubscription(
-      new subscriptions.LambdaSubscription(this.handler, { deadLetterQueue: this.retryQueue }),
-    );
-    // The function's role polls the queue; the mapping's creation fails unless the role's policy is already there,
-    // which the function's dependency on that policy ensures.
-    this.handler.addEventSourceMapping('RetryQueueMapping', {
-      eventSourceArn: this.retryQueue.queueArn,
-      batchSize: RETRY_QUEUE.batchSize,
-      maxConcurrency: RETRY_QUEUE.maxConcurrency,
-      reportBatchItemFailures: true,
-    });
-
-    if (props.opsTopic) {
-      this.opsTopic = props.opsTopic;
-    } else {
-      const opsTopic = new sns.Topic(this, 'OpsTopic', {
-        displayName: 'Alarm-to-PagerDuty pipeline health',
-        masterKey: this.key,
-        enforceSSL: true,
-      });
-      allowCloudWatchToPublish(opsTopic, [stack.account]);
-      if (props.opsEmail) opsTopic.addSubscription(new subscriptions.EmailSubscription(props.opsEmail));
-      this.opsTopic = opsTopic;
-    }
-
-    const health = new PipelineHealth(this, 'Health', {
-      topic: this.topic,
+  private createAlarmEvents(props: AlarmToPagerDutyProps): AlarmEventsIntake | undefined {
+    if (props.alarmEvents === undefined) return undefined;
+    return new AlarmEventsIntake(this, 'AlarmEvents', {
+      ...props.alarmEvents,
       handler: this.handler,
-      retryQueue: this.retryQueue,
-      parkedQueue: this.parkedQueue,
+      key: this.key,
       opsTopic: this.opsTopic,
     });
-    this.healthAlarms = health.alarms;
-    this.dashboard = health.dashboard;
-    if (props.alarmEvents !== undefined) {
-      this.alarmEvents = new AlarmEventsIntake(this, 'AlarmEvents', {
-        ...props.alarmEvents,
-        handler: this.handler,
-        key: this.key,
-        opsTopic: this.opsTopic,
-      });
-    }
-    if (props.metricGraphs ?? false) {
-      this.metricGraphImages = new MetricGraphImages(this, 'MetricGraphs', {
-        handler: this.handler,
-        logRetention: props.logRetention,
-        removalPolicy: props.removalPolicy,
-        bundleAwsSdk: props.bundleAwsSdk,
-      });
-    }
-    if (props.deployChangeEvents ?? true) {
-      this.deployMarker = new DeployMarker(this, 'DeployMarker', {
-        routingKeySecret: props.routes.default!,
-        opsTopic: this.opsTopic,
-        version: props.deployVersion,
-        pagerDutyEventsUrl: props.pagerDutyEventsUrl,
-        environment: props.environment,
-        logRetention: props.logRetention,
-        bundleAwsSdk: props.bundleAwsSdk,
-      });
-    }
+  }
 
-    this.acknowledgeNagFindings(role, (props.tracing ?? lambda.Tracing.DISABLED) !== lambda.Tracing.DISABLED);
-    this.node.addValidation({ validate: () => this.checkAlarmSettingsSize() });
+  private createMetricGraphImages(props: AlarmToPagerDutyProps): MetricGraphImages | undefined {
+    if (!(props.metricGraphs ?? false)) return undefined;
+    return new MetricGraphImages(this, 'MetricGraphs', {
+      handler: this.handler,
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+      bundleAwsSdk: props.bundleAwsSdk,
+    });
+  }
+
+  private createDeployMarker(props: AlarmToPagerDutyProps): DeployMarker | undefined {
+    if (!(props.deployChangeEvents ?? true)) return undefined;
+    return new DeployMarker(this, 'DeployMarker', {
+      routingKeySecret: props.routes.default!,
+      opsTopic: this.opsTopic,
+      version: props.deployVersion,
+      pagerDutyEventsUrl: props.pagerDutyEventsUrl,
+      environment: props.environment,
+      logRetention: props.logRetention,
+      bundleAwsSdk: props.bundleAwsSdk,
+    });
   }
 
   /**
@@ -581,235 +581,4 @@ export class AlarmToPagerDuty extends Construct {
         'Active tracing sends segments with xray:PutTraceSegments and xray:PutTelemetryRecords, which accept only Resource "*".',
     });
   }
-}
-
-function checkProps(props: AlarmToPagerDutyProps): void {
-  const routeNames = Object.keys(props.routes);
-  if (!routeNames.includes('default')) {
-    throw new Error(
-      `AlarmToPagerDuty: routes must contain "default" (got: ${routeNames.join(', ') || 'none'}); ` +
-        'it receives every alarm that does not name a route.',
-    );
-  }
-  const badRoute = routeNames.find((name) => !ROUTE_NAME.test(name));
-  if (badRoute !== undefined) {
-    throw new Error(`AlarmToPagerDuty: route name "${badRoute}" must be 1-64 of A-Z a-z 0-9 _ . -`);
-  }
-  const oneOf = <T extends string>(name: string, value: T | undefined, allowed: readonly T[]) => {
-    if (value !== undefined && !Token.isUnresolved(value) && !allowed.includes(value)) {
-      throw new Error(`AlarmToPagerDuty: ${name} "${value}" must be one of ${allowed.join(', ')}`);
-    }
-  };
-  oneOf('defaultSeverity', props.defaultSeverity, SEVERITIES);
-  oneOf('insufficientDataPolicy', props.insufficientDataPolicy, INSUFFICIENT_DATA_POLICIES);
-  oneOf('unrecognisedMessages', props.unrecognisedMessages, ['trigger', 'drop']);
-  const {
-    environment,
-    pagerDutyEventsUrl,
-    reservedConcurrency,
-    ledgerTtl,
-    maxEventAge,
-    retryWindow,
-    timeout,
-  } = props;
-  if (environment !== undefined && !Token.isUnresolved(environment) && !ENVIRONMENT_NAME.test(environment)) {
-    throw new Error(`AlarmToPagerDuty: environment "${environment}" must be 0-32 of A-Z a-z 0-9 _ -`);
-  }
-  if (pagerDutyEventsUrl !== undefined && !Token.isUnresolved(pagerDutyEventsUrl)) {
-    if (!/^https:\/\/[^/\s]+/.test(pagerDutyEventsUrl)) {
-      throw new Error(`AlarmToPagerDuty: pagerDutyEventsUrl "${pagerDutyEventsUrl}" must be an https:// URL`);
-    }
-  }
-  const leastReservation = RETRY_QUEUE.maxConcurrency + 1;
-  if (
-    reservedConcurrency !== undefined &&
-    (!Number.isInteger(reservedConcurrency) || reservedConcurrency < leastReservation)
-  ) {
-    throw new Error(
-      `AlarmToPagerDuty: reservedConcurrency must be a whole number ≥ ${leastReservation} (got ${reservedConcurrency}): ` +
-        `the retry queue may use ${RETRY_QUEUE.maxConcurrency} at once and fresh alarms need the rest; 0 would stop paging. ` +
-        'Leave it unset to share the account’s unreserved concurrency.',
-    );
-  }
-  const windowHours = retryWindow?.toHours({ integral: false }) ?? 24;
-  if (!Number.isInteger(windowHours) || windowHours < 1 || windowHours > 48) {
-    throw new Error(
-      `AlarmToPagerDuty: retryWindow must be a whole number of hours, 1 to 48 (got ${retryWindow})`,
-    );
-  }
-  if (timeout !== undefined && timeout.toSeconds() > RETRY_QUEUE.visibilityTimeout.toSeconds()) {
-    throw new Error(
-      `AlarmToPagerDuty: timeout must be at most ${RETRY_QUEUE.visibilityTimeout.toMinutes()} minutes ` +
-        `(got ${timeout.toSeconds()} seconds): ` +
-        'the retry queue hides a letter that long while an invocation works on it, and Lambda refuses a longer timeout',
-    );
-  }
-  const ttlHours = ledgerTtl?.toHours({ integral: false }) ?? 15 * 24;
-  if (!Number.isInteger(ttlHours / 24) || ttlHours < 15 * 24) {
-    throw new Error(
-      `AlarmToPagerDuty: ledgerTtl must be a whole number of days, at least 15, longer than the queues keep a letter (got ${ledgerTtl})`,
-    );
-  }
-  if (maxEventAge !== undefined && (maxEventAge.toSeconds() < 60 || maxEventAge.toSeconds() > 6 * 3600)) {
-    throw new Error(
-      `AlarmToPagerDuty: maxEventAge must be between 1 minute and 6 hours (got ${maxEventAge})`,
-    );
-  }
-  if (props.opsEmail !== undefined && props.opsTopic !== undefined) {
-    throw new Error(
-      'AlarmToPagerDuty: opsEmail subscribes to the ops topic this construct creates; with your own opsTopic, subscribe to it yourself',
-    );
-  }
-  const badAccount = (props.publisherAccountIds ?? []).find(
-    (account) => !Token.isUnresolved(account) && !/^\d{12}$/.test(account),
-  );
-  if (badAccount !== undefined) {
-    throw new Error(
-      `AlarmToPagerDuty: publisherAccountIds entry "${badAccount}" is not a 12-digit account ID`,
-    );
-  }
-  if (props.publisherRoleArns !== undefined && !props.restrictPublishing) {
-    throw new Error(
-      'AlarmToPagerDuty: publisherRoleArns only has an effect with restrictPublishing: true (without it, any principal ' +
-        'of this account whose IAM policies allow sns:Publish can publish)',
-    );
-  }
-  const badRole = (props.publisherRoleArns ?? []).find(
-    (arn) => !Token.isUnresolved(arn) && !/^arn:aws[a-z-]*:iam::(\d{12}|\*):role\/\S+$/.test(arn),
-  );
-  if (badRole !== undefined) {
-    throw new Error(
-      `AlarmToPagerDuty: publisherRoleArns entry "${badRole}" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`,
-    );
-  }
-}
-
-/**
- * Receives after which SQS parks a letter itself: more than the handler needs to see a letter outlive the retry
- * window at one receive per visibility timeout, so the handler parks it first, with its reason. SQS allows 1-1000.
- */
-export function maxReceiveCount(retryWindowHours: number): number {
-  const receivesInWindow = (retryWindowHours * 3600) / RETRY_QUEUE.visibilityTimeout.toSeconds();
-  return Math.ceil(receivesInWindow * RETRY_QUEUE.receiveMargin);
-}
-
-interface HandlerResources {
-  readonly secrets: readonly secretsmanager.ISecret[];
-  readonly ledger: dynamodb.Table;
-  readonly retryQueue: sqs.Queue;
-  readonly parkedQueue: sqs.Queue;
-  readonly key: kms.Key;
-}
-
-/**
- * The handler's role gets what the code and Lambda call on its behalf, nothing more: GetSecretValue (no
- * DescribeSecret), the ledger's two item calls, sending on-failure records to the retry queue and polling it
- * (the event source mapping), sending to the parked queue, and data keys of the queues' key through SQS only.
- */
-function grantHandler(role: iam.Role, resources: HandlerResources): void {
-  const { secrets, ledger, retryQueue, parkedQueue, key } = resources;
-  const region = Stack.of(role).region;
-  const statements = [
-    new iam.PolicyStatement({
-      sid: 'ReadRoutingKeys',
-      actions: ['secretsmanager:GetSecretValue'],
-      resources: secrets.map(secretArnForPolicies),
-    }),
-    new iam.PolicyStatement({
-      sid: 'LedgerReadWrite',
-      actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
-      resources: [ledger.tableArn],
-    }),
-    // Lambda sends on-failure records with the function's role (the async destination) and polls with it
-    // (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html: ReceiveMessage, DeleteMessage, GetQueueAttributes).
-    new iam.PolicyStatement({
-      sid: 'RetryQueueSendAndPoll',
-      actions: ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
-      resources: [retryQueue.queueArn],
-    }),
-    new iam.PolicyStatement({
-      sid: 'ParkedQueueSend',
-      actions: ['sqs:SendMessage'],
-      resources: [parkedQueue.queueArn],
-    }),
-    // SQS asks KMS on the caller's behalf: GenerateDataKey to send, Decrypt to send and receive
-    // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html).
-    new iam.PolicyStatement({
-      sid: 'QueueKeyThroughSqs',
-      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-      resources: [key.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `sqs.${region}.amazonaws.com` } },
-    }),
-  ];
-  const secretKeys = secrets.flatMap((secret) => (secret.encryptionKey ? [secret.encryptionKey.keyArn] : []));
-  if (secretKeys.length > 0) {
-    statements.push(
-      new iam.PolicyStatement({
-        sid: 'RoutingKeySecretsKeyThroughSecretsManager',
-        actions: ['kms:Decrypt'],
-        resources: secretKeys,
-        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
-      }),
-    );
-  }
-  for (const statement of statements) role.addToPrincipalPolicy(statement);
-}
-
-/** The ARN an IAM policy needs: the full ARN, or the partial one with the 6 characters Secrets Manager appends. */
-function secretArnForPolicies(secret: secretsmanager.ISecret): string {
-  return secret.secretFullArn ?? `${secret.secretArn}-??????`;
-}
-
-/**
- * Denies sns:Publish to every principal but AWS services (of which the topic policy allows only CloudWatch) and the
- * given roles. `aws:PrincipalIsAWSService` is in every request's context, so `Bool` never denies CloudWatch by a
- * missing key (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
- */
-function denyOtherPublishers(topic: sns.Topic, roleArns: string[]): void {
-  const conditions: Record<string, Record<string, unknown>> = {
-    Bool: { 'aws:PrincipalIsAWSService': 'false' },
-  };
-  if (roleArns.length > 0) conditions.ArnNotLike = { 'aws:PrincipalArn': roleArns };
-  topic.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid: 'DenyPublishersOtherThanCloudWatchAndNamedRoles',
-      effect: iam.Effect.DENY,
-      principals: [new iam.AnyPrincipal()],
-      actions: ['sns:Publish'],
-      resources: [topic.topicArn],
-      conditions,
-    }),
-  );
-}
-
-/**
- * What the handler passes to GetSecretValue: the full ARN when known; otherwise (a secret imported by
- * name) the name, since the partial ARN `name-??????` is only valid in IAM policies.
- */
-function secretId(secret: secretsmanager.ISecret): string {
-  return secret.secretFullArn ?? secret.secretName;
-}
-
-/** A realistic length for an alarm ARN that is only known at deploy time. */
-function estimateAlarmArn(alarm: cloudwatch.AlarmBase): string {
-  const stack = Stack.of(alarm);
-  const literal = (value: string, stand_in: string) => (Token.isUnresolved(value) ? stand_in : value);
-  const resolvedArn: unknown = stack.resolve(alarm.alarmArn);
-  if (typeof resolvedArn === 'string') return resolvedArn;
-  const cfn = alarm.node.defaultChild as cloudwatch.CfnAlarm;
-  // CloudFormation names an unnamed alarm <stack name>-<logical ID>-<13 random characters>.
-  const name =
-    literalAlarmName(alarm) ??
-    `${literal(stack.stackName, 'x'.repeat(64))}-${String(stack.resolve(cfn.logicalId))}-XXXXXXXXXXXXX`;
-  return (
-    `arn:${literal(stack.partition, 'aws-us-gov')}:cloudwatch:${literal(stack.region, 'ap-southeast-2')}:` +
-    `${literal(stack.account, '123456789012')}:alarm:${name}`
-  );
-}
-
-/** The name given to the alarm in CDK (or generated by CDK for a composite alarm), if it is a literal. */
-function literalAlarmName(alarm: cloudwatch.AlarmBase): string | undefined {
-  const cfn = alarm.node.defaultChild as cloudwatch.CfnAlarm | cloudwatch.CfnCompositeAlarm;
-  const name: unknown = Stack.of(alarm).resolve(cfn.alarmName);
-  return typeof name === 'string' ? name : undefined;
 }

@@ -1,14 +1,12 @@
 import { CustomResource, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { functionCode } from './private/handler-bundle';
+import { bundledFunction } from './private/bundled-function';
 import { METRICS_NAMESPACE, SERVICE_NAME, pipelineMetric } from './pipeline-health';
 
 /** Properties of {@link DeployMarker}; `AlarmToPagerDuty` creates it unless `deployChangeEvents` is false. */
@@ -67,14 +65,6 @@ export class DeployMarker extends Construct {
       props.version ??
       (typeof context === 'string' && context !== '' ? context : `synthesized ${new Date().toISOString()}`);
 
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-    });
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'alarm-to-PagerDuty deploy marker (PagerDuty change events)',
-    });
-    logGroup.grantWrite(role);
     const environment: Record<string, string> = {
       ROUTING_KEY_SECRET_ID: props.routingKeySecret.secretFullArn ?? props.routingKeySecret.secretName,
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
@@ -83,18 +73,19 @@ export class DeployMarker extends Construct {
     };
     if (props.pagerDutyEventsUrl !== undefined) environment.PAGERDUTY_EVENTS_URL = props.pagerDutyEventsUrl;
 
-    this.function = new NodejsFunction(this, 'Function', {
+    const { function: marker, role } = bundledFunction(this, {
+      fn: 'deploy-marker',
+      ids: { logs: 'Logs', role: 'Role', function: 'Function' },
+      roleDescription: 'alarm-to-PagerDuty deploy marker (PagerDuty change events)',
       description: 'Sends a PagerDuty change event for each deploy of this stack',
-      ...functionCode('deploy-marker', props.bundleAwsSdk ?? true),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      bundleAwsSdk: props.bundleAwsSdk,
+      logRetention: props.logRetention,
       memorySize: 256,
       // The change event gets at most 20 s; the rest is for answering CloudFormation.
       timeout: Duration.seconds(60),
-      role,
-      logGroup,
       environment,
     });
+    this.function = marker;
     props.routingKeySecret.grantRead(role);
 
     this.failureAlarm = new cloudwatch.Alarm(this, 'ChangeEventFailures', {

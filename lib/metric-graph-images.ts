@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { functionCode } from './private/handler-bundle';
+import { bundledFunction } from './private/bundled-function';
 
 /** Must match lambda/graphs/image-token.ts: where the PNGs are kept. */
 const IMAGE_PREFIX = 'graphs/';
@@ -101,29 +101,22 @@ export class MetricGraphImages extends Construct {
       removalPolicy,
     });
 
-    const logGroup = new logs.LogGroup(this, 'EndpointLogs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
-    });
-    const role = new iam.Role(this, 'EndpointRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'alarm-to-PagerDuty metric graph image endpoint',
-    });
-    logGroup.grantWrite(role);
-    this.endpoint = new NodejsFunction(this, 'Endpoint', {
+    const { function: endpoint, role } = bundledFunction(this, {
+      fn: 'image-endpoint',
+      ids: { logs: 'EndpointLogs', role: 'EndpointRole', function: 'Endpoint' },
+      roleDescription: 'alarm-to-PagerDuty metric graph image endpoint',
       description: 'Answers metric graph PNGs for signed, unexpired links (PagerDuty incidents)',
-      ...functionCode('image-endpoint', props.bundleAwsSdk ?? true),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
+      bundleAwsSdk: props.bundleAwsSdk,
+      logRetention: props.logRetention,
       memorySize: 256,
       timeout: Duration.seconds(10),
-      role,
-      logGroup,
       environment: {
         IMAGE_BUCKET: this.bucket.bucketName,
         IMAGE_TOKEN_SECRET_ID: this.signingKey.secretArn,
         NODE_OPTIONS: '--enable-source-maps',
       },
     });
+    this.endpoint = endpoint;
     // Public by design: the link's HMAC token is the authentication (PagerDuty's apps fetch images without AWS
     // credentials). Everything without a valid, unexpired token gets 403.
     this.endpointUrl = this.endpoint.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });

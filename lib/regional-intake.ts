@@ -7,7 +7,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
-import type { AlarmToPagerDuty } from './alarm-to-pagerduty';
+import type { IntakePipeline } from './intake-pipeline';
 import { allowCloudWatchToPublish, allowCloudWatchToUseKey } from './private/cloudwatch-publishing';
 import { encryptedQueue, queueNotEmptyAlarm } from './private/dead-letter-queue';
 import { AlarmEventsForwarder } from './eventbridge-intake';
@@ -26,7 +26,7 @@ export interface RegionalIntakeProps {
    * The central pipeline this intake feeds. It must be in the same CDK app, in a stack with a literal account and
    * region: CloudFormation cannot reference across regions and accounts, so both ends are wired with literal ARNs.
    */
-  readonly pipeline: AlarmToPagerDuty;
+  readonly pipeline: IntakePipeline;
   /**
    * Email subscribed to this region's ops topic, which the dead-letter alarm of this region's subscription
    * notifies (a CloudWatch alarm can only notify a topic in its own region, so the central ops topic cannot).
@@ -313,7 +313,7 @@ class CentralSubscriptionSite extends Construct implements SubscriptionSite {
   constructor(
     scope: Construct,
     id: string,
-    private readonly pipeline: AlarmToPagerDuty,
+    private readonly pipeline: IntakePipeline,
   ) {
     super(scope, id);
     this.queue = pipeline.retryQueue;
@@ -350,9 +350,9 @@ interface Registry {
   readonly sites: Map<string, SubscriptionSite>;
 }
 
-const registries = new WeakMap<AlarmToPagerDuty, Registry>();
+const registries = new WeakMap<IntakePipeline, Registry>();
 
-function registryOf(pipeline: AlarmToPagerDuty): Registry {
+function registryOf(pipeline: IntakePipeline): Registry {
   let registry = registries.get(pipeline);
   if (registry === undefined) {
     registry = { intakes: new Map(), sites: new Map() };
@@ -362,11 +362,7 @@ function registryOf(pipeline: AlarmToPagerDuty): Registry {
 }
 
 /** The central account's site in a region: the central stack, a same-account intake there, or a new stack. */
-function subscriptionSiteFor(
-  pipeline: AlarmToPagerDuty,
-  region: string,
-  opsEmail?: string,
-): SubscriptionSite {
+function subscriptionSiteFor(pipeline: IntakePipeline, region: string, opsEmail?: string): SubscriptionSite {
   const registry = registryOf(pipeline);
   const known = registry.sites.get(region);
   if (known !== undefined) return known;
@@ -394,7 +390,7 @@ function subscriptionSiteFor(
  * The topic an alarm's actions must name: the central topic in the central stack's environment, else that
  * environment's intake, created (in a stack of its own) on first use.
  */
-export function topicForAlarm(pipeline: AlarmToPagerDuty, alarm: Construct): sns.ITopic {
+export function topicForAlarm(pipeline: IntakePipeline, alarm: Construct): sns.ITopic {
   const central = Stack.of(pipeline);
   const home = Stack.of(alarm);
   if (home.environment === central.environment) return pipeline.topic;
@@ -421,7 +417,7 @@ export function topicForAlarm(pipeline: AlarmToPagerDuty, alarm: Construct): sns
 }
 
 /** The intake serving `env`: the one registered (made by the user or an earlier addAlarm), or a new stack. */
-export function intakeFor(pipeline: AlarmToPagerDuty, env: IntakeEnvironment): RegionalIntake {
+export function intakeFor(pipeline: IntakePipeline, env: IntakeEnvironment): RegionalIntake {
   const known = registryOf(pipeline).intakes.get(environmentKey(env));
   if (known !== undefined) return known;
   const central = Stack.of(pipeline);
@@ -434,7 +430,7 @@ export function intakeFor(pipeline: AlarmToPagerDuty, env: IntakeEnvironment): R
 }
 
 /** The intakes registered for a pipeline so far (user-made and created by addAlarm). */
-export function intakesOf(pipeline: AlarmToPagerDuty): readonly RegionalIntake[] {
+export function intakesOf(pipeline: IntakePipeline): readonly RegionalIntake[] {
   return [...registryOf(pipeline).intakes.values()];
 }
 

@@ -43,7 +43,8 @@ import type {
   UnrecognisedNotification,
 } from './notification';
 import { partitionForRegion, regionCodeFromName } from '../shared/regions';
-import { recogniseServiceNotification, type ServiceNotification } from './service-notification';
+import { recogniseServiceNotification } from './service-notification';
+import type { ServiceNotification } from './services/types';
 import { cutText, trimInvisible, wellFormed } from '../shared/text';
 
 export { isRecord, parseTimestamp } from './alarm-fields';

@@ -1,6 +1,6 @@
 // The typed values every SNS record becomes. Parsed once in alarm-message.ts; nothing downstream re-checks.
 import type { InsufficientDataPolicy, Severity } from '../shared/contract';
-import type { ServiceNotification } from './service-notification';
+import type { ServiceNotification } from './services/types';
 
 export type { InsufficientDataPolicy, Severity };
 

@@ -14,7 +14,8 @@ import {
   type UnrecognisedMode,
 } from '../shared/contract';
 import { ConfigError } from '../shared/errors';
-import { parseServiceSeverities, type ServiceSeverities } from '../messages/service-notification';
+import { parseServiceSeverities } from '../messages/services/severities';
+import type { ServiceSeverities } from '../messages/services/types';
 import { trimTrailing } from '../shared/text';
 
 export { ConfigError, INSUFFICIENT_DATA_POLICIES, SEVERITIES };

@@ -147,6 +147,11 @@ export class MetricGraphError extends PipelineError {
   }
 }
 
+/** SERVICE_SEVERITIES is not a JSON object of known services to PagerDuty severities (config.ts reports it). */
+export class ServiceSeveritiesError extends Error {
+  override readonly name = 'ServiceSeveritiesError';
+}
+
 /** Whether trying again may help. Errors we did not classify (SDK, network) are taken as transient. */
 export function isRetryable(error: unknown): boolean {
   return error instanceof PipelineError ? error.retryable : true;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseNotification, parseTimestamp } from '../../../lambda/messages/alarm-message';
 import { parseDeclaredSettings } from '../../../lambda/pipeline/alarm-settings';
 import type { Severity, SnsEnvelope } from '../../../lambda/messages/notification';
-import { MAX_SUMMARY_LENGTH } from '../../../lambda/pagerduty/event';
+import { MAX_SUMMARY_LENGTH } from '../../../lambda/pagerduty/limits';
 import { planRecord } from '../../../lambda/pipeline/plan';
 import { enqueueSchemaErrors, PAGERDUTY_MAX_EVENT_BYTES, sentBytes } from '../../support/enqueue-schema';
 

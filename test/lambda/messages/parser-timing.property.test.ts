@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { MAX_BODY_LENGTH, MAX_TEXT_LENGTH } from '../../../lambda/messages/alarm-fields';
 import { dedupKeyFor } from '../../../lambda/pipeline/dedup-key';
 import type { Notification } from '../../../lambda/messages/notification';
-import { buildAlertEvent, MAX_EVENT_BYTES } from '../../../lambda/pagerduty/event';
+import { buildAlertEvent } from '../../../lambda/pagerduty/event';
+import { MAX_EVENT_BYTES } from '../../../lambda/pagerduty/limits';
 import {
   adversarialInput,
   type AdversarialInput,

@@ -6,16 +6,15 @@ import { join } from 'node:path';
 import { parseNotification } from '../../../lambda/messages/alarm-message';
 import { dedupKeyFor } from '../../../lambda/pipeline/dedup-key';
 import type { Severity, SnsEnvelope } from '../../../lambda/messages/notification';
-import { buildAlertEvent, MAX_SUMMARY_LENGTH } from '../../../lambda/pagerduty/event';
+import { buildAlertEvent } from '../../../lambda/pagerduty/event';
+import { MAX_SUMMARY_LENGTH } from '../../../lambda/pagerduty/limits';
 import {
-  guardDutyLevel,
-  parseServiceSeverities,
   recogniseServiceNotification,
-  SERVICES,
-  serviceSeverity,
   unrecognisedHeadline,
-  type ServiceNotification,
 } from '../../../lambda/messages/service-notification';
+import { guardDutyLevel } from '../../../lambda/messages/services/guardduty';
+import { parseServiceSeverities, serviceSeverity } from '../../../lambda/messages/services/severities';
+import { SERVICES, type ServiceNotification } from '../../../lambda/messages/services/types';
 import { enqueueSchemaErrors } from '../../support/enqueue-schema';
 import { settings } from '../../support/notifications';
 

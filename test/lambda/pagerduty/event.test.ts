@@ -3,12 +3,9 @@ import { parseNotification } from '../../../lambda/messages/alarm-message';
 import { dedupKeyFor } from '../../../lambda/pipeline/dedup-key';
 import type { AlarmCondition, AlarmNotification, MathMetric } from '../../../lambda/messages/notification';
 import type { PagerDutyAlertEvent } from '../../../lambda/pagerduty/types';
-import {
-  buildAlertEvent,
-  describeCondition,
-  fitToLimits,
-  MAX_SUMMARY_LENGTH,
-} from '../../../lambda/pagerduty/event';
+import { buildAlertEvent } from '../../../lambda/pagerduty/event';
+import { describeCondition } from '../../../lambda/pagerduty/condition';
+import { fitToLimits, MAX_SUMMARY_LENGTH } from '../../../lambda/pagerduty/limits';
 import { enqueueSchemaErrors, PAGERDUTY_MAX_EVENT_BYTES, sentBytes } from '../../support/enqueue-schema';
 import { alarm, envelope, lambdaErrors, settings, unrecognised } from '../../support/notifications';
 

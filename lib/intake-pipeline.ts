@@ -1,0 +1,25 @@
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { IConstruct } from 'constructs';
+import type { AlarmEventsIntake } from './eventbridge-intake';
+
+/**
+ * What a regional intake needs of the central pipeline it feeds. `AlarmToPagerDuty` implements it; intakes depend on
+ * this interface only, so the construct and its intakes do not import each other.
+ */
+export interface IntakePipeline extends IConstruct {
+  /** The central topic: alarms in the pipeline's own account and region notify it. */
+  readonly topic: sns.ITopic;
+  /** The function every intake topic delivers to. */
+  readonly handler: lambda.IFunction;
+  /** The central key: SNS may use it for the dead letters of intakes subscribed in the central region. */
+  readonly key: kms.Key;
+  /** Where SNS keeps what it could not deliver from intakes subscribed in the central region. */
+  readonly retryQueue: sqs.IQueue;
+  /** The pipeline's ops topic: the pipeline's own alarms notify it. */
+  readonly opsTopic: sns.ITopic;
+  /** The EventBridge intake, when the pipeline has one: intakes forward their alarm events to its bus. */
+  readonly alarmEvents?: AlarmEventsIntake;
+}
