@@ -1,6 +1,7 @@
 import { CustomResource, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -41,6 +42,11 @@ export interface DeployMarkerProps {
    * @default true
    */
   readonly bundleAwsSdk?: boolean;
+  /**
+   * The function's runtime: Node.js 24 or newer (the bundle's target).
+   * @default lambda.Runtime.NODEJS_24_X
+   */
+  readonly runtime?: lambda.Runtime;
 }
 
 /**
@@ -80,6 +86,7 @@ export class DeployMarker extends Construct {
       description: 'Sends a PagerDuty change event for each deploy of this stack',
       bundleAwsSdk: props.bundleAwsSdk,
       logRetention: props.logRetention,
+      runtime: props.runtime,
       memorySize: 256,
       // The change event gets at most 20 s; the rest is for answering CloudFormation.
       timeout: Duration.seconds(60),

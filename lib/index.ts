@@ -31,5 +31,10 @@ export {
   type AlarmEventsIntakeProps,
   type AlarmEventsSelection,
 } from './eventbridge-intake';
-export { MetricGraphImages, type MetricGraphImagesProps } from './metric-graph-images';
+export {
+  MetricGraphImages,
+  type MetricGraphImagesProps,
+  type MetricGraphSettings,
+} from './metric-graph-images';
+export type { IntakePipeline } from './intake-pipeline';
 export { DeployMarker, type DeployMarkerProps } from './deploy-marker';

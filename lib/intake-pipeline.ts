@@ -20,6 +20,8 @@ export interface IntakePipeline extends IConstruct {
   readonly retryQueue: sqs.IQueue;
   /** The pipeline's ops topic: the pipeline's own alarms notify it. */
   readonly opsTopic: sns.ITopic;
+  /** The email subscribed to the ops topic, if any: intakes that `addAlarm` creates subscribe it to theirs. */
+  readonly opsEmail?: string;
   /** The EventBridge intake, when the pipeline has one: intakes forward their alarm events to its bus. */
   readonly alarmEvents?: AlarmEventsIntake;
 }

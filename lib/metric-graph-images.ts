@@ -11,10 +11,8 @@ import { bundledFunction } from './private/bundled-function';
 /** Must match lambda/graphs/image-token.ts: where the PNGs are kept. */
 const IMAGE_PREFIX = 'graphs/';
 
-/** Properties of {@link MetricGraphImages}; `AlarmToPagerDuty` creates it with `metricGraphs: true`. */
-export interface MetricGraphImagesProps {
-  /** The alarm handler: it renders the graphs, stores them and signs their links. */
-  readonly handler: lambda.Function;
+/** The settings of the metric graphs a user chooses: `AlarmToPagerDuty`'s `metricGraphs` takes them. */
+export interface MetricGraphSettings {
   /**
    * How long a link to a graph works (PagerDuty's apps show the image while the link works). At least 7 days.
    * Objects are deleted a day after their links expire.
@@ -33,6 +31,12 @@ export interface MetricGraphImagesProps {
    * @default 'skip'
    */
   readonly crossAccount?: 'skip' | 'observability';
+}
+
+/** Properties of {@link MetricGraphImages}; `AlarmToPagerDuty` creates it with `metricGraphs`. */
+export interface MetricGraphImagesProps extends MetricGraphSettings {
+  /** The alarm handler: it renders the graphs, stores them and signs their links. */
+  readonly handler: lambda.Function;
   /**
    * Retention of the image endpoint's log group.
    * @default logs.RetentionDays.ONE_YEAR
@@ -48,6 +52,11 @@ export interface MetricGraphImagesProps {
    * @default true
    */
   readonly bundleAwsSdk?: boolean;
+  /**
+   * The endpoint function's runtime: Node.js 24 or newer (the bundle's target).
+   * @default lambda.Runtime.NODEJS_24_X
+   */
+  readonly runtime?: lambda.Runtime;
 }
 
 /**
@@ -108,6 +117,7 @@ export class MetricGraphImages extends Construct {
       description: 'Answers metric graph PNGs for signed, unexpired links (PagerDuty incidents)',
       bundleAwsSdk: props.bundleAwsSdk,
       logRetention: props.logRetention,
+      runtime: props.runtime,
       memorySize: 256,
       timeout: Duration.seconds(10),
       environment: {

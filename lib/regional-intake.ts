@@ -1,4 +1,4 @@
-import { CfnOutput, Names, Stack, Stage, Token, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Names, Stack, Stage, Token, type StackProps } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -421,11 +421,20 @@ export function intakeFor(pipeline: IntakePipeline, env: IntakeEnvironment): Reg
   const known = registryOf(pipeline).intakes.get(environmentKey(env));
   if (known !== undefined) return known;
   const central = Stack.of(pipeline);
+  // Its dead-letter alarm can only notify a topic of its own region: subscribe the pipeline's ops email there.
   const stack = new RegionalIntakeStack(
     Stage.of(central) ?? central.node.root,
     `${central.node.id}-Intake-${env.account}-${env.region}`,
-    { env, pipeline },
+    { env, pipeline, opsEmail: pipeline.opsEmail },
   );
+  if (pipeline.opsEmail === undefined) {
+    Annotations.of(stack).addWarningV2(
+      'alarm-to-pagerduty:intakeOpsUnsubscribed',
+      `${stack.stackName} was created by addAlarm for ${environmentKey(env)}; its dead-letter alarm notifies a ` +
+        `topic of that region, and ${pipeline.node.path} has no opsEmail to subscribe to it, so it notifies no one. ` +
+        'Give the pipeline opsEmail, or create that RegionalIntakeStack yourself (with opsEmail) before addAlarm.',
+    );
+  }
   return stack.intake;
 }
 

@@ -8,8 +8,11 @@ import { OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-n
  * scripts/bundle.mjs (the bundle prebuilt into the npm package at `prepack`) both read this, so both paths
  * produce the same index.mjs.
  */
+/** The Node.js major the bundles are built for (esbuild's target) and tested on: the oldest runtime they may run on. */
+export const BUNDLE_NODE_MAJOR = 24;
+
 export const HANDLER_BUNDLE = {
-  target: 'node24',
+  target: `node${BUNDLE_NODE_MAJOR}`,
   minify: true,
   sourcemap: true,
   sourcesContent: false,
