@@ -52,7 +52,12 @@ function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEn
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       maxBuffer: 64 * 1024 * 1024,
-      env: { ...process.env, ...env },
+      // npm, npx, tsc and the apps run on the Node that runs this test (.ci/run's Node 24 pass runs it).
+      env: {
+        ...process.env,
+        PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}`,
+        ...env,
+      },
     });
   } catch (error) {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };

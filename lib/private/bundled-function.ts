@@ -46,8 +46,9 @@ export interface BundledFunctionParts {
  * group and its own role: no AWS managed policy, logs only to that log group.
  */
 export function bundledFunction(scope: Construct, props: BundledFunctionProps): BundledFunctionParts {
-  const { fn, ids, roleDescription, bundleAwsSdk, logRetention, ...functionProps } = props;
-  const runtime = props.runtime ?? lambda.Runtime.NODEJS_24_X;
+  // `runtime` is taken out of the rest: an explicit undefined there would let NodejsFunction pick its own default.
+  const { fn, ids, roleDescription, bundleAwsSdk, logRetention, runtime: chosen, ...functionProps } = props;
+  const runtime = chosen ?? lambda.Runtime.NODEJS_24_X;
   checkRuntime(runtime);
   const logGroup = new logs.LogGroup(scope, ids.logs, {
     retention: logRetention ?? logs.RetentionDays.ONE_YEAR,

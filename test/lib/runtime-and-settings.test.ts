@@ -53,6 +53,14 @@ describe('runtime', () => {
       'nodejs24.x',
       'nodejs24.x',
     ]);
+    // A consumer's app without this repository's feature flags, where NodejsFunction's own default is older.
+    const bare = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Bare');
+    pipelineIn(bare, { metricGraphs: true });
+    expect(runtimes(Template.fromStack(bare)).filter((r) => r !== undefined)).toEqual([
+      'nodejs24.x',
+      'nodejs24.x',
+      'nodejs24.x',
+    ]);
     expect(() => pipelineIn(new Stack(newApp(), 'Old'), { runtime: lambda.Runtime.NODEJS_22_X })).toThrow(
       /runtime nodejs22\.x cannot run the functions: they are bundled for Node\.js 24/,
     );
