@@ -224,6 +224,8 @@ describe('the npm package, installed into a fresh CDK app', () => {
   const versions: Record<string, string> = {};
 
   beforeAll(() => {
+    const started = Date.now();
+    const phase = (what: string) => console.log(`${what}: ${((Date.now() - started) / 1000).toFixed(0)} s`);
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'alarm-to-pagerduty-package-'));
     newest = path.join(tmp, 'newest');
     oldest = path.join(tmp, 'oldest');
@@ -235,6 +237,7 @@ describe('the npm package, installed into a fresh CDK app', () => {
       `${pack.filename}: ${(pack.size / 1024).toFixed(0)} KiB packed, ` +
         `${(pack.unpackedSize / 1024).toFixed(0)} KiB unpacked, ${pack.files.length} files`,
     );
+    phase('packed');
     const tarball = `file:${path.join(tmp, pack.filename)}`;
     const link = (name: string) => `file:${path.join(ROOT, 'node_modules', name)}`;
     const devDependencies = { typescript: link('typescript'), '@types/node': link('@types/node') };
@@ -257,8 +260,10 @@ describe('the npm package, installed into a fresh CDK app', () => {
       fs.writeFileSync(path.join(newest, `${snippetFile(index)}.ts`), snippetModule(code)),
     );
     run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], newest);
+    phase('newest installed');
     // One tsc over the app and every README example, against the tarball's types.
     run(path.join(newest, 'node_modules', '.bin', 'tsc'), ['-p', '.'], newest);
+    phase('compiled');
 
     // Oldest: this repository's copies when they are that version (no download), else the registry's.
     fs.mkdirSync(oldest);
@@ -284,6 +289,7 @@ describe('the npm package, installed into a fresh CDK app', () => {
       versions[name] = installedVersion(dir, 'aws-cdk-lib');
       console.log(`${name}: aws-cdk-lib ${versions[name]}, cdk-nag ${installedVersion(dir, 'cdk-nag')}`);
       synthAll(dir);
+      phase(`${name} synthesized`);
     }
   }, TIMEOUT_MS);
 
@@ -468,10 +474,17 @@ describe('the npm package, installed into a fresh CDK app', () => {
   });
 
   test('npx alarm-to-pagerduty: the tools run from the installed package and answer --help', () => {
-    const npx = (...args: string[]) => run('npx', ['--no-install', 'alarm-to-pagerduty', ...args], newest);
-    expect(npx('--help')).toContain('Usage: npx alarm-to-pagerduty <command>');
-    expect(npx('drill', '--help')).toMatch(/Usage: npx alarm-to-pagerduty drill[\s\S]*--stack/);
-    expect(npx('redrive', '--help')).toMatch(/Usage: npx alarm-to-pagerduty redrive[\s\S]*--stack/);
+    // npx as the README writes it once; the subcommands through the bin link npx runs (npx costs seconds each).
+    expect(run('npx', ['--no-install', 'alarm-to-pagerduty', '--help'], newest)).toContain(
+      'Usage: npx alarm-to-pagerduty <command>',
+    );
+    const bin = path.join(newest, 'node_modules', '.bin', 'alarm-to-pagerduty');
+    expect(run(bin, ['drill', '--help'], newest)).toMatch(
+      /Usage: npx alarm-to-pagerduty drill[\s\S]*--stack/,
+    );
+    expect(run(bin, ['redrive', '--help'], newest)).toMatch(
+      /Usage: npx alarm-to-pagerduty redrive[\s\S]*--stack/,
+    );
   });
 
   test(
