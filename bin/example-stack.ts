@@ -19,6 +19,8 @@ const PASSED_THROUGH = [
   'propagateAlarmTags',
   'alarmEvents',
   'metricGraphs',
+  'reconcile',
+  'reconcileInterval',
 ] as const satisfies readonly (keyof AlarmToPagerDutyProps)[];
 
 /** The construct's props that the example passes through unchanged. */
@@ -115,7 +117,8 @@ export class ExampleStack extends Stack {
  * Reads the example stack's settings from CDK context (`-c key=value` arrives as a string, cdk.json
  * values keep their JSON type): routingKeySecretName, routes (JSON route → secret name), opsEmail,
  * environment, publisherAccountIds and publisherRoleArns (JSON array or comma-separated), restrictPublishing,
- * propagateAlarmTags and metricGraphs (true/false), reservedConcurrency (a number). `version` (the deploy's
+ * propagateAlarmTags, metricGraphs and reconcile (true/false), reservedConcurrency and reconcileInterval (minutes)
+ * (numbers). `version` (the deploy's
  * change event) is read by the construct itself.
  */
 export function examplePropsFromContext(node: Node): ExampleStackProps {
@@ -132,6 +135,8 @@ export function examplePropsFromContext(node: Node): ExampleStackProps {
     propagateAlarmTags: context.flag('propagateAlarmTags'),
     alarmEvents: context.alarmEvents(),
     metricGraphs: context.flag('metricGraphs'),
+    reconcile: context.flag('reconcile'),
+    reconcileInterval: minutes(context.number('reconcileInterval', 'minutes, e.g. -c reconcileInterval=10')),
   };
 }
 
@@ -175,4 +180,8 @@ export function intakesFromContext(node: Node, centralAccount: string | undefine
     seen.add(key);
     return { account, region };
   });
+}
+
+function minutes(value: number | undefined): Duration | undefined {
+  return value === undefined ? undefined : Duration.minutes(value);
 }

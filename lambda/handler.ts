@@ -4,7 +4,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, EventBridgeEvent, SNSEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseDeclaredSettings } from './pipeline/alarm-settings';
-import { loadConfig, type Config } from './pipeline/config';
+import { loadConfig, type Config, type TriageConfig } from './pipeline/config';
 import { readLetter } from './pipeline/dead-letters';
 import { describeError, isRetryable, MalformedEventError, RecordsFailedError } from './shared/errors';
 import {
@@ -18,7 +18,9 @@ import { createMetricGraphs, metricGraphsConfigFromEnv } from './graphs/metric-g
 import { describeFailure, PagerDutyClient } from './pagerduty/client';
 import { processRecord, type PipelineDeps, type RecordOutcome } from './pipeline/process-record';
 import { RoutingKeys } from './pagerduty/routing-keys';
-import { logger, powertoolsTelemetry, publishMetrics } from './shared/telemetry';
+import { logger, powertoolsTelemetry, publishMetrics, type Telemetry } from './shared/telemetry';
+import { lazyTriage } from './triage/lazy';
+import type { TriageStep } from './triage/types';
 
 export { RecordsFailedError } from './shared/errors';
 export type { RecordOutcome } from './pipeline/process-record';
@@ -273,6 +275,7 @@ function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
         count: (metric, value) => telemetry.count(metric, value),
       }),
     config,
+    triage: config.triage && triageStep(config.triage, env, telemetry),
     leaseGraceMs: config.leaseGraceMs,
     ledger: new Ledger({
       tableName: config.ledgerTableName,
@@ -314,6 +317,18 @@ function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
     logger,
     now: Date.now,
   };
+}
+
+/** Model triage, imported only when TRIAGE_MODEL_ID is set: the path without it loads nothing more. */
+function triageStep(config: TriageConfig, env: NodeJS.ProcessEnv, telemetry: Telemetry): TriageStep {
+  return lazyTriage({
+    timeoutMs: config.timeoutMs,
+    count: (metric) => telemetry.count(metric),
+    load: async () => {
+      const { bedrockClient, createBedrockTriage } = await import('./triage/bedrock-triage');
+      return createBedrockTriage({ config, client: bedrockClient(env), telemetry });
+    },
+  });
 }
 
 let lazyHandler: PipelineHandler | undefined;

@@ -12,7 +12,7 @@ import {
 } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -40,8 +40,16 @@ import { encryptedQueue } from './private/dead-letter-queue';
 import { DeployMarker } from './deploy-marker';
 import { MetricGraphImages, type MetricGraphSettings } from './metric-graph-images';
 import { isMultiTimeSeriesAlarm } from './private/metrics-insights';
+import {
+  grantTriageModel,
+  triageEnvironment,
+  triageWidgets,
+  type TriageOptions,
+} from './private/model-triage';
 import { estimateAlarmArn, literalAlarmName } from './private/alarm-arns';
 import { grantHandler, secretId } from './private/handler-grants';
+import { ledgerTable } from './private/ledger-table';
+import { ReconcileSweep, reconcileSources } from './reconcile-sweep';
 import { RETRY_QUEUE, maxReceiveCount } from './private/retry-queue';
 import { denyOtherPublishers } from './private/topic-policies';
 import { checkProps } from './private/validate-props';
@@ -50,6 +58,7 @@ import type { IntakePipeline } from './intake-pipeline';
 import { topicForAlarm } from './regional-intake';
 
 export type { AlarmPagingOptions, InsufficientDataPolicy, Severity } from './paging-options';
+export type { TriageOptions } from './private/model-triage';
 
 export { HANDLER_ENTRY } from './private/handler-bundle';
 
@@ -204,7 +213,7 @@ export interface AlarmToPagerDutyProps {
    */
   readonly metricGraphs?: boolean | MetricGraphSettings;
   /**
-   * The Node.js runtime of the construct's functions (handler, image endpoint, deploy marker). The prebuilt
+   * The Node.js runtime of the construct's functions (handler, reconciliation sweep, image endpoint, deploy marker). The prebuilt
    * bundles target Node.js 24 and are tested on it, so that is the default and the oldest allowed; a newer
    * Node.js runtime (e.g. `lambda.Runtime.NODEJS_26_X` on aws-cdk-lib 2.278+) runs the same bundle untested
    * here. While the app's aws-cdk-lib knows a newer Node.js than the one chosen, cdk-nag's AwsSolutions-L1 is
@@ -223,6 +232,27 @@ export interface AlarmToPagerDutyProps {
    * @default - the `version` context value (`cdk deploy -c version=<commit>`), else the synthesis time
    */
   readonly deployVersion?: string;
+  /**
+   * Opt-in model triage through Amazon Bedrock: a severity suggestion and a short note for each trigger, in its
+   * custom details (and, with `severity: 'apply'`, its severity when the alarm declares none). Never delays a page
+   * past `timeout`; grants `bedrock:InvokeModel` on that model only. See TriageOptions.
+   * @default - off
+   */
+  readonly triage?: TriageOptions;
+  /**
+   * The reconciliation sweep: a function of its own, from the handler's bundle, run on a schedule, that makes
+   * PagerDuty follow CloudWatch's state whatever notifications were lost: it resolves open incidents whose alarm
+   * is OK, deleted or (per its policy) INSUFFICIENT_DATA, pages wired alarms in ALARM with no open incident, and
+   * re-pages alarms that ask for it (`repageInterval`). It reads this account's alarms in the central region and
+   * in every regional intake's, and other accounts' through a read-only role each of their intakes deploys.
+   * @default true
+   */
+  readonly reconcile?: boolean;
+  /**
+   * How often the sweep runs: whole minutes, 1 minute to 1 day. A sweep's timeout is this, at most 5 minutes.
+   * @default Duration.minutes(5)
+   */
+  readonly reconcileInterval?: Duration;
 }
 
 interface AttachedAlarm {
@@ -270,6 +300,8 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
   public readonly metricGraphImages?: MetricGraphImages;
   /** Present unless `deployChangeEvents` is off. */
   public readonly deployMarker?: DeployMarker;
+  /** The reconciliation sweep (function, role, schedule), unless `reconcile` is off. */
+  public readonly reconcileSweep?: ReconcileSweep;
 
   private readonly routeNames: readonly string[];
   private readonly defaultInsufficientData: InsufficientDataPolicy;
@@ -294,34 +326,60 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
     this.topic = this.createTopic(props, publisherAccounts);
     this.parkedQueue = encryptedQueue(this, 'ParkedQueue', { key: this.key });
     this.retryQueue = this.createRetryQueue(retryWindowHours);
-    this.ledger = new dynamodb.Table(this, 'Ledger', {
-      partitionKey: { name: 'dedupKey', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: 'expiresAt',
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-    });
+    this.ledger = ledgerTable(this, 'Ledger', props.removalPolicy ?? RemovalPolicy.RETAIN);
     const { function: handler, role } = this.createHandler(props, retryWindowHours);
     this.handler = handler;
     this.opsTopic = props.opsTopic ?? this.createOpsTopic(props.opsEmail);
     this.opsEmail = props.opsEmail;
+    this.reconcileSweep = this.createReconcileSweep(props, retryWindowHours);
 
     const health = new PipelineHealth(this, 'Health', {
       topic: this.topic,
       handler: this.handler,
+      sweep: this.reconcileSweep?.function,
       retryQueue: this.retryQueue,
       parkedQueue: this.parkedQueue,
       opsTopic: this.opsTopic,
     });
     this.healthAlarms = health.alarms;
     this.dashboard = health.dashboard;
+    if (props.triage) {
+      grantTriageModel(role, stack, props.triage.modelId);
+      this.dashboard.addWidgets(...triageWidgets());
+    }
     this.alarmEvents = this.createAlarmEvents(props);
     this.metricGraphImages = this.createMetricGraphImages(props);
     this.deployMarker = this.createDeployMarker(props);
 
     this.acknowledgeNagFindings(role, (props.tracing ?? lambda.Tracing.DISABLED) !== lambda.Tracing.DISABLED);
     this.node.addValidation({ validate: () => this.checkAlarmSettingsSize() });
+  }
+
+  private createReconcileSweep(
+    props: AlarmToPagerDutyProps,
+    retryWindowHours: number,
+  ): ReconcileSweep | undefined {
+    if (!(props.reconcile ?? true)) {
+      if (props.reconcileInterval !== undefined) {
+        throw new Error('AlarmToPagerDuty: reconcileInterval has no effect with reconcile: false');
+      }
+      return undefined;
+    }
+    return new ReconcileSweep(this, 'Reconcile', {
+      bundleAwsSdk: props.bundleAwsSdk,
+      environment: this.handlerEnvironment(props, retryWindowHours),
+      sources: () => reconcileSources(this, props.alarmEvents),
+      otherEnvironmentBytes: () => this.alarmSettingsBytes() + 1024,
+      ledger: this.ledger,
+      secrets: Object.values(props.routes),
+      key: this.key,
+      opsTopic: this.opsTopic,
+      interval: props.reconcileInterval,
+      memorySize: props.memorySize,
+      logRetention: props.logRetention,
+      tracing: props.tracing,
+      runtime: props.runtime,
+    });
   }
 
   private createTopic(props: AlarmToPagerDutyProps, publisherAccounts: string[]): sns.Topic {
@@ -389,7 +447,11 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
       // Not SqsDestination: its grant adds kms:Encrypt and kms:ReEncrypt*, which sending does not need.
       onFailure: { bind: () => ({ destination: this.retryQueue.queueArn }) },
       tracing: props.tracing ?? lambda.Tracing.DISABLED,
-      environment: this.handlerEnvironment(props, retryWindowHours),
+      // Triage only for notifications; the sweep pages without it (a sweep re-page reuses nothing).
+      environment: {
+        ...this.handlerEnvironment(props, retryWindowHours),
+        ...(props.triage ? triageEnvironment(props.triage) : {}),
+      },
     });
     grantHandler(parts.role, {
       secrets: Object.values(props.routes),
@@ -507,6 +569,11 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
       );
     }
     const settings = checkPagingOptions(where, options, this.routeNames);
+    if (settings.repageMinutes !== undefined && this.reconcileSweep === undefined) {
+      throw new Error(
+        `addAlarm(${where}): repageInterval needs the reconciliation sweep, which reconcile: false turns off.`,
+      );
+    }
     const arn = this.arnWithoutCrossStackReference(alarm, settings);
     if (this.attached.has(where)) {
       throw new Error(`addAlarm(${where}): this alarm is already attached to ${this.node.path}.`);
@@ -556,12 +623,18 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
     return Stack.of(this).toJsonString(Object.fromEntries(entries.map((a) => [a.arn, a.settings])));
   }
 
-  private checkAlarmSettingsSize(): string[] {
+  /** About how many bytes ALARM_SETTINGS will take, with unresolved ARNs at a realistic length. */
+  private alarmSettingsBytes(): number {
     const entries = [...this.attached.values()].filter((a) => Object.keys(a.settings).length > 0);
     const estimate = JSON.stringify(
       Object.fromEntries(entries.map((a) => [estimateAlarmArn(a.alarm), a.settings])),
     );
-    const bytes = Buffer.byteLength(estimate, 'utf8');
+    return Buffer.byteLength(estimate, 'utf8');
+  }
+
+  private checkAlarmSettingsSize(): string[] {
+    const entries = [...this.attached.values()].filter((a) => Object.keys(a.settings).length > 0);
+    const bytes = this.alarmSettingsBytes();
     if (bytes <= ALARM_SETTINGS_MAX_BYTES) return [];
     return [
       `ALARM_SETTINGS would be about ${bytes} bytes for ${entries.length} alarms, over the ${ALARM_SETTINGS_MAX_BYTES}-byte ` +

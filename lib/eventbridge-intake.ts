@@ -13,6 +13,13 @@ import { TAG_KEYS } from './paging-options';
 
 export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
 export const ALARM_CONTRIBUTOR_STATE_CHANGE = 'CloudWatch Alarm Contributor State Change';
+export const ALARM_CONFIGURATION_CHANGE = 'CloudWatch Alarm Configuration Change';
+/** Every detail type the intake takes (and the forwarding bus accepts). */
+export const ALARM_EVENT_DETAIL_TYPES = [
+  ALARM_STATE_CHANGE,
+  ALARM_CONTRIBUTOR_STATE_CHANGE,
+  ALARM_CONFIGURATION_CHANGE,
+] as const;
 
 /** Which alarms the EventBridge intake pages for; an alarm matching either selection is taken. */
 export interface AlarmEventsSelection {
@@ -33,7 +40,9 @@ export interface AlarmEventsSelection {
 
 /**
  * The event pattern of the EventBridge intake: both CloudWatch alarm state-change detail types, from
- * `aws.cloudwatch` (durable delivery), restricted to the selected alarms.
+ * `aws.cloudwatch` (durable delivery), restricted to the selected alarms; and any alarm's deletion (a configuration
+ * change with `detail.operation` "delete"), so its open incidents resolve at once. Deletions are not restricted: an
+ * alarm wired by its actions alone resolves too, and a deleted alarm with no open incident costs one ledger query.
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html
  */
 export function alarmEventPattern(selection: AlarmEventsSelection): events.EventPattern {
@@ -53,11 +62,17 @@ export function alarmEventPattern(selection: AlarmEventsSelection): events.Event
       'AlarmToPagerDuty alarmEvents: select some alarms: routeTagged (the default) or alarmNamePrefixes',
     );
   }
+  // A top-level "$or" (EventBridge's event ruler allows it at any level) keeps both in one rule and one forwarder.
   return {
     source: ['aws.cloudwatch'],
-    detailType: [ALARM_STATE_CHANGE, ALARM_CONTRIBUTOR_STATE_CHANGE],
-    detail: choices.length === 1 ? only : { $or: choices },
-  };
+    $or: [
+      {
+        'detail-type': [ALARM_STATE_CHANGE, ALARM_CONTRIBUTOR_STATE_CHANGE],
+        detail: choices.length === 1 ? only : { $or: choices },
+      },
+      { 'detail-type': [ALARM_CONFIGURATION_CHANGE], detail: { operation: ['delete'] } },
+    ],
+  } as events.EventPattern;
 }
 
 /** Properties of {@link AlarmEventsIntake}; `AlarmToPagerDuty` creates it from its `alarmEvents` prop. */
@@ -114,7 +129,7 @@ export class AlarmEventsIntake extends Construct {
       const eventBusName = `${Names.uniqueResourceName(this, { maxLength: 240, separator: '-' })}-forwarded`;
       this.forwardedBus = new events.EventBus(this, 'ForwardedBus', {
         eventBusName,
-        description: 'CloudWatch alarm state changes forwarded from other regions and accounts',
+        description: 'CloudWatch alarm state changes and deletions forwarded from other regions and accounts',
       });
       this.ruleToHandler('ForwardedRule', 'forwarded', { bus: this.forwardedBus, name: eventBusName });
     }
@@ -140,7 +155,7 @@ export class AlarmEventsIntake extends Construct {
         conditions: {
           'ForAllValues:StringEquals': {
             'events:source': ['aws.cloudwatch'],
-            'events:detail-type': [ALARM_STATE_CHANGE, ALARM_CONTRIBUTOR_STATE_CHANGE],
+            'events:detail-type': [...ALARM_EVENT_DETAIL_TYPES],
           },
         },
       }),
@@ -241,7 +256,7 @@ export class AlarmEventsForwarder extends Construct {
  * EventBridge encrypts what it puts in a KMS-encrypted dead-letter queue with the queue's key: allowed for one rule.
  * https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
  */
-function allowEventBridgeDeadLetters(key: kms.IKey, sidSuffix: string, ruleArn: string): void {
+export function allowEventBridgeDeadLetters(key: kms.IKey, sidSuffix: string, ruleArn: string): void {
   key.addToResourcePolicy(
     new iam.PolicyStatement({
       sid: `AllowEventBridgeDeadLetters${sidSuffix}`,

@@ -1,3 +1,4 @@
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
@@ -24,4 +25,14 @@ export interface IntakePipeline extends IConstruct {
   readonly opsEmail?: string;
   /** The EventBridge intake, when the pipeline has one: intakes forward their alarm events to its bus. */
   readonly alarmEvents?: AlarmEventsIntake;
+  /** The reconciliation sweep, when on: intakes in other accounts deploy a read role that only it may assume. */
+  readonly reconcileSweep?: SweepAccess;
+}
+
+/** What an intake in another account needs of the sweep: the role to trust, and a way to be assumed by it. */
+export interface SweepAccess {
+  /** The sweep function's role: the only principal a read role in another account trusts. */
+  readonly role: iam.IRole;
+  /** Lets the sweep assume a read role in another account. */
+  allowAssume(roleArn: string): void;
 }

@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { nagText } from './private/nag-text';
 import { bundledFunction } from './private/bundled-function';
 
 /** Must match lambda/graphs/image-token.ts: where the PNGs are kept. */
@@ -227,20 +228,4 @@ export class MetricGraphImages extends Construct {
       );
     }
   }
-}
-
-/** A resource as cdk-nag names it in a finding: references as <LogicalId> / <LogicalId.Attr>, pseudo parameters too. */
-function nagText(stack: Stack, value: string): string {
-  const render = (part: unknown): string => {
-    if (typeof part === 'string') return part;
-    const v = part as Record<string, unknown>;
-    if ('Ref' in v) return `<${String(v.Ref)}>`;
-    if ('Fn::GetAtt' in v) return `<${(v['Fn::GetAtt'] as string[]).join('.')}>`;
-    if ('Fn::Join' in v) {
-      const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
-      return parts.map(render).join(separator);
-    }
-    return JSON.stringify(part);
-  };
-  return render(stack.resolve(value));
 }

@@ -1,8 +1,10 @@
-import { Token } from 'aws-cdk-lib';
+import { Token, type Duration } from 'aws-cdk-lib';
 import {
   ENVIRONMENT_NAME,
   INSUFFICIENT_DATA_POLICIES,
   isHttpUrl,
+  MAX_REPAGE_MINUTES,
+  MIN_REPAGE_MINUTES,
   ROUTE_NAME,
   SETTING_TAGS,
   SEVERITIES,
@@ -48,17 +50,31 @@ export interface AlarmPagingOptions {
    * @default - the construct's `environment`
    */
   readonly environment?: string;
+  /**
+   * Re-send the trigger of this alarm's open incident every so often while the alarm stays in ALARM (the
+   * reconciliation sweep does it): PagerDuty folds it into the open incident, or opens a new one if a person
+   * resolved it while the alarm still breaches. Whole minutes, 5 minutes to 7 days; needs `reconcile` on.
+   * @default - no re-page
+   */
+  readonly repageInterval?: Duration;
 }
 
-/** What the handler reads from ALARM_SETTINGS for one alarm: only the options that were given. */
+/** The options that ALARM_SETTINGS and the tags carry as they are given. */
+type TextOptions = Omit<AlarmPagingOptions, 'repageInterval'>;
+
+/** What the handler reads from ALARM_SETTINGS for one alarm: only the options that were given, as text. */
 export type AlarmSettingsEntry = {
-  -readonly [K in keyof AlarmPagingOptions]: AlarmPagingOptions[K];
+  -readonly [K in keyof TextOptions]: TextOptions[K];
+} & {
+  /** `repageInterval` in whole minutes. */
+  repageMinutes?: string;
 };
 
-/** Alarm tag key for each option: the handler's own table, so the construct writes the keys the handler reads. */
-export const TAG_KEYS = SETTING_TAGS satisfies Record<keyof AlarmPagingOptions, string>;
+/** Alarm tag key for each setting: the handler's own table, so the construct writes the keys the handler reads. */
+export const TAG_KEYS = SETTING_TAGS satisfies Record<keyof AlarmSettingsEntry, string>;
 
-const OPTION_KEYS = Object.keys(TAG_KEYS) as (keyof AlarmPagingOptions)[];
+const SETTING_KEYS = Object.keys(TAG_KEYS) as (keyof AlarmSettingsEntry)[];
+const TEXT_OPTION_KEYS = SETTING_KEYS.filter((key): key is keyof TextOptions => key !== 'repageMinutes');
 
 /** CloudWatch accepts these characters in tag values (a URL with `?`, `&` or `#` is not a valid tag). */
 const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$/u;
@@ -108,16 +124,29 @@ export function checkPagingOptions(
     throw problem(`environment "${environment}" must be 0-32 of A-Z a-z 0-9 _ -.`);
   }
   const given: AlarmSettingsEntry = {};
-  for (const key of OPTION_KEYS) {
+  for (const key of TEXT_OPTION_KEYS) {
     const value = options[key];
     if (value !== undefined) Object.assign(given, { [key]: value });
   }
+  if (options.repageInterval !== undefined)
+    given.repageMinutes = String(repageMinutes(options.repageInterval, problem));
   return given;
+}
+
+function repageMinutes(interval: Duration, problem: (what: string) => Error): number {
+  const minutes = interval.toMinutes({ integral: false });
+  if (!Number.isInteger(minutes) || minutes < MIN_REPAGE_MINUTES || minutes > MAX_REPAGE_MINUTES) {
+    throw problem(
+      `repageInterval must be whole minutes from ${MIN_REPAGE_MINUTES} minutes to ${MAX_REPAGE_MINUTES / 1440} days ` +
+        `(got ${interval.toHumanString()}): the sweep re-pages at most once a sweep, and PagerDuty folds repeats.`,
+    );
+  }
+  return minutes;
 }
 
 /** Tag key and value for each given option. */
 export function tagsFor(settings: AlarmSettingsEntry): { key: string; value: string }[] {
-  return OPTION_KEYS.flatMap((key) => {
+  return SETTING_KEYS.flatMap((key) => {
     const value = settings[key];
     return value === undefined ? [] : [{ key: TAG_KEYS[key], value }];
   });

@@ -9,6 +9,7 @@ import {
   METRICS_NAMESPACE,
   PIPELINE_METRICS,
   SERVICE_NAME,
+  SWEEP_CORRECTION_METRICS,
   type PipelineMetricName,
 } from '../lambda/shared/contract';
 import { queueNotEmptyAlarm } from './private/dead-letter-queue';
@@ -28,6 +29,11 @@ export interface PipelineHealthProps {
   readonly parkedQueue: sqs.IQueue;
   /** Where the health alarms notify: people who run the pipeline, never the PagerDuty pipeline itself. */
   readonly opsTopic: sns.ITopic;
+  /**
+   * The reconciliation sweep's function: its alarms and graphs.
+   * @default - no sweep
+   */
+  readonly sweep?: lambda.IFunction;
 }
 
 /** Half the dashboard's width: two graphs to a row. */
@@ -135,6 +141,7 @@ export class PipelineHealth extends Construct {
         'The handler paged without its DynamoDB ledger (fail-open): duplicates and stale notifications may reach ' +
           'PagerDuty until the table is reachable again.',
       ),
+      ...(props.sweep === undefined ? [] : this.sweepAlarms(props.sweep, alarm)),
     ];
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
@@ -145,7 +152,71 @@ export class PipelineHealth extends Construct {
         [this.handlerDurationAndEventAge(), this.retryAndParkedQueues()],
         [this.pagerDutyEventsSent(), this.pagerDutyLatency()],
         [this.notificationsNotSent(), this.degradedOperation()],
+        ...(props.sweep === undefined
+          ? []
+          : [[this.sweepCorrections(), this.sweepProblems()], [this.sweepDuration(props.sweep)]]),
       ],
+    });
+  }
+
+  private sweepAlarms(
+    sweep: lambda.IFunction,
+    alarm: (id: string, metric: cloudwatch.IMetric, description: string) => cloudwatch.Alarm,
+  ): cloudwatch.Alarm[] {
+    return [
+      alarm(
+        'MissedNotifications',
+        pipelineMetric('MissedNotifications'),
+        'The reconciliation sweep paged an alarm in ALARM, wired to the pipeline, that had no open incident: its ' +
+          'notification never reached the handler. Check the alarm history for failed SNS publishes (key or topic ' +
+          'policy), the subscriptions, the dead-letter and parked queues. The sweep log names each alarm and why.',
+      ),
+      alarm(
+        'SweepErrors',
+        pipelineMetric('SweepErrors'),
+        'The reconciliation sweep could not read a source (an error, a throttle or AccessDenied: the read role in ' +
+          'another account, its trust policy) or a mute rule; nothing is resolved on an error, and the source is ' +
+          'read again at the next sweep. The sweep log names the source and the error.',
+      ),
+      alarm(
+        'SweepFunctionErrors',
+        sweep.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES }),
+        'A run of the reconciliation sweep failed (an error or its timeout); the next one, one interval later, reads ' +
+          "the state afresh. Check the sweep function's logs.",
+      ),
+    ];
+  }
+
+  private sweepCorrections(): cloudwatch.IWidget {
+    return new cloudwatch.GraphWidget({
+      title: 'Sweep: corrections by kind',
+      width: HALF_WIDTH,
+      left: [
+        ...SWEEP_CORRECTION_METRICS.map((name) => pipelineMetric(name)),
+        pipelineMetric('MissedNotifications'),
+        pipelineMetric('Repages'),
+      ],
+    });
+  }
+
+  private sweepProblems(): cloudwatch.IWidget {
+    return new cloudwatch.GraphWidget({
+      title: 'Sweep: missed notifications, errors, incomplete sweeps',
+      width: HALF_WIDTH,
+      left: [
+        pipelineMetric('MissedNotifications'),
+        pipelineMetric('SweepErrors'),
+        pipelineMetric('SweepIncomplete'),
+      ],
+    });
+  }
+
+  private sweepDuration(sweep: lambda.IFunction): cloudwatch.IWidget {
+    return new cloudwatch.GraphWidget({
+      title: 'Sweep: duration (ms)',
+      width: HALF_WIDTH,
+      left: [pipelineMetric('SweepDuration', 'p50'), pipelineMetric('SweepDuration', 'Maximum')],
+      right: [sweep.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES })],
     });
   }
 

@@ -11,6 +11,7 @@ import type { IntakePipeline } from './intake-pipeline';
 import { allowCloudWatchToPublish, allowCloudWatchToUseKey } from './private/cloudwatch-publishing';
 import { encryptedQueue, queueNotEmptyAlarm } from './private/dead-letter-queue';
 import { AlarmEventsForwarder } from './eventbridge-intake';
+import { SweepReadRole } from './private/alarm-read';
 
 /** An AWS account and region, both literal. */
 export interface IntakeEnvironment {
@@ -65,6 +66,11 @@ export class RegionalIntake extends Construct {
   public readonly environment: IntakeEnvironment;
   /** Forwards alarm state-change events to the central bus, when the EventBridge intake is on. */
   public readonly alarmEventsForwarder?: AlarmEventsForwarder;
+  /**
+   * In another account, with the pipeline's reconciliation sweep on: the read-only role the sweep assumes to read
+   * this account's alarms in this region. A same-account intake needs none: the sweep reads with its own role.
+   */
+  public readonly sweepReadRole?: SweepReadRole;
 
   constructor(scope: Construct, id: string, props: RegionalIntakeProps) {
     super(scope, id);
@@ -169,6 +175,14 @@ export class RegionalIntake extends Construct {
       this.deadLetterQueue = site.queue;
       // The topic and its policy first, then the subscription made from the central account.
       Stack.of(site).addStackDependency(stack, 'the central account subscribes to this topic');
+      const sweep = pipeline.reconcileSweep;
+      if (sweep !== undefined) {
+        this.sweepReadRole = new SweepReadRole(this, 'SweepReadRole', {
+          sweepRole: sweep.role,
+          centralAccount: centralEnv.account,
+        });
+        sweep.allowAssume(this.sweepReadRole.role.roleArn);
+      }
     }
 
     const alarmEvents = pipeline.alarmEvents;

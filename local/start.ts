@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { lambdaContext, metricAlarmMessage, snsEvent } from './alarm-fixtures';
+import { converseAnswers, startBedrockEmulator, type BedrockEmulator } from './bedrock-emulator';
 import { startDynalite } from './dynalite';
 import { newRoutingKey, startPipeline, localStores } from './harness';
 import { PagerDutyEmulator } from './pagerduty-emulator';
@@ -26,6 +27,8 @@ Environment:
   ENVIRONMENT                  the environment name in the events (default local)
   LOCAL_VERBOSE_LOGS=true      also print the handler's JSON logs and EMF metrics
   LOCAL_EXIT_AFTER_DEMO=true   stop after the demo instead of serving
+  TRIAGE=suggest|apply         also run model triage against the local Bedrock Converse emulator (no real model):
+                               its severity and note in custom_details (apply: also the severity)
 
 Example:
   PORT=3001 npm start
@@ -43,11 +46,12 @@ async function main(): Promise<void> {
   const dynamo = await startDynalite();
   const secrets = await LocalSecretsStore.start({});
   const emulator = await PagerDutyEmulator.start({ port: Number(process.env.PAGERDUTY_EMULATOR_PORT ?? 0) });
+  const bedrock = await startTriageEmulator();
   const pipeline = await startPipeline({
     stores: localStores(dynamo.endpoint, secrets),
     pagerDutyUrl: emulator.url,
     routingKeys: { default: newRoutingKey() },
-    env: { ENVIRONMENT: process.env.ENVIRONMENT ?? 'local' },
+    env: { ENVIRONMENT: process.env.ENVIRONMENT ?? 'local', ...(bedrock?.env ?? {}) },
   });
 
   const server = createServer((req, res) => {
@@ -94,6 +98,8 @@ async function main(): Promise<void> {
   say('Local pipeline: real handler · dynalite ledger · loopback Secrets Manager · PagerDuty emulator');
   say(`  PagerDuty emulator  ${emulator.url}`);
   say(`  ledger table        ${pipeline.tableName} (dynalite ${dynamo.endpoint})`);
+  if (bedrock)
+    say(`  Bedrock emulator    ${bedrock.emulator.url} (TRIAGE_SEVERITY=${bedrock.env.TRIAGE_SEVERITY})`);
   say();
 
   const name = 'example-checkout-5xx';
@@ -113,7 +119,11 @@ async function main(): Promise<void> {
     say(`▶ CloudWatch: ${name} → ${state}`);
     const before = emulator.accepted.length;
     await pipeline.handler(event, lambdaContext());
-    for (const event of emulator.accepted.slice(before)) say(`  PagerDuty received: ${describeEvent(event)}`);
+    for (const event of emulator.accepted.slice(before)) {
+      say(`  PagerDuty received: ${describeEvent(event)}`);
+      const triage = triageOf(event);
+      if (triage) say(`  model triage: ${triage}`);
+    }
     for (const incident of emulator.incidents({ dedupKey })) {
       say(`  incident ${incident.id}: ${incident.status} (${incident.alertCount} alert(s))`);
     }
@@ -140,6 +150,7 @@ async function main(): Promise<void> {
 
   const stop = async () => {
     server.close();
+    await bedrock?.emulator.close();
     await emulator.stop();
     await secrets.stop();
     await dynamo.stop();
@@ -201,6 +212,45 @@ function describeEvent(event: unknown): string {
   const summary = e.payload?.summary ? ` "${e.payload.summary}"` : '';
   const severity = e.payload?.severity ? ` [${e.payload.severity}]` : '';
   return `${e.event_action}${severity}${summary} (dedup_key ${e.dedup_key})`;
+}
+
+/** With TRIAGE set: the Converse emulator, answering as a model would, and the handler's TRIAGE_* environment. */
+async function startTriageEmulator(): Promise<
+  { emulator: BedrockEmulator; env: Record<string, string> } | undefined
+> {
+  const mode = process.env.TRIAGE;
+  if (mode === undefined || mode === '') return undefined;
+  const emulator = await startBedrockEmulator({
+    behaviour: converseAnswers.toolUse({
+      severity: 'error',
+      confidence: 0.8,
+      note: 'Checkout 5xx alone, no other alarm open in this account and Region: look at the latest deploy first.',
+    }),
+  });
+  return {
+    emulator,
+    env: {
+      TRIAGE_MODEL_ID: 'amazon.nova-micro-v1:0',
+      TRIAGE_SEVERITY: mode === 'apply' ? 'apply' : 'suggest',
+      AWS_ENDPOINT_URL_BEDROCK_RUNTIME: emulator.url,
+    },
+  };
+}
+
+function triageOf(event: unknown): string | undefined {
+  const triage = (event as { payload?: { custom_details?: { triage?: DemoTriage } } }).payload?.custom_details
+    ?.triage;
+  if (!triage) return undefined;
+  const applied = triage.applied === undefined ? '' : `, applied=${triage.applied}`;
+  return `${triage.severity} (confidence ${triage.confidence}${applied}) by ${triage.model}: ${triage.note}`;
+}
+
+interface DemoTriage {
+  readonly severity: string;
+  readonly confidence: number;
+  readonly note: string;
+  readonly model: string;
+  readonly applied?: boolean;
 }
 
 function silenceHandlerOutput(): void {

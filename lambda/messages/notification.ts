@@ -193,10 +193,14 @@ export type Notification = AlarmNotification | UnrecognisedNotification;
 export interface AlarmSettings {
   readonly route: string;
   readonly severity: Severity;
+  /** Where the severity came from; only a `default` one may be replaced by a model's triage (TRIAGE_SEVERITY=apply). */
+  readonly severityFrom?: 'tag' | 'declared' | 'default';
   readonly insufficientData: InsufficientDataPolicy;
   readonly runbookUrl?: string;
   readonly dashboardUrl?: string;
   readonly environment?: string;
+  /** Re-send the trigger while the alarm still breaches, every so many minutes (opt-in; the sweep does it). */
+  readonly repageMinutes?: number;
   /** Tags with bad values, each said in one line; the default was used instead. */
   readonly problems: readonly string[];
 }

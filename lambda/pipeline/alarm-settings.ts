@@ -3,6 +3,8 @@ import {
   ENVIRONMENT_NAME,
   INSUFFICIENT_DATA_POLICIES,
   isHttpUrl,
+  MAX_REPAGE_MINUTES,
+  MIN_REPAGE_MINUTES,
   SETTING_TAGS,
   SEVERITIES,
   type SettingName,
@@ -19,6 +21,8 @@ export interface DeclaredSettings {
   readonly runbookUrl: string;
   readonly dashboardUrl: string;
   readonly environment: string;
+  /** Whole minutes, as text (tags and ALARM_SETTINGS carry strings). */
+  readonly repageMinutes: string;
 }
 
 export type DeclaredSettingsMap = Readonly<Record<string, Partial<DeclaredSettings>>>;
@@ -37,6 +41,9 @@ export interface SettingsInput {
   };
   readonly knownRoutes: readonly string[];
 }
+
+/** Where a setting came from: an alarm tag, the construct's `addAlarm` declaration, or the function's default. */
+export type SettingOrigin = 'tag' | 'declared' | 'default';
 
 type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
 type Check<T> = (raw: string, knownRoutes: readonly string[]) => Checked<T>;
@@ -71,6 +78,12 @@ const CHECKS: { readonly [K in keyof DeclaredSettings]: Check<DeclaredSettings[K
     raw.trim() !== '' && ENVIRONMENT_NAME.test(raw.trim())
       ? { ok: true, value: raw.trim() }
       : { ok: false, problem: 'is not 1-32 of A-Z a-z 0-9 _ -' },
+  repageMinutes: (raw) => {
+    const minutes = /^\d{1,6}$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+    return minutes >= MIN_REPAGE_MINUTES && minutes <= MAX_REPAGE_MINUTES
+      ? { ok: true, value: String(minutes) }
+      : { ok: false, problem: `is not whole minutes from ${MIN_REPAGE_MINUTES} to ${MAX_REPAGE_MINUTES}` };
+  },
 };
 
 const FIELDS = Object.keys(SETTING_TAGS) as SettingName[];
@@ -84,21 +97,23 @@ export function resolveSettings(input: SettingsInput): AlarmSettings {
   const problems: string[] = [];
   const tags = tagsByLowerCaseKey(input.tags);
 
+  const origins: Partial<Record<keyof DeclaredSettings, SettingOrigin>> = {};
   function pick<K extends keyof DeclaredSettings>(
     field: K,
     fallback?: DeclaredSettings[K],
   ): DeclaredSettings[K] | undefined {
     const candidates = [
-      { source: `tag ${SETTING_TAGS[field]}`, raw: tags.get(SETTING_TAGS[field]) },
-      { source: `declared ${field} (ALARM_SETTINGS)`, raw: input.declared?.[field] },
-    ];
+      { source: `tag ${SETTING_TAGS[field]}`, origin: 'tag', raw: tags.get(SETTING_TAGS[field]) },
+      { source: `declared ${field} (ALARM_SETTINGS)`, origin: 'declared', raw: input.declared?.[field] },
+    ] as const;
     const rejected: string[] = [];
     let chosen: { value: DeclaredSettings[K]; source: string } | undefined;
-    for (const { source, raw } of candidates) {
+    for (const { source, origin, raw } of candidates) {
       if (raw === undefined || raw.trim() === '') continue;
       const checked = CHECKS[field](raw, input.knownRoutes);
       if (checked.ok) {
         chosen = { value: checked.value, source };
+        origins[field] = origin;
         break;
       }
       rejected.push(`${source}: ${JSON.stringify(raw)} ${checked.problem}`);
@@ -113,15 +128,24 @@ export function resolveSettings(input: SettingsInput): AlarmSettings {
   }
 
   const { defaults } = input;
+  // Picked in this order so that the problems are listed in it.
+  const route = pick('route', defaults.route) ?? defaults.route;
+  const severity = pick('severity', defaults.severity) ?? defaults.severity;
   return {
-    route: pick('route', defaults.route) ?? defaults.route,
-    severity: pick('severity', defaults.severity) ?? defaults.severity,
+    route,
+    severity,
+    severityFrom: origins.severity ?? 'default',
     insufficientData: pick('insufficientData', defaults.insufficientData) ?? defaults.insufficientData,
     runbookUrl: pick('runbookUrl'),
     dashboardUrl: pick('dashboardUrl'),
     environment: pick('environment', defaults.environment || undefined),
+    repageMinutes: optionalNumber(pick('repageMinutes')),
     problems,
   };
+}
+
+function optionalNumber(text: string | undefined): number | undefined {
+  return text === undefined ? undefined : Number(text);
 }
 
 function tagsByLowerCaseKey(tags: Readonly<Record<string, string>>): Map<string, string> {

@@ -7,10 +7,12 @@ import {
   ROUTE_NAME,
   ROUTE_NAME_RULE,
   SEVERITIES,
+  TRIAGE_MODES,
   UNRECOGNISED_MODES,
   type HandlerEnvironment,
   type InsufficientDataPolicy,
   type Severity,
+  type TriageMode,
   type UnrecognisedMode,
 } from '../shared/contract';
 import { ConfigError } from '../shared/errors';
@@ -88,6 +90,12 @@ const schema = z.object({
   // How long a dead letter is retried from the retry queue before it is parked for a person.
   RETRY_WINDOW_HOURS: integer(1, 24),
   PARKED_QUEUE_URL: z.optional(z.url()),
+  // Model triage (lambda/triage/) is off unless a Bedrock model or inference-profile id is set.
+  TRIAGE_MODEL_ID: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+  TRIAGE_SEVERITY: z._default(z.enum(TRIAGE_MODES), 'suggest'),
+  // A model answers in about a second; past this the page goes out without triage (design decision 16).
+  TRIAGE_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.gte(100), z.lte(10_000)), 1500),
+  TRIAGE_NOTE_MAX_CHARS: z._default(z.coerce.number().check(z.int(), z.gte(40), z.lte(1000)), 300),
   // Each key is a HandlerEnvironment variable: a misspelt name here does not compile.
 } satisfies { [K in keyof HandlerEnvironment]?: z.ZodMiniType });
 
@@ -119,6 +127,16 @@ export type Config = Readonly<{
   retryWindowMs: number;
   /** Where the handler parks dead letters that retrying cannot fix; unset: the retry queue's redrive policy parks them. */
   parkedQueueUrl?: string;
+  /** Model triage; absent (off) unless TRIAGE_MODEL_ID is set. */
+  triage?: TriageConfig;
+}>;
+
+export type TriageConfig = Readonly<{
+  modelId: string;
+  /** `suggest`: custom_details only; `apply`: also the severity of alarms that declare none. */
+  mode: TriageMode;
+  timeoutMs: number;
+  noteMaxChars: number;
 }>;
 
 /** Reads the configuration once from the environment; a bad setting throws naming the variable. */
@@ -155,5 +173,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxClockSkewMs: c.MAX_CLOCK_SKEW_SECONDS * 1000,
     retryWindowMs: c.RETRY_WINDOW_HOURS * 3_600_000,
     parkedQueueUrl: c.PARKED_QUEUE_URL,
+    triage:
+      c.TRIAGE_MODEL_ID === undefined
+        ? undefined
+        : {
+            modelId: c.TRIAGE_MODEL_ID,
+            mode: c.TRIAGE_SEVERITY,
+            timeoutMs: c.TRIAGE_TIMEOUT_MS,
+            noteMaxChars: c.TRIAGE_NOTE_MAX_CHARS,
+          },
   };
 }

@@ -17,6 +17,7 @@ import type { PagerDutyAlertEvent } from '../pagerduty/types';
 import type { SendPlan } from './plan';
 import type { RoutingKeys } from '../pagerduty/routing-keys';
 import type { RecordLog, Telemetry } from '../shared/telemetry';
+import type { TriageStep } from '../triage/types';
 
 /** What delivery uses, and nothing more: the tests give it an in-memory ledger and a scripted PagerDuty. */
 export interface DeliveryDeps {
@@ -33,6 +34,8 @@ export interface DeliveryDeps {
   readonly maxLeaseWaitMs?: number;
   /** LEASE_GRACE_MS: how long a send that was never answered keeps the lease; DEFAULT_LEASE_GRACE_MS if unset. */
   readonly leaseGraceMs?: number;
+  /** Model triage of a claimed trigger; absent when TRIAGE_MODEL_ID is unset. Never delays a page past its limit. */
+  readonly triage?: TriageStep;
 }
 
 export type DeliveryLog = Pick<RecordLog, 'info' | 'warn' | 'error'>;
@@ -143,24 +146,29 @@ export async function deliver(
   }
 
   let report;
+  // The triage asked for now, stored with the settle or the release so that no retry asks again.
+  let triage: string | undefined;
   try {
-    report = await send(deps, claimed.route, await withGraphs(plan, deps, deadline), deadline, log);
+    const prepared = await claimedTrigger(plan, deps, claimed.previous, deadline, log);
+    triage = prepared.triage;
+    report = await send(deps, claimed.route, prepared.event, deadline, log);
   } catch (error) {
     // A request that timed out may still reach PagerDuty, after a newer state's: flag that newer state.
     if (isRetryable(error)) await flagIfSuperseded(deps, dedupKey, { stateChangeMs, action });
-    await giveBackLease(deps, { dedupKey, stateChangeMs, leaseId: claimed.leaseId }, error);
+    await giveBackLease(deps, { dedupKey, stateChangeMs, leaseId: claimed.leaseId, triage }, error);
     throw error;
   }
   let settled;
   try {
     settled = await deps.ledger.settle(dedupKey, { stateChangeMs, action }, deps.now(), {
       holdLeaseUntilMs: graceAfter(deps, report),
+      triage,
     });
   } catch (error) {
     deps.telemetry.count('LedgerUnavailable');
     // Our request was answered: the next delivery may send (if the ledger is down, the lease runs out instead).
     await deps.ledger
-      .release(dedupKey, stateChangeMs, claimed.leaseId, graceAfter(deps, report))
+      .release(dedupKey, stateChangeMs, claimed.leaseId, graceAfter(deps, report), triage)
       .catch(() => undefined);
     // Returning success here could hide a newer state our request overtook; the retry re-sends the same action.
     throw new LedgerSettleError(
@@ -176,6 +184,32 @@ export async function deliver(
   }
   log.info('Delivered to PagerDuty', { outcome: 'sent', sendRoute: claimed.route, compensations });
   return { outcome: 'sent', action, dedupKey, route: claimed.route, compensations, recorded: true };
+}
+
+/**
+ * The event of a claimed plan: a trigger gets its graphs and its model triage, side by side, each within its own
+ * time limit. Only a claimed trigger is triaged: never a resolve, a duplicate, a stale change or a compensation.
+ */
+async function claimedTrigger(
+  plan: SendPlan,
+  deps: DeliveryDeps,
+  previous: LedgerEntry | undefined,
+  deadline: number,
+  log: DeliveryLog,
+): Promise<{ event: PagerDutyAlertEvent; triage?: string }> {
+  if (!deps.triage || !plan.triageOf) return { event: await withGraphs(plan, deps, deadline) };
+  const [graphed, triaged] = await Promise.all([
+    withGraphs(plan, deps, deadline),
+    deps.triage.enrich({
+      subject: plan.triageOf,
+      event: plan.event,
+      previous,
+      timeLeftMs: deadline - deps.now(),
+      log,
+    }),
+  ]);
+  const event = graphed.images ? { ...triaged.event, images: graphed.images } : triaged.event;
+  return { event, triage: triaged.record };
 }
 
 /** The plan's event, with the alarm's metric graphs when it is a trigger and graphs are on. */
@@ -199,7 +233,7 @@ async function withGraphs(
  */
 async function giveBackLease(
   deps: DeliveryDeps,
-  held: { dedupKey: string; stateChangeMs: number; leaseId: string },
+  held: { dedupKey: string; stateChangeMs: number; leaseId: string; triage?: string },
   failure: unknown,
 ): Promise<void> {
   const cannotLand =
@@ -210,7 +244,7 @@ async function giveBackLease(
     (failure instanceof DeliveryBudgetExhaustedError && !failure.mayLandLater);
   const heldUntilMs = cannotLand ? undefined : deps.now() + graceOf(deps);
   await deps.ledger
-    .release(held.dedupKey, held.stateChangeMs, held.leaseId, heldUntilMs)
+    .release(held.dedupKey, held.stateChangeMs, held.leaseId, heldUntilMs, held.triage)
     .catch(() => undefined);
 }
 

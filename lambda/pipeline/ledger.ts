@@ -28,6 +28,11 @@ export interface LedgerEntry {
   readonly sendingUntilMs?: number;
   /** Who holds the lease: a random id per claim or lease call, so that its holder alone gives it back. */
   readonly sendingBy?: string;
+  /**
+   * The model triage of the open incident (JSON, lambda/triage/record.ts): written with the settle or the release
+   * of the trigger that asked, kept by later triggers, removed by a resolve's claim. Absent when triage is off.
+   */
+  readonly triage?: string;
 }
 
 export interface Claim {
@@ -63,6 +68,8 @@ export interface SettleOptions {
    * still reach PagerDuty, after a newer state's request if that one went at once.
    */
   readonly holdLeaseUntilMs?: number;
+  /** The triage this delivery asked for, stored with the settle (no call of its own). */
+  readonly triage?: string;
 }
 
 /**
@@ -80,9 +87,16 @@ export interface LedgerStore {
   /**
    * Gives our lease (`leaseId`, from the claim or lease) back without settling (the send failed), if the item still
    * holds `stateChangeMs` and our lease: at once, or, with `heldUntilMs`, when that time comes (a request that may still
-   * land keeps the others waiting). Another delivery's lease is left alone.
+   * land keeps the others waiting). Another delivery's lease is left alone. `triage` is stored with it, so that the
+   * retry of a failed send does not ask the model again.
    */
-  release(dedupKey: string, stateChangeMs: number, leaseId: string, heldUntilMs?: number): Promise<void>;
+  release(
+    dedupKey: string,
+    stateChangeMs: number,
+    leaseId: string,
+    heldUntilMs?: number,
+    triage?: string,
+  ): Promise<void>;
   settle(
     dedupKey: string,
     settled: { readonly stateChangeMs: number; readonly action: LedgerAction },
@@ -171,7 +185,7 @@ export class Ledger implements LedgerStore {
     const actionUpdates =
       claim.action === 'trigger'
         ? 'openRoute = if_not_exists(openRoute, :route), triggerEvent = :triggerEvent REMOVE needsResend, expiresAt'
-        : 'expiresAt = :expiresAt REMOVE needsResend';
+        : 'expiresAt = :expiresAt REMOVE needsResend, triage';
     try {
       const response = await this.documents.send(
         new UpdateCommand({
@@ -249,21 +263,27 @@ export class Ledger implements LedgerStore {
     stateChangeMs: number,
     leaseId: string,
     heldUntilMs?: number,
+    triage?: string,
   ): Promise<void> {
+    const sets = [
+      ...(heldUntilMs === undefined ? [] : ['sendingUntilMs = :heldUntil']),
+      ...(triage === undefined ? [] : ['triage = :triage']),
+    ];
     try {
       await this.documents.send(
         new UpdateCommand({
           TableName: this.options.tableName,
           Key: { [LEDGER_KEY_ATTRIBUTE]: dedupKey },
           ConditionExpression: 'stateChangeMs = :t AND sendingBy = :owner',
-          UpdateExpression:
-            heldUntilMs === undefined
-              ? 'REMOVE sendingUntilMs, sendingBy'
-              : 'SET sendingUntilMs = :heldUntil',
+          UpdateExpression: [
+            ...(sets.length > 0 ? [`SET ${sets.join(', ')}`] : []),
+            ...(heldUntilMs === undefined ? ['REMOVE sendingUntilMs, sendingBy'] : []),
+          ].join(' '),
           ExpressionAttributeValues: {
             ':t': stateChangeMs,
             ':owner': leaseId,
             ...(heldUntilMs === undefined ? {} : { ':heldUntil': heldUntilMs }),
+            ...(triage === undefined ? {} : { ':triage': triage }),
           },
         }),
       );
@@ -277,7 +297,7 @@ export class Ledger implements LedgerStore {
     dedupKey: string,
     settled: { readonly stateChangeMs: number; readonly action: LedgerAction },
     nowMs: number,
-    { resent = false, holdLeaseUntilMs }: SettleOptions = {},
+    { resent = false, holdLeaseUntilMs, triage }: SettleOptions = {},
   ): Promise<SettleResult> {
     const { stateChangeMs } = settled;
     // A delivered resolve closes the incident: the next trigger may open one on the configured route. Settling
@@ -296,12 +316,14 @@ export class Ledger implements LedgerStore {
           ConditionExpression: 'stateChangeMs = :t',
           UpdateExpression:
             `SET delivered = :true, updatedAt = :updatedAt${hold ? ', sendingUntilMs = :hold' : ''}` +
+            (triage === undefined ? '' : ', triage = :triage') +
             (removals.length > 0 ? ` REMOVE ${removals.join(', ')}` : ''),
           ExpressionAttributeValues: {
             ':t': stateChangeMs,
             ':true': true,
             ':updatedAt': new Date(nowMs).toISOString(),
             ...(hold ? { ':hold': holdLeaseUntilMs } : {}),
+            ...(triage === undefined ? {} : { ':triage': triage }),
           },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
@@ -367,5 +389,6 @@ function toEntry(item: Record<string, unknown> | undefined): LedgerEntry | undef
     needsResend: item.needsResend === true,
     sendingUntilMs: item.sendingUntilMs === undefined ? undefined : Number(item.sendingUntilMs),
     sendingBy: typeof item.sendingBy === 'string' ? item.sendingBy : undefined,
+    triage: typeof item.triage === 'string' ? item.triage : undefined,
   };
 }

@@ -45,6 +45,8 @@ export class MemoryLedger implements LedgerStore {
       needsResend: false,
       openRoute,
       triggerEvent: current?.triggerEvent,
+      // An open incident's triage stays for its later triggers; a resolve's claim removes it.
+      triage: claim.action === 'trigger' ? current?.triage : undefined,
       sendingUntilMs: leaseUntilMs,
       sendingBy: randomUUID(),
     };
@@ -86,10 +88,12 @@ export class MemoryLedger implements LedgerStore {
     stateChangeMs: number,
     leaseId: string,
     heldUntilMs?: number,
+    triage?: string,
   ): Promise<void> {
     await Promise.resolve();
     const current = this.items.get(dedupKey);
     if (current?.stateChangeMs === stateChangeMs && current.sendingBy === leaseId) {
+      if (triage !== undefined) current.triage = triage;
       current.sendingUntilMs = heldUntilMs;
       if (heldUntilMs === undefined) current.sendingBy = undefined;
     }
@@ -99,7 +103,7 @@ export class MemoryLedger implements LedgerStore {
     dedupKey: string,
     settled: { readonly stateChangeMs: number; readonly action: LedgerAction },
     _nowMs: number,
-    { resent = false, holdLeaseUntilMs }: SettleOptions = {},
+    { resent = false, holdLeaseUntilMs, triage }: SettleOptions = {},
   ): Promise<SettleResult> {
     await Promise.resolve();
     const current = this.items.get(dedupKey);
@@ -107,6 +111,7 @@ export class MemoryLedger implements LedgerStore {
       return { settled: false, newest: copy(current) };
     }
     current.delivered = true;
+    if (triage !== undefined) current.triage = triage;
     current.sendingUntilMs = holdLeaseUntilMs;
     if (holdLeaseUntilMs === undefined) current.sendingBy = undefined;
     if (resent) current.needsResend = false;

@@ -7,6 +7,7 @@ import type { Claim, LedgerAction } from './ledger';
 import type { AlarmNotification, Notification } from '../messages/notification';
 import { buildAlertEvent } from '../pagerduty/event';
 import type { PagerDutyAlertEvent } from '../pagerduty/types';
+import type { TriageSubject } from '../triage/types';
 
 /** What planning needs besides the notification: configuration and the time, as values. */
 export interface PlanContext {
@@ -68,6 +69,8 @@ export interface SendPlan {
   readonly fallbackTrigger: PagerDutyAlertEvent;
   /** The alarm a trigger is about, for the delivery step's metric graphs; absent for other plans. */
   readonly graphOf?: AlarmNotification;
+  /** What model triage may look at, for a trigger of an alarm; the delivery step asks only when triage is on. */
+  readonly triageOf?: TriageSubject;
   readonly logKeys: Record<string, unknown>;
   readonly notices: readonly Notice[];
 }
@@ -183,6 +186,10 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
     event,
     fallbackTrigger,
     graphOf: action === 'trigger' && notification.type === 'alarm' ? notification : undefined,
+    triageOf:
+      action === 'trigger' && notification.type === 'alarm'
+        ? { alarm: notification, dedupKey, severityDeclared: settings.severityFrom !== 'default' }
+        : undefined,
     claim: {
       dedupKey,
       stateChangeMs,

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { openIncidentsIndexArn } from './ledger-table';
 
 export interface HandlerResources {
   readonly secrets: readonly secretsmanager.ISecret[];
@@ -21,16 +22,19 @@ export interface HandlerResources {
 export function grantHandler(role: iam.Role, resources: HandlerResources): void {
   const { secrets, ledger, retryQueue, parkedQueue, key } = resources;
   const region = Stack.of(role).region;
+  const [readRoutingKeys, ...routingKeySecretsKeys] = routingKeySecretStatements(secrets, region);
   const statements = [
-    new iam.PolicyStatement({
-      sid: 'ReadRoutingKeys',
-      actions: ['secretsmanager:GetSecretValue'],
-      resources: secrets.map(secretArnForPolicies),
-    }),
+    readRoutingKeys!,
     new iam.PolicyStatement({
       sid: 'LedgerReadWrite',
       actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
       resources: [ledger.tableArn],
+    }),
+    // An alarm deleted (EventBridge) resolves its contributors' incidents too, found through the index.
+    new iam.PolicyStatement({
+      sid: 'LedgerOpenIncidents',
+      actions: ['dynamodb:Query'],
+      resources: [openIncidentsIndexArn(ledger)],
     }),
     // Lambda sends on-failure records with the function's role (the async destination) and polls with it
     // (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html: ReceiveMessage, DeleteMessage, GetQueueAttributes).
@@ -52,6 +56,25 @@ export function grantHandler(role: iam.Role, resources: HandlerResources): void 
       resources: [key.keyArn],
       conditions: { StringEquals: { 'kms:ViaService': `sqs.${region}.amazonaws.com` } },
     }),
+    ...routingKeySecretsKeys,
+  ];
+  for (const statement of statements) role.addToPrincipalPolicy(statement);
+}
+
+/**
+ * Reading the routing keys (the handler and the sweep): GetSecretValue (no DescribeSecret) on the route secrets, and
+ * for a secret under its own KMS key, Decrypt on that key through Secrets Manager only.
+ */
+export function routingKeySecretStatements(
+  secrets: readonly secretsmanager.ISecret[],
+  region: string,
+): iam.PolicyStatement[] {
+  const statements = [
+    new iam.PolicyStatement({
+      sid: 'ReadRoutingKeys',
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: secrets.map(secretArnForPolicies),
+    }),
   ];
   const secretKeys = secrets.flatMap((secret) => (secret.encryptionKey ? [secret.encryptionKey.keyArn] : []));
   if (secretKeys.length > 0) {
@@ -64,7 +87,7 @@ export function grantHandler(role: iam.Role, resources: HandlerResources): void 
       }),
     );
   }
-  for (const statement of statements) role.addToPrincipalPolicy(statement);
+  return statements;
 }
 
 /** The ARN an IAM policy needs: the full ARN, or the partial one with the 6 characters Secrets Manager appends. */

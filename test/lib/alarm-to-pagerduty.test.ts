@@ -98,9 +98,9 @@ function handlerStatements(template: Template): Statement[] {
     string,
     { Properties: { PolicyDocument: { Statement: Statement[] } } },
   ][];
-  // The handler's role only: the deploy marker's custom resource has a role of its own.
+  // The handler's role only: the deploy marker's custom resource and the sweep have roles of their own.
   return policies
-    .filter(([id]) => !id.includes('DeployMarker'))
+    .filter(([id]) => !id.includes('DeployMarker') && !id.includes('Reconcile'))
     .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
 }
 
@@ -339,18 +339,46 @@ describe('AlarmToPagerDuty resources', () => {
     expect(fn!.Properties.Timeout).toBeLessThanOrEqual(300);
   });
 
-  test('the ledger: dedupKey, on demand, TTL on expiresAt, PITR, SSE, retained', () => {
+  test('the ledger: dedupKey, on demand, TTL on expiresAt, PITR, SSE, retained, the sparse OpenIncidents index', () => {
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
       Properties: {
         KeySchema: [{ AttributeName: 'dedupKey', KeyType: 'HASH' }],
-        AttributeDefinitions: [{ AttributeName: 'dedupKey', AttributeType: 'S' }],
+        AttributeDefinitions: [
+          { AttributeName: 'dedupKey', AttributeType: 'S' },
+          { AttributeName: 'openSource', AttributeType: 'S' },
+        ],
         BillingMode: 'PAY_PER_REQUEST',
         TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         SSESpecification: { SSEEnabled: true },
+        // Other tools read the index from the template: its name, keys and what it projects.
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'OpenIncidents',
+            KeySchema: [
+              { AttributeName: 'openSource', KeyType: 'HASH' },
+              { AttributeName: 'dedupKey', KeyType: 'RANGE' },
+            ],
+            Projection: {
+              ProjectionType: 'INCLUDE',
+              NonKeyAttributes: [
+                'alarmArn',
+                'sourceAlarmName',
+                'contributorId',
+                'action',
+                'stateChangeMs',
+                'delivered',
+                'insufficientData',
+                'repageMs',
+                'updatedAt',
+              ],
+            },
+          },
+        ],
       },
     });
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
   });
 
   test('least privilege: exactly what the code and Lambda call, on named resources', () => {
@@ -380,6 +408,12 @@ describe('AlarmToPagerDuty resources', () => {
           resources: [`<${logicalId(stack, pipeline.ledger)}.Arn>`],
           condition: undefined,
         },
+        // An alarm's deletion (EventBridge) finds its contributors' open incidents through the index.
+        {
+          actions: ['dynamodb:Query'],
+          resources: [`<${logicalId(stack, pipeline.ledger)}.Arn>/index/OpenIncidents`],
+          condition: undefined,
+        },
         {
           actions: ['sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
           resources: [`<${logicalId(stack, pipeline.retryQueue)}.Arn>`],
@@ -406,7 +440,7 @@ describe('AlarmToPagerDuty resources', () => {
         },
       ]),
     );
-    expect(grants).toHaveLength(6);
+    expect(grants).toHaveLength(7);
     const actions = grants.flatMap((g) => g.actions);
     for (const absent of [
       'secretsmanager:DescribeSecret',
@@ -599,13 +633,24 @@ describe('cdk-nag acknowledgements', () => {
     }
   }
 
-  test('defaults need no acknowledgement at all: no finding to suppress', () => {
-    const { pipeline } = build();
+  test('without the sweep, defaults need no acknowledgement at all: no finding to suppress', () => {
+    const { pipeline } = build({ reconcile: false });
     expect(acknowledgements(pipeline)).toEqual([]);
     expect(rawFindings(pipeline)).toEqual([]);
   });
 
-  test.each([['with X-Ray tracing', { tracing: lambda.Tracing.ACTIVE }]])(
+  test('defaults: only the sweep role and its schedule queue carry acknowledgements', () => {
+    const { pipeline } = build();
+    expect([...new Set(acknowledgements(pipeline).map((a) => a.path))].sort()).toEqual([
+      'Test/Pipeline/Reconcile/DeadLetterQueue',
+      'Test/Pipeline/Reconcile/Role/DefaultPolicy',
+    ]);
+  });
+
+  test.each([
+    ['defaults', {}],
+    ['with X-Ray tracing', { tracing: lambda.Tracing.ACTIVE }],
+  ])(
     '%s: every acknowledgement covers a real finding on or under its construct, and says why it is needed',
     (_, props) => {
       const { pipeline } = build(props);
@@ -614,7 +659,7 @@ describe('cdk-nag acknowledgements', () => {
       expect(acks.length).toBeGreaterThan(0);
       for (const ack of acks) {
         // A reason names what needs the permission, not what added it.
-        expect(ack.reason).toMatch(/needs|sends|accept/);
+        expect(ack.reason).toMatch(/needs|sends|accept|dead-letter queue of/);
         expect(ack.reason).not.toMatch(/Added by|grant[A-Z]/);
         const finding = findings.find((f) => f.id === ack.id);
         expect({ ack: ack.id, covered: finding?.paths.some((p) => p.startsWith(`${ack.path}/`)) }).toEqual({
@@ -774,6 +819,7 @@ describe('addAlarm', () => {
             'pagerduty:runbook',
             'pagerduty:dashboard',
             'pagerduty:environment',
+            'pagerduty:repage-minutes',
           ],
         },
       },

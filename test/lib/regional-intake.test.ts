@@ -9,7 +9,11 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AlarmToPagerDuty, type AlarmToPagerDutyProps } from '../../lib/alarm-to-pagerduty';
-import { ALARM_CONTRIBUTOR_STATE_CHANGE, ALARM_STATE_CHANGE } from '../../lib/eventbridge-intake';
+import {
+  ALARM_CONFIGURATION_CHANGE,
+  ALARM_CONTRIBUTOR_STATE_CHANGE,
+  ALARM_STATE_CHANGE,
+} from '../../lib/eventbridge-intake';
 import { RegionalIntakeStack, intakesOf } from '../../lib/regional-intake';
 
 const ROOT = REPO_ROOT;
@@ -287,12 +291,21 @@ describe('an estate: central stack, intakes in two other regions and in another 
   });
 
   test('EventBridge: local rule to the function with a DLQ; a forwarding bus open to each source account', () => {
+    // The selected alarms' state changes, and any alarm's deletion (so its incidents resolve at once).
     const pattern = {
       source: ['aws.cloudwatch'],
-      'detail-type': [ALARM_STATE_CHANGE, ALARM_CONTRIBUTOR_STATE_CHANGE],
-      detail: {
-        $or: [{ alarmTags: { 'pagerduty:route': [{ exists: true }] } }, { alarmName: [{ prefix: 'prod-' }] }],
-      },
+      $or: [
+        {
+          'detail-type': [ALARM_STATE_CHANGE, ALARM_CONTRIBUTOR_STATE_CHANGE],
+          detail: {
+            $or: [
+              { alarmTags: { 'pagerduty:route': [{ exists: true }] } },
+              { alarmName: [{ prefix: 'prod-' }] },
+            ],
+          },
+        },
+        { 'detail-type': [ALARM_CONFIGURATION_CHANGE], detail: { operation: ['delete'] } },
+      ],
     };
     central.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: Match.absent(),
@@ -308,7 +321,8 @@ describe('an estate: central stack, intakes in two other regions and in another 
       EventBusName: { Ref: Match.anyValue() },
       EventPattern: pattern,
     });
-    central.resourcePropertiesCountIs('AWS::Lambda::Permission', { Principal: 'events.amazonaws.com' }, 2);
+    // The local rule and the forwarded rule invoke the handler; the third is the sweep's schedule.
+    central.resourcePropertiesCountIs('AWS::Lambda::Permission', { Principal: 'events.amazonaws.com' }, 3);
     for (const account of [CENTRAL.account, OTHER.account]) {
       central.hasResourceProperties('AWS::Events::EventBusPolicy', {
         Statement: {
@@ -318,7 +332,11 @@ describe('an estate: central stack, intakes in two other regions and in another 
           Condition: {
             'ForAllValues:StringEquals': {
               'events:source': ['aws.cloudwatch'],
-              'events:detail-type': [ALARM_STATE_CHANGE, ALARM_CONTRIBUTOR_STATE_CHANGE],
+              'events:detail-type': [
+                ALARM_STATE_CHANGE,
+                ALARM_CONTRIBUTOR_STATE_CHANGE,
+                ALARM_CONFIGURATION_CHANGE,
+              ],
             },
           },
         },
@@ -349,9 +367,11 @@ describe('an estate: central stack, intakes in two other regions and in another 
           Statement: [Match.objectLike({ Principal: { Service: 'events.amazonaws.com' } })],
         },
       });
-      expect(statementsOf(template, 'AWS::IAM::Policy')).toEqual([
-        { Effect: 'Allow', Action: 'events:PutEvents', Resource: busArn },
-      ]);
+      // The forwarder's role puts events on the bus, nothing else (the sweep's read role is the other policy).
+      const forwarding = statementsOf(template, 'AWS::IAM::Policy').filter(
+        (statement) => ![statement.Action].flat().some((action) => String(action).startsWith('cloudwatch:')),
+      );
+      expect(forwarding).toEqual([{ Effect: 'Allow', Action: 'events:PutEvents', Resource: busArn }]);
     }
   });
 
@@ -377,6 +397,147 @@ describe('an estate: central stack, intakes in two other regions and in another 
       expect(Annotations.fromStack(stack).findError('*', Match.anyValue())).toEqual([]);
       expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue())).toEqual([]);
     }
+  });
+});
+
+describe('the reconciliation sweep across the estate', () => {
+  const e = estate();
+  e.app.synth();
+  const central = Template.fromStack(e.central);
+  const sweepRoleName = String(
+    e.central.resolve((e.pipeline.reconcileSweep!.role.node.defaultChild as { roleName?: string }).roleName),
+  );
+  const sweepRoleArn = arn('iam', { account: CENTRAL.account, region: '' }, `role/${sweepRoleName}`);
+  const readRole = e.other.intake.sweepReadRole!;
+  const readRoleName = String(
+    e.other.resolve((readRole.role.node.defaultChild as { roleName?: string }).roleName),
+  );
+  const readRoleArn = `arn:aws:iam::${OTHER.account}:role/${readRoleName}`;
+  const sweepVariables = () => {
+    const [fn] = Object.values(
+      central.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('Reconciliation sweep') },
+      }),
+    ) as { Properties: { Environment: { Variables: Record<string, unknown> } } }[];
+    return fn!.Properties.Environment.Variables;
+  };
+
+  test('both roles have literal names, derived from their stacks (cross-account references need them)', () => {
+    expect(sweepRoleName).toMatch(/^central/);
+    expect(readRoleName).toMatch(/^intakeother/);
+    expect(sweepRoleName.length).toBeLessThanOrEqual(64);
+    expect(readRoleName.length).toBeLessThanOrEqual(64);
+  });
+
+  test("another account's intake: a read-only role only the central sweep's role may assume", () => {
+    const template = Template.fromStack(e.other);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: readRoleName,
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'sts:AssumeRole',
+            Principal: {
+              AWS: `arn:aws:iam::${CENTRAL.account}:root`,
+            },
+            Condition: {
+              ArnEquals: {
+                'aws:PrincipalArn': `arn:aws:iam::${CENTRAL.account}:role/${sweepRoleName}`,
+              },
+            },
+          },
+        ],
+      },
+      ManagedPolicyArns: Match.absent(),
+    });
+    const reads = statementsOf(template, 'AWS::IAM::Policy').filter((statement) =>
+      [statement.Action].flat().some((action) => String(action).startsWith('cloudwatch:')),
+    );
+    const region = { StringEquals: { 'aws:RequestedRegion': OTHER.region } };
+    const own = (type: string) => `arn:aws:cloudwatch:${OTHER.region}:${OTHER.account}:${type}:*`;
+    expect(reads).toEqual([
+      {
+        Sid: 'DescribeAlarms',
+        Effect: 'Allow',
+        Action: 'cloudwatch:DescribeAlarms',
+        Resource: '*',
+        Condition: region,
+      },
+      {
+        Sid: 'DescribeAlarmContributors',
+        Effect: 'Allow',
+        Action: 'cloudwatch:DescribeAlarmContributors',
+        Resource: own('alarm'),
+        Condition: region,
+      },
+      {
+        Sid: 'ReadAlarmMuteRules',
+        Effect: 'Allow',
+        Action: ['cloudwatch:GetAlarmMuteRule', 'cloudwatch:ListAlarmMuteRules'],
+        Resource: own('alarm-mute-rule'),
+        Condition: region,
+      },
+    ]);
+    // Nothing else in any statement of that account's intake writes or reads beyond it.
+    expect(
+      reads
+        .flatMap((statement) => [statement.Action].flat())
+        .every((a) => /^cloudwatch:(Describe|List|Get)/.test(String(a))),
+    ).toBe(true);
+  });
+
+  test('same-account intakes get no read role: the sweep reads them with its own role', () => {
+    expect(e.eu.intake.sweepReadRole).toBeUndefined();
+    expect(e.sydney.intake.sweepReadRole).toBeUndefined();
+    Template.fromStack(e.eu).resourcePropertiesCountIs('AWS::IAM::Role', { RoleName: Match.anyValue() }, 0);
+  });
+
+  test('the sweep may assume exactly the read roles, and RECONCILE_SOURCES names every source', () => {
+    const assume = statementsOf(central, 'AWS::IAM::Policy').filter(
+      (statement) => statement.Action === 'sts:AssumeRole',
+    );
+    expect(assume).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Resource: `arn:aws:iam::${OTHER.account}:role/${readRoleName}`,
+      },
+    ]);
+    const sources = sweepVariables().RECONCILE_SOURCES as { 'Fn::Join': [string, unknown[]] };
+    const text = sources['Fn::Join'][1]
+      .map((part) => (typeof part === 'string' ? part : JSON.stringify(part)))
+      .join('');
+    const parsed = JSON.parse(text.replace(/\{"Ref":"([^"]+)"\}/g, '<$1>')) as Record<string, unknown>[];
+    const selection = { alarmNamePrefixes: ['prod-'], routeTagged: true };
+    expect(parsed).toEqual([
+      {
+        region: CENTRAL.region,
+        accountId: CENTRAL.account,
+        topicArns: [expect.stringMatching(/^<PipelineTopic[0-9A-F]{8}>$/)],
+        ...selection,
+      },
+      {
+        region: EU.region,
+        accountId: EU.account,
+        topicArns: [arn('sns', EU, topicName(e.eu))],
+        ...selection,
+      },
+      {
+        region: SYDNEY.region,
+        accountId: SYDNEY.account,
+        topicArns: [arn('sns', SYDNEY, topicName(e.sydney))],
+        ...selection,
+      },
+      {
+        region: OTHER.region,
+        accountId: OTHER.account,
+        topicArns: [arn('sns', OTHER, topicName(e.other))],
+        roleArn: readRoleArn,
+        ...selection,
+      },
+    ]);
+    expect(sweepRoleArn).toContain(sweepRoleName);
   });
 });
 
@@ -409,7 +570,7 @@ describe('cfn-lint', () => {
           .filter((line) => /^[EWI]\d{4} /.test(line))
           .filter(
             (line) =>
-              !/^W3005 'Pipeline(Handler|DeployMarker)Role[0-9A-F]{8}' dependency already enforced/.test(
+              !/^W3005 'Pipeline(Handler|DeployMarker|Reconcile)Role[0-9A-F]{8}' dependency already enforced/.test(
                 line,
               ),
           );

@@ -25,6 +25,7 @@ describe('resolveSettings', () => {
     expect(resolve({})).toEqual({
       route: 'default',
       severity: 'critical',
+      severityFrom: 'default',
       insufficientData: 'ignore',
       runbookUrl: undefined,
       dashboardUrl: undefined,
@@ -52,6 +53,7 @@ describe('resolveSettings', () => {
     expect(resolve(tags, declared)).toEqual({
       route: 'payments',
       severity: 'warning',
+      severityFrom: 'tag',
       insufficientData: 'resolve',
       runbookUrl: 'https://wiki.example.com/declared',
       dashboardUrl: 'https://grafana.example.com/d/abc',
@@ -98,6 +100,7 @@ describe('resolveSettings', () => {
     expect(settings).toMatchObject({
       route: 'default',
       severity: 'error',
+      severityFrom: 'declared',
       insufficientData: 'ignore',
       runbookUrl: undefined,
       dashboardUrl: undefined,
@@ -119,6 +122,13 @@ describe('resolveSettings', () => {
     expect(settings.problems).toEqual([
       'declared route (ALARM_SETTINGS): "retired" is not a known route (default, payments, Platform); using the default "default"',
     ]);
+  });
+
+  it('says a severity is the default when its only tag is bad, so triage may replace it', () => {
+    expect(resolve({ 'pagerduty:severity': 'urgent' })).toMatchObject({
+      severity: 'critical',
+      severityFrom: 'default',
+    });
   });
 
   it('ignores empty tag values without a problem', () => {
@@ -239,5 +249,35 @@ describe('declaredFor', () => {
 
   it('has nothing for an unrecognised message', () => {
     expect(declaredFor(map, unrecognised())).toBeUndefined();
+  });
+});
+
+describe('repageMinutes (tag pagerduty:repage-minutes, or ALARM_SETTINGS from addAlarm repageInterval)', () => {
+  it('takes whole minutes from 5 to a week, the tag first', () => {
+    expect(resolve({ 'pagerduty:repage-minutes': ' 15 ' }).repageMinutes).toBe(15);
+    expect(resolve({}, { repageMinutes: '60' }).repageMinutes).toBe(60);
+    expect(resolve({ 'pagerduty:repage-minutes': '30' }, { repageMinutes: '60' }).repageMinutes).toBe(30);
+    expect(resolve({}).repageMinutes).toBeUndefined();
+  });
+
+  it.each(['4', '10081', '1.5', 'hourly', '-5'])(
+    'reports %j and re-pages per the declaration, else not at all',
+    (raw) => {
+      const settings = resolve({ 'pagerduty:repage-minutes': raw });
+      expect(settings.repageMinutes).toBeUndefined();
+      expect(settings.problems).toEqual([
+        `tag pagerduty:repage-minutes: ${JSON.stringify(raw)} is not whole minutes from 5 to 10080; leaving it unset`,
+      ]);
+      expect(resolve({ 'pagerduty:repage-minutes': raw }, { repageMinutes: '20' }).repageMinutes).toBe(20);
+    },
+  );
+
+  it('ALARM_SETTINGS: a bad repageMinutes is a ConfigError naming the entry', () => {
+    expect(() => parseDeclaredSettings(JSON.stringify({ a: { repageMinutes: '2' } }))).toThrow(
+      /ALARM_SETTINGS\["a"\]\.repageMinutes: "2" is not whole minutes from 5 to 10080/,
+    );
+    expect(parseDeclaredSettings(JSON.stringify({ a: { repageMinutes: '05' } }))).toEqual({
+      a: { repageMinutes: '5' },
+    });
   });
 });

@@ -157,6 +157,26 @@ describe.each(backends)('ledger contract: $name', (backend) => {
     expect((await ledger.read(key))?.expiresAt).toBeUndefined();
   });
 
+  it('stores a triage with the settle or the release, keeps it for later triggers, and a resolve removes it', async () => {
+    const key = claimOf().dedupKey;
+    const first = await ledger.claim(claimOf(), NOW, NOW + HOUR);
+    if (!first.claimed) throw new Error('expected a claim');
+    // A failed send gives the lease back with the triage: the retry finds it on the claim's previous item.
+    await ledger.release(key, NOW - HOUR, first.leaseId, undefined, '{"model":"m","none":"timeout"}');
+    const retry = await ledger.claim(claimOf(), NOW, NOW + HOUR);
+    expect(retry).toMatchObject({ claimed: true, previous: { triage: '{"model":"m","none":"timeout"}' } });
+    await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW, { triage: '{"a":1}' });
+    expect(await ledger.read(key)).toMatchObject({ delivered: true, triage: '{"a":1}' });
+    const later = await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 1 }), NOW, NOW);
+    expect(later).toMatchObject({ claimed: true, previous: { triage: '{"a":1}' } });
+    expect((await ledger.read(key))?.triage).toBe('{"a":1}');
+    await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 2, action: 'resolve' }), NOW, NOW);
+    expect((await ledger.read(key))?.triage).toBeUndefined();
+    // Without a triage, the settle leaves the attribute alone.
+    await ledger.settle(key, { stateChangeMs: NOW - HOUR + 2, action: 'resolve' }, NOW);
+    expect((await ledger.read(key))?.triage).toBeUndefined();
+  });
+
   it('settles only the state change it sent, and answers with the newest otherwise', async () => {
     const key = claimOf().dedupKey;
     await ledger.claim(claimOf(), NOW, NOW);
