@@ -128,7 +128,7 @@ function snippetModule(code: string): string {
     );
   }
   const body = code.replace(/^(?=.)/gm, '    ');
-  return `import { Stack } from 'aws-cdk-lib';
+  return `import { Duration, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AlarmToPagerDuty } from '${PACKAGE.name}';
@@ -137,13 +137,14 @@ import type { Construct } from 'constructs';
 // The names the README's fragments assume.
 declare const errorsAlarm: cloudwatch.Alarm;
 declare const compositeAlarm: cloudwatch.CompositeAlarm;
+declare const queueBacklogAlarm: cloudwatch.Alarm;
 
 export class Fragment extends Stack {
   constructor(scope: Construct) {
     super(scope, 'Fragment');
 ${body}  }
 }
-void [Secret, AlarmToPagerDuty];
+void [Duration, Secret, AlarmToPagerDuty];
 `;
 }
 
