@@ -21,6 +21,7 @@ import { newRoutingKey, startPipeline } from '../local/harness';
 import { startMoto } from '../local/moto';
 import { parseCommandLine } from '../scripts/command-line';
 import { measureColdPath, type ColdRun } from './cold-path';
+import { sweepAtScale } from './sweep';
 
 const ROOT = join(__dirname, '..');
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
@@ -431,6 +432,7 @@ async function main(): Promise<void> {
     sink(`${table}\n`);
     sink(`\n${METHOD(cold.pipelineKb, cold.floorKb)}\n`);
     sink(`\n${await deliverySimulations()}\n`);
+    sink(`\n${await sweepAtScale()}\n`);
     dynamo.destroy();
     await agent.close();
     await pagerDuty.close();

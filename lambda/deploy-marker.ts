@@ -16,6 +16,8 @@ import {
   type DeliveryReport,
 } from './pagerduty/client';
 import { consoleHostFor } from './shared/regions';
+import { ConfigError } from './shared/errors';
+import { EVENTS_API_URL_RULE, isEventsApiUrl, isLoopbackUrl } from './shared/contract';
 import { RoutingKeys } from './pagerduty/routing-keys';
 import { logger, metrics, publishMetrics, type CountMetric } from './shared/telemetry';
 
@@ -48,6 +50,33 @@ export type DeployMarker = (
   event: CloudFormationCustomResourceEvent,
   context?: Pick<Context, 'getRemainingTimeInMillis'>,
 ) => Promise<{ sent: boolean; reason?: string }>;
+
+/** CloudFormation's response bucket, `cloudformation-custom-resource-response-<region without dashes>`. */
+const RESPONSE_BUCKET = 'cloudformation-custom-resource-response-[a-z0-9]+';
+const S3_HOST = 's3(?:[.-][a-z]{2}(?:-[a-z]+)+-\\d)?\\.amazonaws\\.com(?:\\.cn)?';
+const VIRTUAL_HOSTED = new RegExp(`^${RESPONSE_BUCKET}\\.${S3_HOST}$`);
+const PATH_STYLE_HOST = new RegExp(`^${S3_HOST}$`);
+const PATH_STYLE_BUCKET = new RegExp(`^/${RESPONSE_BUCKET}/`);
+
+/**
+ * Whether `text` is a pre-signed URL of CloudFormation's response bucket (virtual-hosted or path-style, any
+ * region), or http to this machine (tests): the marker PUTs its answer nowhere else.
+ */
+export function isCloudFormationResponseUrl(text: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return false;
+  }
+  if (url.protocol === 'http:') return isLoopbackUrl(url);
+  if (url.protocol !== 'https:' || url.username !== '' || url.password !== '' || url.port !== '')
+    return false;
+  return (
+    VIRTUAL_HOSTED.test(url.hostname) ||
+    (PATH_STYLE_HOST.test(url.hostname) && PATH_STYLE_BUCKET.test(url.pathname))
+  );
+}
 
 /** Parts of a CloudFormation stack ARN: `arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<id>`. */
 export function stackOf(stackId: string): {
@@ -103,6 +132,18 @@ export function createDeployMarker(deps: DeployMarkerDeps): DeployMarker {
   const now = deps.now ?? Date.now;
   const sendBudgetMs = deps.sendBudgetMs ?? 20_000;
   return async (event, context) => {
+    // Only CloudFormation invokes the marker with a real ResponseURL: anything else sends no change event either.
+    if (!isCloudFormationResponseUrl(event.ResponseURL)) {
+      deps.log.error(
+        "Refused a request whose ResponseURL is not CloudFormation's: nothing sent, nothing answered",
+        {
+          responseHost: URL.canParse(event.ResponseURL)
+            ? new URL(event.ResponseURL).host.slice(0, 120)
+            : 'unparseable',
+        },
+      );
+      throw new Error('The ResponseURL is not a CloudFormation response URL; the request was not answered.');
+    }
     const physicalId =
       event.RequestType === 'Create'
         ? `${event.LogicalResourceId}-pagerduty-change-events`
@@ -225,8 +266,9 @@ export function deployMarkerFromEnv(env: NodeJS.ProcessEnv): DeployMarker {
     secretIds: { default: secretId },
     cacheMs: 0,
   });
+  const baseUrl = (env.PAGERDUTY_EVENTS_URL ?? 'https://events.pagerduty.com').replace(/\/+$/, '');
   const client = new PagerDutyClient({
-    baseUrl: (env.PAGERDUTY_EVENTS_URL ?? 'https://events.pagerduty.com').replace(/\/+$/, ''),
+    baseUrl,
     connectTimeoutMs: 3000,
     responseTimeoutMs: 5000,
     retryBaseDelayMs: 200,
@@ -239,7 +281,11 @@ export function deployMarkerFromEnv(env: NodeJS.ProcessEnv): DeployMarker {
       }),
   });
   return createDeployMarker({
-    sendChange: async (event, deadline) => client.sendChange(await keys.keyFor('default'), event, deadline),
+    sendChange: async (event, deadline) => {
+      // Checked per send, not at start: a bad setting must still let the deploy go on, with the reason logged.
+      if (!isEventsApiUrl(baseUrl)) throw new ConfigError(`PAGERDUTY_EVENTS_URL ${EVENTS_API_URL_RULE}`);
+      return client.sendChange(await keys.keyFor('default'), event, deadline);
+    },
     respond: putResponse,
     countFailure: () => metrics.addMetric(CHANGE_EVENT_FAILURES_METRIC, MetricUnit.Count, 1),
     log: {

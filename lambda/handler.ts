@@ -21,6 +21,8 @@ import { RoutingKeys } from './pagerduty/routing-keys';
 import { logger, powertoolsTelemetry, publishMetrics, type Telemetry } from './shared/telemetry';
 import { lazyTriage } from './triage/lazy';
 import type { TriageStep } from './triage/types';
+import type { AlarmReader, SweepSummary } from './sweep';
+import type { ReconcileSource } from './pipeline/config';
 
 export { RecordsFailedError } from './shared/errors';
 export type { RecordOutcome } from './pipeline/process-record';
@@ -35,7 +37,7 @@ const LETTER_FAILURE_RETRY_MS = 10_000;
 /** SQS caps a message attribute's value; a reason longer than this is cut. */
 const MAX_PARK_REASON = 1000;
 
-export type HandlerResult = RecordOutcome[] | SQSBatchResponse;
+export type HandlerResult = RecordOutcome[] | SQSBatchResponse | SweepSummary;
 
 /**
  * The function's entry, for every event it is wired to: SNS notifications (resolves with one outcome per record,
@@ -59,6 +61,8 @@ export interface ParkingLot {
 export interface HandlerOverrides {
   readonly deps?: Partial<PipelineDeps>;
   readonly parkingLot?: ParkingLot;
+  /** Where the sweep reads alarms; the AWS SDK by default. */
+  readonly readerFor?: (source: ReconcileSource) => AlarmReader;
 }
 
 /** Builds a handler and its clients from an environment; the exported `handler` uses `process.env`. */
@@ -97,6 +101,7 @@ export function createHandler(
     const results = await Promise.allSettled(
       items.map(async (item) => {
         if (item.ok) return processRecord(item.input, letter ? letterDeps : freshDeps, deadline);
+        if (item.refused) return refuse(item.why, item.refused.logKeys);
         deps.telemetry.count('MalformedEvents');
         deps.logger.error('A record of the event cannot be read', { outcome: 'malformed', why: item.why });
         throw new MalformedEventError(`${item.why}. Nothing was sent for it; fix the publisher.`);
@@ -116,18 +121,57 @@ export function createHandler(
     return results.map((result) => (result as PromiseFulfilledResult<RecordOutcome>).value);
   };
 
+  // The sweep's code is loaded on its first schedule only: the alarm path never evaluates it.
+  const runSweepEvent = async (deadline: number, context?: Partial<Context>): Promise<SweepSummary> => {
+    const sweep = await import('./sweep');
+    const readerFor = overrides.readerFor ?? sweep.sdkReaderFor(env);
+    return sweep.runScheduledSweep(sweep.sweepDeps(deps, readerFor), {
+      deadline,
+      ownSource: ownSourceOf(context?.invokedFunctionArn),
+    });
+  };
+
+  // Retrying cannot make a forged claim true: refused for good, nothing written or sent, and said loudly.
+  const refuse = (why: string, logKeys: Record<string, unknown>): RecordOutcome => {
+    deps.telemetry.count('ForeignAlarmsRefused');
+    deps.logger.error('Refused a notification its intake may not carry: nothing was sent or recorded', {
+      ...logKeys,
+      outcome: 'refused',
+      why,
+    });
+    return { outcome: 'skipped', reason: `refused: ${why}` };
+  };
+
   /** An SNS or EventBridge event, or the event a dead letter holds; `letter` forbids nesting batches. */
-  const runEvent = async (event: unknown, deadline: number, letter: boolean): Promise<HandlerResult> => {
+  const runEvent = async (
+    event: unknown,
+    deadline: number,
+    letter: boolean,
+    context?: Partial<Context>,
+  ): Promise<HandlerResult> => {
     const intake = classifyEvent(event);
     switch (intake.kind) {
+      case 'scheduled':
+        if (!letter) return runSweepEvent(deadline, context);
+        // A parked schedule is stale: the next schedule sweeps.
+        return [];
+      case 'alarm-deleted': {
+        const sweep = await import('./sweep');
+        return sweep.resolveDeletedAlarm(intake.deleted, deps, deadline);
+      }
+      case 'refused':
+        return [refuse(intake.why, { intake: 'eventbridge' })];
+      case 'ignored':
+        deps.logger.info('Nothing to do for this event', { why: intake.why });
+        return [];
       case 'sns':
         return runRecords(
-          intake.records.map((record, index) => snsRecordInput(record, index)),
+          intake.records.map((record, index) => snsRecordInput(record, index, config.intakeTrust)),
           deadline,
           letter,
         );
       case 'eventbridge':
-        return runRecords([eventBridgeRecordInput(intake.event)], deadline, letter);
+        return runRecords([eventBridgeRecordInput(intake.event, config.intakeTrust)], deadline, letter);
       case 'failure-record':
         if (!letter) return runEvent(intake.payload, deadline, true);
         break;
@@ -216,12 +260,18 @@ export function createHandler(
     const remaining = context?.getRemainingTimeInMillis?.() ?? DEFAULT_BUDGET_MS;
     const deadline = deps.now() + remaining - config.timeBudgetMarginMs;
     try {
-      return await runEvent(event, deadline, false);
+      return await runEvent(event, deadline, false, context);
     } finally {
       publishMetrics();
     }
   };
   return invoke as PipelineHandler;
+}
+
+/** The function's own account and region, from its ARN (`arn:aws:lambda:<region>:<account>:function:…`). */
+function ownSourceOf(functionArn: string | undefined): { accountId: string; region: string } | undefined {
+  const match = /^arn:[^:]+:lambda:([^:]+):(\d{12}):/.exec(functionArn ?? '');
+  return match ? { region: match[1]!, accountId: match[2]! } : undefined;
 }
 
 function sqsParkingLot(config: Config, env: NodeJS.ProcessEnv): ParkingLot | undefined {
@@ -263,6 +313,11 @@ function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
   });
   const telemetry = powertoolsTelemetry();
   const graphs = metricGraphsConfigFromEnv(env);
+  const ledger = new Ledger({
+    tableName: config.ledgerTableName,
+    ttlSeconds: config.ledgerTtlSeconds,
+    client: dynamo,
+  });
   return {
     metricGraphs:
       graphs &&
@@ -275,13 +330,9 @@ function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
         count: (metric, value) => telemetry.count(metric, value),
       }),
     config,
-    triage: config.triage && triageStep(config.triage, env, telemetry),
+    triage: config.triage && triageStep(config.triage, env, telemetry, ledger),
     leaseGraceMs: config.leaseGraceMs,
-    ledger: new Ledger({
-      tableName: config.ledgerTableName,
-      ttlSeconds: config.ledgerTtlSeconds,
-      client: dynamo,
-    }),
+    ledger,
     pagerDuty: new PagerDutyClient({
       baseUrl: config.pagerDutyEventsUrl,
       connectTimeoutMs: config.httpConnectTimeoutMs,
@@ -320,20 +371,30 @@ function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
 }
 
 /** Model triage, imported only when TRIAGE_MODEL_ID is set: the path without it loads nothing more. */
-function triageStep(config: TriageConfig, env: NodeJS.ProcessEnv, telemetry: Telemetry): TriageStep {
+function triageStep(
+  config: TriageConfig,
+  env: NodeJS.ProcessEnv,
+  telemetry: Telemetry,
+  ledger: Pick<Ledger, 'openIncidents'>,
+): TriageStep {
   return lazyTriage({
     timeoutMs: config.timeoutMs,
     count: (metric) => telemetry.count(metric),
     load: async () => {
       const { bedrockClient, createBedrockTriage } = await import('./triage/bedrock-triage');
-      return createBedrockTriage({ config, client: bedrockClient(env), telemetry });
+      // The first page of the open-incidents index: enough for the prompt, which shows at most ten.
+      const openAlarms = async (openSource: string) => (await ledger.openIncidents(openSource)).items;
+      return createBedrockTriage({ config, client: bedrockClient(env), telemetry, openAlarms });
     },
   });
 }
 
 let lazyHandler: PipelineHandler | undefined;
 
-/** The Lambda entry point: SNS events, SQS batches of dead letters, and EventBridge alarm state changes. */
+/**
+ * The Lambda entry point: SNS events, SQS batches of dead letters, EventBridge alarm state changes and alarm
+ * deletions, and EventBridge's schedule (one reconciliation sweep, answering its summary).
+ */
 export async function handler(event: SNSEvent, context?: Context): Promise<RecordOutcome[]>;
 export async function handler(event: SQSEvent, context?: Context): Promise<SQSBatchResponse>;
 export async function handler(event: unknown, context?: Context): Promise<HandlerResult>;

@@ -1,9 +1,9 @@
 // The image endpoint behind a Lambda function URL (auth NONE): answers a stored graph PNG to whoever holds a signed,
-// unexpired link (image-token.ts), and 403 to anyone else. The bucket itself stays private.
+// unexpired link (image-token.ts), 403 to any other GET or HEAD, 405 to other methods. The bucket stays private.
 import { GetObjectCommand, NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
-import { checkImageRequest, objectKeyFor } from './graphs/image-token';
+import { objectKeyFor, parseImageRequest, verifyImageRequest, type ImageRefusal } from './graphs/image-token';
 import { ImageSigningKeys } from './graphs/image-signing-keys';
 
 export interface ImageEndpointOptions {
@@ -12,6 +12,8 @@ export interface ImageEndpointOptions {
   readonly s3: S3Client;
   readonly now?: () => number;
   readonly log?: (message: string, extra: Record<string, unknown>) => void;
+  /** At most one line about refused requests per this many milliseconds (the first at once), with their counts. */
+  readonly refusalLogIntervalMs?: number;
 }
 
 export type ImageEndpoint = (event: LambdaFunctionURLEvent) => Promise<LambdaFunctionURLResult>;
@@ -24,14 +26,16 @@ const SECURITY_HEADERS = {
 export function createImageEndpoint(options: ImageEndpointOptions): ImageEndpoint {
   const now = options.now ?? Date.now;
   const log = options.log ?? (() => undefined);
+  const refusals = refusalTally(log, options.refusalLogIntervalMs ?? 60_000, now);
   return async (event) => {
     const method = event.requestContext?.http?.method ?? 'GET';
     if (method !== 'GET' && method !== 'HEAD') return text(405, 'method not allowed', { allow: 'GET, HEAD' });
     const path = event.rawPath ?? event.requestContext?.http?.path ?? '';
-    const query = event.queryStringParameters ?? {};
-    const check = checkImageRequest(await options.keys.all(), path, query, now());
+    const parsed = parseImageRequest(path, event.queryStringParameters ?? {}, now());
+    // Path, token form and expiry before any secret is read: junk costs no Secrets Manager call.
+    const check = parsed.ok ? verifyImageRequest(await options.keys.all(), parsed.request) : parsed;
     if (!check.ok) {
-      log('Image request refused', { reason: check.reason, path: path.slice(0, 64) });
+      refusals.add(check.reason);
       // One answer for every refusal: a caller learns nothing about which objects exist or why.
       return text(403, 'forbidden');
     }
@@ -57,6 +61,25 @@ export function createImageEndpoint(options: ImageEndpointOptions): ImageEndpoin
       body: method === 'HEAD' ? '' : Buffer.from(body).toString('base64'),
       isBase64Encoded: method !== 'HEAD',
     };
+  };
+}
+
+/** Counts refusals by reason and says so at most once an interval: a flood of junk is one line a minute. */
+function refusalTally(
+  log: NonNullable<ImageEndpointOptions['log']>,
+  intervalMs: number,
+  now: () => number,
+): { add(reason: ImageRefusal): void } {
+  let counts: Partial<Record<ImageRefusal, number>> = {};
+  let lastLogMs = -Infinity;
+  return {
+    add(reason) {
+      counts[reason] = (counts[reason] ?? 0) + 1;
+      if (now() - lastLogMs < intervalMs) return;
+      log('Image requests refused (403) since the last such line, by reason', { refused: counts });
+      counts = {};
+      lastLogMs = now();
+    },
   };
 }
 

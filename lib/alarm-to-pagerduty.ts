@@ -2,7 +2,6 @@ import {
   Annotations,
   ArnFormat,
   Duration,
-  Lazy,
   PhysicalName,
   RemovalPolicy,
   Stack,
@@ -47,14 +46,15 @@ import {
   type TriageOptions,
 } from './private/model-triage';
 import { estimateAlarmArn, literalAlarmName } from './private/alarm-arns';
-import { grantHandler, secretId } from './private/handler-grants';
+import { grantHandler } from './private/handler-grants';
+import { handlerEnvironment } from './private/handler-environment';
 import { ledgerTable } from './private/ledger-table';
 import { ReconcileSweep, reconcileSources } from './reconcile-sweep';
 import { RETRY_QUEUE, maxReceiveCount } from './private/retry-queue';
-import { denyOtherPublishers } from './private/topic-policies';
+import { denyOtherPublishers, denyOtherSenders } from './private/topic-policies';
 import { checkProps } from './private/validate-props';
-import { METRICS_NAMESPACE, PipelineHealth, SERVICE_NAME } from './pipeline-health';
-import type { IntakePipeline } from './intake-pipeline';
+import { PipelineHealth } from './pipeline-health';
+import type { PublishingPolicy, IntakePipeline } from './intake-pipeline';
 import { topicForAlarm } from './regional-intake';
 
 export type { AlarmPagingOptions, InsufficientDataPolicy, Severity } from './paging-options';
@@ -222,6 +222,20 @@ export interface AlarmToPagerDutyProps {
    */
   readonly runtime?: lambda.Runtime;
   /**
+   * With `metricGraphs`: the image endpoint's reserved concurrency, so that a flood of requests to its public URL
+   * is throttled there and never takes the alarm handler's share of the account's unreserved concurrency. Needs an
+   * account concurrency quota of at least 100 plus this (Lambda keeps 100 unreserved; see design decision 9).
+   * @default 2
+   */
+  readonly imageEndpointConcurrency?: number;
+  /**
+   * Hosts that runbook and dashboard links from alarm tags may name (`wiki.example.com`, or `*.example.com` for the
+   * hosts under it): a tag travels in the notification, so whoever can publish chooses it. Links are https only
+   * either way; links declared with `addAlarm` are not held to this list.
+   * @default - any https host
+   */
+  readonly linkHosts?: string[];
+  /**
    * Send a PagerDuty change event to the default route on every deploy of this stack (a custom resource that
    * never fails the deploy).
    * @default true
@@ -296,6 +310,8 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
   public readonly dashboard: cloudwatch.Dashboard;
   /** The EventBridge intake, when `alarmEvents` is set. */
   public readonly alarmEvents?: AlarmEventsIntake;
+  /** Whether the topics deny publishers other than CloudWatch and `publisherRoleArns`; intakes follow it. */
+  public readonly publishing: PublishingPolicy;
   /** Present when `metricGraphs` is on. */
   public readonly metricGraphImages?: MetricGraphImages;
   /** Present unless `deployChangeEvents` is off. */
@@ -315,6 +331,10 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
     this.routeNames = Object.keys(props.routes);
     this.defaultInsufficientData = props.insufficientDataPolicy ?? 'ignore';
     this.propagateAlarmTags = props.propagateAlarmTags ?? true;
+    this.publishing = {
+      restricted: props.restrictPublishing ?? false,
+      roleArns: props.publisherRoleArns ?? [],
+    };
     const publisherAccounts = [stack.account, ...(props.publisherAccountIds ?? [])];
     const retryWindowHours = (props.retryWindow ?? Duration.hours(24)).toHours();
 
@@ -329,6 +349,7 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
     this.ledger = ledgerTable(this, 'Ledger', props.removalPolicy ?? RemovalPolicy.RETAIN);
     const { function: handler, role } = this.createHandler(props, retryWindowHours);
     this.handler = handler;
+    for (const queue of [this.retryQueue, this.parkedQueue]) denyOtherSenders(queue, [role.roleArn]);
     this.opsTopic = props.opsTopic ?? this.createOpsTopic(props.opsEmail);
     this.opsEmail = props.opsEmail;
     this.reconcileSweep = this.createReconcileSweep(props, retryWindowHours);
@@ -389,7 +410,7 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
       enforceSSL: true,
     });
     allowCloudWatchToPublish(topic, publisherAccounts);
-    if (props.restrictPublishing) denyOtherPublishers(topic, props.publisherRoleArns ?? []);
+    if (this.publishing.restricted) denyOtherPublishers(topic, this.publishing.roleArns);
     return topic;
   }
 
@@ -475,25 +496,14 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
   }
 
   private handlerEnvironment(props: AlarmToPagerDutyProps, retryWindowHours: number): Record<string, string> {
-    const environment: Record<string, string> = {
-      LEDGER_TABLE_NAME: this.ledger.tableName,
-      ROUTING_KEY_SECRETS: Stack.of(this).toJsonString(
-        Object.fromEntries(Object.entries(props.routes).map(([route, secret]) => [route, secretId(secret)])),
-      ),
-      DEFAULT_SEVERITY: props.defaultSeverity ?? 'critical',
-      INSUFFICIENT_DATA_POLICY: this.defaultInsufficientData,
-      UNRECOGNISED_MESSAGES: props.unrecognisedMessages ?? 'trigger',
-      LEDGER_TTL_DAYS: String((props.ledgerTtl ?? Duration.days(90)).toDays()),
-      PARKED_QUEUE_URL: this.parkedQueue.queueUrl,
-      RETRY_WINDOW_HOURS: String(retryWindowHours),
-      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-      NODE_OPTIONS: '--enable-source-maps',
-      ALARM_SETTINGS: Lazy.string({ produce: () => this.renderAlarmSettings() }),
-    };
-    if (props.environment !== undefined) environment.ENVIRONMENT = props.environment;
-    if (props.pagerDutyEventsUrl !== undefined) environment.PAGERDUTY_EVENTS_URL = props.pagerDutyEventsUrl;
-    return environment;
+    return handlerEnvironment(this, props, {
+      ledger: this.ledger,
+      parkedQueue: this.parkedQueue,
+      topic: this.topic,
+      insufficientData: this.defaultInsufficientData,
+      retryWindowHours,
+      alarmSettings: () => this.renderAlarmSettings(),
+    });
   }
 
   private createOpsTopic(opsEmail: string | undefined): sns.Topic {
@@ -530,6 +540,7 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
       removalPolicy: props.removalPolicy,
       bundleAwsSdk: props.bundleAwsSdk,
       runtime: props.runtime,
+      endpointConcurrency: props.imageEndpointConcurrency,
     });
   }
 

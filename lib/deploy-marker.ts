@@ -8,6 +8,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { bundledFunction } from './private/bundled-function';
+import { grantSecretValue } from './private/handler-grants';
 import { METRICS_NAMESPACE, SERVICE_NAME, pipelineMetric } from './pipeline-health';
 
 /** Properties of {@link DeployMarker}; `AlarmToPagerDuty` creates it unless `deployChangeEvents` is false. */
@@ -93,7 +94,7 @@ export class DeployMarker extends Construct {
       environment,
     });
     this.function = marker;
-    props.routingKeySecret.grantRead(role);
+    grantSecretValue(role, props.routingKeySecret);
 
     this.failureAlarm = new cloudwatch.Alarm(this, 'ChangeEventFailures', {
       metric: pipelineMetric('ChangeEventFailures'),

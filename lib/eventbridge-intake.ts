@@ -228,19 +228,22 @@ export class AlarmEventsForwarder extends Construct {
       deadLetterQueueOf: 'the forwarding rule',
     });
     const ruleName = `${Names.uniqueResourceName(this, { maxLength: 56, separator: '-' })}-forward`;
-    allowEventBridgeDeadLetters(
-      props.key,
-      'Forward',
-      stack.formatArn({
-        service: 'events',
-        resource: 'rule',
-        resourceName: ruleName,
-        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      }),
-    );
-    // Sender's side: EventBridge assumes this role to put the events on the central bus.
+    const ruleArn = stack.formatArn({
+      service: 'events',
+      resource: 'rule',
+      resourceName: ruleName,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    allowEventBridgeDeadLetters(props.key, 'Forward', ruleArn);
+    // Sender's side: EventBridge assumes this role to put the events on the central bus, for this rule only (for a
+    // rule target, aws:SourceArn is the rule: https://docs.aws.amazon.com/eventbridge/latest/userguide/cross-service-confused-deputy-prevention.html).
     this.role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnEquals: { 'aws:SourceArn': ruleArn },
+        },
+      }),
       description: 'Forwards CloudWatch alarm state changes to the alarm-to-PagerDuty bus',
     });
     this.rule = new events.Rule(this, 'Rule', {

@@ -36,7 +36,7 @@ export {
   type MetricGraphImagesProps,
   type MetricGraphSettings,
 } from './metric-graph-images';
-export type { IntakePipeline, SweepAccess } from './intake-pipeline';
+export type { IntakePipeline, PublishingPolicy, SweepAccess } from './intake-pipeline';
 export { ReconcileSweep, type ReconcileSweepProps, type ReconcileSource } from './reconcile-sweep';
 export { SweepReadRole, type SweepReadRoleProps } from './private/alarm-read';
 export type { TriageOptions } from './private/model-triage';

@@ -8,6 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { nagText } from './private/nag-text';
 import { bundledFunction } from './private/bundled-function';
+import { grantSecretValue } from './private/handler-grants';
 
 /** Must match lambda/graphs/image-token.ts: where the PNGs are kept. */
 const IMAGE_PREFIX = 'graphs/';
@@ -58,6 +59,13 @@ export interface MetricGraphImagesProps extends MetricGraphSettings {
    * @default lambda.Runtime.NODEJS_24_X
    */
   readonly runtime?: lambda.Runtime;
+  /**
+   * Reserved concurrency of the public image endpoint: a flood of requests is throttled there instead of taking the
+   * account's unreserved concurrency from the alarm handler. Lambda keeps 100 unreserved, so this needs an account
+   * concurrency quota of at least 100 plus this (new accounts may have less; ask for an increase).
+   * @default 2
+   */
+  readonly endpointConcurrency?: number;
 }
 
 /**
@@ -90,6 +98,12 @@ export class MetricGraphImages extends Construct {
       throw new Error('MetricGraphImages: timeout must be between 50 ms and 5 seconds: it delays the page');
     }
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const endpointConcurrency = props.endpointConcurrency ?? 2;
+    if (!Number.isInteger(endpointConcurrency) || endpointConcurrency < 1 || endpointConcurrency > 100) {
+      throw new Error(
+        `MetricGraphImages: endpointConcurrency must be a whole number from 1 to 100 (got ${endpointConcurrency})`,
+      );
+    }
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -121,6 +135,7 @@ export class MetricGraphImages extends Construct {
       runtime: props.runtime,
       memorySize: 256,
       timeout: Duration.seconds(10),
+      reservedConcurrentExecutions: endpointConcurrency,
       environment: {
         IMAGE_BUCKET: this.bucket.bucketName,
         IMAGE_TOKEN_SECRET_ID: this.signingKey.secretArn,
@@ -138,7 +153,15 @@ export class MetricGraphImages extends Construct {
         resources: [this.bucket.arnForObjects(`${IMAGE_PREFIX}*`)],
       }),
     );
-    this.signingKey.grantRead(role);
+    // A valid link to an object the lifecycle rule deleted is a 404, not S3's AccessDenied (a 502 from the endpoint).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'TellMissingGraphs',
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+      }),
+    );
+    grantSecretValue(role, this.signingKey);
 
     const handler = props.handler;
     handler.addToRolePolicy(
@@ -170,7 +193,7 @@ export class MetricGraphImages extends Construct {
         resources: [anyAlarm],
       }),
     );
-    this.signingKey.grantRead(handler);
+    grantSecretValue(handler, this.signingKey);
     handler.addEnvironment('METRIC_GRAPHS', 'on');
     handler.addEnvironment('IMAGE_BUCKET', this.bucket.bucketName);
     handler.addEnvironment('IMAGE_URL_BASE', this.endpointUrl.url);
@@ -191,14 +214,16 @@ export class MetricGraphImages extends Construct {
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason:
-        'Graph images live at most a few weeks and are read only through the image endpoint, whose log group records ' +
-        'every request; server access logs would need a second bucket for no further insight.',
+        'Graph images live at most a few weeks and are read only through the image endpoint: Lambda logs a REPORT ' +
+        'line per invocation and the endpoint counts refusals by reason; server access logs would need a second ' +
+        'bucket for little more.',
     });
     Validations.of(this.signingKey).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
         'Rotating the HMAC key invalidates the links in open incidents; rotate it by hand (put-secret-value): the ' +
-        'endpoint also accepts the previous version, so links signed before one rotation keep working.',
+        'endpoint also accepts the previous version (AWSPREVIOUS), so links signed before one rotation keep working; ' +
+        'two put-secret-value calls revoke a leaked key at once (README, Security).',
     });
     const stack = Stack.of(this);
     const graphObjects = `AwsSolutions-IAM5[Resource::${nagText(stack, this.bucket.arnForObjects(`${IMAGE_PREFIX}*`))}]`;

@@ -2,7 +2,7 @@ import { Token, type Duration } from 'aws-cdk-lib';
 import {
   ENVIRONMENT_NAME,
   INSUFFICIENT_DATA_POLICIES,
-  isHttpUrl,
+  isHttpsUrl,
   MAX_REPAGE_MINUTES,
   MIN_REPAGE_MINUTES,
   ROUTE_NAME,
@@ -116,8 +116,8 @@ export function checkPagingOptions(
     ['runbookUrl', runbookUrl],
     ['dashboardUrl', dashboardUrl],
   ] as const) {
-    if (url !== undefined && !Token.isUnresolved(url) && !isHttpUrl(url)) {
-      throw problem(`${name} "${url}" must be an http(s) URL.`);
+    if (url !== undefined && !Token.isUnresolved(url) && !isHttpsUrl(url)) {
+      throw problem(`${name} "${url}" must be an https URL.`);
     }
   }
   if (environment !== undefined && !Token.isUnresolved(environment) && !ENVIRONMENT_NAME.test(environment)) {

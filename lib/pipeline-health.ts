@@ -141,6 +141,14 @@ export class PipelineHealth extends Construct {
         'The handler paged without its DynamoDB ledger (fail-open): duplicates and stale notifications may reach ' +
           'PagerDuty until the table is reachable again.',
       ),
+      alarm(
+        'ForeignAlarmsRefused',
+        pipelineMetric('ForeignAlarmsRefused'),
+        'The handler refused a notification that claims an alarm its intake may not carry (another account or ' +
+          'region than the topic or EventBridge event that delivered it): someone who can publish to an intake, or ' +
+          "send to the retry queue, tried to open or resolve another account's incident. Nothing was sent. The " +
+          'function log (ERROR, outcome "refused") names the carrier and the claim.',
+      ),
       ...(props.sweep === undefined ? [] : this.sweepAlarms(props.sweep, alarm)),
     ];
 
@@ -327,6 +335,7 @@ export class PipelineHealth extends Construct {
         pipelineMetric('PolicySkipped'),
         pipelineMetric('UnrecognisedMessages'),
         pipelineMetric('UnrecognisedDropped'),
+        pipelineMetric('ForeignAlarmsRefused'),
       ],
     });
   }

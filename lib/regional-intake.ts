@@ -9,6 +9,7 @@ import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import type { IntakePipeline } from './intake-pipeline';
 import { allowCloudWatchToPublish, allowCloudWatchToUseKey } from './private/cloudwatch-publishing';
+import { denyOtherPublishers } from './private/topic-policies';
 import { encryptedQueue, queueNotEmptyAlarm } from './private/dead-letter-queue';
 import { AlarmEventsForwarder } from './eventbridge-intake';
 import { SweepReadRole } from './private/alarm-read';
@@ -103,7 +104,7 @@ export class RegionalIntake extends Construct {
       description: `Encrypts the alarm-to-PagerDuty intake topic in ${this.environment.region}`,
       enableKeyRotation: true,
     });
-    allowCloudWatchToUseKey(this.key);
+    allowCloudWatchToUseKey(this.key, [this.environment.account]);
     // A literal name makes the ARN literal: the central stack's permission and the key policy below can name the
     // topic without a cross-region reference or a dependency cycle through the key.
     const topicName = Names.uniqueResourceName(this, { maxLength: 256, separator: '-' });
@@ -116,6 +117,9 @@ export class RegionalIntake extends Construct {
     const topicArn = stack.formatArn({ service: 'sns', resource: topicName });
     this.topicArn = topicArn;
     allowCloudWatchToPublish(this.topic, this.environment.account, topicArn);
+    // The central topic's restrictPublishing holds for every intake: one open door would do for all.
+    if (pipeline.publishing.restricted)
+      denyOtherPublishers(this.topic, pipeline.publishing.roleArns, topicArn);
 
     // Function owner's side: a resource-based policy statement letting SNS invoke the function for this topic
     // only, without SourceAccount (not supported for SNS; it would deny), and with the regional SNS principal
@@ -246,7 +250,7 @@ export class IntakeSubscriberStack extends Stack {
       description: 'Encrypts the alarm-to-PagerDuty subscription dead-letter queue of this region',
       enableKeyRotation: true,
     });
-    allowCloudWatchToUseKey(key);
+    allowCloudWatchToUseKey(key, [this.account]);
     this.deadLetters = new SubscriptionDeadLetters(this, 'DeadLetters', { key, opsEmail: props.opsEmail });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetters.queue.queueUrl });
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SNSEvent } from 'aws-lambda';
+import { parseNotification } from '../lambda/messages/alarm-message';
 import type { AlarmState } from '../lambda/messages/notification';
 
 export interface MetricAlarmShape {
@@ -76,6 +77,18 @@ export function metricAlarmMessage(shape: MetricAlarmShape): Record<string, unkn
   return message;
 }
 
+const LOCAL_TOPIC = 'arn:aws:sns:us-east-1:123456789012:alarm-to-pagerduty';
+
+/**
+ * The topic CloudWatch would publish this message to: one of the alarm's own account and region (an intake), as
+ * the pipeline requires (decision 15); the local topic for anything that is not an alarm.
+ */
+export function cloudWatchTopicFor(message: string): string {
+  const read = parseNotification({ messageId: 'local', topicArn: LOCAL_TOPIC, timestamp: '', message });
+  if (read.type !== 'alarm' || read.regionCode === undefined || read.accountId === '') return LOCAL_TOPIC;
+  return `arn:${read.partition}:sns:${read.regionCode}:${read.accountId}:alarm-to-pagerduty`;
+}
+
 export interface EnvelopeShape {
   readonly subject?: string;
   readonly messageId?: string;
@@ -103,7 +116,7 @@ export function snsEvent(
         Sns: {
           Type: 'Notification',
           MessageId: shape.messageId ?? randomUUID(),
-          TopicArn: shape.topicArn ?? 'arn:aws:sns:us-east-1:123456789012:alarm-to-pagerduty',
+          TopicArn: shape.topicArn ?? LOCAL_TOPIC,
           Subject: subject ?? null,
           Message: text,
           Timestamp: shape.timestamp ?? new Date().toISOString(),

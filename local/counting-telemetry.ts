@@ -11,6 +11,10 @@ export class CountingTelemetry implements Telemetry {
     this.counts.set(`EventsSent:${action}`, (this.counts.get(`EventsSent:${action}`) ?? 0) + 1);
   }
   latency(): void {}
+  readonly timings: { metric: string; ms: number }[] = [];
+  timing(metric: string, ms: number): void {
+    this.timings.push({ metric, ms });
+  }
   get(metric: string): number {
     return this.counts.get(metric) ?? 0;
   }

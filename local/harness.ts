@@ -7,6 +7,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Ledger, type LedgerEntry } from '../lambda/pipeline/ledger';
+import {
+  LEDGER_KEY_ATTRIBUTE,
+  OPEN_INCIDENTS_INDEX,
+  OPEN_INCIDENTS_PROJECTION,
+  OPEN_INCIDENTS_SORT_ATTRIBUTE,
+  OPEN_SOURCE_ATTRIBUTE,
+} from '../lambda/shared/contract';
 import { createHandler, type SnsHandler } from '../lambda/handler';
 
 /** A fresh 32-character integration key, like PagerDuty's. */
@@ -88,8 +95,22 @@ export async function createLedgerTable(
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'dedupKey', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'dedupKey', KeyType: 'HASH' }],
+        AttributeDefinitions: [
+          { AttributeName: LEDGER_KEY_ATTRIBUTE, AttributeType: 'S' },
+          { AttributeName: OPEN_SOURCE_ATTRIBUTE, AttributeType: 'S' },
+        ],
+        KeySchema: [{ AttributeName: LEDGER_KEY_ATTRIBUTE, KeyType: 'HASH' }],
+        // The sparse open-incidents index the sweep queries, as lib/ declares it.
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: OPEN_INCIDENTS_INDEX,
+            KeySchema: [
+              { AttributeName: OPEN_SOURCE_ATTRIBUTE, KeyType: 'HASH' },
+              { AttributeName: OPEN_INCIDENTS_SORT_ATTRIBUTE, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...OPEN_INCIDENTS_PROJECTION] },
+          },
+        ],
       }),
     );
     if (supportsTtl) {

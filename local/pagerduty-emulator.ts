@@ -356,6 +356,15 @@ export class PagerDutyEmulator {
     return this.incidents(filter).filter((incident) => incident.status !== 'resolved');
   }
 
+  /** A person resolves an incident in PagerDuty's web app: no event arrives, the incident just ends. */
+  resolveByHand(incidentId: string): void {
+    const incident = this.allIncidents.find((i) => i.id === incidentId);
+    if (!incident) throw new Error(`No incident ${incidentId}`);
+    incident.status = 'resolved';
+    incident.resolvedAt = this.now();
+    this.log(`resolved by hand ${incident.id} dedup=${incident.dedupKey}`);
+  }
+
   /** Forget all events, incidents, faults, holds (released) and counters; settings such as latency stay. */
   reset(): void {
     this.requests.length = 0;

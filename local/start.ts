@@ -2,7 +2,12 @@
 // loopback Secrets Manager, and the PagerDuty emulator; then an HTTP endpoint that takes your own messages.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { lambdaContext, metricAlarmMessage, snsEvent } from './alarm-fixtures';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { cloudWatchTopicFor, lambdaContext, metricAlarmMessage, snsEvent } from './alarm-fixtures';
+import { CloudWatchFake } from './cloudwatch-fake';
+import { createHandler } from '../lambda/handler';
+import type { SweepSummary } from '../lambda/sweep';
+import { CloudWatchAlarmReader } from '../lambda/sweep/cloudwatch';
 import { converseAnswers, startBedrockEmulator, type BedrockEmulator } from './bedrock-emulator';
 import { startDynalite } from './dynalite';
 import { newRoutingKey, startPipeline, localStores } from './harness';
@@ -16,7 +21,8 @@ const quiet = process.env.LOCAL_VERBOSE_LOGS !== 'true';
 
 const USAGE = `
 The pipeline running locally with no AWS account: the real handler, dynalite as the ledger, a loopback Secrets
-Manager and the PagerDuty emulator. Plays an alarm's ALARM → OK → duplicate OK, then serves an HTTP endpoint
+Manager and the PagerDuty emulator. Plays an alarm's ALARM → OK → duplicate OK, then an OK that is lost and the
+reconciliation sweep that resolves its incident anyway (an in-process CloudWatch), then serves an HTTP endpoint
 where you post your own messages (POST /publish) and read the emulator's incidents (GET /incidents).
 
 Usage: npm start [-- --help]
@@ -67,12 +73,14 @@ async function main(): Promise<void> {
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
       const subject = req.headers['x-sns-subject'];
+      const topic = req.headers['x-sns-topic-arn'];
       const accepted = emulator.accepted.length;
+      const shape = {
+        subject: typeof subject === 'string' ? subject : undefined,
+        topicArn: typeof topic === 'string' ? topic : cloudWatchTopicFor(body),
+      };
       pipeline
-        .handler(
-          snsEvent([body], { subject: typeof subject === 'string' ? subject : undefined }),
-          lambdaContext(),
-        )
+        .handler(snsEvent([body], shape), lambdaContext())
         .then((outcomes) => ({ status: 200, outcomes, meaning: outcomes.map((o) => meaning(o, body)) }))
         .catch((error: unknown) => ({
           status: 502,
@@ -140,6 +148,7 @@ async function main(): Promise<void> {
   say(`  PagerDuty requests made: ${emulator.requests.length - before} (a duplicate is a no-op)`);
   say();
 
+  await lostOkDemo(pipeline, emulator);
   const { port } = server.address() as AddressInfo;
   say(`Listening: post your own alarm messages and watch them become PagerDuty events:`);
   say(
@@ -201,6 +210,57 @@ function meaning(outcome: RecordOutcome, body: string): string {
     );
   }
   return `${outcome.action} sent to route ${outcome.route} (dedup key ${outcome.dedupKey})`;
+}
+
+/** An OK that never reaches the pipeline, and the next sweep, which reads CloudWatch's state and resolves anyway. */
+async function lostOkDemo(
+  pipeline: Awaited<ReturnType<typeof startPipeline>>,
+  emulator: PagerDutyEmulator,
+): Promise<void> {
+  // The demo has no AWS: CloudWatch is the in-process fake, read through the sweep's real reader.
+  const cloudWatch = new CloudWatchFake(Date.now);
+  const sweeper = createHandler(
+    {
+      ...pipeline.env,
+      RECONCILE_SOURCES: JSON.stringify([
+        { region: cloudWatch.region, accountId: cloudWatch.accountId, topicArns: [] },
+      ]),
+    },
+    { readerFor: () => new CloudWatchAlarmReader(cloudWatch as unknown as CloudWatchClient) },
+  );
+  const name = 'example-queue-age';
+  const dedupKey = cloudWatch.arnOf(name);
+  const show = () => {
+    for (const incident of emulator.incidents({ dedupKey })) {
+      say(`  incident ${incident.id}: ${incident.status} (${incident.alertCount} alert(s))`);
+    }
+  };
+  cloudWatch.putMetricAlarm(name, { state: 'OK' });
+  const alarm = cloudWatch.setState(name, 'ALARM')!;
+  say(`▶ CloudWatch: ${name} → ALARM`);
+  const message = metricAlarmMessage({ alarmName: name, state: 'ALARM', stateChangeMs: alarm.atMs });
+  await pipeline.handler(
+    snsEvent([message], { timestamp: new Date(alarm.atMs + 40).toISOString() }),
+    lambdaContext(),
+  );
+  show();
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  cloudWatch.setState(name, 'OK');
+  say(`▶ CloudWatch: ${name} → OK, but the notification is lost (say, a deleted SNS subscription)`);
+  show();
+  say('▶ The next reconciliation sweep (an EventBridge schedule) reads the alarm states from CloudWatch:');
+  const before = emulator.accepted.length;
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const summary = (await sweeper(
+    { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} },
+    lambdaContext(),
+  )) as SweepSummary;
+  say(
+    `  sweep: ${summary.openIncidentsChecked} open incident(s) checked, ${summary.resolvedOk} resolved (OK)`,
+  );
+  for (const event of emulator.accepted.slice(before)) say(`  PagerDuty received: ${describeEvent(event)}`);
+  show();
+  say();
 }
 
 function describeEvent(event: unknown): string {

@@ -5,7 +5,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** 22 base64url characters: 128 random bits. */
 const OBJECT_ID = /^[A-Za-z0-9_-]{22}$/;
-const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;
+const SIGNATURE = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
 const PATH = /^\/v1\/([A-Za-z0-9_-]{22})\.png$/;
 
 export function newObjectId(): string {
@@ -37,30 +37,59 @@ export function signedImageUrl(
 
 export type ImageRequestCheck =
   | { readonly ok: true; readonly objectId: string; readonly expiresEpochSeconds: number }
-  | { readonly ok: false; readonly reason: string };
+  | { readonly ok: false; readonly reason: ImageRefusal };
+
+/** Why a request gets 403; the same answer for each, so that a caller learns nothing. */
+export type ImageRefusal = 'no such path' | 'no token' | 'expired' | 'bad signature';
+
+/** A request that names an object and carries an unexpired token of the one form links are made in. */
+export interface ImageRequest {
+  readonly objectId: string;
+  readonly expiresEpochSeconds: number;
+  readonly sig: string;
+}
 
 /**
- * Checks a request for an image: the path names an object, the link has not expired, and its signature was made
- * with one of the keys (the current one, and the previous one while a rotated key's links live out).
+ * Reads a request for an image with no key: the path names an object, `exp` and `sig` have their canonical form
+ * (no leading zero, no second spelling of the signature) and the link has not expired. Run before any secret is
+ * read, so that junk requests cost no Secrets Manager call.
  */
+export function parseImageRequest(
+  path: string,
+  query: Readonly<Record<string, string | undefined>>,
+  nowMs: number,
+): { ok: true; request: ImageRequest } | { ok: false; reason: ImageRefusal } {
+  const match = PATH.exec(path);
+  if (!match?.[1]) return { ok: false, reason: 'no such path' };
+  const expText = query.exp ?? '';
+  const sig = query.sig ?? '';
+  // A 32-byte HMAC in 43 base64url characters leaves 2 bits of the last one unused: only `AEIMQUYcgkosw048` end it.
+  if (!/^[1-9]\d{0,11}$/.test(expText) || !SIGNATURE.test(sig)) return { ok: false, reason: 'no token' };
+  const exp = Number(expText);
+  if (exp * 1000 <= nowMs) return { ok: false, reason: 'expired' };
+  return { ok: true, request: { objectId: match[1], expiresEpochSeconds: exp, sig } };
+}
+
+/** Whether the signature was made with one of the keys (the current one, and the previous one after a rotation). */
+export function verifyImageRequest(keys: readonly string[], request: ImageRequest): ImageRequestCheck {
+  const given = Buffer.from(request.sig, 'ascii');
+  const valid = keys.some((key) => {
+    // Compared as text: as bytes, base64url decoding would accept four spellings of one signature.
+    const expected = Buffer.from(signature(key, request.objectId, request.expiresEpochSeconds), 'ascii');
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  });
+  return valid
+    ? { ok: true, objectId: request.objectId, expiresEpochSeconds: request.expiresEpochSeconds }
+    : { ok: false, reason: 'bad signature' };
+}
+
+/** Both steps at once, for callers that hold the keys already. */
 export function checkImageRequest(
   keys: readonly string[],
   path: string,
   query: Readonly<Record<string, string | undefined>>,
   nowMs: number,
 ): ImageRequestCheck {
-  const match = PATH.exec(path);
-  if (!match?.[1]) return { ok: false, reason: 'no such path' };
-  const objectId = match[1];
-  const expText = query.exp ?? '';
-  const sig = query.sig ?? '';
-  if (!/^\d{1,12}$/.test(expText) || !SIGNATURE.test(sig)) return { ok: false, reason: 'no token' };
-  const exp = Number(expText);
-  if (exp * 1000 <= nowMs) return { ok: false, reason: 'expired' };
-  const given = Buffer.from(sig, 'base64url');
-  const valid = keys.some((key) => {
-    const expected = Buffer.from(signature(key, objectId, exp), 'base64url');
-    return expected.length === given.length && timingSafeEqual(expected, given);
-  });
-  return valid ? { ok: true, objectId, expiresEpochSeconds: exp } : { ok: false, reason: 'bad signature' };
+  const parsed = parseImageRequest(path, query, nowMs);
+  return parsed.ok ? verifyImageRequest(keys, parsed.request) : parsed;
 }

@@ -15,6 +15,7 @@ import { cutText, displayLine, firstLine } from '../shared/text';
 import { compact } from '../shared/json';
 import { conditionDetails, describeCondition } from './condition';
 import { cutToJsonBytes, fitToLimits, MAX_EVENT_BYTES } from './limits';
+import { isAwsConsoleUrl } from '../shared/regions';
 
 export interface EventOptions {
   readonly clientName: string;
@@ -98,7 +99,8 @@ function unrecognisedTrigger(
   const topicUrl = snsTopicConsoleUrl(notification.topicArn);
   const service = notification.service;
   const links: Link[] = [
-    ...(service?.links ?? []),
+    // A publisher writes these (CodePipeline's external URL, RDS's Identifier Link): only AWS console links pass.
+    ...(service?.links ?? []).filter((link) => isAwsConsoleUrl(link.href)),
     ...(topicUrl ? [{ href: topicUrl, text: 'SNS topic' }] : []),
     ...settingsLinks(settings),
   ];

@@ -2,7 +2,8 @@ import { isRecord } from '../messages/alarm-message';
 import {
   ENVIRONMENT_NAME,
   INSUFFICIENT_DATA_POLICIES,
-  isHttpUrl,
+  isAllowedHost,
+  isHttpsUrl,
   MAX_REPAGE_MINUTES,
   MIN_REPAGE_MINUTES,
   SETTING_TAGS,
@@ -40,13 +41,21 @@ export interface SettingsInput {
     readonly environment?: string;
   };
   readonly knownRoutes: readonly string[];
+  /** The hosts a link from an alarm tag may name (LINK_HOSTS); unset, any https host. */
+  readonly linkHosts?: readonly string[];
+}
+
+/** What a check knows besides the value: the routes, and for a tag the hosts its links may name. */
+interface CheckContext {
+  readonly knownRoutes: readonly string[];
+  readonly linkHosts?: readonly string[];
 }
 
 /** Where a setting came from: an alarm tag, the construct's `addAlarm` declaration, or the function's default. */
 export type SettingOrigin = 'tag' | 'declared' | 'default';
 
 type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
-type Check<T> = (raw: string, knownRoutes: readonly string[]) => Checked<T>;
+type Check<T> = (raw: string, ctx: CheckContext) => Checked<T>;
 
 const oneOf =
   <T extends string>(allowed: readonly T[], what: string): Check<T> =>
@@ -57,13 +66,17 @@ const oneOf =
       : { ok: true, value };
   };
 
-const webUrl: Check<string> = (raw) =>
-  isHttpUrl(raw)
-    ? { ok: true, value: new URL(raw.trim()).href }
-    : { ok: false, problem: 'is not an http(s) URL' };
+const webUrl: Check<string> = (raw, { linkHosts }) => {
+  if (!isHttpsUrl(raw)) return { ok: false, problem: 'is not an https URL' };
+  const url = new URL(raw.trim());
+  if (linkHosts && !isAllowedHost(url.hostname, linkHosts)) {
+    return { ok: false, problem: `names a host not in LINK_HOSTS (${linkHosts.join(', ')})` };
+  }
+  return { ok: true, value: url.href };
+};
 
 const CHECKS: { readonly [K in keyof DeclaredSettings]: Check<DeclaredSettings[K]> } = {
-  route: (raw, knownRoutes) => {
+  route: (raw, { knownRoutes }) => {
     const value = knownRoutes.find((route) => route.toLowerCase() === raw.trim().toLowerCase());
     return value === undefined
       ? { ok: false, problem: `is not a known route (${knownRoutes.join(', ') || 'none'})` }
@@ -102,15 +115,26 @@ export function resolveSettings(input: SettingsInput): AlarmSettings {
     field: K,
     fallback?: DeclaredSettings[K],
   ): DeclaredSettings[K] | undefined {
+    // A tag travels in the message, so whoever can publish chooses it; a declaration is the operator's own code.
     const candidates = [
-      { source: `tag ${SETTING_TAGS[field]}`, origin: 'tag', raw: tags.get(SETTING_TAGS[field]) },
-      { source: `declared ${field} (ALARM_SETTINGS)`, origin: 'declared', raw: input.declared?.[field] },
+      {
+        source: `tag ${SETTING_TAGS[field]}`,
+        origin: 'tag',
+        raw: tags.get(SETTING_TAGS[field]),
+        ctx: { knownRoutes: input.knownRoutes, linkHosts: input.linkHosts },
+      },
+      {
+        source: `declared ${field} (ALARM_SETTINGS)`,
+        origin: 'declared',
+        raw: input.declared?.[field],
+        ctx: { knownRoutes: input.knownRoutes },
+      },
     ] as const;
     const rejected: string[] = [];
     let chosen: { value: DeclaredSettings[K]; source: string } | undefined;
-    for (const { source, origin, raw } of candidates) {
+    for (const { source, origin, raw, ctx } of candidates) {
       if (raw === undefined || raw.trim() === '') continue;
-      const checked = CHECKS[field](raw, input.knownRoutes);
+      const checked = CHECKS[field](raw, ctx);
       if (checked.ok) {
         chosen = { value: checked.value, source };
         origins[field] = origin;
@@ -220,7 +244,7 @@ function parseDeclaration(
       settings.route = raw.trim();
       continue;
     }
-    const checked = CHECKS[key](raw, []);
+    const checked = CHECKS[key](raw, { knownRoutes: [] });
     if (!checked.ok) {
       problem(`${where}.${field}`, `${JSON.stringify(raw)} ${checked.problem}`);
       continue;

@@ -3,6 +3,9 @@ import * as z from 'zod/mini';
 import {
   ENVIRONMENT_NAME,
   ENVIRONMENT_NAME_RULE,
+  EVENTS_API_URL_RULE,
+  isEventsApiUrl,
+  LINK_HOST,
   INSUFFICIENT_DATA_POLICIES,
   ROUTE_NAME,
   ROUTE_NAME_RULE,
@@ -19,6 +22,7 @@ import { ConfigError } from '../shared/errors';
 import { parseServiceSeverities } from '../messages/services/severities';
 import type { ServiceSeverities } from '../messages/services/types';
 import { trimTrailing } from '../shared/text';
+import type { IntakeTrust } from './intake-trust';
 
 export { ConfigError, INSUFFICIENT_DATA_POLICIES, SEVERITIES };
 
@@ -42,6 +46,23 @@ const routingKeySecrets = z.pipe(
     .check(z.refine((routes) => 'default' in routes, 'needs a "default" route')),
 );
 
+const jsonText = z.pipe(
+  z.string(),
+  z.transform((text: string, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.issues.push({ code: 'custom', message: 'is not JSON', input: text });
+      return z.NEVER;
+    }
+  }),
+);
+
+const accountIds = z.pipe(
+  jsonText,
+  z.array(z.string().check(z.regex(/^\d{12}$/, 'an account id is 12 digits'))),
+);
+
 const serviceSeverities = z.pipe(
   z.string(),
   z.transform((text: string, ctx) => {
@@ -54,6 +75,19 @@ const serviceSeverities = z.pipe(
   }),
 );
 
+/** Where the reconciliation sweep reads alarms, and what marks an alarm there as wired to this pipeline. */
+const reconcileSource = z.object({
+  region: z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'is not a region code such as us-east-1')),
+  accountId: z.string().check(z.regex(/^\d{12}$/, 'is not a 12-digit account id')),
+  topicArns: z.array(z.string().check(z.regex(/^arn:aws[a-z-]*:sns:/, 'is not an SNS topic ARN'))),
+  roleArn: z.optional(
+    z.string().check(z.regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/, 'is not an IAM role ARN')),
+  ),
+  alarmNamePrefixes: z._default(z.array(z.string().check(z.minLength(1))), []),
+  routeTagged: z._default(z.boolean(), false),
+});
+export type ReconcileSource = z.infer<typeof reconcileSource>;
+
 const integer = (min: number, fallback: number) =>
   z._default(z.coerce.number().check(z.int(), z.gte(min)), fallback);
 
@@ -61,7 +95,7 @@ const schema = z.object({
   LEDGER_TABLE_NAME: z.string().check(z.minLength(1)),
   ROUTING_KEY_SECRETS: routingKeySecrets,
   PAGERDUTY_EVENTS_URL: z.pipe(
-    z._default(z.url(), 'https://events.pagerduty.com'),
+    z._default(z.url().check(z.refine(isEventsApiUrl, EVENTS_API_URL_RULE)), 'https://events.pagerduty.com'),
     z.transform((url: string) => trimTrailing(url, '/')),
   ),
   DEFAULT_SEVERITY: z._default(z.enum(SEVERITIES), 'critical'),
@@ -90,6 +124,29 @@ const schema = z.object({
   // How long a dead letter is retried from the retry queue before it is parked for a person.
   RETRY_WINDOW_HOURS: integer(1, 24),
   PARKED_QUEUE_URL: z.optional(z.url()),
+  RECONCILE_SOURCES: z._default(z.pipe(jsonText, z.array(reconcileSource)), []),
+  // An alarm that changed state less than this ago is left to its notification, which may be in flight.
+  RECONCILE_MISSED_GRACE_SECONDS: integer(0, 120),
+  RECONCILE_MAX_CORRECTIONS: integer(1, 500),
+  // Decision 15: the central topic also carries these accounts' alarms; every other topic only its own account's.
+  CENTRAL_TOPIC_ARN: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(
+          /^arn:[a-z][a-z0-9-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$/,
+          'is not an SNS topic ARN',
+        ),
+      ),
+  ),
+  PUBLISHER_ACCOUNT_IDS: z._default(accountIds, []),
+  // A runbook or dashboard link from an alarm tag travels in the message: whoever can publish chooses it.
+  LINK_HOSTS: z.optional(
+    z.pipe(
+      jsonText,
+      z.array(z.string().check(z.regex(LINK_HOST, 'a host is `docs.example.com` or `*.example.com`'))),
+    ),
+  ),
   // Model triage (lambda/triage/) is off unless a Bedrock model or inference-profile id is set.
   TRIAGE_MODEL_ID: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
   TRIAGE_SEVERITY: z._default(z.enum(TRIAGE_MODES), 'suggest'),
@@ -127,6 +184,14 @@ export type Config = Readonly<{
   retryWindowMs: number;
   /** Where the handler parks dead letters that retrying cannot fix; unset: the retry queue's redrive policy parks them. */
   parkedQueueUrl?: string;
+  /** Where the reconciliation sweep reads alarms; empty: it checks only the open incidents the ledger holds. */
+  reconcileSources: readonly ReconcileSource[];
+  reconcileMissedGraceMs: number;
+  reconcileMaxCorrections: number;
+  /** Which accounts each intake may carry (decision 15). */
+  intakeTrust: IntakeTrust;
+  /** The hosts runbook and dashboard links from alarm tags may name; unset, any https host. */
+  linkHosts?: readonly string[];
   /** Model triage; absent (off) unless TRIAGE_MODEL_ID is set. */
   triage?: TriageConfig;
 }>;
@@ -173,6 +238,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxClockSkewMs: c.MAX_CLOCK_SKEW_SECONDS * 1000,
     retryWindowMs: c.RETRY_WINDOW_HOURS * 3_600_000,
     parkedQueueUrl: c.PARKED_QUEUE_URL,
+    reconcileSources: c.RECONCILE_SOURCES,
+    reconcileMissedGraceMs: c.RECONCILE_MISSED_GRACE_SECONDS * 1000,
+    reconcileMaxCorrections: c.RECONCILE_MAX_CORRECTIONS,
+    linkHosts: c.LINK_HOSTS,
+    intakeTrust: { centralTopicArn: c.CENTRAL_TOPIC_ARN, publisherAccountIds: c.PUBLISHER_ACCOUNT_IDS },
     triage:
       c.TRIAGE_MODEL_ID === undefined
         ? undefined

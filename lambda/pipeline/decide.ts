@@ -1,21 +1,26 @@
-import type { AlarmSettings, Notification } from '../messages/notification';
+import type { AlarmNotification, AlarmSettings, Notification } from '../messages/notification';
 
 export type Decision = { send: true; action: 'trigger' | 'resolve' } | { send: false; reason: string };
 
 /**
- * ALARM → trigger, OK → resolve, INSUFFICIENT_DATA → the alarm's policy; nothing when CloudWatch suppressed or
- * muted the alarm's actions. An unrecognised message → trigger:
- * whether to drop those instead is the operator's setting, applied by the handler.
+ * ALARM → trigger, OK → resolve, INSUFFICIENT_DATA → the alarm's policy. When CloudWatch suppressed or muted the
+ * alarm's actions, no page, but a resolve still goes: a mute silences pages, it must not pin incidents open.
+ * An unrecognised message → trigger: whether to drop those instead is the operator's setting, applied by the handler.
  */
 export function decideAction(notification: Notification, settings: AlarmSettings): Decision {
   if (notification.type === 'unrecognised') return { send: true, action: 'trigger' };
-  // CloudWatch itself runs no action here (a suppressor, its wait or extension period, a mute rule): neither do we.
-  if (notification.actionsSuppressed) {
+  const decision = decideState(notification, settings);
+  // CloudWatch itself runs no action here (a suppressor, its wait or extension period, a mute rule): no page.
+  if (notification.actionsSuppressed && decision.send && decision.action === 'trigger') {
     return {
       send: false,
       reason: `CloudWatch runs no action for this change of alarm ${JSON.stringify(notification.alarmName)}: ${notification.actionsSuppressed.reason}`,
     };
   }
+  return decision;
+}
+
+function decideState(notification: AlarmNotification, settings: AlarmSettings): Decision {
   switch (notification.newState) {
     case 'ALARM':
       return { send: true, action: 'trigger' };

@@ -3,6 +3,7 @@ import { isRecord, parseNotification, parseTimestamp } from '../messages/alarm-m
 import { parseAlarmEvent } from '../messages/alarm-event';
 import type { SnsEnvelope } from '../messages/notification';
 import type { RecordInput } from './process-record';
+import { refusalFor, type Carrier, type IntakeTrust } from './intake-trust';
 import { cutText } from '../shared/text';
 
 export const ALARM_DETAIL_TYPES = [
@@ -10,8 +11,28 @@ export const ALARM_DETAIL_TYPES = [
   'CloudWatch Alarm Contributor State Change',
 ] as const;
 
+export const SCHEDULED_DETAIL_TYPE = 'Scheduled Event';
+export const CONFIGURATION_CHANGE_DETAIL_TYPE = 'CloudWatch Alarm Configuration Change';
+
+/** An alarm deleted, as an EventBridge configuration change tells it. */
+export interface DeletedAlarm {
+  readonly alarmArn: string;
+  readonly alarmName: string;
+  readonly accountId: string;
+  readonly region: string;
+  /** The event's time: whole seconds, taken at the start of its second, so a change made after the delete is later. */
+  readonly deletedMs: number;
+}
+
 export type Intake =
   | { readonly kind: 'sns'; readonly records: readonly unknown[] }
+  /** EventBridge's schedule: run one reconciliation sweep. */
+  | { readonly kind: 'scheduled' }
+  | { readonly kind: 'alarm-deleted'; readonly deleted: DeletedAlarm }
+  /** An event its carrier may not deliver (decision 15): refused, nothing written or sent. */
+  | { readonly kind: 'refused'; readonly why: string }
+  /** A configuration change that needs nothing (create, update), or a delete too incomplete to act on. */
+  | { readonly kind: 'ignored'; readonly why: string }
   | { readonly kind: 'sqs'; readonly records: readonly unknown[] }
   | { readonly kind: 'eventbridge'; readonly event: Record<string, unknown> }
   | { readonly kind: 'failure-record'; readonly payload: unknown }
@@ -45,6 +66,10 @@ export function classifyEvent(event: unknown): Intake {
     if (event.source === 'aws.cloudwatch' && (ALARM_DETAIL_TYPES as readonly string[]).includes(detailType)) {
       return { kind: 'eventbridge', event };
     }
+    if (event.source === 'aws.events' && detailType === SCHEDULED_DETAIL_TYPE) return { kind: 'scheduled' };
+    if (event.source === 'aws.cloudwatch' && detailType === CONFIGURATION_CHANGE_DETAIL_TYPE) {
+      return configurationChange(event);
+    }
     return {
       kind: 'malformed',
       why:
@@ -65,6 +90,47 @@ export function classifyEvent(event: unknown): Intake {
   };
 }
 
+// Only detail-type, detail.operation, detail.alarmName and resources[0] are relied on (the delete sample is not
+// documented verbatim); the ARN names the account and region.
+function configurationChange(event: Record<string, unknown>): Intake {
+  const detail = isRecord(event.detail) ? event.detail : {};
+  if (detail.operation !== 'delete') {
+    return {
+      kind: 'ignored',
+      why: `an alarm configuration change (${cutText(String(detail.operation), 20)})`,
+    };
+  }
+  const resources = Array.isArray(event.resources) ? event.resources : [];
+  const arn = typeof resources[0] === 'string' ? resources[0] : '';
+  const match = /^arn:[^:]+:cloudwatch:([^:]+):(\d{12}):alarm:(.+)$/.exec(arn);
+  const time = typeof event.time === 'string' ? parseTimestamp(event.time) : undefined;
+  if (!match || time === undefined) {
+    return {
+      kind: 'ignored',
+      why: 'an alarm deletion without an alarm ARN or a time: the sweep resolves it',
+    };
+  }
+  // An event bus carries its own account's events: a deletion naming another account's alarm is forged.
+  if (event.account !== match[2] || event.region !== match[1]) {
+    return {
+      kind: 'refused',
+      why:
+        `an alarm deletion from account ${cutText(String(event.account), 40)} in ${cutText(String(event.region), 40)} ` +
+        `names alarm ${cutText(arn, 200)} of another account or region`,
+    };
+  }
+  return {
+    kind: 'alarm-deleted',
+    deleted: {
+      alarmArn: arn,
+      alarmName: typeof detail.alarmName === 'string' ? detail.alarmName : match[3]!,
+      region: match[1]!,
+      accountId: match[2]!,
+      deletedMs: Math.floor(time / 1000) * 1000,
+    },
+  };
+}
+
 function recordSource(record: unknown): string | undefined {
   if (!isRecord(record)) return undefined;
   const source = record.EventSource ?? record.eventSource;
@@ -73,10 +139,34 @@ function recordSource(record: unknown): string | undefined {
   return undefined;
 }
 
-export type RecordInputResult = { ok: true; input: RecordInput } | { ok: false; why: string };
+export type RecordInputResult =
+  | { ok: true; input: RecordInput }
+  | { ok: false; why: string; refused?: undefined }
+  | { ok: false; why: string; refused: { readonly logKeys: Record<string, unknown> } };
+
+/** The input, or its refusal when the notification claims an alarm its carrier may not carry (decision 15). */
+function checked(input: RecordInput, carrier: Carrier, trust: IntakeTrust): RecordInputResult {
+  const why = refusalFor(input.notification, carrier, trust);
+  if (why === undefined) return { ok: true, input };
+  const { notification } = input;
+  const claims =
+    notification.type === 'alarm'
+      ? {
+          alarmName: cutText(notification.alarmName, 256),
+          alarmArn: notification.alarmArn,
+          accountId: notification.accountId,
+        }
+      : { service: notification.service?.service };
+  const from = carrier.via === 'sns' ? carrier.topicArn : JSON.stringify([carrier.account, carrier.region]);
+  return {
+    ok: false,
+    why,
+    refused: { logKeys: { ...input.logKeys, ...claims, carrier: cutText(from, 300) } },
+  };
+}
 
 /** One SNS record as the pipeline's input, or why it cannot be one. */
-export function snsRecordInput(record: unknown, index: number): RecordInputResult {
+export function snsRecordInput(record: unknown, index: number, trust: IntakeTrust): RecordInputResult {
   const sns = isRecord(record) ? record.Sns : undefined;
   if (!isRecord(sns)) return { ok: false, why: `SNS record ${index} has no "Sns" object` };
   const message = sns.Message;
@@ -91,14 +181,12 @@ export function snsRecordInput(record: unknown, index: number): RecordInputResul
     // An object (a hand-made test event) is read as the JSON it would have been.
     message: typeof message === 'string' ? message : JSON.stringify(message),
   };
-  return {
-    ok: true,
-    input: {
-      notification: parseNotification(envelope),
-      vouchedMs: parseTimestamp(envelope.timestamp),
-      logKeys: { messageId: envelope.messageId, intake: 'sns' },
-    },
+  const input: RecordInput = {
+    notification: parseNotification(envelope),
+    vouchedMs: parseTimestamp(envelope.timestamp),
+    logKeys: { messageId: envelope.messageId, intake: 'sns' },
   };
+  return checked(input, { via: 'sns', topicArn: envelope.topicArn }, trust);
 }
 
 function describeShape(value: unknown): string {
@@ -112,19 +200,19 @@ function describeShape(value: unknown): string {
 }
 
 /** An EventBridge alarm state change as the pipeline's input. */
-export function eventBridgeRecordInput(event: Record<string, unknown>): RecordInputResult {
-  const vouched = typeof event.time === 'string' ? eventBridgeVouchedMs(event.time) : undefined;
-  return {
-    ok: true,
-    input: {
-      notification: parseAlarmEvent(event),
-      vouchedMs: vouched,
-      logKeys: {
-        messageId: typeof event.id === 'string' ? cutText(event.id, 100) : 'unknown',
-        intake: 'eventbridge',
-      },
+export function eventBridgeRecordInput(
+  event: Record<string, unknown>,
+  trust: IntakeTrust,
+): RecordInputResult {
+  const input: RecordInput = {
+    notification: parseAlarmEvent(event),
+    vouchedMs: typeof event.time === 'string' ? eventBridgeVouchedMs(event.time) : undefined,
+    logKeys: {
+      messageId: typeof event.id === 'string' ? cutText(event.id, 100) : 'unknown',
+      intake: 'eventbridge',
     },
   };
+  return checked(input, { via: 'eventbridge', account: event.account, region: event.region }, trust);
 }
 
 /**

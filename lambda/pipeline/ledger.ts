@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { LEDGER_KEY_ATTRIBUTE } from '../shared/contract';
+import {
+  LEDGER_KEY_ATTRIBUTE,
+  OPEN_INCIDENTS_INDEX,
+  OPEN_SOURCE_ATTRIBUTE,
+  SWEEP_CURSOR_KEY,
+  type InsufficientDataPolicy,
+} from '../shared/contract';
 
 export type LedgerAction = 'trigger' | 'resolve';
 
@@ -28,11 +34,51 @@ export interface LedgerEntry {
   readonly sendingUntilMs?: number;
   /** Who holds the lease: a random id per claim or lease call, so that its holder alone gives it back. */
   readonly sendingBy?: string;
+  /** `<accountId>:<region>` while PagerDuty may hold an open incident for it: the open-incidents index's key. */
+  readonly openSource?: string;
+  /** The alarm the incident is about (a trigger claim for an alarm stores these; the sweep reads them). */
+  readonly alarmArn?: string;
+  readonly sourceAlarmName?: string;
+  readonly contributorId?: string;
+  readonly insufficientData?: InsufficientDataPolicy;
+  /** Opt-in re-page interval while the alarm still breaches. */
+  readonly repageMs?: number;
   /**
    * The model triage of the open incident (JSON, lambda/triage/record.ts): written with the settle or the release
    * of the trigger that asked, kept by later triggers, removed by a resolve's claim. Absent when triage is off.
    */
   readonly triage?: string;
+}
+
+/** What a trigger claim for an alarm records, so the reconciliation sweep can check the incident against CloudWatch. */
+export interface OpenIncidentFacts {
+  /** `<accountId>:<region>` of the alarm. */
+  readonly source: string;
+  readonly alarmArn: string;
+  readonly alarmName: string;
+  readonly contributorId?: string;
+  readonly insufficientData: InsufficientDataPolicy;
+  readonly repageMs?: number;
+}
+
+/** One item of the open-incidents index: an incident PagerDuty may hold open, and what the sweep needs of it. */
+export interface OpenIncident {
+  readonly dedupKey: string;
+  readonly openSource: string;
+  readonly alarmArn: string;
+  readonly alarmName: string;
+  readonly contributorId?: string;
+  readonly insufficientData: InsufficientDataPolicy;
+  readonly repageMs?: number;
+  readonly stateChangeMs: number;
+  readonly action: LedgerAction;
+  readonly delivered: boolean;
+}
+
+export interface OpenIncidentPage {
+  readonly items: readonly OpenIncident[];
+  /** Pass it back for the next page; absent on the last. */
+  readonly cursor?: string;
 }
 
 export interface Claim {
@@ -50,6 +96,8 @@ export interface Claim {
    * what SNS vouches for before they are claimed): any claim replaces it, so the alarm heals on its next change.
    */
   readonly futureLimitMs: number;
+  /** Set on a trigger for an alarm: puts the item in the open-incidents index until a resolve settles. */
+  readonly open?: OpenIncidentFacts;
 }
 
 /** Bounds on what one item stores, far under DynamoDB's 400 KB item limit whatever a publisher sends. */
@@ -105,6 +153,12 @@ export interface LedgerStore {
   ): Promise<SettleResult>;
   markNeedsResend(dedupKey: string, stateChangeMs: number): Promise<void>;
   read(dedupKey: string): Promise<LedgerEntry | undefined>;
+  /** One page of the open incidents of a source (`<accountId>:<region>`), by dedup key; eventually consistent. */
+  openIncidents(openSource: string, cursor?: string): Promise<OpenIncidentPage>;
+  /** Where the last sweep stopped for lack of time (the index of the next source), if it did. */
+  readSweepCursor(): Promise<number | undefined>;
+  /** Records where to resume; `undefined` clears it (the sweep got through every source). */
+  writeSweepCursor(next: number | undefined): Promise<void>;
 }
 
 /** The claim as stored: every text bounded. */
@@ -182,9 +236,11 @@ export class Ledger implements LedgerStore {
     // `openRoute` is the route of the incident a trigger opened, kept until a resolve of it settles: a trigger
     // joins it and a resolve goes to it, even if the alarm's configured route changed meanwhile. A trigger's
     // item does not expire while the incident is open; a resolve's expires after the TTL.
+    const open = claim.action === 'trigger' ? claim.open : undefined;
     const actionUpdates =
       claim.action === 'trigger'
-        ? 'openRoute = if_not_exists(openRoute, :route), triggerEvent = :triggerEvent REMOVE needsResend, expiresAt'
+        ? `openRoute = if_not_exists(openRoute, :route), triggerEvent = :triggerEvent${openUpdates(open)} ` +
+          `REMOVE needsResend, expiresAt${open?.repageMs === undefined && open ? ', repageMs' : ''}`
         : 'expiresAt = :expiresAt REMOVE needsResend, triage';
     try {
       const response = await this.documents.send(
@@ -211,7 +267,7 @@ export class Ledger implements LedgerStore {
             ':alarmName': claim.alarmName,
             ':updatedAt': new Date(nowMs).toISOString(),
             ...(claim.action === 'trigger'
-              ? { ':triggerEvent': claim.triggerEvent ?? '' }
+              ? { ':triggerEvent': claim.triggerEvent ?? '', ...openValues(open) }
               : { ':expiresAt': nowSeconds + this.options.ttlSeconds }),
           },
           ReturnValues: 'ALL_OLD',
@@ -306,7 +362,8 @@ export class Ledger implements LedgerStore {
     const removals = [
       ...(hold ? [] : ['sendingUntilMs', 'sendingBy']),
       ...(resent ? ['needsResend'] : []),
-      ...(settled.action === 'resolve' ? ['openRoute'] : []),
+      // A settled resolve leaves the open-incidents index; an unsettled one stays for the sweep to finish.
+      ...(settled.action === 'resolve' ? ['openRoute', OPEN_SOURCE_ATTRIBUTE] : []),
     ];
     try {
       await this.documents.send(
@@ -364,6 +421,90 @@ export class Ledger implements LedgerStore {
     );
     return toEntry(response.Item);
   }
+
+  async openIncidents(openSource: string, cursor?: string): Promise<OpenIncidentPage> {
+    const response = await this.documents.send(
+      new QueryCommand({
+        TableName: this.options.tableName,
+        IndexName: OPEN_INCIDENTS_INDEX,
+        KeyConditionExpression: '#source = :source',
+        ExpressionAttributeNames: { '#source': OPEN_SOURCE_ATTRIBUTE },
+        ExpressionAttributeValues: { ':source': openSource },
+        ExclusiveStartKey: cursor === undefined ? undefined : (JSON.parse(cursor) as Record<string, unknown>),
+        Limit: OPEN_INCIDENTS_PAGE,
+      }),
+    );
+    return {
+      items: (response.Items ?? []).flatMap((item) => toOpenIncident(item) ?? []),
+      cursor: response.LastEvaluatedKey ? JSON.stringify(response.LastEvaluatedKey) : undefined,
+    };
+  }
+
+  async readSweepCursor(): Promise<number | undefined> {
+    const response = await this.documents.send(
+      new GetCommand({
+        TableName: this.options.tableName,
+        Key: { [LEDGER_KEY_ATTRIBUTE]: SWEEP_CURSOR_KEY },
+        ConsistentRead: true,
+      }),
+    );
+    const next: unknown = response.Item?.nextSource;
+    return typeof next === 'number' ? next : undefined;
+  }
+
+  async writeSweepCursor(next: number | undefined): Promise<void> {
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.options.tableName,
+        Key: { [LEDGER_KEY_ATTRIBUTE]: SWEEP_CURSOR_KEY },
+        UpdateExpression: next === undefined ? 'REMOVE nextSource' : 'SET nextSource = :next',
+        ExpressionAttributeValues: next === undefined ? undefined : { ':next': next },
+      }),
+    );
+  }
+}
+
+/** Open incidents per index page: the sweep checks them 100 names a DescribeAlarms call. */
+export const OPEN_INCIDENTS_PAGE = 100;
+
+function openUpdates(open: OpenIncidentFacts | undefined): string {
+  if (!open) return '';
+  return (
+    `, ${OPEN_SOURCE_ATTRIBUTE} = :openSource, alarmArn = :alarmArn, sourceAlarmName = :sourceAlarmName, ` +
+    'insufficientData = :insufficientData' +
+    (open.contributorId === undefined ? '' : ', contributorId = :contributorId') +
+    (open.repageMs === undefined ? '' : ', repageMs = :repageMs')
+  );
+}
+
+function openValues(open: OpenIncidentFacts | undefined): Record<string, unknown> {
+  if (!open) return {};
+  return {
+    ':openSource': open.source,
+    ':alarmArn': open.alarmArn,
+    ':sourceAlarmName': open.alarmName.slice(0, MAX_STORED_ALARM_NAME),
+    ':insufficientData': open.insufficientData,
+    ...(open.contributorId === undefined ? {} : { ':contributorId': open.contributorId }),
+    ...(open.repageMs === undefined ? {} : { ':repageMs': open.repageMs }),
+  };
+}
+
+/** An index item as an open incident; `undefined` for an item without the facts (never written that way). */
+export function toOpenIncident(item: Record<string, unknown>): OpenIncident | undefined {
+  const entry = toEntry(item);
+  if (!entry?.openSource || entry.alarmArn === undefined) return undefined;
+  return {
+    dedupKey: entry.dedupKey,
+    openSource: entry.openSource,
+    alarmArn: entry.alarmArn,
+    alarmName: entry.sourceAlarmName ?? entry.alarmArn.split(':alarm:').pop() ?? '',
+    contributorId: entry.contributorId,
+    insufficientData: entry.insufficientData ?? 'ignore',
+    repageMs: entry.repageMs,
+    stateChangeMs: entry.stateChangeMs,
+    action: entry.action,
+    delivered: entry.delivered,
+  };
 }
 
 /** Why the item `current` refused `claim` (see `RefusalReason`). */
@@ -389,6 +530,16 @@ function toEntry(item: Record<string, unknown> | undefined): LedgerEntry | undef
     needsResend: item.needsResend === true,
     sendingUntilMs: item.sendingUntilMs === undefined ? undefined : Number(item.sendingUntilMs),
     sendingBy: typeof item.sendingBy === 'string' ? item.sendingBy : undefined,
+    openSource: typeof item.openSource === 'string' ? item.openSource : undefined,
+    alarmArn: typeof item.alarmArn === 'string' ? item.alarmArn : undefined,
+    sourceAlarmName: typeof item.sourceAlarmName === 'string' ? item.sourceAlarmName : undefined,
+    contributorId: typeof item.contributorId === 'string' ? item.contributorId : undefined,
+    insufficientData: policyOf(item.insufficientData),
+    repageMs: item.repageMs === undefined ? undefined : Number(item.repageMs),
     triage: typeof item.triage === 'string' ? item.triage : undefined,
   };
+}
+
+function policyOf(value: unknown): InsufficientDataPolicy | undefined {
+  return value === 'ignore' || value === 'trigger' || value === 'resolve' ? value : undefined;
 }

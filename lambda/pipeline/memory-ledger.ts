@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   boundedClaim,
+  MAX_STORED_ALARM_NAME,
   refusalReason,
   type Claim,
   type ClaimResult,
@@ -8,8 +9,11 @@ import {
   type LeaseResult,
   type LedgerEntry,
   type LedgerStore,
+  type OpenIncidentPage,
   type SettleOptions,
   type SettleResult,
+  OPEN_INCIDENTS_PAGE,
+  toOpenIncident,
 } from './ledger';
 
 type Item = { -readonly [K in keyof LedgerEntry]: LedgerEntry[K] };
@@ -20,6 +24,7 @@ type Item = { -readonly [K in keyof LedgerEntry]: LedgerEntry[K] };
  */
 export class MemoryLedger implements LedgerStore {
   private readonly items = new Map<string, Item>();
+  private sweepCursor: number | undefined;
 
   constructor(private readonly ttlSeconds = 90 * 86400) {}
 
@@ -50,10 +55,21 @@ export class MemoryLedger implements LedgerStore {
       sendingUntilMs: leaseUntilMs,
       sendingBy: randomUUID(),
     };
+    // The open-incident facts stay with the item until a resolve settles, as in DynamoDB.
+    for (const key of OPEN_FACTS) (next as Record<string, unknown>)[key] = current?.[key];
     if (claim.action === 'trigger') {
       next.openRoute = openRoute ?? claim.route;
       next.triggerEvent = claim.triggerEvent ?? '';
       next.expiresAt = undefined;
+      const open = claim.open;
+      if (open) {
+        next.openSource = open.source;
+        next.alarmArn = open.alarmArn;
+        next.sourceAlarmName = open.alarmName.slice(0, MAX_STORED_ALARM_NAME);
+        next.insufficientData = open.insufficientData;
+        if (open.contributorId !== undefined) next.contributorId = open.contributorId;
+        next.repageMs = open.repageMs;
+      }
     } else {
       next.expiresAt = Math.floor(nowMs / 1000) + this.ttlSeconds;
     }
@@ -115,7 +131,10 @@ export class MemoryLedger implements LedgerStore {
     current.sendingUntilMs = holdLeaseUntilMs;
     if (holdLeaseUntilMs === undefined) current.sendingBy = undefined;
     if (resent) current.needsResend = false;
-    if (settled.action === 'resolve') current.openRoute = undefined;
+    if (settled.action === 'resolve') {
+      current.openRoute = undefined;
+      current.openSource = undefined;
+    }
     return { settled: true };
   }
 
@@ -129,7 +148,38 @@ export class MemoryLedger implements LedgerStore {
     await Promise.resolve();
     return copy(this.items.get(dedupKey));
   }
+
+  async openIncidents(openSource: string, cursor?: string): Promise<OpenIncidentPage> {
+    await Promise.resolve();
+    const open = [...this.items.values()]
+      .filter((item) => item.openSource === openSource && (cursor === undefined || item.dedupKey > cursor))
+      .sort((a, b) => (a.dedupKey < b.dedupKey ? -1 : a.dedupKey > b.dedupKey ? 1 : 0));
+    const page = open.slice(0, OPEN_INCIDENTS_PAGE);
+    return {
+      items: page.flatMap((item) => toOpenIncident({ ...item }) ?? []),
+      cursor: open.length > page.length ? page[page.length - 1]!.dedupKey : undefined,
+    };
+  }
+
+  async readSweepCursor(): Promise<number | undefined> {
+    await Promise.resolve();
+    return this.sweepCursor;
+  }
+
+  async writeSweepCursor(next: number | undefined): Promise<void> {
+    await Promise.resolve();
+    this.sweepCursor = next;
+  }
 }
+
+const OPEN_FACTS = [
+  'openSource',
+  'alarmArn',
+  'sourceAlarmName',
+  'contributorId',
+  'insufficientData',
+  'repageMs',
+] as const satisfies readonly (keyof LedgerEntry)[];
 
 function leaseFree(item: Item, nowMs: number): boolean {
   return item.sendingUntilMs === undefined || item.sendingUntilMs <= nowMs;

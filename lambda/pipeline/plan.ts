@@ -2,12 +2,20 @@ import { declaredFor, resolveSettings, type DeclaredSettingsMap } from './alarm-
 import type { Config } from './config';
 import type { CountMetric } from '../shared/contract';
 import { decideAction } from './decide';
-import { dedupKeyFor } from './dedup-key';
-import type { Claim, LedgerAction } from './ledger';
-import type { AlarmNotification, Notification } from '../messages/notification';
+import { alarmIdentity, dedupKeyFor } from './dedup-key';
+import type { Claim, LedgerAction, OpenIncidentFacts } from './ledger';
+import type { AlarmNotification, AlarmSettings, Notification } from '../messages/notification';
 import { buildAlertEvent } from '../pagerduty/event';
 import type { PagerDutyAlertEvent } from '../pagerduty/types';
 import type { TriageSubject } from '../triage/types';
+
+/**
+ * An item is taken for a forged future time only beyond the claimer's clock plus this: a claim computed now may
+ * reach the ledger (SDK retries, lease waits) until its invocation ends, at most Lambda's 15 minutes, after a newer
+ * real state was claimed. Times are capped before they are claimed, so only items written without the cap (older
+ * versions, other tools) are ever this far ahead; the sweep corrects any capped one. Found by the loss property.
+ */
+export const FUTURE_WEDGE_MARGIN_MS = 15 * 60_000;
 
 /** What planning needs besides the notification: configuration and the time, as values. */
 export interface PlanContext {
@@ -20,7 +28,7 @@ export interface PlanContext {
     | 'clientName'
     | 'maxClockSkewMs'
   > &
-    Partial<Pick<Config, 'serviceSeverities'>>;
+    Partial<Pick<Config, 'serviceSeverities' | 'linkHosts'>>;
   readonly declared: DeclaredSettingsMap;
   /** Routes that have an integration key. */
   readonly knownRoutes: readonly string[];
@@ -32,6 +40,11 @@ export interface PlanContext {
 export interface PlanInput {
   readonly notification: Notification;
   readonly vouchedMs?: number;
+  /**
+   * A sweep's correction: when the clock was read just before the CloudWatch request whose answer it acts on. It
+   * is ordered there, not at the alarm's own time: any later real change carries a later time and wins.
+   */
+  readonly observedMs?: number;
 }
 
 /** Something to count and log about a record, whatever its plan. */
@@ -124,6 +137,7 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
       environment: config.environment,
     },
     knownRoutes: ctx.knownRoutes,
+    linkHosts: config.linkHosts,
   });
   if (settings.problems.length > 0) {
     notices.push({
@@ -165,9 +179,9 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
   // Ordered at most at what the transport vouches for; a ledger item later than the receive time can only hold
   // a forged time (from before this cap), and any claim may replace it.
   const capMs = Math.min(input.vouchedMs ?? ctx.nowMs, ctx.nowMs) + config.maxClockSkewMs;
-  const futureLimitMs = ctx.nowMs + config.maxClockSkewMs;
-  const stateChangeMs = Math.min(claimedMs, capMs);
-  if (claimedMs > capMs) {
+  const futureLimitMs = ctx.nowMs + config.maxClockSkewMs + FUTURE_WEDGE_MARGIN_MS;
+  const stateChangeMs = input.observedMs ?? Math.min(claimedMs, capMs);
+  if (input.observedMs === undefined && claimedMs > capMs) {
     notices.push({
       level: 'warn',
       message:
@@ -203,9 +217,23 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
           : `(unrecognised) ${notification.subject ?? ''}`,
       triggerEvent: action === 'trigger' ? compactTrigger(event) : undefined,
       futureLimitMs,
+      open: action === 'trigger' ? openFacts(notification, settings) : undefined,
     },
     logKeys,
     notices,
+  };
+}
+
+/** What the sweep needs to check an incident against CloudWatch; none when the alarm's region is unknown. */
+function openFacts(notification: Notification, settings: AlarmSettings): OpenIncidentFacts | undefined {
+  if (notification.type !== 'alarm' || notification.regionCode === undefined) return undefined;
+  return {
+    source: `${notification.accountId}:${notification.regionCode}`,
+    alarmArn: alarmIdentity(notification),
+    alarmName: notification.alarmName,
+    contributorId: notification.contributor?.id,
+    insufficientData: settings.insufficientData,
+    repageMs: settings.repageMinutes === undefined ? undefined : settings.repageMinutes * 60_000,
   };
 }
 

@@ -25,14 +25,41 @@ export const ROUTE_NAME_RULE = 'route names are 1-64 of A-Z a-z 0-9 _ . -';
 export const ENVIRONMENT_NAME = /^[A-Za-z0-9_-]{0,32}$/;
 export const ENVIRONMENT_NAME_RULE = 'is 0-32 of A-Z a-z 0-9 _ -';
 
-/** An http(s) URL, as runbook and dashboard links must be. */
-export function isHttpUrl(text: string): boolean {
+/** An https URL, as runbook and dashboard links must be: a page an incident links to is not sent in clear. */
+export function isHttpsUrl(text: string): boolean {
   try {
-    const url = new URL(text.trim());
-    return url.protocol === 'https:' || url.protocol === 'http:';
+    return new URL(text.trim()).protocol === 'https:';
   } catch {
     return false;
   }
+}
+
+/** Whether `url` points at this machine: `localhost`, 127.0.0.0/8 or `[::1]` (tests and the local emulator). */
+export function isLoopbackUrl(url: URL): boolean {
+  return url.hostname === 'localhost' || url.hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(url.hostname);
+}
+
+/** A PagerDuty Events API base URL: https, or http to this machine only; a routing key never goes out in clear. */
+export function isEventsApiUrl(text: string): boolean {
+  try {
+    const url = new URL(text.trim());
+    return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackUrl(url));
+  } catch {
+    return false;
+  }
+}
+
+export const EVENTS_API_URL_RULE = 'must be an https URL (http only to localhost or 127.0.0.1)';
+
+/** A LINK_HOSTS entry: a host name, or `*.` and a domain for the hosts under it. */
+export const LINK_HOST = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/** Whether `host` is one of `allowed` (`docs.example.com`), or under a `*.example.com` entry. */
+export function isAllowedHost(host: string, allowed: readonly string[]): boolean {
+  const name = host.toLowerCase();
+  return allowed.some((entry) =>
+    entry.startsWith('*.') ? name.endsWith(entry.slice(1)) : name === entry.toLowerCase(),
+  );
 }
 
 /** The alarm tag that carries each per-alarm setting. */
@@ -96,6 +123,7 @@ export const COUNT_METRICS = [
   'TriageApplied',
   'TriageReused',
   'TriageTokens',
+  'ForeignAlarmsRefused',
 ] as const;
 export type CountMetric = (typeof COUNT_METRICS)[number];
 
@@ -125,6 +153,8 @@ export const OPEN_INCIDENTS_INDEX = 'OpenIncidents';
 export const OPEN_SOURCE_ATTRIBUTE = 'openSource';
 /** The index's sort key: the ledger's own key. */
 export const OPEN_INCIDENTS_SORT_ATTRIBUTE = LEDGER_KEY_ATTRIBUTE;
+/** The ledger item where a sweep cut short by its time budget records the source to resume at. */
+export const SWEEP_CURSOR_KEY = 'sweep#cursor';
 /** The attributes the index projects besides its keys and the table's (INCLUDE): what a sweep reads of an item. */
 export const OPEN_INCIDENTS_PROJECTION = [
   'alarmArn',
@@ -191,6 +221,12 @@ export interface HandlerEnvironment {
   readonly TRIAGE_SEVERITY?: TriageMode;
   readonly TRIAGE_TIMEOUT_MS?: string;
   readonly TRIAGE_NOTE_MAX_CHARS?: string;
+  /** The central topic's ARN: it carries the alarms of PUBLISHER_ACCOUNT_IDS too; unset, no topic does. */
+  readonly CENTRAL_TOPIC_ARN?: string;
+  /** JSON list of account ids whose alarms the central topic carries besides its own account's. */
+  readonly PUBLISHER_ACCOUNT_IDS?: string;
+  /** JSON list of hosts (`*.example.com` for a domain's) that runbook and dashboard links from alarm tags may name. */
+  readonly LINK_HOSTS?: string;
   /** JSON: alarm ARN or name → the options given to `addAlarm`. */
   readonly ALARM_SETTINGS?: string;
   /** JSON: ReconcileSource[], where the sweep reads alarms. */

@@ -137,6 +137,21 @@ const CONSOLE_HOSTS: Readonly<Record<string, string>> = {
   'aws-us-gov': 'console.amazonaws-us-gov.com',
 };
 
+/** Whether `text` is an https link into the AWS console (`console.aws.amazon.com` or a region's subdomain of it). */
+export function isAwsConsoleUrl(text: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return false;
+  }
+  if (url.protocol !== 'https:' || url.username !== '' || url.password !== '' || url.port !== '')
+    return false;
+  return Object.values(CONSOLE_HOSTS).some(
+    (host) => url.hostname === host || url.hostname.endsWith(`.${host}`),
+  );
+}
+
 /**
  * The AWS console host for a partition (`aws-cn`) or a region code (`cn-north-1`); undefined for partitions
  * whose console is not on the public internet (ISO) or not known here (European Sovereign Cloud).

@@ -15,6 +15,8 @@ export interface Telemetry {
   /** EventsSent with an `action` dimension as well as the plain total. */
   sent(action: string): void;
   latency(ms: number): void;
+  /** A duration other than a delivery's (one sweep's), milliseconds. */
+  timing?(metric: 'SweepDuration', ms: number): void;
 }
 
 // EventsSent per action goes through one Metrics instance per action (created once), not `singleMetric()`,
@@ -52,6 +54,9 @@ export function powertoolsTelemetry(target: Metrics = metrics): Telemetry {
     },
     latency: (ms) => {
       target.addMetric('DeliveryLatency', MetricUnit.Milliseconds, ms);
+    },
+    timing: (metric, ms) => {
+      target.addMetric(metric, MetricUnit.Milliseconds, ms);
     },
   };
 }

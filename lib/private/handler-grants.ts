@@ -90,6 +90,28 @@ export function routingKeySecretStatements(
   return statements;
 }
 
+/**
+ * GetSecretValue on one secret (and Decrypt of its own key through Secrets Manager), no more: `grantRead` also
+ * grants DescribeSecret, which no function calls.
+ */
+export function grantSecretValue(grantee: iam.IGrantable, secret: secretsmanager.ISecret): void {
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['secretsmanager:GetSecretValue'],
+    resourceArns: [secretArnForPolicies(secret)],
+  });
+  if (secret.encryptionKey) {
+    const region = Stack.of(secret).region;
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [secret.encryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${region}.amazonaws.com` } },
+      }),
+    );
+  }
+}
+
 /** The ARN an IAM policy needs: the full ARN, or the partial one with the 6 characters Secrets Manager appends. */
 export function secretArnForPolicies(secret: secretsmanager.ISecret): string {
   return secret.secretFullArn ?? `${secret.secretArn}-??????`;

@@ -1,5 +1,6 @@
 import { Token, type Duration } from 'aws-cdk-lib';
 import { ENVIRONMENT_NAME, INSUFFICIENT_DATA_POLICIES, ROUTE_NAME, SEVERITIES } from '../paging-options';
+import { LINK_HOST } from '../../lambda/shared/contract';
 import { RETRY_QUEUE } from './retry-queue';
 
 /** The props `checkProps` reads: AlarmToPagerDutyProps has them all (named here so no import goes back to it). */
@@ -20,6 +21,7 @@ export interface CheckedProps {
   readonly publisherAccountIds?: readonly string[];
   readonly publisherRoleArns?: readonly string[];
   readonly restrictPublishing?: boolean;
+  readonly linkHosts?: readonly string[];
 }
 
 /** Refuses, at synth, props that would deploy a pipeline that cannot page; each message names the prop. */
@@ -120,6 +122,12 @@ export function checkProps(props: CheckedProps): void {
   if (badRole !== undefined) {
     throw new Error(
       `AlarmToPagerDuty: publisherRoleArns entry "${badRole}" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`,
+    );
+  }
+  const badHost = (props.linkHosts ?? []).find((host) => !Token.isUnresolved(host) && !LINK_HOST.test(host));
+  if (badHost !== undefined) {
+    throw new Error(
+      `AlarmToPagerDuty: linkHosts entry "${badHost}" is not a host name (docs.example.com) or *.example.com`,
     );
   }
 }

@@ -2,11 +2,18 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { METRICS_NAMESPACE, PIPELINE_METRICS } from '../../lambda/shared/contract';
-import { changeEventFor, deployMarkerFromEnv, handler, stackOf } from '../../lambda/deploy-marker';
+import {
+  changeEventFor,
+  deployMarkerFromEnv,
+  handler,
+  isCloudFormationResponseUrl,
+  stackOf,
+} from '../../lambda/deploy-marker';
 import { newRoutingKey } from '../../local/harness';
 import { PagerDutyEmulator } from '../../local/pagerduty-emulator';
 import { LocalSecretsStore } from '../../local/secrets-store';
 import { captureStdout, emfMetrics, metricTotal } from '../support/output';
+import { publishMetrics } from '../../lambda/shared/telemetry';
 
 const STACK_ID =
   'arn:aws:cloudformation:eu-west-1:111122223333:stack/payments-alarms/6d7c0a40-1f2e-11f0-9c3b-0a1b2c3d4e5f';
@@ -152,6 +159,31 @@ describe('the deploy marker custom resource against the PagerDuty emulator', () 
     ]);
   });
 
+  it("a request whose ResponseURL is not CloudFormation's sends no change event and is answered nowhere", async () => {
+    const marker = deployMarkerFromEnv(env);
+    const elsewhere = 'https://attacker.example/collect?X-Amz-Signature=abc';
+    await expect(marker(cfnEvent('Update', elsewhere), remaining(30_000))).rejects.toThrow(/ResponseURL/);
+    expect(emulator.changeEvents).toEqual([]);
+  });
+
+  it('an events URL in clear (http to another host) sends nothing, and the deploy still goes on', async () => {
+    const marker = deployMarkerFromEnv({ ...env, PAGERDUTY_EVENTS_URL: 'http://events.pagerduty.com' });
+    const out = captureStdout();
+    let outcome;
+    try {
+      outcome = await marker(cfnEvent('Update', catcher.url), remaining(30_000));
+      publishMetrics();
+    } finally {
+      out.restore();
+    }
+    expect(metricTotal(out.lines(), 'ChangeEventFailures')).toBe(1);
+    expect(outcome).toEqual({
+      sent: false,
+      reason: expect.stringContaining('PAGERDUTY_EVENTS_URL must be an https URL') as string,
+    });
+    expect(catcher.bodies).toEqual([expect.objectContaining({ Status: 'SUCCESS' })]);
+  });
+
   it('sends nothing on Delete, and answers SUCCESS', async () => {
     await deployMarkerFromEnv(env)(cfnEvent('Delete', catcher.url), remaining(30_000));
     expect(emulator.changeEvents).toEqual([]);
@@ -222,4 +254,27 @@ describe('the deploy marker custom resource against the PagerDuty emulator', () 
     });
     expect(catcher.bodies).toEqual([expect.objectContaining({ Status: 'SUCCESS' })]);
   });
+});
+
+describe("the response URL is CloudFormation's response bucket", () => {
+  it.each([
+    'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws%3Acloudformation?X-Amz-Signature=a',
+    'https://cloudformation-custom-resource-response-euwest1.s3-eu-west-1.amazonaws.com/x?Signature=a',
+    'https://cloudformation-custom-resource-response-useast1.s3.us-east-1.amazonaws.com/x',
+    'https://cloudformation-custom-resource-response-cnnorth1.s3.cn-north-1.amazonaws.com.cn/x',
+    'https://s3.amazonaws.com/cloudformation-custom-resource-response-useast1/x',
+    'http://127.0.0.1:8080/cfn-response',
+  ])('accepts %s', (url) => expect(isCloudFormationResponseUrl(url)).toBe(true));
+
+  it.each([
+    'https://attacker.example/x',
+    'http://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x',
+    'https://cloudformation-custom-resource-response-useast1.s3.attacker.s3.amazonaws.com/x',
+    'https://my-bucket.s3.amazonaws.com/x',
+    'https://s3.amazonaws.com/my-bucket/cloudformation-custom-resource-response-useast1/x',
+    'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com:8443/x',
+    'https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com.attacker.example/x',
+    'http://169.254.169.254/latest/meta-data',
+    'not a url',
+  ])('refuses %s', (url) => expect(isCloudFormationResponseUrl(url)).toBe(false));
 });

@@ -94,8 +94,12 @@ describeWithMoto('handler against moto_server and the PagerDuty emulator', () =>
   });
 
   it('gives the same-named alarm in two regions two dedup keys and two incidents', async () => {
+    // Each through its own region's topic: CloudWatch notifies only a topic of the alarm's region (decision 15).
+    await pipeline.handler(snsEvent([alarm('ALARM', 0)]), lambdaContext());
     await pipeline.handler(
-      snsEvent([alarm('ALARM', 0), alarm('ALARM', 0, { regionCode: 'eu-west-1' })]),
+      snsEvent([alarm('ALARM', 0, { regionCode: 'eu-west-1' })], {
+        topicArn: 'arn:aws:sns:eu-west-1:123456789012:alarm-to-pagerduty-intake',
+      }),
       lambdaContext(),
     );
     const keys = emulator.accepted.map((e) => (e as { dedup_key: string }).dedup_key).sort();

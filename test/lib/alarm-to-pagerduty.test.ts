@@ -208,6 +208,7 @@ describe('AlarmToPagerDuty resources', () => {
     const env = handlerEnv(template);
     expect(Object.keys(env).sort()).toEqual([
       'ALARM_SETTINGS',
+      'CENTRAL_TOPIC_ARN',
       'DEFAULT_SEVERITY',
       'INSUFFICIENT_DATA_POLICY',
       'LEDGER_TABLE_NAME',
@@ -216,6 +217,7 @@ describe('AlarmToPagerDuty resources', () => {
       'PARKED_QUEUE_URL',
       'POWERTOOLS_METRICS_NAMESPACE',
       'POWERTOOLS_SERVICE_NAME',
+      'PUBLISHER_ACCOUNT_IDS',
       'RETRY_WINDOW_HOURS',
       'ROUTING_KEY_SECRETS',
       'UNRECOGNISED_MESSAGES',
@@ -237,6 +239,8 @@ describe('AlarmToPagerDuty resources', () => {
       ALARM_SETTINGS: '{}',
       PARKED_QUEUE_URL: stack.resolve(pipeline.parkedQueue.queueUrl),
       RETRY_WINDOW_HOURS: '24',
+      CENTRAL_TOPIC_ARN: stack.resolve(pipeline.topic.topicArn),
+      PUBLISHER_ACCOUNT_IDS: '["444455556666"]',
     });
   });
 
@@ -944,6 +948,8 @@ describe('props', () => {
     expect(attempt({ maxEventAge: Duration.hours(7) })).toThrow(/maxEventAge/);
     expect(attempt({ pagerDutyEventsUrl: 'http://events.pagerduty.com' })).toThrow(/https/);
     expect(attempt({ publisherAccountIds: ['1234'] })).toThrow(/12-digit/);
+    expect(attempt({ linkHosts: ['https://wiki.example.com'] })).toThrow(/linkHosts entry/);
+    expect(attempt({ metricGraphs: true, imageEndpointConcurrency: 0 })).toThrow(/endpointConcurrency/);
     expect(attempt({ environment: 'way too long and with spaces' })).toThrow(/environment/);
   });
 

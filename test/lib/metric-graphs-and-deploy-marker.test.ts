@@ -122,6 +122,8 @@ describe('metric graph images (metricGraphs)', () => {
           Action: 's3:GetObject',
           Resource: { 'Fn::Join': ['', [bucketArn, '/graphs/*']] },
         }),
+        // A valid link to a deleted object answers 404 (NoSuchKey), not AccessDenied.
+        expect.objectContaining({ Action: 's3:ListBucket', Resource: bucketArn }),
       ]);
       expect(JSON.stringify(statements)).toContain(
         JSON.stringify({ Ref: logicalId(stack, images.signingKey) }),

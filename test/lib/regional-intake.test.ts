@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AlarmToPagerDuty, type AlarmToPagerDutyProps } from '../../lib/alarm-to-pagerduty';
@@ -49,9 +50,12 @@ function metricAlarm(scope: Stack, id: string, props: Partial<cloudwatch.AlarmPr
 }
 
 /** The app of the issue: the central stack, intakes in two other regions and one other account, alarms in each. */
-function estate(outdir?: string) {
+function estate(outdir?: string, props: Partial<AlarmToPagerDutyProps> = {}) {
   const app = newApp(outdir);
-  const { stack: central, pipeline } = centralStack(app, { alarmEvents: { alarmNamePrefixes: ['prod-'] } });
+  const { stack: central, pipeline } = centralStack(app, {
+    alarmEvents: { alarmNamePrefixes: ['prod-'] },
+    ...props,
+  });
   const eu = new RegionalIntakeStack(app, 'IntakeEU', { env: EU, pipeline, opsEmail: 'ops@example.com' });
   const sydney = new RegionalIntakeStack(app, 'IntakeSydney', { env: SYDNEY, pipeline });
   const other = new RegionalIntakeStack(app, 'IntakeOther', { env: OTHER, pipeline });
@@ -400,6 +404,163 @@ describe('an estate: central stack, intakes in two other regions and in another 
   });
 });
 
+/** Every option that adds resources or policies: the issue 19 review's template. */
+const EVERY_OPTION: Partial<AlarmToPagerDutyProps> = {
+  alarmEvents: { alarmNamePrefixes: ['prod-'] },
+  restrictPublishing: true,
+  publisherRoleArns: [`arn:aws:iam::${CENTRAL.account}:role/drill`],
+  publisherAccountIds: ['333333333333'],
+  metricGraphs: true,
+  tracing: lambda.Tracing.ACTIVE,
+  linkHosts: ['*.example.com'],
+  reservedConcurrency: 20,
+  opsEmail: 'ops@example.com',
+};
+
+describe('trust boundaries (issue 19), every option on', () => {
+  const e = estate(undefined, EVERY_OPTION);
+  const intakes = [e.eu, e.sydney, e.other];
+  const central = Template.fromStack(e.central);
+  const roleArnOf = (construct: { node: { defaultChild?: unknown } }) =>
+    e.central.resolve((construct.node.defaultChild as { attrArn: string }).attrArn);
+
+  test('the handler knows the central topic and the accounts it carries, and the link hosts', () => {
+    const [fn] = Object.values(central.findResources('AWS::Lambda::Function')).filter(
+      (r) =>
+        (r as { Properties: { Handler?: string; Environment?: { Variables?: object } } }).Properties
+          .Environment?.Variables && JSON.stringify(r).includes('LEDGER_TABLE_NAME'),
+    ) as { Properties: { Environment: { Variables: Record<string, unknown> } } }[];
+    expect(fn!.Properties.Environment.Variables).toMatchObject({
+      CENTRAL_TOPIC_ARN: e.central.resolve(e.pipeline.topic.topicArn),
+      PUBLISHER_ACCOUNT_IDS: '["333333333333"]',
+      LINK_HOSTS: '["*.example.com"]',
+    });
+  });
+
+  test('restrictPublishing: every intake topic denies publishers other than AWS services and the named roles', () => {
+    for (const intake of intakes) {
+      const statements = statementsOf(Template.fromStack(intake), 'AWS::SNS::TopicPolicy');
+      expect({
+        stack: intake.stackName,
+        deny: statements.filter(
+          (st) =>
+            st.Effect === 'Deny' &&
+            st.Action === 'sns:Publish' &&
+            JSON.stringify(st).includes('PrincipalIsAWSService'),
+        ),
+      }).toEqual({
+        stack: intake.stackName,
+        deny: [
+          expect.objectContaining({
+            Principal: { AWS: '*' },
+            Condition: {
+              Bool: { 'aws:PrincipalIsAWSService': 'false' },
+              ArnNotLike: { 'aws:PrincipalArn': [`arn:aws:iam::${CENTRAL.account}:role/drill`] },
+            },
+          }),
+        ],
+      });
+    }
+    // Without the option, no intake has the statement.
+    const plain = estate();
+    for (const intake of [plain.eu, plain.other]) {
+      expect(JSON.stringify(statementsOf(Template.fromStack(intake), 'AWS::SNS::TopicPolicy'))).not.toContain(
+        'PrincipalIsAWSService',
+      );
+    }
+  });
+
+  test('the retry and parked queues take SendMessage only from AWS services and the handler role', () => {
+    const handlerRole = roleArnOf(e.pipeline.handler.role as never);
+    const denies = statementsOf(central, 'AWS::SQS::QueuePolicy').filter(
+      (st) => st.Effect === 'Deny' && st.Action === 'sqs:SendMessage',
+    );
+    expect(denies).toHaveLength(2);
+    expect(denies).toEqual(
+      [e.pipeline.retryQueue, e.pipeline.parkedQueue]
+        .map((queue) =>
+          expect.objectContaining({
+            Principal: { AWS: '*' },
+            Resource: e.central.resolve(queue.queueArn),
+            Condition: {
+              Bool: { 'aws:PrincipalIsAWSService': 'false' },
+              ArnNotEquals: { 'aws:PrincipalArn': [handlerRole] },
+            },
+          }),
+        )
+        .reverse(),
+    );
+  });
+
+  test('CloudWatch may use an intake or subscriber key only for alarms of that account', () => {
+    const stacks = e.app.node.children.filter((c): c is Stack => c instanceof Stack);
+    let checked = 0;
+    for (const stack of stacks) {
+      for (const st of statementsOf(Template.fromStack(stack), 'AWS::KMS::Key', 'KeyPolicy')) {
+        if (!JSON.stringify(st.Principal).includes('cloudwatch.amazonaws.com')) continue;
+        checked += 1;
+        expect({ stack: stack.stackName, condition: st.Condition }).toEqual({
+          stack: stack.stackName,
+          condition: {
+            StringEquals: { 'aws:SourceAccount': expect.arrayContaining([stack.account]) as unknown },
+          },
+        });
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(5);
+  });
+
+  test('the forwarder role is assumable by EventBridge for its own rule only', () => {
+    const template = Template.fromStack(e.other);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Principal: { Service: 'events.amazonaws.com' },
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': OTHER.account },
+              ArnEquals: {
+                'aws:SourceArn': Match.stringLikeRegexp(
+                  `^arn:aws:events:${OTHER.region}:${OTHER.account}:rule/.+-forward$`,
+                ),
+              },
+            },
+          }),
+        ],
+      },
+    });
+  });
+
+  test('no role anywhere may DescribeSecret; the image endpoint has a reserved concurrency of 2', () => {
+    const stacks = e.app.node.children.filter((c): c is Stack => c instanceof Stack);
+    for (const stack of stacks) {
+      expect(JSON.stringify(Template.fromStack(stack).toJSON())).not.toContain(
+        'secretsmanager:DescribeSecret',
+      );
+    }
+    central.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Answers metric graph PNGs'),
+      ReservedConcurrentExecutions: 2,
+    });
+    central.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ForeignAlarmsRefused',
+      AlarmActions: [Match.anyValue()],
+    });
+  });
+
+  test('every template is cdk-nag clean', () => {
+    for (const stack of e.app.node.children.filter((c): c is Stack => c instanceof Stack)) {
+      expect({
+        stack: stack.stackName,
+        violations: new AwsSolutionsChecks().validateScope(stack).violations,
+      }).toEqual({
+        stack: stack.stackName,
+        violations: [],
+      });
+    }
+  });
+});
+
 describe('the reconciliation sweep across the estate', () => {
   const e = estate();
   e.app.synth();
@@ -544,18 +705,21 @@ describe('the reconciliation sweep across the estate', () => {
 describe('cfn-lint', () => {
   const found = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
   const available = found.status === 0;
-  const run = available ? test : test.skip;
   if (!available) {
     if (process.env.CI === 'true') throw new Error('cfn-lint is not on PATH (required under CI=true)');
     console.log('skipping cfn-lint of the estate: cfn-lint is not on PATH');
   }
 
-  run(
-    'every template of the estate is cfn-lint clean',
-    () => {
+  const runEach = available ? test.each : test.skip.each;
+  runEach([
+    ['', {}],
+    [', with every option on', EVERY_OPTION],
+  ] as [string, Partial<AlarmToPagerDutyProps>][])(
+    'every template of the estate is cfn-lint clean%s',
+    (_name, props) => {
       const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'intakes-'));
       try {
-        estate(outdir).app.synth();
+        estate(outdir, props).app.synth();
         const templates = fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json'));
         expect(templates).toHaveLength(7);
         const lint = spawnSync(
@@ -563,14 +727,14 @@ describe('cfn-lint', () => {
           templates.map((f) => path.join(outdir, f)),
           { encoding: 'utf8' },
         );
-        // Exit status bits: 2 errors, 4 warnings, 8 informational. The one warning is the central handler's own
-        // (W3005 on the DependsOn that CDK writes from the function to its role), also in the single-region app.
+        // Exit status bits: 2 errors, 4 warnings, 8 informational. The one warning is the central functions' own
+        // (W3005 on the DependsOn that CDK writes from a function to its role), also in the single-region app.
         const findings = (lint.stdout + lint.stderr)
           .split('\n')
           .filter((line) => /^[EWI]\d{4} /.test(line))
           .filter(
             (line) =>
-              !/^W3005 'Pipeline(Handler|DeployMarker|Reconcile)Role[0-9A-F]{8}' dependency already enforced/.test(
+              !/^W3005 'Pipeline(Handler|DeployMarker|Reconcile|MetricGraphsEndpoint)Role[0-9A-F]{8}' dependency already enforced/.test(
                 line,
               ),
           );

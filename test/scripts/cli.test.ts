@@ -124,5 +124,11 @@ test('npm start: the demo opens and resolves one incident, and the duplicate mak
   expect(output).toContain('incident PINC0001: triggered');
   expect(output).toContain('incident PINC0001: resolved');
   expect(output).toContain('PagerDuty requests made: 0 (a duplicate is a no-op)');
+  // The lost OK: still open after it, resolved by the sweep.
+  const lost = output.slice(output.indexOf('but the notification is lost'));
+  expect(lost).toMatch(/^[^▶]*incident PINC0002: triggered/);
+  expect(lost).toContain('sweep: 1 open incident(s) checked, 1 resolved (OK)');
+  expect(lost).toMatch(/PagerDuty received: resolve \(dedup_key \S+:alarm:example-queue-age\)/);
+  expect(lost).toContain('incident PINC0002: resolved');
   expect(output).not.toMatch(/"level":"(WARN|ERROR)"/);
 });

@@ -110,8 +110,8 @@ describe('resolveSettings', () => {
       'tag pagerduty:route: "billing" is not a known route (default, payments, Platform); using the default "default"',
       'tag pagerduty:severity: "urgent" is not a severity (critical, error, warning, info); using "error" from the declared severity (ALARM_SETTINGS)',
       'tag pagerduty:insufficient-data: "maybe" is not an insufficient-data policy (ignore, trigger, resolve); using the default "ignore"',
-      'tag pagerduty:runbook: "javascript:alert(1)" is not an http(s) URL; leaving it unset',
-      'tag pagerduty:dashboard: "not a url" is not an http(s) URL; leaving it unset',
+      'tag pagerduty:runbook: "javascript:alert(1)" is not an https URL; leaving it unset',
+      'tag pagerduty:dashboard: "not a url" is not an https URL; leaving it unset',
       'tag pagerduty:environment: "prod env!" is not 1-32 of A-Z a-z 0-9 _ -; leaving it unset',
     ]);
   });
@@ -191,7 +191,7 @@ describe('parseDeclaredSettings', () => {
     ['{"a": {"severity": "urgent"}}', /ALARM_SETTINGS\["a"\]\.severity: "urgent" is not a severity/],
     [
       '{"a": {"runbookUrl": "wiki/page"}}',
-      /ALARM_SETTINGS\["a"\]\.runbookUrl: "wiki\/page" is not an http\(s\) URL/,
+      /ALARM_SETTINGS\["a"\]\.runbookUrl: "wiki\/page" is not an https URL/,
     ],
     ['{"a": {"route": 7}}', /ALARM_SETTINGS\["a"\]\.route: must be a string/],
   ])('throws a ConfigError naming ALARM_SETTINGS for %s', (json, message) => {

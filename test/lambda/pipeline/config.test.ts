@@ -32,6 +32,22 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ROUTING_KEY_SECRETS: base.ROUTING_KEY_SECRETS })).toThrow(/LEDGER_TABLE_NAME/);
   });
 
+  it('takes an events URL that is https, or http to this machine only: a routing key never goes out in clear', () => {
+    for (const url of ['http://events.pagerduty.com', 'http://10.0.0.7:8080', 'ftp://events.pagerduty.com']) {
+      expect(() => loadConfig({ ...base, PAGERDUTY_EVENTS_URL: url })).toThrow(
+        /PAGERDUTY_EVENTS_URL: must be an https URL/,
+      );
+    }
+    for (const url of [
+      'https://events.eu.pagerduty.com',
+      'http://127.0.0.1:4000',
+      'http://localhost:4000',
+      'http://[::1]:4000',
+    ]) {
+      expect(loadConfig({ ...base, PAGERDUTY_EVENTS_URL: url }).pagerDutyEventsUrl).toBe(url);
+    }
+  });
+
   it('reads SERVICE_SEVERITIES, naming the entry that is wrong', () => {
     expect(
       loadConfig({ ...base, SERVICE_SEVERITIES: '{"guardduty:high":"error"}' }).serviceSeverities,

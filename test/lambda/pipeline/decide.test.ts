@@ -41,10 +41,12 @@ describe('decideAction', () => {
 });
 
 describe('decideAction when CloudWatch runs no action', () => {
-  it('sends nothing for a suppressed or muted change, whatever its state, and says why', () => {
-    for (const newState of ['ALARM', 'OK', 'INSUFFICIENT_DATA'] as const) {
+  const muted = { by: 'MuteRule', reason: 'actions muted by mute rule x' };
+
+  it('pages nothing for a suppressed or muted ALARM (or INSUFFICIENT_DATA that would trigger), and says why', () => {
+    for (const newState of ['ALARM', 'INSUFFICIENT_DATA'] as const) {
       const decision = decideAction(
-        alarm({ newState, actionsSuppressed: { by: 'MuteRule', reason: 'actions muted by mute rule x' } }),
+        alarm({ newState, actionsSuppressed: muted }),
         settings({ insufficientData: 'trigger' }),
       );
       expect(decision).toEqual({
@@ -53,5 +55,20 @@ describe('decideAction when CloudWatch runs no action', () => {
           'CloudWatch runs no action for this change of alarm "HighErrorRate": actions muted by mute rule x',
       });
     }
+  });
+
+  // Issue 18: a mute silences pages; it must not pin an incident open after the window ends.
+  it('still resolves on a muted or suppressed OK, and on INSUFFICIENT_DATA whose policy resolves', () => {
+    for (const by of ['MuteRule', 'WaitPeriod', 'Alarm']) {
+      expect(
+        decideAction(alarm({ newState: 'OK', actionsSuppressed: { ...muted, by } }), settings({})),
+      ).toEqual({ send: true, action: 'resolve' });
+    }
+    expect(
+      decideAction(
+        alarm({ newState: 'INSUFFICIENT_DATA', actionsSuppressed: muted }),
+        settings({ insufficientData: 'resolve' }),
+      ),
+    ).toEqual({ send: true, action: 'resolve' });
   });
 });

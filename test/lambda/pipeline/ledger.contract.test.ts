@@ -330,6 +330,94 @@ describe.each(backends)('ledger contract: $name', (backend) => {
     });
   });
 
+  describe('the open-incidents index (the reconciliation sweep reads it)', () => {
+    const SOURCE = '123456789012:us-east-1';
+    const open = {
+      source: SOURCE,
+      alarmArn: claimOf().dedupKey,
+      alarmName: 'db-cpu',
+      insufficientData: 'resolve' as const,
+      repageMs: 1_800_000,
+    };
+    const all = async (source: string) => {
+      const keys: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await ledger.openIncidents(source, cursor);
+        keys.push(...page.items.map((item) => item.dedupKey));
+        cursor = page.cursor;
+      } while (cursor !== undefined);
+      return keys;
+    };
+
+    it('lists an alarm trigger under its source with what the sweep needs, until a resolve of it settles', async () => {
+      const key = claimOf().dedupKey;
+      await ledger.claim(claimOf({ open }), NOW, NOW);
+      expect((await ledger.openIncidents(SOURCE)).items).toEqual([
+        {
+          dedupKey: key,
+          openSource: SOURCE,
+          alarmArn: key,
+          alarmName: 'db-cpu',
+          insufficientData: 'resolve',
+          repageMs: 1_800_000,
+          stateChangeMs: NOW - HOUR,
+          action: 'trigger',
+          delivered: false,
+        },
+      ]);
+      expect((await ledger.openIncidents('123456789012:eu-west-1')).items).toEqual([]);
+      await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW);
+      // A resolve claimed but not yet delivered may still leave the incident open: it stays listed.
+      await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 1, action: 'resolve' }), NOW, NOW);
+      expect((await ledger.openIncidents(SOURCE)).items).toMatchObject([
+        { dedupKey: key, action: 'resolve', delivered: false, insufficientData: 'resolve' },
+      ]);
+      await ledger.settle(key, { stateChangeMs: NOW - HOUR + 1, action: 'resolve' }, NOW);
+      expect((await ledger.openIncidents(SOURCE)).items).toEqual([]);
+      // The next trigger opens it again; without a re-page interval it drops the old one.
+      await ledger.claim(
+        claimOf({ stateChangeMs: NOW - HOUR + 2, open: { ...open, repageMs: undefined } }),
+        NOW,
+        NOW,
+      );
+      const [again] = (await ledger.openIncidents(SOURCE)).items;
+      expect(again).toMatchObject({ dedupKey: key, action: 'trigger', stateChangeMs: NOW - HOUR + 2 });
+      expect(again?.repageMs).toBeUndefined();
+    });
+
+    it('keeps a contributor id, and leaves out triggers that are not about an alarm', async () => {
+      const contributorKey = `${claimOf().dedupKey}/contributor/6d442278dba546f6`;
+      await ledger.claim(
+        claimOf({ dedupKey: contributorKey, open: { ...open, contributorId: '6d442278dba546f6' } }),
+        NOW,
+        NOW,
+      );
+      await ledger.claim(claimOf({ dedupKey: 'sns:0123456789abcdef' }), NOW, NOW);
+      expect((await ledger.openIncidents(SOURCE)).items).toMatchObject([
+        { dedupKey: contributorKey, contributorId: '6d442278dba546f6' },
+      ]);
+    });
+
+    it('pages through a source 100 incidents at a time, each once', async () => {
+      const keys = Array.from(
+        { length: 103 },
+        (_, i) => `${claimOf().dedupKey}-${String(i).padStart(3, '0')}`,
+      );
+      for (const dedupKey of keys) await ledger.claim(claimOf({ dedupKey, open }), NOW, NOW);
+      expect((await ledger.openIncidents(SOURCE)).items).toHaveLength(100);
+      expect(await all(SOURCE)).toEqual(keys);
+    });
+
+    it('remembers where a sweep stopped, until it is cleared', async () => {
+      expect(await ledger.readSweepCursor()).toBeUndefined();
+      await ledger.writeSweepCursor(3);
+      expect(await ledger.readSweepCursor()).toBe(3);
+      await ledger.writeSweepCursor(undefined);
+      expect(await ledger.readSweepCursor()).toBeUndefined();
+    });
+  });
+
   it('bounds what it stores, whatever size the publisher sent', async () => {
     const key = claimOf().dedupKey;
     const result = await ledger.claim(

@@ -1,0 +1,260 @@
+// Each case of issue 18, in process: CloudWatch (the fake) in one state, the ledger and PagerDuty in another after
+// lost, forged or muted notifications; one sweep brings PagerDuty to CloudWatch's state, and never past a newer change.
+import { sweepRig, type SweepRig } from '../../support/sweep';
+import { loadConfig } from '../../../lambda/pipeline/config';
+import { TEST_ENV } from '../../support/in-process';
+
+const MINUTE = 60_000;
+const ARN = (name: string) => `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}`;
+
+async function pagedAndOpen(rig: SweepRig, name: string) {
+  rig.cloudWatch.putMetricAlarm(name, { state: 'OK' });
+  rig.clock.now += 1000;
+  await rig.deliver(rig.cloudWatch.setState(name, 'ALARM'));
+  expect(rig.pagerDuty.isOpen(ARN(name))).toBe(true);
+}
+
+describe('the reconciliation sweep', () => {
+  it('resolves an incident whose OK was lost, once', async () => {
+    const rig = sweepRig();
+    await pagedAndOpen(rig, 'api-5xx');
+    rig.clock.now += MINUTE;
+    rig.cloudWatch.setState('api-5xx', 'OK'); // the OK notification is lost
+    const summary = await rig.sweep();
+    expect(rig.pagerDuty.isOpen(ARN('api-5xx'))).toBe(false);
+    expect(summary).toMatchObject({ resolvedOk: 1, errors: 0, incomplete: false });
+    expect(rig.telemetry.get('SweepResolvedOk')).toBe(1);
+    const sent = rig.pagerDuty.landed.length;
+    rig.clock.now += MINUTE;
+    await rig.sweep();
+    expect(rig.pagerDuty.landed).toHaveLength(sent); // the ledger agrees now: no request
+  });
+
+  it('pages a wired alarm in ALARM whose notification never came, after the grace, once', async () => {
+    const rig = sweepRig();
+    rig.cloudWatch.putMetricAlarm('db-cpu', { state: 'OK' });
+    rig.cloudWatch.putMetricAlarm('not-wired', {
+      state: 'OK',
+      actions: ['arn:aws:sns:us-east-1:123456789012:other'],
+    });
+    rig.clock.now += 1000;
+    rig.cloudWatch.setState('db-cpu', 'ALARM');
+    rig.cloudWatch.setState('not-wired', 'ALARM');
+    rig.clock.now += 30_000;
+    await rig.sweep();
+    expect(rig.pagerDuty.landed).toHaveLength(0); // its notification may be in flight
+    rig.clock.now += 2 * MINUTE;
+    const summary = await rig.sweep();
+    expect(summary.missedNotifications).toBe(1);
+    expect(rig.pagerDuty.isOpen(ARN('db-cpu'))).toBe(true);
+    expect(rig.pagerDuty.isOpen(ARN('not-wired'))).toBe(false);
+    const [page] = rig.pagerDuty.landed;
+    expect(page?.event.payload?.summary).toContain('db-cpu');
+    expect(rig.logger.lines.some((l) => l.message.includes('never reached the pipeline'))).toBe(true);
+    await rig.sweep();
+    expect(rig.pagerDuty.landed).toHaveLength(1);
+  });
+
+  it('resolves the incident of a deleted alarm only on a positive answer', async () => {
+    const rig = sweepRig();
+    await pagedAndOpen(rig, 'gone');
+    rig.cloudWatch.deleteAlarm('gone');
+    rig.cloudWatch.fail('DescribeAlarms', 'AccessDenied');
+    const refused = await rig.sweep();
+    expect(refused.errors).toBeGreaterThan(0);
+    expect(rig.telemetry.get('SweepErrors')).toBeGreaterThan(0);
+    expect(rig.pagerDuty.isOpen(ARN('gone'))).toBe(true); // an error resolves nothing
+    rig.cloudWatch.heal();
+    rig.clock.now += MINUTE;
+    expect(await rig.sweep()).toMatchObject({ resolvedDeleted: 1 });
+    expect(rig.pagerDuty.isOpen(ARN('gone'))).toBe(false);
+  });
+
+  it('leaves a source it cannot read (throttled) for the next sweep, then corrects it', async () => {
+    const rig = sweepRig();
+    await pagedAndOpen(rig, 'throttled');
+    rig.cloudWatch.setState('throttled', 'OK');
+    rig.cloudWatch.fail('DescribeAlarms', 'Throttling', 2);
+    await rig.sweep(); // the ALARM list fails
+    await rig.sweep(); // the by-name check fails
+    expect(rig.pagerDuty.isOpen(ARN('throttled'))).toBe(true);
+    expect(rig.telemetry.get('SweepErrors')).toBe(2);
+    rig.clock.now += MINUTE;
+    await rig.sweep();
+    expect(rig.pagerDuty.isOpen(ARN('throttled'))).toBe(false);
+  });
+
+  it('does not page a muted alarm, and resolves one that recovered during a mute (its OK was muted)', async () => {
+    const rig = sweepRig();
+    await pagedAndOpen(rig, 'muted-recovers');
+    rig.cloudWatch.putMetricAlarm('muted-breaches', { state: 'OK' });
+    rig.cloudWatch.muteRules.set('maintenance', ['muted-recovers', 'muted-breaches']);
+    rig.clock.now += 1000;
+    rig.cloudWatch.setState('muted-recovers', 'OK');
+    rig.cloudWatch.setState('muted-breaches', 'ALARM');
+    rig.clock.now += 5 * MINUTE;
+    await rig.sweep();
+    expect(rig.pagerDuty.isOpen(ARN('muted-recovers'))).toBe(false);
+    expect(rig.pagerDuty.isOpen(ARN('muted-breaches'))).toBe(false);
+    rig.cloudWatch.muteRules.clear();
+    await rig.sweep();
+    expect(rig.pagerDuty.isOpen(ARN('muted-breaches'))).toBe(true);
+  });
+
+  it('pages through a mute when the mute rules cannot be read, and counts it', async () => {
+    const rig = sweepRig();
+    rig.cloudWatch.putMetricAlarm('x', { state: 'ALARM' });
+    rig.cloudWatch.muteRules.set('m', ['x']);
+    rig.cloudWatch.fail('ListAlarmMuteRules', 'InternalFailure');
+    rig.clock.now += 5 * MINUTE;
+    await rig.sweep();
+    expect(rig.pagerDuty.isOpen(ARN('x'))).toBe(true);
+    expect(rig.telemetry.get('SweepErrors')).toBe(1);
+  });
+
+  it('follows the insufficient-data policy stored with the incident', async () => {
+    const rig = sweepRig();
+    rig.cloudWatch.putMetricAlarm('resolves', {
+      state: 'OK',
+      tags: { 'pagerduty:insufficient-data': 'resolve' },
+    });
+    rig.cloudWatch.putMetricAlarm('ignores', { state: 'OK' });
+    rig.clock.now += 1000;
+    await rig.deliver(rig.cloudWatch.setState('resolves', 'ALARM'));
+    await rig.deliver(rig.cloudWatch.setState('ignores', 'ALARM'));
+    rig.clock.now += MINUTE;
+    rig.cloudWatch.setState('resolves', 'INSUFFICIENT_DATA');
+    rig.cloudWatch.setState('ignores', 'INSUFFICIENT_DATA');
+    const summary = await rig.sweep();
+    expect(summary.resolvedInsufficientData).toBe(1);
+    expect(rig.pagerDuty.isOpen(ARN('resolves'))).toBe(false);
+    expect(rig.pagerDuty.isOpen(ARN('ignores'))).toBe(true);
+  });
+
+  it('corrects an item wedged by a forged future time', async () => {
+    const rig = sweepRig();
+    rig.cloudWatch.putMetricAlarm('forged', { state: 'OK' });
+    rig.clock.now += 1000;
+    const alarm = rig.cloudWatch.setState('forged', 'ALARM');
+    rig.clock.now += 10;
+    const ok = rig.cloudWatch.setState('forged', 'OK');
+    rig.clock.now += 5_000;
+    // The ALARM claims 2099 and SNS stamps it late; the real OK, stamped before that, arrives after it.
+    await rig.deliver(alarm, { claimedMs: Date.UTC(2099, 0, 1), publishDelayMs: 2_000 });
+    await rig.deliver(ok);
+    expect(rig.pagerDuty.isOpen(ARN('forged'))).toBe(true); // wedged: the OK is older than the capped ALARM
+    rig.clock.now += MINUTE;
+    await rig.sweep();
+    expect(rig.pagerDuty.isOpen(ARN('forged'))).toBe(false);
+  });
+
+  it('never overrides a real change made after its observation', async () => {
+    const rig = sweepRig();
+    await pagedAndOpen(rig, 'racing');
+    rig.clock.now += MINUTE;
+    rig.cloudWatch.setState('racing', 'OK'); // lost
+    rig.clock.now += MINUTE;
+    // Right after CloudWatch answers "OK" by name, the alarm breaches again and that ALARM is delivered first.
+    rig.wrapReader = (reader) => ({
+      ...reader,
+      alarmsInAlarm: () => reader.alarmsInAlarm(),
+      alarmsByName: async (names) => {
+        const answer = await reader.alarmsByName(names);
+        rig.clock.now += 5;
+        await rig.deliver(rig.cloudWatch.setState('racing', 'ALARM'));
+        return answer;
+      },
+      contributorsInAlarm: (n) => reader.contributorsInAlarm(n),
+      mutedAlarmNames: () => reader.mutedAlarmNames(),
+      tagsOf: (arn) => reader.tagsOf(arn),
+    });
+    await rig.sweep();
+    expect(rig.pagerDuty.isOpen(ARN('racing'))).toBe(true);
+    expect((await rig.ledger.read(ARN('racing')))?.action).toBe('trigger');
+    expect(rig.telemetry.get('SweepResolvedOk')).toBe(0);
+  });
+
+  it('re-pages an alarm that still breaches after a person resolved its incident (opt-in)', async () => {
+    const rig = sweepRig();
+    rig.cloudWatch.putMetricAlarm('repaged', { state: 'OK', tags: { 'pagerduty:repage-minutes': '30' } });
+    rig.cloudWatch.putMetricAlarm('not-repaged', { state: 'OK' });
+    rig.clock.now += 1000;
+    await rig.deliver(rig.cloudWatch.setState('repaged', 'ALARM'));
+    await rig.deliver(rig.cloudWatch.setState('not-repaged', 'ALARM'));
+    for (const name of ['repaged', 'not-repaged']) {
+      await rig.pagerDuty.sendAlert('k'.repeat(32), { event_action: 'resolve', dedup_key: ARN(name) });
+    }
+    rig.clock.now += 20 * MINUTE;
+    await rig.sweep();
+    expect(rig.pagerDuty.isOpen(ARN('repaged'))).toBe(false);
+    rig.clock.now += 11 * MINUTE;
+    expect(await rig.sweep()).toMatchObject({ repages: 1 });
+    expect(rig.pagerDuty.isOpen(ARN('repaged'))).toBe(true);
+    expect(rig.pagerDuty.isOpen(ARN('not-repaged'))).toBe(false);
+  });
+
+  it('pages and resolves contributors of a multi-time-series alarm one by one', async () => {
+    const rig = sweepRig();
+    rig.cloudWatch.putMetricAlarm('tables', { state: 'OK', multiSeries: true });
+    rig.cloudWatch.setContributor('tables', 'c-orders', 'ALARM', { TableName: 'orders' });
+    rig.cloudWatch.setContributor('tables', 'c-users', 'ALARM', { TableName: 'users' });
+    rig.clock.now += 5 * MINUTE;
+    expect(await rig.sweep()).toMatchObject({ missedNotifications: 2 });
+    const orders = `${ARN('tables')}/contributor/c-orders`;
+    const users = `${ARN('tables')}/contributor/c-users`;
+    expect(rig.pagerDuty.isOpen(orders) && rig.pagerDuty.isOpen(users)).toBe(true);
+    expect(rig.pagerDuty.isOpen(ARN('tables'))).toBe(false);
+    rig.cloudWatch.setContributor('tables', 'c-orders', 'OK');
+    rig.clock.now += MINUTE;
+    expect(await rig.sweep()).toMatchObject({ resolvedOk: 1 });
+    expect(rig.pagerDuty.isOpen(orders)).toBe(false);
+    expect(rig.pagerDuty.isOpen(users)).toBe(true);
+  });
+
+  it('does not page a composite alarm whose actions CloudWatch suppresses, and says why', async () => {
+    const rig = sweepRig();
+    const composite = rig.cloudWatch.putCompositeAlarm('service-down');
+    composite.state = 'ALARM';
+    composite.suppressedBy = 'Alarm';
+    rig.clock.now += 5 * MINUTE;
+    await rig.sweep();
+    expect(rig.pagerDuty.landed).toHaveLength(0);
+    expect(
+      rig.logger.lines.some((l) => JSON.stringify(l.extra).includes('suppresses its actions (Alarm)')),
+    ).toBe(true);
+    composite.suppressedBy = undefined;
+    await rig.sweep();
+    expect(rig.pagerDuty.isOpen(ARN('service-down'))).toBe(true);
+  });
+
+  it('pages through DescribeAlarms 100 at a time and stops at RECONCILE_MAX_CORRECTIONS, resuming next time', async () => {
+    const rig = sweepRig({ RECONCILE_MAX_CORRECTIONS: '150' });
+    for (let i = 0; i < 230; i++)
+      rig.cloudWatch.putMetricAlarm(`bulk-${String(i).padStart(3, '0')}`, { state: 'ALARM' });
+    rig.clock.now += 5 * MINUTE;
+    const first = await rig.sweep();
+    expect(first).toMatchObject({ missedNotifications: 150, incomplete: true });
+    const pages = rig.cloudWatch.requests.filter((r) => r.operation === 'DescribeAlarms');
+    expect(pages.map((r) => r.input.NextToken)).toEqual([undefined, '100', '200']);
+    expect(await rig.sweep()).toMatchObject({ missedNotifications: 80, incomplete: false });
+    expect(rig.telemetry.get('SweepIncomplete')).toBe(1);
+  });
+
+  it('reads RECONCILE_SOURCES and rejects a malformed one, naming it', () => {
+    const sources = [
+      {
+        region: 'eu-west-1',
+        accountId: '111111111111',
+        topicArns: [],
+        roleArn: 'arn:aws:iam::111111111111:role/r',
+      },
+    ];
+    expect(loadConfig({ ...TEST_ENV, RECONCILE_SOURCES: JSON.stringify(sources) }).reconcileSources).toEqual([
+      { ...sources[0], alarmNamePrefixes: [], routeTagged: false },
+    ]);
+    expect(loadConfig(TEST_ENV).reconcileSources).toEqual([]);
+    expect(() => loadConfig({ ...TEST_ENV, RECONCILE_SOURCES: '[{"region":"x"}]' })).toThrow(
+      /RECONCILE_SOURCES/,
+    );
+  });
+});
