@@ -1,8 +1,11 @@
 // Runs in a fresh Node process: loads one bundle, invokes its `handler` once with the event in BENCH_COLD_EVENT,
 // and prints the process's CPU (user + system) and wall time from process start: after the load, and after the
-// first invocation. Plain JavaScript so that nothing but Node and the bundle is loaded.
+// first invocation. Plain JavaScript so that nothing but Node and the bundle is loaded. With BENCH_LOADED_FILES
+// set (an untimed run), every file the loader loads is listed there (bench/loaded-files.mjs).
 import { pathToFileURL } from 'node:url';
 
+if (process.env.BENCH_LOADED_FILES)
+  (await import('node:module')).register('./loaded-files.mjs', import.meta.url);
 const bundle = process.argv[2];
 const event = JSON.parse(process.env.BENCH_COLD_EVENT ?? '{}');
 const micros = () => {

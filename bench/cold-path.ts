@@ -1,12 +1,13 @@
 // The cold path: a fresh Node process that loads a bundle and makes its first invocation, the pipeline's deployed
-// bundle against a bundle of the protocol floor alone (bench/cold-floor.ts). Both are bundled with the handler's
-// esbuild options (lib/private/handler-bundle.ts, AWS SDK inside) and run as the construct runs the function
-// (NODE_OPTIONS=--enable-source-maps), each by bench/cold-child.mjs, which reports from inside the child.
-import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
+// bundle (index.mjs and its chunks) against a bundle of the protocol floor alone (bench/cold-floor.ts). Both are
+// bundled with the handler's esbuild options (lib/private/handler-bundle.ts) and run as the construct runs the
+// function (NODE_OPTIONS=--enable-source-maps), each by bench/cold-child.mjs, which reports from inside the child.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { deployedBundleOptions, HANDLER_ENTRY } from '../lib/private/handler-bundle';
+import { deployedBundleOptions } from '../lib/private/handler-bundle';
 
 const ROOT = join(__dirname, '..');
 
@@ -19,42 +20,81 @@ export interface ColdRun {
   readonly wallMs: number;
 }
 
-export interface ColdPath {
-  readonly pipeline: ColdRun[];
-  readonly floor: ColdRun[];
-  readonly pipelineKb: number;
-  readonly floorKb: number;
+/** One bundle as deployed: a directory with index.mjs and the chunks beside it. */
+export interface Bundle {
+  readonly name: string;
+  readonly dir: string;
+  /** Every .mjs file in the directory: what a deployment ships. */
+  readonly totalKb: number;
 }
 
-export interface ColdPathOptions {
-  readonly runs: number;
-  /** The handler's environment, as the construct sets it (endpoints, table, secrets). */
-  readonly env: Readonly<Record<string, string>>;
-  /** The n-th invocation's event for the pipeline, and for the floor; each must be a fresh alert. */
-  readonly pipelineEvent: (n: number) => unknown;
-  readonly floorEvent: (n: number) => unknown;
+export async function bundle(entry: string, name: string, bundleAwsSdk: boolean): Promise<Bundle> {
+  const dir = join(ROOT, 'dist', 'bench-cold', name);
+  rmSync(dir, { recursive: true, force: true });
+  const result = await build({
+    ...deployedBundleOptions(entry, dir, bundleAwsSdk),
+    absWorkingDir: ROOT,
+    logLevel: 'silent',
+    metafile: true,
+  });
+  const code = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith('.mjs'));
+  return { name, dir, totalKb: code.reduce((sum, [, output]) => sum + output.bytes, 0) / 1024 };
 }
 
-async function bundle(entry: string, name: string): Promise<string> {
-  const outfile = join(ROOT, 'dist', 'bench-cold', name, 'index.mjs');
-  await build({ ...deployedBundleOptions(entry, outfile, true), absWorkingDir: ROOT, logLevel: 'silent' });
-  return outfile;
+export interface Runtime {
+  /** "Node 20", "Node 24". */
+  readonly label: string;
+  readonly node: string;
 }
 
-function runChild(outfile: string, env: Readonly<Record<string, string>>, event: unknown): ColdRun {
-  const run = spawnSync(process.execPath, [join(ROOT, 'bench/cold-child.mjs'), outfile], {
-    encoding: 'utf8',
+/**
+ * Runs a node child to its end without blocking this process: the emulator and proxies this process started
+ * write to pipes it must keep reading, or they stall on a full pipe.
+ */
+export function runNode(
+  node: string,
+  args: string[],
+  env: Readonly<Record<string, string>>,
+  timeoutMs: number,
+): Promise<{ status: number | string; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      node,
+      args,
+      { env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const failure = error as (Error & { code?: number | string; signal?: string }) | null;
+        resolve({ status: failure ? (failure.signal ?? failure.code ?? 'failed') : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+async function runChild(
+  runtime: Runtime,
+  side: Bundle,
+  env: Readonly<Record<string, string>>,
+  event: unknown,
+  loadedFiles?: string,
+): Promise<ColdRun> {
+  const run = await runNode(
+    runtime.node,
+    [join(ROOT, 'bench/cold-child.mjs'), join(side.dir, 'index.mjs')],
     // Only what the function would see: none of this process's loaders or options.
-    env: {
+    {
       PATH: process.env.PATH ?? '',
       ...env,
       NODE_OPTIONS: '--enable-source-maps',
       BENCH_COLD_EVENT: JSON.stringify(event),
+      ...(loadedFiles ? { BENCH_LOADED_FILES: loadedFiles } : {}),
     },
-  });
+    120_000,
+  );
   const last = run.stdout.trim().split('\n').pop() ?? '';
   if (run.status !== 0 || !last.startsWith('{"loadCpuUs"')) {
-    throw new Error(`cold child for ${outfile} failed (${run.status}): ${run.stderr}${run.stdout}`);
+    throw new Error(
+      `cold child for ${side.dir} on ${runtime.label} failed (${run.status}): ${run.stderr}${run.stdout}`,
+    );
   }
   const reported = JSON.parse(last) as {
     loadCpuUs: number;
@@ -70,23 +110,50 @@ function runChild(outfile: string, env: Readonly<Record<string, string>>, event:
   };
 }
 
-/** Bundles both sides, then runs them in alternation, one fresh process each, `runs` times. */
-export async function measureColdPath(options: ColdPathOptions): Promise<ColdPath> {
-  const pipelineBundle = await bundle(HANDLER_ENTRY, 'handler');
-  const floorBundle = await bundle(join(ROOT, 'bench/cold-floor.ts'), 'floor');
-  const pipeline: ColdRun[] = [];
-  const floor: ColdRun[] = [];
-  // One discarded pair first: the OS's file cache and moto's first requests are not the function's cold start.
-  runChild(pipelineBundle, options.env, options.pipelineEvent(-1));
-  runChild(floorBundle, options.env, options.floorEvent(-1));
-  for (let n = 0; n < options.runs; n++) {
-    pipeline.push(runChild(pipelineBundle, options.env, options.pipelineEvent(n)));
-    floor.push(runChild(floorBundle, options.env, options.floorEvent(n)));
+export interface ColdSide {
+  readonly bundle: Bundle;
+  /** The n-th invocation's event; each must be a fresh alert (n = -1 for the discarded first round). */
+  readonly event: (n: number) => unknown;
+}
+
+/** Runs the sides in alternation, one fresh process each, `runs` times, after one discarded round. */
+export async function measureColdPath(
+  runtime: Runtime,
+  sides: readonly ColdSide[],
+  runs: number,
+  env: Readonly<Record<string, string>>,
+): Promise<ColdRun[][]> {
+  // The OS's file cache and moto's first requests are not the function's cold start.
+  for (const side of sides) await runChild(runtime, side.bundle, env, side.event(-1));
+  const results: ColdRun[][] = sides.map(() => []);
+  for (let n = 0; n < runs; n++) {
+    for (const [i, side] of sides.entries()) {
+      results[i]!.push(await runChild(runtime, side.bundle, env, side.event(n)));
+    }
   }
-  return {
-    pipeline,
-    floor,
-    pipelineKb: statSync(pipelineBundle).size / 1024,
-    floorKb: statSync(floorBundle).size / 1024,
-  };
+  return results;
+}
+
+/**
+ * The code a fresh process loads by the end of its first invocation: index.mjs, every chunk it imported
+ * (statically or by `import()`), and any module from node_modules (the runtime-SDK variant), in KB. Source maps
+ * are not counted. One untimed run with bench/loaded-files.mjs registered.
+ */
+export async function loadedKb(
+  runtime: Runtime,
+  side: ColdSide,
+  env: Readonly<Record<string, string>>,
+  n: number,
+): Promise<{ kb: number; files: number }> {
+  const scratch = mkdtempSync(join(tmpdir(), 'bench-loaded-'));
+  const list = join(scratch, 'files');
+  try {
+    await runChild(runtime, side.bundle, env, side.event(n), list);
+    const files = [...new Set(readFileSync(list, 'utf8').trim().split('\n'))].filter(
+      (file) => !file.startsWith(join(ROOT, 'bench')),
+    );
+    return { kb: files.reduce((sum, file) => sum + statSync(file).size, 0) / 1024, files: files.length };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }

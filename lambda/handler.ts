@@ -1,7 +1,6 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient as SqsClient } from '@aws-sdk/client-sqs';
 import type { Context, EventBridgeEvent, SNSEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseDeclaredSettings } from './pipeline/alarm-settings';
 import { loadConfig, type Config, type TriageConfig } from './pipeline/config';
@@ -14,7 +13,7 @@ import {
   type RecordInputResult,
 } from './pipeline/intake';
 import { Ledger } from './pipeline/ledger';
-import { createMetricGraphs, metricGraphsConfigFromEnv } from './graphs/metric-graphs';
+import { lazyMetricGraphs, metricGraphsConfigFromEnv } from './graphs/graphs-config';
 import { describeFailure, PagerDutyClient } from './pagerduty/client';
 import { processRecord, type PipelineDeps, type RecordOutcome } from './pipeline/process-record';
 import { RoutingKeys } from './pagerduty/routing-keys';
@@ -227,7 +226,9 @@ export function createHandler(
         }
       }
     };
-    // Never fail a whole batch for one letter: each answers for itself.
+    // Never fail a whole batch for one letter: each answers for itself. Loaded here: most functions see no letter.
+    const { BatchProcessor, EventType, processPartialResponse } =
+      await import('@aws-lambda-powertools/batch');
     return processPartialResponse({ Records: records }, handleLetter, new BatchProcessor(EventType.SQS), {
       throwOnFullBatchFailure: false,
     });
@@ -277,13 +278,16 @@ function ownSourceOf(functionArn: string | undefined): { accountId: string; regi
 function sqsParkingLot(config: Config, env: NodeJS.ProcessEnv): ParkingLot | undefined {
   const queueUrl = config.parkedQueueUrl;
   if (queueUrl === undefined) return undefined;
-  const sqs = new SQSClient({
-    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
-    endpoint: env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL,
-    maxAttempts: 3,
-  });
+  // The SQS client is loaded and made at the first letter parked: the alarm path never parks.
+  let sqs: SqsClient | undefined;
   return {
     park: async (body, reason) => {
+      const { SQSClient, SendMessageCommand } = await import('@aws-sdk/client-sqs');
+      sqs ??= new SQSClient({
+        region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
+        endpoint: env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL,
+        maxAttempts: 3,
+      });
       await sqs.send(
         new SendMessageCommand({
           QueueUrl: queueUrl,
@@ -321,7 +325,7 @@ function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
   return {
     metricGraphs:
       graphs &&
-      createMetricGraphs({
+      lazyMetricGraphs({
         ...graphs,
         log: {
           info: (message, extra = {}) => logger.info(message, extra),

@@ -93,7 +93,7 @@ export async function simulateSweepAtScale(options: SweepScaleOptions): Promise<
     AWS_REGION: 'us-east-1',
     LEDGER_TABLE_NAME: 'in-memory',
     ROUTING_KEY_SECRETS: JSON.stringify({ default: 'pd/default' }),
-    PAGERDUTY_EVENTS_URL: 'http://pagerduty.invalid',
+    PAGERDUTY_EVENTS_URL: 'https://pagerduty.invalid',
     RECONCILE_SOURCES: JSON.stringify(sources),
     ...options.env,
   };
@@ -169,7 +169,10 @@ export async function simulateSweepAtScale(options: SweepScaleOptions): Promise<
     });
     await untilSettled(
       clock,
-      setup(snsEvent([message], { timestamp: new Date(change.atMs + 40).toISOString() })),
+      // Each account and region's alarms arrive on its own intake topic, the only one that may carry them.
+      setup(
+        snsEvent([message], { timestamp: new Date(change.atMs + 40).toISOString(), topicArn: topicOf(fake) }),
+      ),
     );
   }
   for (const { fake, name } of lost) fake.setState(name, 'OK'); // their notifications are lost

@@ -1,6 +1,6 @@
-// Bundles lambda/handler.ts into dist/handler/index.mjs (AWS SDK inside) and dist/handler-runtime-sdk/index.mjs
-// (the runtime's SDK), the code the npm package deploys; likewise the image endpoint and the deploy marker. The esbuild options come from lib/private/handler-bundle.ts,
-// the ones the construct's NodejsFunction uses in this repository, so both produce the same index.mjs.
+// Bundles lambda/handler.ts into dist/handler/ (index.mjs and the chunks it imports on first use; AWS SDK inside)
+// and dist/handler-runtime-sdk/ (the runtime's SDK), the code the npm package deploys; likewise the image endpoint and the deploy marker. The esbuild options come from lib/private/handler-bundle.ts,
+// the ones the construct bundles with from source in this repository, so both produce the same files.
 // Run with tsx (it loads that .ts module): `npm run build`, which `npm pack` runs at prepack.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,17 +16,24 @@ for (const [fn, bundleAwsSdk] of BUNDLED_FUNCTIONS.flatMap((f) => [
 ])) {
   const outdir = path.join(root, 'dist', prebuiltDirName(fn, bundleAwsSdk));
   fs.rmSync(outdir, { recursive: true, force: true });
-  const outfile = path.join(outdir, 'index.mjs');
-  // The same flags NodejsFunction passes to the esbuild CLI (aws-cdk-lib/aws-lambda-nodejs bundling.js).
+  // The same options the construct bundles with from source (lib/private/handler-bundle.ts).
   await esbuild.build({
     // The entry from this script's own path: tsx gives an imported .ts module no usable __dirname here.
-    ...deployedBundleOptions(path.join(root, 'lambda', `${fn}.ts`), outfile, bundleAwsSdk),
+    ...deployedBundleOptions(path.join(root, 'lambda', `${fn}.ts`), outdir, bundleAwsSdk),
     absWorkingDir: root,
     logLevel: 'warning',
   });
-  const kib = (fs.statSync(outfile).size / 1024).toFixed(0);
+  const scripts = fs.readdirSync(outdir).filter((name) => name.endsWith('.mjs'));
+  const kib = (name) => (fs.statSync(path.join(outdir, name)).size / 1024).toFixed(0);
   console.log(
-    `${path.relative(root, outfile)}: ${kib} KiB${bundleAwsSdk ? '' : ' (AWS SDK from the runtime)'}`,
+    `${path.relative(root, outdir)}/index.mjs: ${kib('index.mjs')} KiB, and ${scripts.length - 1} chunk(s) of ` +
+      `${
+        scripts
+          .filter((n) => n !== 'index.mjs')
+          .map(kib)
+          .join(' + ') || 0
+      } KiB` +
+      (bundleAwsSdk ? '' : ' (AWS SDK from the runtime)'),
   );
 }
 

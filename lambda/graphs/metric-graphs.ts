@@ -9,8 +9,6 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { en } from 'zod/locales';
-import * as z from 'zod/mini';
 import { alarmConsoleUrl } from '../messages/console-links';
 import { MetricGraphError } from '../shared/errors';
 import { newObjectId, objectKeyFor, signedImageUrl } from './image-token';
@@ -25,6 +23,9 @@ import {
   type MetricWidget,
 } from './metric-graph';
 import type { AlarmNotification } from '../messages/notification';
+
+// The settings live apart so that the handler can read them without loading this module's SDK clients.
+export { metricGraphsConfigFromEnv, type MetricGraphsConfig } from './graphs-config';
 
 /** A PagerDuty Events API v2 `images[]` entry. */
 export interface PagerDutyImage {
@@ -319,51 +320,3 @@ function messageOf(error: unknown): string {
 }
 
 const silentLog: MetricGraphsLog = { info: () => undefined, warn: () => undefined };
-
-const onOff = z._default(z.enum(['on', 'off']), 'off');
-const integer = (min: number, max: number, fallback: number) =>
-  z._default(z.coerce.number().check(z.int(), z.gte(min), z.lte(max)), fallback);
-
-const schema = z.object({
-  METRIC_GRAPHS: onOff,
-  IMAGE_BUCKET: z.optional(z.string().check(z.minLength(3))),
-  IMAGE_URL_BASE: z.optional(z.string().check(z.regex(/^https:\/\/[^/\s]+/, 'must be an https:// URL'))),
-  IMAGE_TOKEN_SECRET_ID: z.optional(z.string().check(z.minLength(1))),
-  // At least 7 days: PagerDuty's apps must be able to show the image for a week.
-  IMAGE_LINK_TTL_DAYS: integer(7, 365, 14),
-  IMAGE_TIMEOUT_MS: integer(50, 5000, 1000),
-  IMAGE_HOME_ACCOUNT_ID: z.optional(z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account id'))),
-  METRIC_GRAPHS_CROSS_ACCOUNT: z._default(z.enum(['skip', 'observability']), 'skip'),
-});
-
-export type MetricGraphsConfig = Pick<
-  MetricGraphsOptions,
-  'bucket' | 'urlBase' | 'tokenSecretId' | 'linkTtlDays' | 'timeoutMs' | 'homeAccountId' | 'crossAccount'
->;
-
-/** The image settings from the environment: undefined when METRIC_GRAPHS is off (the default). */
-export function metricGraphsConfigFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
-): MetricGraphsConfig | undefined {
-  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
-  if ((set.METRIC_GRAPHS ?? 'off') === 'off') return undefined;
-  const parsed = schema.safeParse(set, { error: en().localeError });
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new Error(`Invalid configuration: ${lines.join('; ')}`);
-  }
-  const c = parsed.data;
-  const missing = (['IMAGE_BUCKET', 'IMAGE_URL_BASE', 'IMAGE_TOKEN_SECRET_ID'] as const).filter((k) => !c[k]);
-  if (missing.length > 0) {
-    throw new Error(`Invalid configuration: METRIC_GRAPHS=on needs ${missing.join(', ')}`);
-  }
-  return {
-    bucket: c.IMAGE_BUCKET!,
-    urlBase: c.IMAGE_URL_BASE!.replace(/\/+$/, ''),
-    tokenSecretId: c.IMAGE_TOKEN_SECRET_ID!,
-    linkTtlDays: c.IMAGE_LINK_TTL_DAYS,
-    timeoutMs: c.IMAGE_TIMEOUT_MS,
-    ...(c.IMAGE_HOME_ACCOUNT_ID ? { homeAccountId: c.IMAGE_HOME_ACCOUNT_ID } : {}),
-    crossAccount: c.METRIC_GRAPHS_CROSS_ACCOUNT,
-  };
-}

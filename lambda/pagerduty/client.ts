@@ -1,4 +1,4 @@
-import { Agent, errors as undiciErrors, request } from './http-agent';
+import { HttpPool } from './http-agent';
 import {
   DeliveryBudgetExhaustedError,
   PagerDutyRejectedError,
@@ -68,7 +68,7 @@ export interface PagerDutyClientOptions {
   readonly now?: () => number;
   /** Back-off and rate-limit waits; simulations pass a virtual clock's. @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
-  /** One HTTP attempt; simulations answer in virtual time. @default a POST through undici's keep-alive pool */
+  /** One HTTP attempt; simulations answer in virtual time. @default a POST through Node's keep-alive pool (http-agent.ts) */
   readonly transport?: Transport;
 }
 
@@ -89,7 +89,7 @@ const MIN_ATTEMPT_MS = 50;
  * errors until a deadline, no retry on 400, and a per-routing-key limiter that waits rather than drops.
  */
 export class PagerDutyClient {
-  private readonly agent: Agent;
+  private readonly pool = new HttpPool();
   private readonly limiter: RateLimiter;
   private readonly random: () => number;
   private readonly now: () => number;
@@ -99,11 +99,6 @@ export class PagerDutyClient {
   private readonly basePath: string;
 
   constructor(private readonly options: PagerDutyClientOptions) {
-    this.agent = new Agent({
-      connect: { timeout: options.connectTimeoutMs },
-      keepAliveTimeout: 30_000,
-      connections: 32,
-    });
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? sleep;
@@ -135,8 +130,9 @@ export class PagerDutyClient {
     return this.deliver('/v2/change/enqueue', routingKey, { ...event, routing_key: routingKey }, deadline);
   }
 
-  async close(): Promise<void> {
-    await this.agent.close();
+  close(): Promise<void> {
+    this.pool.close();
+    return Promise.resolve();
   }
 
   private async deliver(
@@ -200,45 +196,16 @@ export class PagerDutyClient {
   }
 
   private async attempt(path: string, payload: string, timeoutMs: number): Promise<AttemptOutcome> {
-    try {
-      const response = await request(this.agent, {
-        origin: this.origin,
-        path: this.basePath + path,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: payload,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        // undici's own timers are coarse (hundreds of ms); this one keeps an attempt inside the deadline.
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      const text = await response.body.text();
-      if (response.statusCode === 202 || (response.statusCode >= 200 && response.statusCode < 300)) {
-        return { ok: true, status: response.statusCode };
-      }
-      return {
-        ok: false,
-        failure: { kind: 'status', status: response.statusCode, responseText: text },
-      };
-    } catch (error) {
-      return { ok: false, failure: classifyNetworkError(error) };
-    }
+    const result = await this.pool.post({
+      url: new URL(this.basePath + path, this.origin),
+      body: payload,
+      connectTimeoutMs: this.options.connectTimeoutMs,
+      timeoutMs,
+    });
+    if (result.kind !== 'response') return { ok: false, failure: result };
+    if (result.status >= 200 && result.status < 300) return { ok: true, status: result.status };
+    return { ok: false, failure: { kind: 'status', status: result.status, responseText: result.text } };
   }
-}
-
-function classifyNetworkError(error: unknown): AttemptFailure {
-  if (error instanceof undiciErrors.ConnectTimeoutError) {
-    return { kind: 'timeout', phase: 'connect', detail: error.message };
-  }
-  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
-    return { kind: 'timeout', phase: 'response', detail: error.message };
-  }
-  if ((error as { name?: string } | null)?.name === 'TimeoutError') {
-    return { kind: 'timeout', phase: 'response', detail: 'no response within the attempt timeout' };
-  }
-  const code = (error as { code?: string }).code;
-  const message = error instanceof Error ? error.message : String(error);
-  return { kind: 'connection', detail: code ? `${code}: ${message}` : message };
 }
 
 function redact(failure: AttemptFailure, routingKey: string): AttemptFailure {

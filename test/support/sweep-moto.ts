@@ -179,7 +179,11 @@ export async function motoSweepRig(options: MotoSweepOptions): Promise<MotoSweep
       return handler(
         snsEvent([message], {
           timestamp: new Date(change.atMs + publishDelayMs).toISOString(),
-          topicArn: TOPIC,
+          // An intake carries only its own account (decision 15): another account's alarm comes on its own topic.
+          topicArn:
+            change.accountId === undefined || change.accountId === ACCOUNT
+              ? TOPIC
+              : `arn:aws:sns:${REGION}:${change.accountId}:alarm-to-pagerduty-intake`,
         }),
         lambdaContext(),
       );

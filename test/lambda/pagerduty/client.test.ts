@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import {
   DeliveryBudgetExhaustedError,
   PagerDutyClient,
   PagerDutyRejectedError,
   PagerDutyThrottledError,
   RateLimitBudgetError,
+  mayLandLater,
   type AttemptFailure,
 } from '../../../lambda/pagerduty/client';
 import type { PagerDutyAlertEvent } from '../../../lambda/pagerduty/types';
@@ -170,6 +171,24 @@ describe('PagerDutyClient against a local HTTP server', () => {
     const report = await pd.sendAlert(ROUTING_KEY, event, Date.now() + 5000);
     expect(report.attempts).toBe(3);
     expect(made.retries.map((f) => f.kind)).toEqual(['connection', 'timeout']);
+  });
+
+  it('tells a connection that never comes up (a connect timeout: cannot land later) from a response that never comes', async () => {
+    // Accepts TCP and never answers the TLS handshake, so an https request never gets its connection.
+    const held = new Set<Socket>();
+    const silent = createNetServer((socket) => held.add(socket.on('error', () => undefined)));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const made = client(`https://127.0.0.1:${port}`, { connectTimeoutMs: 100, responseTimeoutMs: 1000 });
+    pd = made.pd;
+    const error = await pd.sendAlert(ROUTING_KEY, event, Date.now() + 400).catch((e: unknown) => e);
+    for (const socket of held) socket.destroy();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+    expect(held.size).toBeGreaterThan(1);
+    expect(error).toBeInstanceOf(DeliveryBudgetExhaustedError);
+    expect((error as Error).message).toMatch(/connect timeout/);
+    expect(made.retries.every((f) => f.kind === 'timeout' && f.phase === 'connect')).toBe(true);
+    expect(mayLandLater(made.retries)).toBe(false);
   });
 
   it('gives up with a typed error when the deadline passes on 5xx forever', async () => {
