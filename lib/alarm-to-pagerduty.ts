@@ -37,7 +37,7 @@ import { AlarmEventsIntake, type AlarmEventsSelection } from './eventbridge-inta
 import { allowCloudWatchToPublish, allowCloudWatchToUseKey } from './private/cloudwatch-publishing';
 import { encryptedQueue } from './private/dead-letter-queue';
 import { DeployMarker } from './deploy-marker';
-import { MetricGraphImages } from './metric-graph-images';
+import { MetricGraphImages, type MetricGraphSettings } from './metric-graph-images';
 import { isMultiTimeSeriesAlarm } from './private/metrics-insights';
 import {
   grantTriageModel,
@@ -54,7 +54,7 @@ import { RETRY_QUEUE, maxReceiveCount } from './private/retry-queue';
 import { denyOtherPublishers, denyOtherSenders } from './private/topic-policies';
 import { checkProps } from './private/validate-props';
 import { PipelineHealth } from './pipeline-health';
-import type { IntakePipeline } from './intake-pipeline';
+import type { PublishingPolicy, IntakePipeline } from './intake-pipeline';
 import { topicForAlarm } from './regional-intake';
 
 export type { AlarmPagingOptions, InsufficientDataPolicy, Severity } from './paging-options';
@@ -207,10 +207,20 @@ export interface AlarmToPagerDutyProps {
    * Attach a graph of the alarm's metric (threshold or band drawn, around the state change) to each trigger:
    * a private bucket, a signing key and a public image endpoint whose links are signed and expire (14 days).
    * Off by default: it adds a public Lambda function URL (which some organisations' policies forbid, and some
-   * regions lack) and up to 1 s per page. See MetricGraphImages.
+   * regions lack) and up to 1 s per page. `true`, or the graphs' settings: how long links work (`linkTtl`), how
+   * long a page waits for its graphs (`timeout`), other accounts' alarms (`crossAccount`). See MetricGraphImages.
    * @default false
    */
-  readonly metricGraphs?: boolean;
+  readonly metricGraphs?: boolean | MetricGraphSettings;
+  /**
+   * The Node.js runtime of the construct's functions (handler, reconciliation sweep, image endpoint, deploy marker). The prebuilt
+   * bundles target Node.js 24 and are tested on it, so that is the default and the oldest allowed; a newer
+   * Node.js runtime (e.g. `lambda.Runtime.NODEJS_26_X` on aws-cdk-lib 2.278+) runs the same bundle untested
+   * here. While the app's aws-cdk-lib knows a newer Node.js than the one chosen, cdk-nag's AwsSolutions-L1 is
+   * acknowledged on each function with that reason.
+   * @default lambda.Runtime.NODEJS_24_X
+   */
+  readonly runtime?: lambda.Runtime;
   /**
    * With `metricGraphs`: the image endpoint's reserved concurrency, so that a flood of requests to its public URL
    * is throttled there and never takes the alarm handler's share of the account's unreserved concurrency. Needs an
@@ -280,7 +290,7 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
   public readonly ledger: dynamodb.Table;
   /**
    * Lambda's on-failure destination and the SNS subscription's dead-letter queue: the handler consumes it and
-   * retries each letter at least every 5 minutes for `retryWindow`.
+   * retries each letter at least every 4 minutes (its visibility timeout) for `retryWindow`.
    */
   public readonly retryQueue: sqs.Queue;
   /**
@@ -292,6 +302,8 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
   public readonly key: kms.Key;
   /** Receives the pipeline's health alarms: the `opsTopic` prop, or the topic this construct creates. */
   public readonly opsTopic: sns.ITopic;
+  /** The `opsEmail` prop: subscribed to the ops topic, and to the ops topic of each intake `addAlarm` creates. */
+  public readonly opsEmail?: string;
   /** The pipeline's own alarms; they notify `opsTopic`. */
   public readonly healthAlarms: readonly cloudwatch.Alarm[];
   /** The pipeline's CloudWatch dashboard: notifications, deliveries, errors, the retry and parked queues. */
@@ -299,7 +311,7 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
   /** The EventBridge intake, when `alarmEvents` is set. */
   public readonly alarmEvents?: AlarmEventsIntake;
   /** Whether the topics deny publishers other than CloudWatch and `publisherRoleArns`; intakes follow it. */
-  public readonly publishing: { readonly restricted: boolean; readonly roleArns: readonly string[] };
+  public readonly publishing: PublishingPolicy;
   /** Present when `metricGraphs` is on. */
   public readonly metricGraphImages?: MetricGraphImages;
   /** Present unless `deployChangeEvents` is off. */
@@ -339,6 +351,7 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
     this.handler = handler;
     for (const queue of [this.retryQueue, this.parkedQueue]) denyOtherSenders(queue, [role.roleArn]);
     this.opsTopic = props.opsTopic ?? this.createOpsTopic(props.opsEmail);
+    this.opsEmail = props.opsEmail;
     this.reconcileSweep = this.createReconcileSweep(props, retryWindowHours);
 
     const health = new PipelineHealth(this, 'Health', {
@@ -386,6 +399,7 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
       memorySize: props.memorySize,
       logRetention: props.logRetention,
       tracing: props.tracing,
+      runtime: props.runtime,
     });
   }
 
@@ -441,6 +455,7 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
       description: 'CloudWatch alarm notifications to PagerDuty incidents',
       bundleAwsSdk: props.bundleAwsSdk,
       logRetention: props.logRetention,
+      runtime: props.runtime,
       // Named only if an intake in another region or account refers to it (an ARN must then be literal).
       functionName: PhysicalName.GENERATE_IF_NEEDED,
       memorySize: props.memorySize ?? 256,
@@ -513,12 +528,18 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
   }
 
   private createMetricGraphImages(props: AlarmToPagerDutyProps): MetricGraphImages | undefined {
-    if (!(props.metricGraphs ?? false)) return undefined;
+    const { metricGraphs } = props;
+    if (metricGraphs === undefined || metricGraphs === false) return undefined;
+    const settings: MetricGraphSettings = metricGraphs === true ? {} : metricGraphs;
     return new MetricGraphImages(this, 'MetricGraphs', {
+      linkTtl: settings.linkTtl,
+      timeout: settings.timeout,
+      crossAccount: settings.crossAccount,
       handler: this.handler,
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
       bundleAwsSdk: props.bundleAwsSdk,
+      runtime: props.runtime,
       endpointConcurrency: props.imageEndpointConcurrency,
     });
   }
@@ -533,6 +554,7 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
       environment: props.environment,
       logRetention: props.logRetention,
       bundleAwsSdk: props.bundleAwsSdk,
+      runtime: props.runtime,
     });
   }
 

@@ -1,6 +1,7 @@
 import { CustomResource, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -10,6 +11,7 @@ import { bundledFunction } from './private/bundled-function';
 import { grantSecretValue } from './private/handler-grants';
 import { METRICS_NAMESPACE, SERVICE_NAME, pipelineMetric } from './pipeline-health';
 
+/** Properties of {@link DeployMarker}; `AlarmToPagerDuty` creates it unless `deployChangeEvents` is false. */
 export interface DeployMarkerProps {
   /** The default route's secret: its integration key receives the change events. */
   readonly routingKeySecret: secretsmanager.ISecret;
@@ -22,15 +24,30 @@ export interface DeployMarkerProps {
    */
   readonly version?: string;
   /**
+   * Base URL of the PagerDuty Events API.
    * @default - https://events.pagerduty.com
    */
   readonly pagerDutyEventsUrl?: string;
-  /** Shown in the change event. @default - none */
+  /**
+   * Environment name shown in the change event.
+   * @default - none
+   */
   readonly environment?: string;
-  /** @default logs.RetentionDays.ONE_YEAR */
+  /**
+   * Retention of the function's log group.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
   readonly logRetention?: logs.RetentionDays;
-  /** @default true */
+  /**
+   * Bundle the AWS SDK into the function.
+   * @default true
+   */
   readonly bundleAwsSdk?: boolean;
+  /**
+   * The function's runtime: Node.js 24 or newer (the bundle's target).
+   * @default lambda.Runtime.NODEJS_24_X
+   */
+  readonly runtime?: lambda.Runtime;
 }
 
 /**
@@ -39,7 +56,9 @@ export interface DeployMarkerProps {
  * sent is logged, counted (`ChangeEventFailures`) and alarmed to the ops topic.
  */
 export class DeployMarker extends Construct {
+  /** The function that sends the change event and answers CloudFormation. */
   public readonly function: NodejsFunction;
+  /** The custom resource (`Custom::PagerDutyChangeEvent`); it runs when the version changes. */
   public readonly resource: CustomResource;
   /** In ALARM when a deploy's change event could not be sent. */
   public readonly failureAlarm: cloudwatch.Alarm;
@@ -68,6 +87,7 @@ export class DeployMarker extends Construct {
       description: 'Sends a PagerDuty change event for each deploy of this stack',
       bundleAwsSdk: props.bundleAwsSdk,
       logRetention: props.logRetention,
+      runtime: props.runtime,
       memorySize: 256,
       // The change event gets at most 20 s; the rest is for answering CloudFormation.
       timeout: Duration.seconds(60),

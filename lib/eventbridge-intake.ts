@@ -75,7 +75,9 @@ export function alarmEventPattern(selection: AlarmEventsSelection): events.Event
   } as events.EventPattern;
 }
 
+/** Properties of {@link AlarmEventsIntake}; `AlarmToPagerDuty` creates it from its `alarmEvents` prop. */
 export interface AlarmEventsIntakeProps extends AlarmEventsSelection {
+  /** The function the rules invoke. */
   readonly handler: lambda.IFunction;
   /** Encrypts the dead-letter queue; EventBridge is allowed to use it for this intake's rules only. */
   readonly key: kms.Key;
@@ -88,11 +90,13 @@ export interface AlarmEventsIntakeProps extends AlarmEventsSelection {
  * changes, and (once another environment forwards) a bus that receives theirs; both invoke the handler.
  */
 export class AlarmEventsIntake extends Construct {
+  /** The event pattern of the selected alarms' state changes; forwarding rules elsewhere use the same. */
   public readonly pattern: events.EventPattern;
   /** This environment's alarms: default bus → handler. */
   public readonly rule: events.Rule;
   /** Events EventBridge could not deliver to the handler. */
   public readonly deadLetterQueue: sqs.Queue;
+  /** Notifies the ops topic when `deadLetterQueue` holds a message. */
   public readonly deadLetterAlarm: cloudwatch.Alarm;
   private readonly props: AlarmEventsIntakeProps;
   private forwardedBus?: events.EventBus;
@@ -190,6 +194,7 @@ export class AlarmEventsIntake extends Construct {
   }
 }
 
+/** Properties of {@link AlarmEventsForwarder}; `RegionalIntake` creates one when the pipeline has `alarmEvents`. */
 export interface AlarmEventsForwarderProps {
   /** The central EventBridge intake. */
   readonly intake: AlarmEventsIntake;
@@ -204,8 +209,11 @@ export interface AlarmEventsForwarderProps {
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/events/CloudWatchEvents-CrossAccountEventDelivery.html
  */
 export class AlarmEventsForwarder extends Construct {
+  /** The rule on this environment's default bus that forwards the selected alarms' state changes. */
   public readonly rule: events.Rule;
+  /** The role EventBridge assumes to put the events on the central bus. */
   public readonly role: iam.Role;
+  /** What EventBridge could not put on the central bus, kept in this region. */
   public readonly deadLetterQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: AlarmEventsForwarderProps) {

@@ -21,16 +21,27 @@ export interface IntakePipeline extends IConstruct {
   readonly retryQueue: sqs.IQueue;
   /** The pipeline's ops topic: the pipeline's own alarms notify it. */
   readonly opsTopic: sns.ITopic;
+  /** The email subscribed to the ops topic, if any: intakes that `addAlarm` creates subscribe it to theirs. */
+  readonly opsEmail?: string;
   /** `restrictPublishing` and `publisherRoleArns`: every intake topic denies other publishers as the central one does. */
-  readonly publishing: { readonly restricted: boolean; readonly roleArns: readonly string[] };
+  readonly publishing: PublishingPolicy;
   /** The EventBridge intake, when the pipeline has one: intakes forward their alarm events to its bus. */
   readonly alarmEvents?: AlarmEventsIntake;
   /** The reconciliation sweep, when on: intakes in other accounts deploy a read role that only it may assume. */
   readonly reconcileSweep?: SweepAccess;
 }
 
+/** Who may publish to the pipeline's topics besides CloudWatch (`restrictPublishing`, `publisherRoleArns`). */
+export interface PublishingPolicy {
+  /** Whether the topic policies deny `sns:Publish` to every principal but AWS services and `roleArns`. */
+  readonly restricted: boolean;
+  /** The roles that may still publish when restricted (ArnLike patterns). */
+  readonly roleArns: readonly string[];
+}
+
 /** What an intake in another account needs of the sweep: the role to trust, and a way to be assumed by it. */
 export interface SweepAccess {
+  /** The sweep function's role: the only principal a read role in another account trusts. */
   readonly role: iam.IRole;
   /** Lets the sweep assume a read role in another account. */
   allowAssume(roleArn: string): void;

@@ -13,9 +13,8 @@ import { grantSecretValue } from './private/handler-grants';
 /** Must match lambda/graphs/image-token.ts: where the PNGs are kept. */
 const IMAGE_PREFIX = 'graphs/';
 
-export interface MetricGraphImagesProps {
-  /** The alarm handler: it renders the graphs, stores them and signs their links. */
-  readonly handler: lambda.Function;
+/** The settings of the metric graphs a user chooses: `AlarmToPagerDuty`'s `metricGraphs` takes them. */
+export interface MetricGraphSettings {
   /**
    * How long a link to a graph works (PagerDuty's apps show the image while the link works). At least 7 days.
    * Objects are deleted a day after their links expire.
@@ -34,6 +33,12 @@ export interface MetricGraphImagesProps {
    * @default 'skip'
    */
   readonly crossAccount?: 'skip' | 'observability';
+}
+
+/** Properties of {@link MetricGraphImages}; `AlarmToPagerDuty` creates it with `metricGraphs`. */
+export interface MetricGraphImagesProps extends MetricGraphSettings {
+  /** The alarm handler: it renders the graphs, stores them and signs their links. */
+  readonly handler: lambda.Function;
   /**
    * Retention of the image endpoint's log group.
    * @default logs.RetentionDays.ONE_YEAR
@@ -50,6 +55,11 @@ export interface MetricGraphImagesProps {
    */
   readonly bundleAwsSdk?: boolean;
   /**
+   * The endpoint function's runtime: Node.js 24 or newer (the bundle's target).
+   * @default lambda.Runtime.NODEJS_24_X
+   */
+  readonly runtime?: lambda.Runtime;
+  /**
    * Reserved concurrency of the public image endpoint: a flood of requests is throttled there instead of taking the
    * account's unreserved concurrency from the alarm handler. Lambda keeps 100 unreserved, so this needs an account
    * concurrency quota of at least 100 plus this (new accounts may have less; ask for an increase).
@@ -64,10 +74,13 @@ export interface MetricGraphImagesProps {
  * link. The alarm handler gets the permissions and the environment to render, store and sign.
  */
 export class MetricGraphImages extends Construct {
+  /** The private bucket holding the PNGs; `graphs/` objects are deleted a day after their links expire. */
   public readonly bucket: s3.Bucket;
   /** The HMAC key that signs image links. */
   public readonly signingKey: secretsmanager.Secret;
+  /** The image endpoint: answers a PNG for a signed, unexpired link, 403 otherwise. */
   public readonly endpoint: NodejsFunction;
+  /** The endpoint's function URL (auth NONE: the link's signature is the check). */
   public readonly endpointUrl: lambda.FunctionUrl;
 
   constructor(scope: Construct, id: string, props: MetricGraphImagesProps) {
@@ -119,6 +132,7 @@ export class MetricGraphImages extends Construct {
       description: 'Answers metric graph PNGs for signed, unexpired links (PagerDuty incidents)',
       bundleAwsSdk: props.bundleAwsSdk,
       logRetention: props.logRetention,
+      runtime: props.runtime,
       memorySize: 256,
       timeout: Duration.seconds(10),
       reservedConcurrentExecutions: endpointConcurrency,

@@ -31,6 +31,7 @@ export const MAX_SWEEP_TIMEOUT = Duration.minutes(5);
 /** Lambda allows 4 KB of environment in total. */
 const LAMBDA_ENVIRONMENT_MAX_BYTES = 4096;
 
+/** Properties of {@link ReconcileSweep}; `AlarmToPagerDuty` creates it unless `reconcile` is false. */
 export interface ReconcileSweepProps {
   /** @default true (see AlarmToPagerDutyProps.bundleAwsSdk) */
   readonly bundleAwsSdk?: boolean;
@@ -40,10 +41,13 @@ export interface ReconcileSweepProps {
   readonly sources: () => readonly ReconcileSource[];
   /** The bytes of the rest of the environment at most, for the 4 KB check (ALARM_SETTINGS is most of it). */
   readonly otherEnvironmentBytes: () => number;
+  /** The pipeline's ledger: the sweep reads its open incidents and claims its corrections there. */
   readonly ledger: dynamodb.ITable;
+  /** The route secrets: the sweep pages through the same integration keys. */
   readonly secrets: readonly secretsmanager.ISecret[];
   /** Encrypts the schedule's dead-letter queue. */
   readonly key: kms.Key;
+  /** Where the dead-letter alarm notifies. */
   readonly opsTopic: sns.ITopic;
   /** @default DEFAULT_RECONCILE_INTERVAL */
   readonly interval?: Duration;
@@ -53,6 +57,8 @@ export interface ReconcileSweepProps {
   readonly logRetention?: logs.RetentionDays;
   /** @default lambda.Tracing.DISABLED */
   readonly tracing?: lambda.Tracing;
+  /** @default lambda.Runtime.NODEJS_24_X (see AlarmToPagerDutyProps.runtime) */
+  readonly runtime?: lambda.Runtime;
 }
 
 /**
@@ -62,13 +68,17 @@ export interface ReconcileSweepProps {
 export class ReconcileSweep extends Construct implements SweepAccess {
   // Its own function: the paging function keeps no CloudWatch read or AssumeRole rights, a sweep never takes the
   // paging function's concurrency, and its timeout can differ.
+  /** The sweep's function (the handler's bundle, answering a Scheduled Event with one sweep). */
   public readonly function: NodejsFunction;
   /** The function's role; intakes in other accounts let it (and only it) assume their read roles. */
   public readonly role: iam.Role;
+  /** The schedule: one sweep every `interval`. */
   public readonly rule: events.Rule;
   /** Scheduled events EventBridge could not deliver to the sweep. */
   public readonly deadLetterQueue: sqs.Queue;
+  /** Notifies the ops topic when `deadLetterQueue` holds a message. */
   public readonly deadLetterAlarm: cloudwatch.Alarm;
+  /** How often a sweep runs. */
   public readonly interval: Duration;
   private readonly assumable = new Set<string>();
 
@@ -88,6 +98,7 @@ export class ReconcileSweep extends Construct implements SweepAccess {
       description: 'Reconciliation sweep: PagerDuty follows the CloudWatch alarm state',
       bundleAwsSdk: props.bundleAwsSdk,
       logRetention: props.logRetention,
+      runtime: props.runtime,
       memorySize: props.memorySize ?? 256,
       timeout,
       // A failed or late sweep is not retried: the next one, one interval later, reads the state afresh.

@@ -1,4 +1,4 @@
-import { CfnOutput, Names, Stack, Stage, Token, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Names, Stack, Stage, Token, type StackProps } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -16,10 +16,13 @@ import { SweepReadRole } from './private/alarm-read';
 
 /** An AWS account and region, both literal. */
 export interface IntakeEnvironment {
+  /** The 12-digit account ID. */
   readonly account: string;
+  /** The region, e.g. `eu-west-1`. */
   readonly region: string;
 }
 
+/** Properties of {@link RegionalIntake}. */
 export interface RegionalIntakeProps {
   /**
    * The central pipeline this intake feeds. It must be in the same CDK app, in a stack with a literal account and
@@ -202,10 +205,12 @@ export class RegionalIntake extends Construct {
   }
 }
 
+/** Properties of {@link RegionalIntakeStack}: a stack's (`env` must be literal) and the intake's. */
 export interface RegionalIntakeStackProps extends StackProps, RegionalIntakeProps {}
 
 /** A stack holding one `RegionalIntake`: deploy one per account and region whose alarms should page. */
 export class RegionalIntakeStack extends Stack {
+  /** The intake this stack holds. */
   public readonly intake: RegionalIntake;
 
   constructor(scope: Construct, id: string, props: RegionalIntakeStackProps) {
@@ -221,6 +226,7 @@ export class RegionalIntakeStack extends Stack {
   }
 }
 
+/** Properties of {@link IntakeSubscriberStack}. */
 export interface IntakeSubscriberStackProps extends StackProps {
   /**
    * Email subscribed to this stack's ops topic (the dead-letter alarm's).
@@ -235,6 +241,7 @@ export interface IntakeSubscriberStackProps extends StackProps {
  * `RegionalIntake` creates it when needed.
  */
 export class IntakeSubscriberStack extends Stack {
+  /** The region's subscription dead-letter queue, its alarm and ops topic. */
   public readonly deadLetters: SubscriptionDeadLetters;
 
   constructor(scope: Construct, id: string, props: IntakeSubscriberStackProps = {}) {
@@ -249,9 +256,14 @@ export class IntakeSubscriberStack extends Stack {
   }
 }
 
-interface SubscriptionDeadLettersProps {
+/** Properties of {@link SubscriptionDeadLetters}. */
+export interface SubscriptionDeadLettersProps {
   /** Encrypts the queue and the ops topic; CloudWatch must already be allowed to use it. */
   readonly key: kms.Key;
+  /**
+   * Email subscribed to the ops topic.
+   * @default - no subscription
+   */
   readonly opsEmail?: string;
 }
 
@@ -266,9 +278,12 @@ interface SubscriptionSite extends Construct {
  * SNS requires the queue in the subscription's account and region:
  * https://docs.aws.amazon.com/sns/latest/dg/sns-dead-letter-queues.html
  */
-export class SubscriptionDeadLetters extends Construct implements SubscriptionSite {
+export class SubscriptionDeadLetters extends Construct {
+  /** What SNS could not deliver from this region's intake topics to the central function. */
   public readonly queue: sqs.Queue;
+  /** This region's ops topic: a CloudWatch alarm can only notify a topic in its own region. */
   public readonly opsTopic: sns.Topic;
+  /** Notifies `opsTopic` when `queue` holds a message. */
   public readonly alarm: cloudwatch.Alarm;
   private readonly key: kms.Key;
 
@@ -294,6 +309,10 @@ export class SubscriptionDeadLetters extends Construct implements SubscriptionSi
     });
   }
 
+  /**
+   * Subscribes the central function to an intake topic, with this queue as its dead-letter queue.
+   * @internal
+   */
   public subscribe(id: string, topic: sns.ITopic, topicArn: string, functionArn: string): sns.Subscription {
     allowSnsToUseKey(this.key, topicArn, id);
     return new sns.Subscription(this, id, {
@@ -400,7 +419,8 @@ export function topicForAlarm(pipeline: IntakePipeline, alarm: Construct): sns.I
       `${where}: stack ${home.stackName} is environment-agnostic (its account or region is not set), so CDK cannot ` +
       `tell whether its alarms are in the region of ${central.stackName}, and CloudWatch only notifies a topic in ` +
       "the alarm's own region. Give the stack env: { account, region } (and the central stack too), or attach " +
-      'the topic of that region yourself (AlarmToPagerDuty.topic or a RegionalIntake topic).',
+      "the topic of that region yourself: AlarmToPagerDuty.topic in the pipeline's region, elsewhere the topic " +
+      'of a RegionalIntakeStack you create for that account and region (its `intake.topic`, or its TopicArn output).',
   );
   literalEnvironment(central, () =>
     centralEnvironmentError(central, `${where} for an alarm in ${environmentKey(env)}`),
@@ -419,11 +439,20 @@ export function intakeFor(pipeline: IntakePipeline, env: IntakeEnvironment): Reg
   const known = registryOf(pipeline).intakes.get(environmentKey(env));
   if (known !== undefined) return known;
   const central = Stack.of(pipeline);
+  // Its dead-letter alarm can only notify a topic of its own region: subscribe the pipeline's ops email there.
   const stack = new RegionalIntakeStack(
     Stage.of(central) ?? central.node.root,
     `${central.node.id}-Intake-${env.account}-${env.region}`,
-    { env, pipeline },
+    { env, pipeline, opsEmail: pipeline.opsEmail },
   );
+  if (pipeline.opsEmail === undefined) {
+    Annotations.of(stack).addWarningV2(
+      'alarm-to-pagerduty:intakeOpsUnsubscribed',
+      `${stack.stackName} was created by addAlarm for ${environmentKey(env)}; its dead-letter alarm notifies a ` +
+        `topic of that region, and ${pipeline.node.path} has no opsEmail to subscribe to it, so it notifies no one. ` +
+        'Give the pipeline opsEmail, or create that RegionalIntakeStack yourself (with opsEmail) before addAlarm.',
+    );
+  }
   return stack.intake;
 }
 

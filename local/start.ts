@@ -1,6 +1,6 @@
 // `npm start`: the pipeline running locally with no AWS account. The real handler, dynalite as DynamoDB, a
 // loopback Secrets Manager, and the PagerDuty emulator; then an HTTP endpoint that takes your own messages.
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { cloudWatchTopicFor, lambdaContext, metricAlarmMessage, snsEvent } from './alarm-fixtures';
@@ -13,6 +13,7 @@ import { startDynalite } from './dynalite';
 import { newRoutingKey, startPipeline, localStores } from './harness';
 import { PagerDutyEmulator } from './pagerduty-emulator';
 import { LocalSecretsStore } from './secrets-store';
+import type { RecordOutcome } from '../lambda/handler';
 import { parseCommandLine } from '../scripts/command-line';
 
 const PORT = Number(process.env.PORT ?? 3000);
@@ -58,6 +59,49 @@ async function main(): Promise<void> {
     routingKeys: { default: newRoutingKey() },
     env: { ENVIRONMENT: process.env.ENVIRONMENT ?? 'local', ...(bedrock?.env ?? {}) },
   });
+
+  const server = createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/incidents') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify(emulator.incidents(), null, 2));
+    }
+    if (req.method !== 'POST' || !req.url?.startsWith('/publish')) {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      return res.end('POST /publish with an alarm message (or any text) as the body; GET /incidents\n');
+    }
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      const subject = req.headers['x-sns-subject'];
+      const topic = req.headers['x-sns-topic-arn'];
+      const accepted = emulator.accepted.length;
+      const shape = {
+        subject: typeof subject === 'string' ? subject : undefined,
+        topicArn: typeof topic === 'string' ? topic : cloudWatchTopicFor(body),
+      };
+      pipeline
+        .handler(snsEvent([body], shape), lambdaContext())
+        .then((outcomes) => ({ status: 200, outcomes, meaning: outcomes.map((o) => meaning(o, body)) }))
+        .catch((error: unknown) => ({
+          status: 502,
+          error: error instanceof Error ? error.message : String(error),
+        }))
+        .then((result) => {
+          const received = emulator.accepted.slice(accepted);
+          for (const event of received) say(`  PagerDuty received: ${describeEvent(event)}`);
+          res.writeHead(result.status, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ ...result, pagerDutyReceived: received }, null, 2) + '\n');
+        })
+        // A reply that cannot be written must not become an unhandled rejection, which would stop the server.
+        .catch((error: unknown) => {
+          say(`  could not answer the request: ${error instanceof Error ? error.message : String(error)}`);
+          if (!res.headersSent) res.writeHead(500);
+          res.end();
+        });
+    });
+  });
+  // Bound before the demo runs, so a taken port stops it at once with what to do instead.
+  await listen(server, PORT);
 
   say('Local pipeline: real handler · dynalite ledger · loopback Secrets Manager · PagerDuty emulator');
   say(`  PagerDuty emulator  ${emulator.url}`);
@@ -105,48 +149,6 @@ async function main(): Promise<void> {
   say();
 
   await lostOkDemo(pipeline, emulator);
-
-  const server = createServer((req, res) => {
-    if (req.method === 'GET' && req.url === '/incidents') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      return res.end(JSON.stringify(emulator.incidents(), null, 2));
-    }
-    if (req.method !== 'POST' || !req.url?.startsWith('/publish')) {
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      return res.end('POST /publish with an alarm message (or any text) as the body; GET /incidents\n');
-    }
-    let body = '';
-    req.on('data', (chunk) => (body += chunk));
-    req.on('end', () => {
-      const subject = req.headers['x-sns-subject'];
-      const topic = req.headers['x-sns-topic-arn'];
-      const accepted = emulator.accepted.length;
-      const shape = {
-        subject: typeof subject === 'string' ? subject : undefined,
-        topicArn: typeof topic === 'string' ? topic : cloudWatchTopicFor(body),
-      };
-      pipeline
-        .handler(snsEvent([body], shape), lambdaContext())
-        .then((outcomes) => ({ status: 200, outcomes }))
-        .catch((error: unknown) => ({
-          status: 502,
-          error: error instanceof Error ? error.message : String(error),
-        }))
-        .then((result) => {
-          const received = emulator.accepted.slice(accepted);
-          for (const event of received) say(`  PagerDuty received: ${describeEvent(event)}`);
-          res.writeHead(result.status, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ ...result, pagerDutyReceived: received }, null, 2) + '\n');
-        })
-        // A reply that cannot be written must not become an unhandled rejection, which would stop the server.
-        .catch((error: unknown) => {
-          say(`  could not answer the request: ${error instanceof Error ? error.message : String(error)}`);
-          if (!res.headersSent) res.writeHead(500);
-          res.end();
-        });
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(PORT, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   say(`Listening: post your own alarm messages and watch them become PagerDuty events:`);
   say(
@@ -172,6 +174,42 @@ async function main(): Promise<void> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   if (process.env.LOCAL_EXIT_AFTER_DEMO === 'true') await stop();
+}
+
+/** Listens on 127.0.0.1:port; a taken port ends the process with a one-line hint instead of a stack trace. */
+async function listen(server: Server, port: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EADDRINUSE') throw error;
+      say(
+        `npm start: port ${port} is taken (another npm start still running?). Choose another: PORT=3001 npm start`,
+      );
+      process.exit(1);
+    });
+    server.listen(port, '127.0.0.1', resolve);
+  });
+}
+
+/** What one record's outcome means, in words, for the person who posted it. */
+function meaning(outcome: RecordOutcome, body: string): string {
+  if (outcome.outcome === 'skipped') return `not sent: ${outcome.reason}`;
+  const asked = /"NewStateValue"\s*:\s*"(ALARM|OK)"/.exec(body)?.[1];
+  const askedAction = asked === 'ALARM' ? 'trigger' : asked === 'OK' ? 'resolve' : undefined;
+  if (askedAction !== undefined && askedAction !== outcome.action) {
+    return (
+      `this ${asked} is older than the alarm's newest state in the ledger (${outcome.action}), so its ${askedAction} ` +
+      `was not sent; the newest state's ${outcome.action} was sent again (compensations: ${outcome.compensations}), ` +
+      'in case an earlier delivery of this older notification reached PagerDuty after it. PagerDuty ignores a ' +
+      `repeated ${outcome.action}, so the incident stays as it was.`
+    );
+  }
+  if (outcome.compensations > 0) {
+    return (
+      `${outcome.action} sent, then the newest state sent again ${outcome.compensations} time(s): a newer ` +
+      'change arrived while this one was being sent.'
+    );
+  }
+  return `${outcome.action} sent to route ${outcome.route} (dedup key ${outcome.dedupKey})`;
 }
 
 /** An OK that never reaches the pipeline, and the next sweep, which reads CloudWatch's state and resolves anyway. */

@@ -36,3 +36,21 @@ for (const [fn, bundleAwsSdk] of BUNDLED_FUNCTIONS.flatMap((f) => [
       (bundleAwsSdk ? '' : ' (AWS SDK from the runtime)'),
   );
 }
+
+// The package's command (drill, redrive): one CommonJS file with the AWS SDK clients inside, so the package keeps
+// no dependencies of its own. Node 20 is the oldest the package states it runs on.
+const cliFile = path.join(root, 'dist', 'cli', 'index.cjs');
+await esbuild.build({
+  entryPoints: [path.join(root, 'scripts', 'cli.ts')],
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  outfile: cliFile,
+  minify: true,
+  banner: { js: '#!/usr/bin/env node' },
+  absWorkingDir: root,
+  logLevel: 'warning',
+});
+fs.chmodSync(cliFile, 0o755);
+console.log(`${path.relative(root, cliFile)}: ${(fs.statSync(cliFile).size / 1024).toFixed(0)} KiB`);

@@ -1,9 +1,11 @@
 // End-to-end drill against a deployed pipeline: sets an alarm to ALARM, waits until the ledger shows PagerDuty
 // accepted the trigger, sets it to OK, and waits until it shows the resolve was accepted. `--help` says how.
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Ledger, type LedgerEntry } from '../lambda/pipeline/ledger';
 import { parseCommandLine, usageError } from './command-line';
+import { requireOutput, stackOutputs } from './stack-outputs';
 
 export interface DrillOptions {
   readonly cloudwatch: CloudWatchClient;
@@ -89,53 +91,66 @@ function describe(entry: LedgerEntry | undefined): string {
   return `${entry.action} at ${new Date(entry.stateChangeMs).toISOString()}, delivered=${entry.delivered}`;
 }
 
-const USAGE = `
+export const DRILL_USAGE = `
 End-to-end drill against a deployed pipeline: sets the alarm to ALARM and waits until the ledger shows PagerDuty
 accepted the trigger, then sets it to OK and waits for the resolve. Exits 0 when both were accepted.
 
-Usage: npm run drill -- --alarm <alarm name> --table <ledger table> [--timeout-seconds N]
-                        [--alarm-region <region>] [--table-region <region>]
+Usage: npx alarm-to-pagerduty drill (--stack <stack> | --alarm <alarm name> --table <ledger table>)
+                                    [--timeout-seconds N] [--alarm-region <region>] [--table-region <region>]
 
-  --alarm <name>          an alarm whose actions notify the pipeline's topic (stack output ExampleAlarmName)
-  --table <name>          the pipeline's ledger table (stack output LedgerTableName)
+  --stack <name>          read the table (output LedgerTableName) and, without --alarm, the alarm (output
+                          ExampleAlarmName) from this stack's outputs, in the environment's region
+  --alarm <name>          an alarm whose actions notify the pipeline's topic
+  --table <name>          the pipeline's ledger table
   --timeout-seconds <N>   how long to wait for each step (default 180)
   --alarm-region <region> the alarm's region, for an alarm behind a regional intake (default: the environment's)
   --table-region <region> the ledger table's region (default: the environment's)
   -h, --help              print this help
 
-AWS credentials and region come from the environment.
+AWS credentials and region come from the environment. In a clone of the repository, \`npm run drill -- <options>\`
+runs the same.
 
 Example:
-  npm run drill -- --alarm alarm-to-pagerduty-example --table AlarmToPagerDuty-Ledger --timeout-seconds 300
+  npx alarm-to-pagerduty drill --stack AlarmToPagerDuty --timeout-seconds 300
 `;
 
-async function main(): Promise<void> {
-  const values = parseCommandLine(USAGE, {
-    alarm: { type: 'string' },
-    table: { type: 'string' },
-    'timeout-seconds': { type: 'string', default: '180' },
-    'alarm-region': { type: 'string' },
-    'table-region': { type: 'string' },
-  });
+/** `drill <args>`: parses, finds the stack's outputs if asked, runs the drill; resolves with the exit code. */
+export async function drillCommand(args: string[]): Promise<number> {
+  const values = parseCommandLine(
+    DRILL_USAGE,
+    {
+      stack: { type: 'string' },
+      alarm: { type: 'string' },
+      table: { type: 'string' },
+      'timeout-seconds': { type: 'string', default: '180' },
+      'alarm-region': { type: 'string' },
+      'table-region': { type: 'string' },
+    },
+    args,
+  );
   const timeoutSeconds = Number(values['timeout-seconds']);
-  if (!values.alarm) usageError(USAGE, 'Missing --alarm <alarm name>.');
-  if (!values.table) usageError(USAGE, 'Missing --table <ledger table>.');
+  if (!values.stack && !values.alarm)
+    usageError(DRILL_USAGE, 'Missing --alarm <alarm name> (or --stack <stack>).');
+  if (!values.stack && !values.table)
+    usageError(DRILL_USAGE, 'Missing --table <ledger table> (or --stack <stack>).');
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
-    usageError(USAGE, `--timeout-seconds must be a positive number (got "${values['timeout-seconds']}")`);
+    usageError(
+      DRILL_USAGE,
+      `--timeout-seconds must be a positive number (got "${values['timeout-seconds']}")`,
+    );
+  }
+  let { alarm, table } = values;
+  if (values.stack) {
+    const outputs = await stackOutputs(new CloudFormationClient({}), values.stack);
+    alarm ??= requireOutput(outputs, values.stack, ['ExampleAlarmName']);
+    table ??= requireOutput(outputs, values.stack, ['LedgerTableName']);
   }
   const steps = await runDrill({
     cloudwatch: new CloudWatchClient(values['alarm-region'] ? { region: values['alarm-region'] } : {}),
     dynamodb: new DynamoDBClient(values['table-region'] ? { region: values['table-region'] } : {}),
-    alarmName: values.alarm,
-    tableName: values.table,
+    alarmName: alarm!,
+    tableName: table!,
     timeoutMs: timeoutSeconds * 1000,
   });
-  process.exit(steps.length === 2 && steps.every((step) => step.ok) ? 0 : 1);
-}
-
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`drill failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
+  return steps.length === 2 && steps.every((step) => step.ok) ? 0 : 1;
 }

@@ -1,4 +1,9 @@
-// Replays the parked queue (or any queue of dead letters) through the handler: `npm run redrive -- --help` says how.
+// Replays the parked queue (or any queue of dead letters) through the handler: `npx alarm-to-pagerduty redrive --help`
+// says how.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   ChangeMessageVisibilityCommand,
@@ -9,6 +14,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SNSEvent, SNSEventRecord } from 'aws-lambda';
 import { parseCommandLine, usageError } from './command-line';
+import { requireOutput, stackOutputs } from './stack-outputs';
 
 export type Replay = (event: SNSEvent) => Promise<void>;
 
@@ -194,13 +200,17 @@ export function lambdaReplay(functionName: string, client = new LambdaClient({})
   };
 }
 
-const USAGE = `
+export const REDRIVE_USAGE = `
 Replays the parked queue (or any queue of dead letters) through the handler. A message is deleted only when its
 replay succeeded; replays are idempotent (the ledger turns an already-delivered notification into a no-op).
 
-Usage: npm run redrive -- --queue <url> (--function <name> | --in-process | --dry-run) [--max N]
+Usage: npx alarm-to-pagerduty redrive (--stack <stack> | --queue <url> (--function <name> | --in-process))
+                                      [--dry-run] [--max N]
 
-  --queue <url>       the queue (stack output ParkedQueueUrl, or a regional intake's DeadLetterQueueUrl)
+  --stack <name>      read the queue (output ParkedQueueUrl, or a regional intake's DeadLetterQueueUrl) and,
+                      without --function, the function (output FunctionName) from this stack's outputs, in the
+                      environment's region
+  --queue <url>       the queue to replay
   --function <name>   re-invoke the deployed function (name or ARN) with each original SNS event; each client
                       takes the region of its queue or function ARN
   --in-process        run the handler here, with this shell's environment (LEDGER_TABLE_NAME, ROUTING_KEY_SECRETS…)
@@ -208,50 +218,74 @@ Usage: npm run redrive -- --queue <url> (--function <name> | --in-process | --dr
   --max <N>           stop after N messages
   -h, --help          print this help
 
-AWS credentials (and the region, unless the URL or ARN says it) come from the environment.
+AWS credentials (and the region, unless the URL or ARN says it) come from the environment. In a clone of the
+repository, \`npm run redrive -- <options>\` runs the same.
 
 Example:
-  npm run redrive -- --queue https://sqs.us-east-1.amazonaws.com/123456789012/alarm-to-pagerduty-parked --dry-run
+  npx alarm-to-pagerduty redrive --stack AlarmToPagerDuty --dry-run
 `;
 
 function positiveInteger(text: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) {
-    usageError(USAGE, `--max must be a whole number of messages, at least 1 (got "${text}")`);
+    usageError(REDRIVE_USAGE, `--max must be a whole number of messages, at least 1 (got "${text}")`);
   }
   return value;
 }
 
-async function main(): Promise<void> {
-  const values = parseCommandLine(USAGE, {
-    queue: { type: 'string' },
-    function: { type: 'string' },
-    'in-process': { type: 'boolean', default: false },
-    'dry-run': { type: 'boolean', default: false },
-    max: { type: 'string' },
-  });
-  if (!values.queue) usageError(USAGE, 'Missing --queue <url>.');
-  if (!values.function && !values['in-process'] && !values['dry-run']) {
-    usageError(USAGE, 'Say how to replay: --function <name>, --in-process, or --dry-run to only look.');
+/** The handler for --in-process: the prebuilt bundle beside the packaged CLI, else the source (this repository). */
+async function inProcessHandler(): Promise<(event: SNSEvent) => Promise<unknown>> {
+  const bundled = path.join(__dirname, '..', 'handler', 'index.mjs');
+  // A computed specifier, so the CLI's bundle does not take in the handler it can load from beside itself.
+  const specifier = fs.existsSync(bundled) ? pathToFileURL(bundled).href : '../lambda/handler';
+  const { createHandler } = (await import(specifier)) as typeof import('../lambda/handler');
+  return createHandler(process.env);
+}
+
+/** `redrive <args>`: parses, finds the stack's outputs if asked, replays; resolves with the exit code. */
+export async function redriveCommand(args: string[]): Promise<number> {
+  const values = parseCommandLine(
+    REDRIVE_USAGE,
+    {
+      stack: { type: 'string' },
+      queue: { type: 'string' },
+      function: { type: 'string' },
+      'in-process': { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
+      max: { type: 'string' },
+    },
+    args,
+  );
+  if (!values.stack && !values.queue)
+    usageError(REDRIVE_USAGE, 'Missing --queue <url> (or --stack <stack>).');
+  if (!values.stack && !values.function && !values['in-process'] && !values['dry-run']) {
+    usageError(
+      REDRIVE_USAGE,
+      'Say how to replay: --function <name>, --in-process, or --dry-run to only look.',
+    );
   }
   const max = values.max === undefined ? undefined : positiveInteger(values.max);
+  let { queue, function: functionName } = values;
+  if (values.stack) {
+    const outputs = await stackOutputs(new CloudFormationClient({}), values.stack);
+    queue ??= requireOutput(outputs, values.stack, ['ParkedQueueUrl', 'DeadLetterQueueUrl']);
+    if (!values['in-process'] && !values['dry-run']) {
+      functionName ??= requireOutput(outputs, values.stack, ['FunctionName']);
+    }
+  }
   let replay: Replay = () => Promise.resolve();
   // A regional intake's DLQ is in another region than the function: each client takes its resource's region.
-  const functionRegion = /^arn:[^:]+:lambda:([^:]+):/.exec(values.function ?? '')?.[1];
-  const queueRegion = /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(values.queue)?.[1];
-  if (values.function) {
-    replay = lambdaReplay(
-      values.function,
-      new LambdaClient(functionRegion ? { region: functionRegion } : {}),
-    );
+  const functionRegion = /^arn:[^:]+:lambda:([^:]+):/.exec(functionName ?? '')?.[1];
+  const queueRegion = /^https:\/\/sqs\.([a-z0-9-]+)\.amazonaws\.com/.exec(queue!)?.[1];
+  if (functionName) {
+    replay = lambdaReplay(functionName, new LambdaClient(functionRegion ? { region: functionRegion } : {}));
   } else if (values['in-process']) {
-    const { createHandler } = await import('../lambda/handler');
-    const handler = createHandler(process.env);
+    const handler = await inProcessHandler();
     replay = async (event) => void (await handler(event));
   }
   const summary = await redrive({
     sqs: new SQSClient(queueRegion ? { region: queueRegion } : {}),
-    queueUrl: values.queue,
+    queueUrl: queue!,
     replay,
     dryRun: values['dry-run'],
     max,
@@ -260,12 +294,5 @@ async function main(): Promise<void> {
     `${summary.received} received, ${summary.replayed} replayed, ${summary.deleted} deleted, ` +
       `${summary.failed} failed, ${summary.unreadable} unreadable${values['dry-run'] ? ' (dry run)' : ''}\n`,
   );
-  process.exit(summary.failed + summary.unreadable > 0 ? 1 : 0);
-}
-
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(`redrive failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  });
+  return summary.failed + summary.unreadable > 0 ? 1 : 0;
 }

@@ -223,6 +223,8 @@ const TREAT_MISSING_DATA: ReadonlyMap<string, string> = new Map([
   ['missing', 'missing'],
   ['breaching', 'breaching'],
   ['notbreaching', 'notBreaching'],
+  // Old messages' `- TreatMissingData: NonBreaching`: the setting CloudWatch's API and console call notBreaching.
+  ['nonbreaching', 'notBreaching'],
   ['ignore', 'ignore'],
 ]);
 

@@ -1,6 +1,7 @@
 // The names and rules that the CDK construct (lib/) and the handler (lambda/) must agree on. No side effects and
 // no imports with side effects: lib/ imports it without loading the handler's Logger, Metrics or SDK clients.
 
+/** PagerDuty's event severities, most severe first. */
 export const SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
@@ -180,11 +181,17 @@ export const OPEN_INCIDENTS_PROJECTION = [
  * `alarmNamePrefixes` and `routeTagged` mirror the EventBridge intake's selection where it is on.
  */
 export interface ReconcileSource {
+  /** The region whose alarms are read. */
   readonly region: string;
+  /** The account whose alarms are read. */
   readonly accountId: string;
+  /** The topics whose alarms are the pipeline's (an alarm with one of them as an action). */
   readonly topicArns: readonly string[];
+  /** The role to assume for another account; the sweep's own credentials when absent. */
   readonly roleArn?: string;
+  /** Alarms selected by name prefix (the EventBridge intake's selection). */
   readonly alarmNamePrefixes?: readonly string[];
+  /** Alarms selected by the `pagerduty:route` tag (the EventBridge intake's selection). */
   readonly routeTagged?: boolean;
 }
 

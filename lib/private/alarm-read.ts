@@ -73,6 +73,7 @@ export function acknowledgeAlarmRead(role: iam.Role, region: string, extraReason
   cfn?.addMetadata('cfn-lint', { config: { ignore_checks: ['W3037'] } });
 }
 
+/** Properties of {@link SweepReadRole}; a `RegionalIntake` in another account creates it while the sweep is on. */
 export interface SweepReadRoleProps {
   /** The central sweep's role: the only principal that may assume this one. */
   readonly sweepRole: iam.IRole;
@@ -86,6 +87,7 @@ export interface SweepReadRoleProps {
  * must be the sweep role's ARN, which needs no role to exist yet (the intake deploys before the central stack).
  */
 export class SweepReadRole extends Construct {
+  /** The role the sweep assumes to read this account's alarms in this region. */
   public readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: SweepReadRoleProps) {

@@ -9,8 +9,11 @@ import type { NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
  * scripts/bundle.mjs (the bundle prebuilt into the npm package at `prepack`) both read this, so both paths
  * produce the same index.mjs and chunks.
  */
+/** The Node.js major the bundles are built for (esbuild's target) and tested on: the oldest runtime they may run on. */
+export const BUNDLE_NODE_MAJOR = 24;
+
 export const HANDLER_BUNDLE = {
-  target: 'node24',
+  target: `node${BUNDLE_NODE_MAJOR}`,
   minify: true,
   sourcemap: true,
   sourcesContent: false,

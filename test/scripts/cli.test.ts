@@ -17,7 +17,8 @@ function run(script: string, args: string[], env: NodeJS.ProcessEnv = process.en
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [TSX, join(ROOT, script), ...args],
+      // A script may name a subcommand after its path ('scripts/cli.ts drill').
+      [TSX, join(ROOT, script.split(' ')[0]!), ...script.split(' ').slice(1), ...args],
       { cwd: ROOT, env },
       (error, stdout, stderr) => {
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
@@ -28,14 +29,19 @@ function run(script: string, args: string[], env: NodeJS.ProcessEnv = process.en
 
 const CLIS = [
   {
-    script: 'scripts/redrive.ts',
-    command: 'npm run redrive --',
-    options: ['--queue', '--function', '--dry-run'],
+    script: 'scripts/cli.ts redrive',
+    command: 'npx alarm-to-pagerduty redrive',
+    options: ['--stack', '--queue', '--function', '--dry-run'],
   },
   {
-    script: 'scripts/drill.ts',
-    command: 'npm run drill --',
-    options: ['--alarm', '--table', '--timeout-seconds'],
+    script: 'scripts/cli.ts drill',
+    command: 'npx alarm-to-pagerduty drill',
+    options: ['--stack', '--alarm', '--table', '--timeout-seconds'],
+  },
+  {
+    script: 'scripts/cli.ts',
+    command: 'npx alarm-to-pagerduty',
+    options: ['drill', 'redrive'],
   },
   { script: 'bench/bench.ts', command: 'npm run bench', options: ['BENCH_SAMPLES'] },
   { script: 'local/start.ts', command: 'npm start', options: ['PORT', 'LOCAL_EXIT_AFTER_DEMO'] },
@@ -43,16 +49,17 @@ const CLIS = [
 
 const BAD_VALUES: [string, string[], RegExp][] = [
   [
-    'scripts/redrive.ts',
+    'scripts/cli.ts redrive',
     ['--queue', 'https://sqs.example/q', '--dry-run', '--max', '0'],
     /--max must be a whole/,
   ],
-  ['scripts/redrive.ts', ['--dry-run'], /Missing --queue/],
+  ['scripts/cli.ts redrive', ['--dry-run'], /Missing --queue/],
   [
-    'scripts/drill.ts',
+    'scripts/cli.ts drill',
     ['--alarm', 'a', '--table', 't', '--timeout-seconds', 'soon'],
     /--timeout-seconds must be/,
   ],
+  ['scripts/cli.ts', ['undrill'], /Unknown command 'undrill'/],
 ];
 
 // Each spawn pays tsx's start-up and the script's imports: start them all at once, and let each test await its own.
@@ -92,7 +99,7 @@ describe.each(CLIS)('$command', ({ script, command, options }) => {
   test('a bad option names it, prints the usage on stderr, and exits 2', async () => {
     const { code, stdout, stderr } = await started(script, ['--no-such-option']);
     expect({ code, stdout }).toEqual({ code: 2, stdout: '' });
-    expect(stderr).toMatch(/^Unknown option '--no-such-option'/);
+    expect(stderr).toMatch(/^Unknown (option|command) '--no-such-option'/);
     expect(stderr).toContain(`Usage: ${command}`);
     expect(stderr).toContain('Example:');
   });

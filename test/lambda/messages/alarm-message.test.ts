@@ -127,6 +127,7 @@ describe('parseNotification: single-metric alarms', () => {
     ['missing', 'missing'],
     ['- TreatMissingData:                    missing', 'missing'],
     ['- TreatMissingData:   notBreaching', 'notBreaching'],
+    ['- TreatMissingData: NonBreaching', 'notBreaching'],
     ['breaching', 'breaching'],
     ['ignore', 'ignore'],
     ['', undefined],
