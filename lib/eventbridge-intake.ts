@@ -11,9 +11,14 @@ import { Construct } from 'constructs';
 import { encryptedQueue, queueNotEmptyAlarm } from './private/dead-letter-queue';
 import { TAG_KEYS } from './paging-options';
 
-export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
-export const ALARM_CONTRIBUTOR_STATE_CHANGE = 'CloudWatch Alarm Contributor State Change';
-export const ALARM_CONFIGURATION_CHANGE = 'CloudWatch Alarm Configuration Change';
+import {
+  ALARM_CONFIGURATION_CHANGE,
+  ALARM_CONTRIBUTOR_STATE_CHANGE,
+  ALARM_STATE_CHANGE,
+} from '../lambda/shared/contract';
+
+// One definition, shared with the handler's intake (lambda/shared/contract.ts); re-exported for this module's users.
+export { ALARM_CONFIGURATION_CHANGE, ALARM_CONTRIBUTOR_STATE_CHANGE, ALARM_STATE_CHANGE };
 /** Every detail type the intake takes (and the forwarding bus accepts). */
 export const ALARM_EVENT_DETAIL_TYPES = [
   ALARM_STATE_CHANGE,
