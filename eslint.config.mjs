@@ -31,7 +31,6 @@ export default tseslint.config(
       'lambda/pipeline/deliver.ts',
       'lib/metric-graph-images.ts',
       'lib/pipeline-health.ts',
-      'lib/private/validate-props.ts',
       'lib/regional-intake.ts',
     ],
     rules: { 'max-lines-per-function': ['error', { max: 130 }] },

@@ -26,6 +26,13 @@ export interface CheckedProps {
 
 /** Refuses, at synth, props that would deploy a pipeline that cannot page; each message names the prop. */
 export function checkProps(props: CheckedProps): void {
+  checkNames(props);
+  checkCapacityAndTimes(props);
+  checkPublishing(props);
+}
+
+/** Routes, enumerated settings, the environment name and the Events API URL. */
+function checkNames(props: CheckedProps): void {
   const routeNames = Object.keys(props.routes);
   if (!routeNames.includes('default')) {
     throw new Error(
@@ -45,15 +52,7 @@ export function checkProps(props: CheckedProps): void {
   oneOf('defaultSeverity', props.defaultSeverity, SEVERITIES);
   oneOf('insufficientDataPolicy', props.insufficientDataPolicy, INSUFFICIENT_DATA_POLICIES);
   oneOf('unrecognisedMessages', props.unrecognisedMessages, ['trigger', 'drop']);
-  const {
-    environment,
-    pagerDutyEventsUrl,
-    reservedConcurrency,
-    ledgerTtl,
-    maxEventAge,
-    retryWindow,
-    timeout,
-  } = props;
+  const { environment, pagerDutyEventsUrl } = props;
   if (environment !== undefined && !Token.isUnresolved(environment) && !ENVIRONMENT_NAME.test(environment)) {
     throw new Error(`AlarmToPagerDuty: environment "${environment}" must be 0-32 of A-Z a-z 0-9 _ -`);
   }
@@ -62,6 +61,11 @@ export function checkProps(props: CheckedProps): void {
       throw new Error(`AlarmToPagerDuty: pagerDutyEventsUrl "${pagerDutyEventsUrl}" must be an https:// URL`);
     }
   }
+}
+
+/** Concurrency, the retry window, the timeout, the ledger's TTL and the async event age. */
+function checkCapacityAndTimes(props: CheckedProps): void {
+  const { reservedConcurrency, ledgerTtl, maxEventAge, retryWindow, timeout } = props;
   const leastReservation = RETRY_QUEUE.maxConcurrency + 1;
   if (
     reservedConcurrency !== undefined &&
@@ -97,6 +101,10 @@ export function checkProps(props: CheckedProps): void {
       `AlarmToPagerDuty: maxEventAge must be between 1 minute and 6 hours (got ${maxEventAge})`,
     );
   }
+}
+
+/** The ops topic, who may publish, and the hosts links may name. */
+function checkPublishing(props: CheckedProps): void {
   if (props.opsEmail !== undefined && props.opsTopic !== undefined) {
     throw new Error(
       'AlarmToPagerDuty: opsEmail subscribes to the ops topic this construct creates; with your own opsTopic, subscribe to it yourself',
