@@ -29,23 +29,6 @@ export { ConfigError, INSUFFICIENT_DATA_POLICIES, SEVERITIES };
 // zod/mini: the functional, tree-shakeable API (the classic `z.string().min()` chain pulls in all of zod).
 const routeName = z.string().check(z.regex(ROUTE_NAME, ROUTE_NAME_RULE));
 
-const routingKeySecrets = z.pipe(
-  z.pipe(
-    z.string(),
-    z.transform((text: string, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.issues.push({ code: 'custom', message: 'is not JSON', input: text });
-        return z.NEVER;
-      }
-    }),
-  ),
-  z
-    .record(routeName, z.string().check(z.minLength(1, 'a secret id must not be empty')))
-    .check(z.refine((routes) => 'default' in routes, 'needs a "default" route')),
-);
-
 const jsonText = z.pipe(
   z.string(),
   z.transform((text: string, ctx) => {
@@ -56,6 +39,13 @@ const jsonText = z.pipe(
       return z.NEVER;
     }
   }),
+);
+
+const routingKeySecrets = z.pipe(
+  jsonText,
+  z
+    .record(routeName, z.string().check(z.minLength(1, 'a secret id must not be empty')))
+    .check(z.refine((routes) => 'default' in routes, 'needs a "default" route')),
 );
 
 const accountIds = z.pipe(
