@@ -3,7 +3,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SQSClient as SqsClient } from '@aws-sdk/client-sqs';
 import type { Context, EventBridgeEvent, SNSEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { parseDeclaredSettings } from './pipeline/alarm-settings';
-import { loadConfig, type Config, type TriageConfig } from './pipeline/config';
+import { loadConfig, pagerDutyClientSettings, type Config, type TriageConfig } from './pipeline/config';
 import { readLetter } from './pipeline/dead-letters';
 import { describeError, isRetryable, MalformedEventError, RecordsFailedError } from './shared/errors';
 import {
@@ -387,12 +387,7 @@ function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
     leaseGraceMs: config.leaseGraceMs,
     ledger,
     pagerDuty: new PagerDutyClient({
-      baseUrl: config.pagerDutyEventsUrl,
-      connectTimeoutMs: config.httpConnectTimeoutMs,
-      responseTimeoutMs: config.httpResponseTimeoutMs,
-      retryBaseDelayMs: config.retryBaseDelayMs,
-      retryMaxDelayMs: config.retryMaxDelayMs,
-      rateLimitPerMinute: config.rateLimitPerMinute,
+      ...pagerDutyClientSettings(config),
       onRetry: (failure, attempt, delayMs) =>
         logger.warn('PagerDuty attempt failed; retrying', {
           attempt,

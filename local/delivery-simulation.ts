@@ -10,7 +10,7 @@
 //   maximum concurrency, timeout ≤ visibility timeout, failed messages return after the visibility timeout).
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SNSEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { loadConfig } from '../lambda/pipeline/config';
+import { loadConfig, pagerDutyClientSettings } from '../lambda/pipeline/config';
 import { createHandler, type ParkingLot, type PipelineHandler } from '../lambda/handler';
 import { MemoryLedger } from '../lambda/pipeline/memory-ledger';
 import { PagerDutyClient } from '../lambda/pagerduty/client';
@@ -387,12 +387,7 @@ export class DeliverySimulation {
     const config = loadConfig(this.env);
     // As the handler builds its client (lambda/handler.ts), with the network and the clock made virtual.
     const pagerDuty = new PagerDutyClient({
-      baseUrl: config.pagerDutyEventsUrl,
-      connectTimeoutMs: config.httpConnectTimeoutMs,
-      responseTimeoutMs: config.httpResponseTimeoutMs,
-      retryBaseDelayMs: config.retryBaseDelayMs,
-      retryMaxDelayMs: config.retryMaxDelayMs,
-      rateLimitPerMinute: config.rateLimitPerMinute,
+      ...pagerDutyClientSettings(config),
       random: seededRandom(seed),
       now: this.clock.now,
       sleep: this.clock.sleep,

@@ -10,7 +10,7 @@ import { CountingTelemetry } from './counting-telemetry';
 import { SimulatedPagerDuty } from './simulated-pagerduty';
 import { seededRandom, VirtualClock } from './virtual-clock';
 import { createHandler, type PipelineHandler } from '../lambda/handler';
-import { loadConfig } from '../lambda/pipeline/config';
+import { loadConfig, pagerDutyClientSettings } from '../lambda/pipeline/config';
 import { MemoryLedger } from '../lambda/pipeline/memory-ledger';
 import { PagerDutyClient } from '../lambda/pagerduty/client';
 import { CloudWatchAlarmReader } from '../lambda/sweep/cloudwatch';
@@ -113,12 +113,7 @@ export async function simulateSweepAtScale(options: SweepScaleOptions): Promise<
         deps: {
           ledger,
           pagerDuty: new PagerDutyClient({
-            baseUrl: config.pagerDutyEventsUrl,
-            connectTimeoutMs: config.httpConnectTimeoutMs,
-            responseTimeoutMs: config.httpResponseTimeoutMs,
-            retryBaseDelayMs: config.retryBaseDelayMs,
-            retryMaxDelayMs: config.retryMaxDelayMs,
-            rateLimitPerMinute: config.rateLimitPerMinute,
+            ...pagerDutyClientSettings(config),
             random,
             now: clock.now,
             sleep: clock.sleep,

@@ -1,4 +1,5 @@
 import { en } from 'zod/locales';
+import type { PagerDutyClientOptions } from '../pagerduty/client';
 import * as z from 'zod/mini';
 import {
   ENVIRONMENT_NAME,
@@ -242,5 +243,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             timeoutMs: c.TRIAGE_TIMEOUT_MS,
             noteMaxChars: c.TRIAGE_NOTE_MAX_CHARS,
           },
+  };
+}
+
+/** The PagerDuty client's settings from the configuration: the handler and the simulations build their clients alike. */
+export function pagerDutyClientSettings(
+  config: Config,
+): Pick<
+  PagerDutyClientOptions,
+  | 'baseUrl'
+  | 'connectTimeoutMs'
+  | 'responseTimeoutMs'
+  | 'retryBaseDelayMs'
+  | 'retryMaxDelayMs'
+  | 'rateLimitPerMinute'
+> {
+  return {
+    baseUrl: config.pagerDutyEventsUrl,
+    connectTimeoutMs: config.httpConnectTimeoutMs,
+    responseTimeoutMs: config.httpResponseTimeoutMs,
+    retryBaseDelayMs: config.retryBaseDelayMs,
+    retryMaxDelayMs: config.retryMaxDelayMs,
+    rateLimitPerMinute: config.rateLimitPerMinute,
   };
 }
