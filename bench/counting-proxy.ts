@@ -28,7 +28,12 @@ const server = createServer((req, res) => {
       headers: { ...req.headers, host: upstream.host },
     },
     (upstreamResponse) => {
-      res.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
+      // moto answers `Connection: close`; DynamoDB keeps connections alive, so the client's connection stays open
+      // (forwarding it made every DynamoDB call a new connection, on both sides of every comparison).
+      const headers = { ...upstreamResponse.headers };
+      delete headers.connection;
+      delete headers['keep-alive'];
+      res.writeHead(upstreamResponse.statusCode ?? 502, headers);
       upstreamResponse.pipe(res);
     },
   );
