@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { metricAlarmMessage, snsEvent } from '../local/alarm-fixtures';
 import { runAsyncInvocations } from '../local/async-lambda';
 import { minutes, runOutage, runStorm } from '../local/delivery-scenarios';
-import { parseNotification } from '../lambda/messages/alarm-message';
+import { parseNotification } from '../lambda/messages/parse-notification';
 import { buildAlertEvent } from '../lambda/pagerduty/event';
 import { newRoutingKey, startPipeline } from '../local/harness';
 import { startMoto } from '../local/moto';

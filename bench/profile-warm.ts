@@ -9,7 +9,7 @@ import { deployedBundleOptions } from '../lib/private/handler-bundle';
 import { metricAlarmMessage, snsEvent } from '../local/alarm-fixtures';
 import { newRoutingKey, startPipeline } from '../local/harness';
 import { startMoto } from '../local/moto';
-import { parseNotification } from '../lambda/messages/alarm-message';
+import { parseNotification } from '../lambda/messages/parse-notification';
 import { buildAlertEvent } from '../lambda/pagerduty/event';
 import { runNode } from './cold-path';
 import { profileReport } from './profile-report';

@@ -11,7 +11,7 @@ import { build } from 'esbuild';
 import { deployedBundleOptions } from '../lib/private/handler-bundle';
 import { metricAlarmMessage, snsEvent } from '../local/alarm-fixtures';
 import { createHandler } from '../lambda/handler';
-import { parseNotification } from '../lambda/messages/alarm-message';
+import { parseNotification } from '../lambda/messages/parse-notification';
 import type { AlarmNotification } from '../lambda/messages/notification';
 import type { LedgerStore } from '../lambda/pipeline/ledger';
 import { systemPrompt, triageTool, userMessage } from '../lambda/triage/prompt';

@@ -118,7 +118,9 @@ export function createHandler(
         return [];
       case 'sns':
         return runRecords(
-          intake.records.map((record, index) => snsRecordInput(record, index, config.intakeTrust)),
+          await Promise.all(
+            intake.records.map((record, index) => snsRecordInput(record, index, config.intakeTrust)),
+          ),
           deadline,
           letter,
         );

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SNSEvent } from 'aws-lambda';
-import { parseNotification } from '../lambda/messages/alarm-message';
+import { parseNotification } from '../lambda/messages/parse-notification';
 import type { AlarmState } from '../lambda/messages/notification';
 
 export interface MetricAlarmShape {

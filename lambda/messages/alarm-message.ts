@@ -43,24 +43,48 @@ import { errorMessage } from '../shared/errors';
 import { isRecord } from '../shared/json';
 import { parseTimestamp } from '../shared/timestamp';
 import { partitionForRegion, regionCodeFromName } from '../shared/regions';
-import { recogniseServiceNotification } from './service-notification';
-import type { ServiceNotification } from './services/types';
+import type { ServiceNotification, ServiceNotificationInput } from './services/types';
 import { cutText, trimInvisible, wellFormed } from '../shared/text';
 
 /**
  * Parses one SNS record's message. Never throws: anything that is not a CloudWatch alarm state change becomes an
- * `UnrecognisedNotification` whose `why` says what was wrong, naming the field. Linear in the message's size.
+ * `UnrecognisedNotification` whose `why` says what was wrong, naming the field, and which `recognise` may say
+ * another service published. Linear in the message's size. With every recogniser: parseNotification.
  */
-export function parseNotification(envelope: SnsEnvelope): Notification {
+export function readNotification(envelope: SnsEnvelope, recognise: ServiceRecogniser): Notification {
   try {
-    return parseMessage(envelope);
+    return parseMessage(envelope, recognise);
   } catch (error) {
     // A parser defect must still page, with the raw text, rather than lose the notification.
     return unrecognised(envelope, `the message could not be parsed (${errorMessage(error)})`);
   }
 }
 
-function parseMessage(envelope: SnsEnvelope): Notification {
+/** Says which other AWS service published a message that is not an alarm, if any does. */
+export type ServiceRecogniser = (input: ServiceNotificationInput) => ServiceNotification | undefined;
+
+/**
+ * parseNotification (parse-notification.ts), with the service-notification recognisers loaded (a chunk of their
+ * own) only for a message that is not an alarm: the alarm path never loads them. The same result.
+ */
+export async function parseNotificationOnDemand(envelope: SnsEnvelope): Promise<Notification> {
+  let asked: ServiceNotificationInput | undefined;
+  const notification = readNotification(envelope, (input) => {
+    asked = input;
+    return undefined;
+  });
+  if (asked === undefined || notification.type !== 'unrecognised') return notification;
+  const { recogniseServiceNotification: recognise } = await import('./service-notification');
+  let service: ServiceNotification | undefined;
+  try {
+    service = recognise(asked);
+  } catch (error) {
+    return unrecognised(envelope, `the message could not be parsed (${errorMessage(error)})`);
+  }
+  return service === undefined ? notification : { ...notification, service };
+}
+
+function parseMessage(envelope: SnsEnvelope, recognise: ServiceRecogniser): Notification {
   const body = typeof envelope.message === 'string' ? envelope.message : '';
   // A byte-order mark, zero-width or bidi characters before the JSON say nothing, and JSON.parse rejects them.
   const content = trimInvisible(body);
@@ -90,7 +114,7 @@ function parseMessage(envelope: SnsEnvelope): Notification {
       looksLikeJson
         ? `the SNS message body starts like JSON but does not parse: it is truncated or malformed (${errorMessage(error)})`
         : 'the SNS message body is plain text, not JSON (a test publish from the SNS console, or another publisher)',
-      looksLikeJson ? undefined : recogniseServiceNotification({ subject: envelope.subject, body: content }),
+      looksLikeJson ? undefined : recognise({ subject: envelope.subject, body: content }),
     );
   }
 
@@ -111,7 +135,7 @@ function parseMessage(envelope: SnsEnvelope): Notification {
     return unrecognised(
       envelope,
       notAnAlarm(json),
-      recogniseServiceNotification({ subject: envelope.subject, body: content, json }),
+      recognise({ subject: envelope.subject, body: content, json }),
     );
   }
   return parseAlarm(json, envelope);

@@ -8,7 +8,7 @@ import type {
 } from '../messages/notification';
 import { contributorWords } from '../messages/alarm-fields';
 import type { PagerDutyAlertEvent } from './types';
-import { unrecognisedHeadline } from '../messages/service-notification';
+import { unrecognisedHeadline } from '../messages/unrecognised-headline';
 import { serviceSeverity } from '../messages/services/severities';
 import type { ServiceSeverities } from '../messages/services/types';
 import { cutText, displayLine, firstLine } from '../shared/text';

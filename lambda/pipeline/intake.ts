@@ -1,5 +1,5 @@
 // Which kind of event the function was invoked with, and its records as the pipeline's inputs. Pure: no I/O.
-import { parseNotification } from '../messages/alarm-message';
+import { parseNotificationOnDemand } from '../messages/alarm-message';
 import { ALARM_CONFIGURATION_CHANGE, ALARM_DETAIL_TYPES } from '../shared/contract';
 import { isRecord } from '../shared/json';
 import { parseTimestamp } from '../shared/timestamp';
@@ -163,7 +163,11 @@ function checked(input: RecordInput, carrier: Carrier, trust: IntakeTrust): Reco
 }
 
 /** One SNS record as the pipeline's input, or why it cannot be one. */
-export function snsRecordInput(record: unknown, index: number, trust: IntakeTrust): RecordInputResult {
+export async function snsRecordInput(
+  record: unknown,
+  index: number,
+  trust: IntakeTrust,
+): Promise<RecordInputResult> {
   const sns = isRecord(record) ? record.Sns : undefined;
   if (!isRecord(sns)) return { ok: false, why: `SNS record ${index} has no "Sns" object` };
   const message = sns.Message;
@@ -179,7 +183,7 @@ export function snsRecordInput(record: unknown, index: number, trust: IntakeTrus
     message: typeof message === 'string' ? message : JSON.stringify(message),
   };
   const input: RecordInput = {
-    notification: parseNotification(envelope),
+    notification: await parseNotificationOnDemand(envelope),
     vouchedMs: parseTimestamp(envelope.timestamp),
     logKeys: { messageId: envelope.messageId, intake: 'sns' },
   };

@@ -1,7 +1,7 @@
 // A sweep correction as the notification the pipeline plans from: a page is the SNS message CloudWatch would have
 // published (parsed by the same parser, so the incident has the usual context); a resolve names the alarm only.
 import type { CompositeAlarm, Dimension, MetricAlarm, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
-import { parseNotification } from '../messages/alarm-message';
+import { parseNotification } from '../messages/parse-notification';
 import type { AlarmNotification, Notification } from '../messages/notification';
 import type { PageCorrection, ResolveCorrection } from './planner';
 

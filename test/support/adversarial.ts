@@ -3,7 +3,7 @@
 // separators, invisible and control characters. Built from families, so new fields are covered by adding a path.
 import fc from 'fast-check';
 import { parseAlarmEvent } from '../../lambda/messages/alarm-event';
-import { parseNotification } from '../../lambda/messages/alarm-message';
+import { parseNotification } from '../../lambda/messages/parse-notification';
 import { decideAction } from '../../lambda/pipeline/decide';
 import { dedupKeyFor } from '../../lambda/pipeline/dedup-key';
 import type { AlarmSettings, Notification, SnsEnvelope } from '../../lambda/messages/notification';

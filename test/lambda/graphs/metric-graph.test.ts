@@ -1,7 +1,7 @@
 import { REPO_ROOT } from '../../support/paths';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseNotification } from '../../../lambda/messages/alarm-message';
+import { parseNotification } from '../../../lambda/messages/parse-notification';
 import { checkImageRequest, newObjectId, signedImageUrl } from '../../../lambda/graphs/image-token';
 import {
   childrenToGraph,

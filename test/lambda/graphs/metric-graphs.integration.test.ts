@@ -9,7 +9,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
-import { parseNotification } from '../../../lambda/messages/alarm-message';
+import { parseNotification } from '../../../lambda/messages/parse-notification';
 import { createImageEndpoint } from '../../../lambda/image-endpoint';
 import { ImageSigningKeys } from '../../../lambda/graphs/image-signing-keys';
 import {

@@ -1,5 +1,5 @@
 import { isAlarmEventShaped, parseAlarmEvent } from '../../../lambda/messages/alarm-event';
-import { parseNotification } from '../../../lambda/messages/alarm-message';
+import { parseNotification } from '../../../lambda/messages/parse-notification';
 import { ALARM_STATE_CHANGE } from '../../../lambda/shared/contract';
 import { decideAction } from '../../../lambda/pipeline/decide';
 import { dedupKeyFor } from '../../../lambda/pipeline/dedup-key';

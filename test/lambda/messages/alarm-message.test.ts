@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { MAX_NAME_LENGTH, MAX_TEXT_LENGTH, storedAlarmName } from '../../../lambda/messages/alarm-fields';
-import { parseNotification } from '../../../lambda/messages/alarm-message';
+import { parseNotification } from '../../../lambda/messages/parse-notification';
 import { parseTimestamp } from '../../../lambda/shared/timestamp';
 import type {
   AlarmNotification,

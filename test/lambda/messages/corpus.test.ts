@@ -2,7 +2,7 @@
 import { TEST_ROOT } from '../../support/paths';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseNotification } from '../../../lambda/messages/alarm-message';
+import { parseNotification } from '../../../lambda/messages/parse-notification';
 import { parseTimestamp } from '../../../lambda/shared/timestamp';
 import { parseDeclaredSettings } from '../../../lambda/pipeline/alarm-settings';
 import type { Severity, SnsEnvelope } from '../../../lambda/messages/notification';

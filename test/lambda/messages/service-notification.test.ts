@@ -3,7 +3,7 @@ import { TEST_ROOT } from '../../support/paths';
 import fc from 'fast-check';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseNotification } from '../../../lambda/messages/alarm-message';
+import { parseNotification } from '../../../lambda/messages/parse-notification';
 import { dedupKeyFor } from '../../../lambda/pipeline/dedup-key';
 import type { Severity, SnsEnvelope } from '../../../lambda/messages/notification';
 import { buildAlertEvent } from '../../../lambda/pagerduty/event';

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { parseNotification } from '../../../lambda/messages/alarm-message';
+import { parseNotification } from '../../../lambda/messages/parse-notification';
 import { dedupKeyFor } from '../../../lambda/pipeline/dedup-key';
 import type { AlarmCondition, AlarmNotification, MathMetric } from '../../../lambda/messages/notification';
 import type { PagerDutyAlertEvent } from '../../../lambda/pagerduty/types';

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { parseNotification } from '../../../lambda/messages/alarm-message';
+import { parseNotification } from '../../../lambda/messages/parse-notification';
 import {
   alarmIdentity,
   dedupKeyFor,

@@ -2,7 +2,7 @@
 // notification only into the AWS console: whoever can publish chooses what the message carries.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseNotification } from '../../../lambda/messages/alarm-message';
+import { parseNotification } from '../../../lambda/messages/parse-notification';
 import { loadConfig } from '../../../lambda/pipeline/config';
 import { planRecord, type PlanContext } from '../../../lambda/pipeline/plan';
 import { alarmMessage, envelope } from '../../support/notifications';

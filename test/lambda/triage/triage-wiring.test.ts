@@ -3,7 +3,7 @@
 import { metricAlarmMessage, snsEvent } from '../../../local/alarm-fixtures';
 import { converseAnswers, startBedrockEmulator, type BedrockEmulator } from '../../../local/bedrock-emulator';
 import type { AlarmNotification } from '../../../lambda/messages/notification';
-import { parseNotification } from '../../../lambda/messages/alarm-message';
+import { parseNotification } from '../../../lambda/messages/parse-notification';
 import { PROMPT_LIMITS, userMessage } from '../../../lambda/triage/prompt';
 import { inProcessDeps, TEST_ENV } from '../../support/in-process';
 import { captureStdout, metricTotal } from '../../support/output';
