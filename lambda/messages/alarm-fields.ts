@@ -169,6 +169,28 @@ export const numeric = (value: unknown): unknown => {
 };
 
 export const text = z.string().check(z.minLength(1));
+/** `text`, read by hand: a non-empty string, else UNSURE. */
+export const textValue = (value: unknown): string | typeof UNSURE =>
+  typeof value === 'string' && value !== '' ? value : UNSURE;
+/** `z.catch(optionalText, undefined)`, read by hand: never UNSURE. */
+export const optionalTextValue = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.trim() !== '' ? value : undefined;
+/** `z.nullish(z.string())`, read by hand. */
+export const nullishStringValue = (value: unknown): string | null | undefined | typeof UNSURE =>
+  value == null || typeof value === 'string' ? value : UNSURE;
+/** `z.catch(z.nullish(z.string()), undefined)`, read by hand: never UNSURE. */
+export const caughtStringValue = (value: unknown): string | null | undefined =>
+  value === null || typeof value === 'string' ? value : undefined;
+/** `count`, read by hand: a whole number above 0 (or one written as a string), else UNSURE. */
+export const countValue = (value: unknown): number | typeof UNSURE => {
+  const number = numeric(value);
+  return typeof number === 'number' && Number.isSafeInteger(number) && number > 0 ? number : UNSURE;
+};
+/** `threshold`, read by hand: a finite number (or one written as a string), else UNSURE. */
+export const thresholdValue = (value: unknown): number | typeof UNSURE => {
+  const number = numeric(value);
+  return typeof number === 'number' && Number.isFinite(number) ? number : UNSURE;
+};
 export const optionalText = transformed(z.nullish(z.string()), (value) =>
   value == null || value.trim() === '' ? undefined : value,
 );
@@ -187,11 +209,31 @@ export const timestamp = transformed(z.string(), (raw, ctx) => {
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; issues: string[] };
 
+/** What a fast reader answers when the input is not of the well-formed shape it knows: zod reads it instead. */
+export const UNSURE: unique symbol = Symbol('unsure');
+
+/**
+ * A zod schema and a hand-written reader of its common, well-formed shape that gives the same value zod would, or
+ * UNSURE; zod reads everything else, so every issue reads as before. For the schemas every alarm passes through:
+ * zod's parse of a metric alarm cost more than the rest of the parser (bench/profile-warm.ts).
+ */
+export class FastSchema<T> {
+  constructor(
+    readonly schema: z.ZodMiniType<T>,
+    readonly read: (input: unknown) => T | typeof UNSURE,
+  ) {}
+}
+
 export function parseWith<T>(
-  schema: z.ZodMiniType<T>,
+  schema: z.ZodMiniType<T> | FastSchema<T>,
   input: unknown,
   prefix: readonly PropertyKey[] = [],
 ): Parsed<T> {
+  if (schema instanceof FastSchema) {
+    const value = schema.read(input);
+    if (value !== UNSURE) return { ok: true, value };
+    return parseWith(schema.schema, input, prefix);
+  }
   const result = schema.safeParse(input, { error: describeIssue });
   if (result.success) return { ok: true, value: result.data };
   return {

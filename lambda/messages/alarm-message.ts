@@ -28,6 +28,14 @@ import {
   transformed,
   triggeringChild as childFromArn,
   type Parsed,
+  FastSchema,
+  UNSURE,
+  caughtStringValue,
+  countValue,
+  nullishStringValue,
+  optionalTextValue,
+  textValue,
+  thresholdValue,
 } from './alarm-fields';
 import type {
   AlarmCondition,
@@ -164,7 +172,7 @@ const STATES = ['OK', 'ALARM', 'INSUFFICIENT_DATA'] as const satisfies readonly 
 
 // What makes a message an alarm: a state, a time and an identity (an ARN, or a name and an account). The rest is
 // read when it is there and readable, so a new kind of alarm still pages and resolves under its own ARN.
-const alarmSchema = z.object({
+const alarmFields = z.object({
   AlarmName: z.catch(optionalText, undefined),
   AlarmDescription: z.catch(optionalText, undefined),
   AWSAccountId: z.catch(optionalText, undefined),
@@ -181,16 +189,56 @@ const alarmSchema = z.object({
   ),
 });
 
+const STATE_SET: ReadonlySet<unknown> = new Set(STATES);
+const nullishState = (value: unknown) => (value == null || STATE_SET.has(value) ? value : undefined);
+
+/** alarmFields, read by hand when the state and its time are readable (every alarm CloudWatch sends). */
+export const alarmSchema = new FastSchema(alarmFields, (json) => {
+  if (!isRecord(json) || !STATE_SET.has(json.NewStateValue) || typeof json.StateChangeTime !== 'string') {
+    return UNSURE;
+  }
+  const epochMs = parseTimestamp(json.StateChangeTime);
+  if (epochMs === undefined) return UNSURE;
+  const muted = json.ActionExecutedAfterMuteWindow;
+  return {
+    AlarmName: optionalTextValue(json.AlarmName),
+    AlarmDescription: optionalTextValue(json.AlarmDescription),
+    AWSAccountId: optionalTextValue(json.AWSAccountId),
+    NewStateValue: json.NewStateValue as AlarmState,
+    OldStateValue: nullishState(json.OldStateValue) as AlarmState | null | undefined,
+    NewStateReason: caughtStringValue(json.NewStateReason),
+    StateChangeTime: { raw: json.StateChangeTime, epochMs },
+    Region: optionalTextValue(json.Region),
+    AlarmArn: optionalTextValue(json.AlarmArn),
+    AlarmTagsStatus: caughtStringValue(json.AlarmTagsStatus),
+    ActionExecutedAfterMuteWindow:
+      muted == null || typeof muted === 'boolean'
+        ? muted
+        : muted === 'true' || muted === 'false'
+          ? muted === 'true'
+          : undefined,
+  };
+});
+
 // SNS writes dimensions as {value, name}; accept {Name, Value} too.
-const dimension = z.pipe(
-  z.transform((value: unknown) =>
-    isRecord(value) && !('name' in value) && 'Name' in value
-      ? { name: value.Name, value: value.Value }
-      : value,
-  ),
-  z.object({ name: z.string(), value: z.string() }),
-);
+const dimensionSpelling = (value: unknown) =>
+  isRecord(value) && !('name' in value) && 'Name' in value ? { name: value.Name, value: value.Value } : value;
+const dimension = z.pipe(z.transform(dimensionSpelling), z.object({ name: z.string(), value: z.string() }));
 const dimensions = transformed(z.nullish(z.array(dimension)), (list) => list ?? []);
+
+/** `dimensions`, read by hand: a list of {name, value} strings (either spelling), else UNSURE. */
+function dimensionsValue(value: unknown): { name: string; value: string }[] | typeof UNSURE {
+  if (value == null) return [];
+  if (!Array.isArray(value)) return UNSURE;
+  const list: { name: string; value: string }[] = [];
+  for (const item of value) {
+    const spelled = dimensionSpelling(item);
+    if (!isRecord(spelled) || typeof spelled.name !== 'string' || typeof spelled.value !== 'string')
+      return UNSURE;
+    list.push({ name: spelled.name, value: spelled.value });
+  }
+  return list;
+}
 
 const evaluation = {
   EvaluationPeriods: count,
@@ -200,29 +248,64 @@ const evaluation = {
   EvaluateLowSampleCountPercentile: z.catch(optionalText, undefined),
 };
 
-const singleMetricTrigger = transformed(
-  z.object({
-    MetricName: text,
-    Namespace: text,
-    StatisticType: z.nullish(z.string()),
-    Statistic: z.nullish(z.string()),
-    ExtendedStatistic: z.nullish(z.string()),
-    Unit: z.catch(optionalText, undefined),
-    Dimensions: dimensions,
-    Period: count,
-    Threshold: threshold,
-    ...evaluation,
-  }),
-  (trigger, ctx) => {
-    const extended = trigger.StatisticType === 'ExtendedStatistic' || !trigger.Statistic;
-    const statistic = extended && trigger.ExtendedStatistic ? trigger.ExtendedStatistic : trigger.Statistic;
-    if (!statistic) {
-      addIssue(ctx, 'missing, and so is ExtendedStatistic', ['Statistic']);
-      return z.NEVER;
-    }
-    return { ...trigger, statistic: extended ? statistic : normaliseStatistic(statistic) };
-  },
-);
+const singleMetricObject = z.object({
+  MetricName: text,
+  Namespace: text,
+  StatisticType: z.nullish(z.string()),
+  Statistic: z.nullish(z.string()),
+  ExtendedStatistic: z.nullish(z.string()),
+  Unit: z.catch(optionalText, undefined),
+  Dimensions: dimensions,
+  Period: count,
+  Threshold: threshold,
+  ...evaluation,
+});
+const singleMetricFields = transformed(singleMetricObject, (trigger, ctx) => {
+  const statistic = statisticOf(trigger);
+  if (statistic === undefined) {
+    addIssue(ctx, 'missing, and so is ExtendedStatistic', ['Statistic']);
+    return z.NEVER;
+  }
+  return { ...trigger, statistic };
+});
+
+function statisticOf(trigger: {
+  StatisticType?: string | null;
+  Statistic?: string | null;
+  ExtendedStatistic?: string | null;
+}): string | undefined {
+  const extended = trigger.StatisticType === 'ExtendedStatistic' || !trigger.Statistic;
+  const statistic = extended && trigger.ExtendedStatistic ? trigger.ExtendedStatistic : trigger.Statistic;
+  if (!statistic) return undefined;
+  return extended ? statistic : normaliseStatistic(statistic);
+}
+
+/** singleMetricFields, read by hand when every field has its documented type (every metric alarm CloudWatch sends). */
+export const singleMetricTrigger = new FastSchema(singleMetricFields, (trigger) => {
+  if (!isRecord(trigger)) return UNSURE;
+  const fields = {
+    MetricName: textValue(trigger.MetricName),
+    Namespace: textValue(trigger.Namespace),
+    StatisticType: nullishStringValue(trigger.StatisticType),
+    Statistic: nullishStringValue(trigger.Statistic),
+    ExtendedStatistic: nullishStringValue(trigger.ExtendedStatistic),
+    Unit: optionalTextValue(trigger.Unit),
+    Dimensions: dimensionsValue(trigger.Dimensions),
+    Period: countValue(trigger.Period),
+    Threshold: thresholdValue(trigger.Threshold),
+    EvaluationPeriods: countValue(trigger.EvaluationPeriods),
+    DatapointsToAlarm:
+      trigger.DatapointsToAlarm == null ? trigger.DatapointsToAlarm : countValue(trigger.DatapointsToAlarm),
+    ComparisonOperator: textValue(trigger.ComparisonOperator),
+    TreatMissingData: caughtStringValue(trigger.TreatMissingData),
+    EvaluateLowSampleCountPercentile: optionalTextValue(trigger.EvaluateLowSampleCountPercentile),
+  };
+  if (Object.values(fields).includes(UNSURE)) return UNSURE;
+  // No field is UNSURE: each has the type zod gives it.
+  const known = fields as z.output<typeof singleMetricObject>;
+  const statistic = statisticOf(known);
+  return statistic === undefined ? UNSURE : { ...known, statistic };
+});
 
 const mathMetric = z
   .object({
