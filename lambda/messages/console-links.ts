@@ -69,9 +69,21 @@ function encodeGraphValue(value: GraphValue): string {
   return `(${entries.map(([key, item]) => `${key}~${encodeGraphValue(item)}`).join('~')})`;
 }
 
-// `~ ' ( ) * !` are the notation's own punctuation (or left alone by encodeURIComponent), so they are escaped too.
+// Letters, digits and `_ . -`: what encodeURIComponent and the notation both leave as it is (most names).
+const UNESCAPED = /^[\w.-]*$/;
+// `~ ' ( ) * !` are the notation's own punctuation (or left alone by encodeURIComponent), so they are escaped too,
+// and every `%` of the encoding becomes `*`: one pass.
+const GRAPH_ESCAPES: Readonly<Record<string, string>> = {
+  '~': '*7E',
+  "'": '*27',
+  '(': '*28',
+  ')': '*29',
+  '*': '*2A',
+  '!': '*21',
+  '%': '*',
+};
+
 function encodeGraphString(text: string): string {
-  return encodeURIComponent(wellFormed(text))
-    .replace(/[~'()*!]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`)
-    .replace(/%/g, '*');
+  if (UNESCAPED.test(text)) return text;
+  return encodeURIComponent(wellFormed(text)).replace(/[~'()*!%]/g, (ch) => GRAPH_ESCAPES[ch] ?? ch);
 }

@@ -51,6 +51,7 @@ function alarmTrigger(
   const alarmUrl = alarmConsoleUrl(alarm);
   const metricUrl = metricConsoleUrl(alarm);
   const where = whereOf(alarm);
+  const condition = describeCondition(alarm);
   const links: Link[] = [
     ...(alarmUrl ? [{ href: alarmUrl, text: 'CloudWatch alarm' }] : []),
     ...settingsLinks(settings),
@@ -60,7 +61,7 @@ function alarmTrigger(
     event_action: 'trigger',
     dedup_key: dedupKey,
     payload: compact({
-      summary: alarmSummary(alarm, settings),
+      summary: alarmSummary(alarm, settings, condition),
       source: `cloudwatch:${where}:${alarm.accountId}`,
       severity: settings.severity,
       timestamp: new Date(alarm.stateChangeEpochMs).toISOString(),
@@ -70,7 +71,7 @@ function alarmTrigger(
         alarm.condition.kind === 'metric'
           ? alarm.condition.metric.namespace
           : CLASS_BY_KIND[alarm.condition.kind],
-      custom_details: alarmDetails(alarm, settings),
+      custom_details: alarmDetails(alarm, settings, condition),
     }),
     ...(links.length > 0 ? { links } : {}),
     client: options.clientName,
@@ -175,11 +176,15 @@ function environmentPrefix(settings: AlarmSettings): string {
  * values, region and account, e.g.
  * `[prod] ALARM: HighErrorRate — Errors Sum > 5 for 1 datapoint within 1 minute (myfunc) in us-east-1 (123456789012)`.
  */
-export function alarmSummary(alarm: AlarmNotification, settings: AlarmSettings): string {
+export function alarmSummary(
+  alarm: AlarmNotification,
+  settings: AlarmSettings,
+  condition = describeCondition(alarm),
+): string {
   const contributor = alarm.contributor ? ` [${contributorWords(alarm.contributor)}]` : '';
   const account = alarm.accountId ? ` (${alarm.accountId})` : '';
   return displayLine(
-    `${environmentPrefix(settings)}${alarm.newState}: ${alarm.alarmName}${contributor} — ${describeCondition(alarm)} in ${whereOf(alarm)}${account}`,
+    `${environmentPrefix(settings)}${alarm.newState}: ${alarm.alarmName}${contributor} — ${condition} in ${whereOf(alarm)}${account}`,
   );
 }
 
@@ -197,12 +202,16 @@ function componentOf(alarm: AlarmNotification): string | undefined {
   return metric.dimensions[0]?.value || `${metric.namespace}/${metric.metricName}`;
 }
 
-function alarmDetails(alarm: AlarmNotification, settings: AlarmSettings): Record<string, unknown> {
+function alarmDetails(
+  alarm: AlarmNotification,
+  settings: AlarmSettings,
+  condition: string,
+): Record<string, unknown> {
   return compact({
     state_reason: alarm.reason || undefined,
     state_change: alarm.oldState === undefined ? alarm.newState : `${alarm.oldState} → ${alarm.newState}`,
     state_change_time: alarm.stateChangeTime,
-    condition: describeCondition(alarm),
+    condition,
     ...conditionDetails(alarm),
     contributor: alarm.contributor
       ? { id: alarm.contributor.id, attributes: alarm.contributor.attributes }

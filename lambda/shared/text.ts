@@ -37,6 +37,9 @@ export function formatPath(path: readonly PropertyKey[]): string {
 const FORMAT_CHARACTERS = /\p{Cf}/gu;
 // Controls, line and paragraph separators and whitespace, in runs. One character class: linear.
 const BREAKS = /[\p{Cc}\p{Zl}\p{Zp}\s]+/gu;
+// Printable ASCII and the punctuation summaries add (— … →), with no two spaces in a row: nothing to remove or
+// collapse, so displayLine is a trim. The two Unicode-property regexes cost more than the rest of a summary.
+const PLAIN_LINE = /^(?:[\x21-\x7e\u2014\u2026\u2192]| (?! ))*$/;
 
 /**
  * `text` as one line that displays as it reads, for a summary, source or component: format characters (bidi
@@ -44,6 +47,7 @@ const BREAKS = /[\p{Cc}\p{Zl}\p{Zp}\s]+/gu;
  * made one space, lone surrogates replaced. The raw text belongs in the details.
  */
 export function displayLine(text: string): string {
+  if (PLAIN_LINE.test(text)) return text.trim();
   return wellFormed(text).replace(FORMAT_CHARACTERS, '').replace(BREAKS, ' ').trim();
 }
 
