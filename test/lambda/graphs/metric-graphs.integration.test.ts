@@ -21,10 +21,10 @@ import type { AlarmNotification, Notification } from '../../../lambda/messages/n
 import { PagerDutyClient } from '../../../lambda/pagerduty/client';
 import { CloudWatchStandIn, TINY_PNG } from '../../../local/cloudwatch-stand-in';
 import { lambdaContext, metricAlarmMessage, snsEvent } from '../../../local/alarm-fixtures';
-import { motoStores, newRoutingKey, startPipeline } from '../../../local/harness';
-import { describeWithMoto, startMoto, type MotoServer } from '../../../local/moto';
+import { newRoutingKey, startPipeline } from '../../../local/harness';
 import { PagerDutyEmulator } from '../../../local/pagerduty-emulator';
 import { captureStdout, metricTotal } from '../../support/output';
+import { startStores, type TestStores } from '../../support/stores';
 
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 const URL_BASE = 'https://abcdefghijklmnop.lambda-url.us-east-1.on.aws';
@@ -51,8 +51,10 @@ function urlEvent(src: string, method = 'GET'): LambdaFunctionURLEvent {
   } as unknown as LambdaFunctionURLEvent;
 }
 
-describeWithMoto('metric graph images (moto S3 + Secrets Manager, CloudWatch stand-in)', () => {
-  let moto: MotoServer;
+// S3 and Secrets Manager are moto where it runs (always under CI=true), else the loopback stand-ins: the fast loop
+// runs these tests too. CloudWatch is the stand-in either way (moto has no GetMetricWidgetImage).
+describe('metric graph images (S3 + Secrets Manager, CloudWatch stand-in)', () => {
+  let backend: TestStores;
   let standIn: CloudWatchStandIn;
   let s3: S3Client;
   let secrets: SecretsManagerClient;
@@ -63,15 +65,24 @@ describeWithMoto('metric graph images (moto S3 + Secrets Manager, CloudWatch sta
   let n = 0;
 
   beforeAll(async () => {
-    [moto, standIn] = await Promise.all([startMoto(), CloudWatchStandIn.start()]);
-    s3 = new S3Client({ region: 'us-east-1', endpoint: moto.endpoint, forcePathStyle: true, credentials });
-    secrets = new SecretsManagerClient({ region: 'us-east-1', endpoint: moto.endpoint, credentials });
+    [backend, standIn] = await Promise.all([startStores({ s3: true }), CloudWatchStandIn.start()]);
+    s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: backend.s3Endpoint,
+      forcePathStyle: true,
+      credentials,
+    });
+    secrets = new SecretsManagerClient({
+      region: 'us-east-1',
+      endpoint: backend.stores.secretsEndpoint,
+      credentials,
+    });
   });
 
   afterAll(async () => {
     s3?.destroy();
     secrets?.destroy();
-    await Promise.all([moto?.stop(), standIn?.stop()]);
+    await Promise.all([backend?.stop(), standIn?.stop()]);
   });
 
   beforeEach(async () => {
@@ -343,13 +354,13 @@ describeWithMoto('metric graph images (moto S3 + Secrets Manager, CloudWatch sta
     ];
     const saved = endpointVariables.map((name) => [name, process.env[name]] as const);
     // The graphs' SDK clients read their endpoints from the process environment (the handler passes its own env
-    // only to the clients it builds itself): CloudWatch is the stand-in, S3 and Secrets Manager are moto.
+    // only to the clients it builds itself): CloudWatch is the stand-in, S3 and Secrets Manager the test's stores.
     process.env.AWS_ENDPOINT_URL_CLOUDWATCH = standIn.url;
-    process.env.AWS_ENDPOINT_URL_S3 = moto.endpoint;
-    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = moto.endpoint;
+    process.env.AWS_ENDPOINT_URL_S3 = backend.s3Endpoint;
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = backend.stores.secretsEndpoint;
     try {
       const pipeline = await startPipeline({
-        stores: motoStores(moto.endpoint),
+        stores: backend.stores,
         pagerDutyUrl: emulator.url,
         routingKeys: { default: newRoutingKey() },
         env: {
