@@ -141,10 +141,9 @@ export function planSweep(obs: SourceObservations, settings: SweepSettings): Swe
 
   for (const alarm of obs.inAlarm.value) {
     if (alarm.state !== 'ALARM') continue;
-    if (!alarm.multiSeries) {
-      pages.push(missed(alarm, obs.inAlarm.observedMs));
-      continue;
-    }
+    // A multi-time-series alarm notifies at alarm level too (its own incident), besides one per contributor.
+    pages.push(missed(alarm, obs.inAlarm.observedMs));
+    if (!alarm.multiSeries) continue;
     const listed = obs.contributors.get(alarm.arn);
     for (const contributor of listed?.value ?? []) pages.push(missed(alarm, listed!.observedMs, contributor));
   }
