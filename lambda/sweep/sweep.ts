@@ -134,6 +134,10 @@ async function sweepSource(
 
   const inAlarm = await ask('DescribeAlarms (StateValue=ALARM)', () => reader.alarmsInAlarm());
   if (!inAlarm) return 0;
+  // Pages an INSUFFICIENT_DATA under a `trigger` policy; when it fails, those alarms are asked about by name.
+  const insufficientData = await ask('DescribeAlarms (StateValue=INSUFFICIENT_DATA)', () =>
+    reader.alarmsInInsufficientData(),
+  );
   const openIncidents = await allOpenIncidents(deps, `${source.accountId}:${source.region}`).catch(
     (cause: unknown) => {
       error('Sweep: reading the open incidents failed', { ...where, error: describeError(cause) });
@@ -144,7 +148,7 @@ async function sweepSource(
   tally.openIncidentsChecked += openIncidents.length;
 
   const byName = new Map<string, Observed<ObservedAlarm | undefined>>();
-  const names = namesToConfirm(inAlarm.value, openIncidents);
+  const names = namesToConfirm(inAlarm.value, openIncidents, insufficientData?.value);
   for (let i = 0; i < names.length; i += DESCRIBE_ALARMS_PAGE) {
     const chunk = names.slice(i, i + DESCRIBE_ALARMS_PAGE);
     const answer = await ask('DescribeAlarms (by name)', () => reader.alarmsByName(chunk));
@@ -162,11 +166,16 @@ async function sweepSource(
   const observations: SourceObservations = {
     selection: source,
     inAlarm,
+    insufficientData,
     openIncidents,
     byName,
     contributors,
   };
-  const settings = { missedGraceMs: deps.config.reconcileMissedGraceMs };
+  const settings = {
+    missedGraceMs: deps.config.reconcileMissedGraceMs,
+    declared: deps.declared,
+    insufficientDataPolicy: deps.config.insufficientDataPolicy,
+  };
   let plan = planSweep(observations, settings);
   if (plan.candidates.length > 0) {
     plan = planSweep(await confirmPages(observations, plan.candidates, reader, deps, error), settings);
