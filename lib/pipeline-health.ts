@@ -215,6 +215,7 @@ export class PipelineHealth extends Construct {
         pipelineMetric('MissedNotifications'),
         pipelineMetric('SweepErrors'),
         pipelineMetric('SweepIncomplete'),
+        pipelineMetric('SweepPagerDutyUnavailable'),
       ],
     });
   }
