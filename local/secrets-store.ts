@@ -16,9 +16,6 @@ type SecretsInput = Partial<Record<'SecretId' | 'Name' | 'VersionStage' | 'Secre
  * moto-backed tests on moto_server's real implementation.
  */
 export class LocalSecretsStore {
-  /** GetSecretValue requests so far (a test counts how often a cache went to Secrets Manager). */
-  reads = 0;
-
   private constructor(
     private readonly server: Server,
     readonly url: string,
@@ -68,7 +65,6 @@ export class LocalSecretsStore {
     const secret = this.secrets.get(secretId);
     switch (target) {
       case 'secretsmanager.GetSecretValue': {
-        this.reads += 1;
         const stage = input.VersionStage ?? 'AWSCURRENT';
         const value =
           stage === 'AWSCURRENT' ? secret?.current : stage === 'AWSPREVIOUS' ? secret?.previous : undefined;
