@@ -204,8 +204,9 @@ describe('metric graph images (S3 + Secrets Manager, CloudWatch stand-in)', () =
     expect(await endpoint(Date.now)(urlEvent(image.src))).toMatchObject({ statusCode: 403 });
   });
 
-  it('a slow GetMetricWidgetImage (1.5 s) costs the page at most about 1 s: no image, logged and counted', async () => {
-    standIn.widgetBehaviour = { kind: 'answer', delayMs: 1500 };
+  // Bounds wide enough for a loaded machine, and still proofs: the answer would come at 5 s, the timeout is 1 s.
+  it('a slow GetMetricWidgetImage (5 s) costs the page about 1 s: no image, logged and counted', async () => {
+    standIn.widgetBehaviour = { kind: 'answer', delayMs: 5000 };
     const started = Date.now();
     const images = await graphs({ timeoutMs: 1000 }).imagesFor(
       example('metric-alarm.json'),
@@ -214,7 +215,7 @@ describe('metric graph images (S3 + Secrets Manager, CloudWatch stand-in)', () =
     const elapsed = Date.now() - started;
     expect(images).toEqual([]);
     expect(elapsed).toBeGreaterThanOrEqual(950);
-    expect(elapsed).toBeLessThan(1400);
+    expect(elapsed).toBeLessThan(3000);
     expect(failures).toBe(1);
     expect(warnings).toEqual([expect.objectContaining({ step: 'timeout', alarmName: 'HighErrorRate' })]);
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
@@ -224,13 +225,13 @@ describe('metric graph images (S3 + Secrets Manager, CloudWatch stand-in)', () =
   it('a GetMetricWidgetImage that never answers is cut at the caller deadline when that comes first', async () => {
     standIn.widgetBehaviour = { kind: 'hang' };
     const started = Date.now();
-    const images = await graphs({ timeoutMs: 1000 }).imagesFor(
+    const images = await graphs({ timeoutMs: 5000 }).imagesFor(
       example('metric-alarm.json'),
       Date.now() + 300,
     );
     const elapsed = Date.now() - started;
     expect(images).toEqual([]);
-    expect(elapsed).toBeLessThan(500);
+    expect(elapsed).toBeLessThan(3000);
     expect(failures).toBe(1);
   });
 
