@@ -50,14 +50,18 @@ it('triage code that fails to load: the trigger goes unchanged, logged and count
 
 it('triage code not loaded within the time left: the trigger goes unchanged after at most that time, counted', async () => {
   const { counted, count } = counting();
-  const triage = lazyTriage({ load: () => new Promise<TriageStep>(() => undefined), timeoutMs: 1000, count });
+  const triage = lazyTriage({
+    load: () => new Promise<TriageStep>(() => undefined),
+    timeoutMs: 10_000,
+    count,
+  });
   const { req, warnings } = request(50);
   const started = Date.now();
   expect(await triage.enrich(req)).toEqual({ event: EVENT });
-  // Cut at the delivery's 50 ms left, not TRIAGE_TIMEOUT_MS (1 s).
-  expect(Date.now() - started).toBeLessThan(900);
+  // Cut at the delivery's 50 ms left, not TRIAGE_TIMEOUT_MS (10 s): a bound a loaded machine keeps.
+  expect(Date.now() - started).toBeLessThan(5000);
   expect(counted).toEqual(['TriageTimeouts']);
-  expect(warnings[0]?.extra).toEqual({ triageOutcome: 'timeout', why: 'not loaded within 1000 ms' });
+  expect(warnings[0]?.extra).toEqual({ triageOutcome: 'timeout', why: 'not loaded within 50 ms' });
 });
 
 it('once loaded, every trigger goes through the loaded step without waiting', async () => {
