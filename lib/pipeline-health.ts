@@ -414,7 +414,12 @@ function alarmOnSum(alarm: cloudwatch.Alarm, metrics: readonly cloudwatch.Metric
   resource.statistic = undefined;
   resource.period = undefined;
   resource.metrics = [
-    { id: 'total', expression: `SUM([${ids.join(',')}])`, label: 'Errors of every sweep function', returnData: true },
+    {
+      id: 'total',
+      expression: `SUM([${ids.join(',')}])`,
+      label: 'Errors of every sweep function',
+      returnData: true,
+    },
     ...metrics.map((metric, i) => ({
       id: ids[i]!,
       returnData: false,

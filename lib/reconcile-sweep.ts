@@ -218,7 +218,8 @@ export class ReconcileSweep extends Construct implements SweepAccess {
     );
     return new events.Rule(this, index === 0 ? 'Schedule' : `Shard${index + 1}Schedule`, {
       ruleName,
-      description: 'Runs the alarm-to-PagerDuty reconciliation sweep' + (index === 0 ? '' : ` (shard ${suffix})`),
+      description:
+        'Runs the alarm-to-PagerDuty reconciliation sweep' + (index === 0 ? '' : ` (shard ${suffix})`),
       schedule: events.Schedule.rate(this.interval),
       targets: [
         new targets.LambdaFunction(target, {

@@ -102,7 +102,6 @@ const OVER_60_ALLOWED = new Set([
   'lib/alarm-to-pagerduty.ts:AlarmToPagerDuty.addAlarm',
   'lib/metric-graph-images.ts:MetricGraphImages.constructor',
   'lib/pipeline-health.ts:PipelineHealth.constructor',
-  'lib/reconcile-sweep.ts:ReconcileSweep.constructor',
   'lib/regional-intake.ts:RegionalIntake.constructor',
 ]);
 

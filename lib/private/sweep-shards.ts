@@ -24,10 +24,7 @@ export function sourcesBytes(sources: readonly ReconcileSource[]): number {
  * first, then intakes as they were added), so adding an intake changes only the last shard. A source that fits no
  * shard alone gets one of its own; the caller refuses it.
  */
-export function shardSources(
-  sources: readonly ReconcileSource[],
-  maxBytes: number,
-): ReconcileSource[][] {
+export function shardSources(sources: readonly ReconcileSource[], maxBytes: number): ReconcileSource[][] {
   const shards: ReconcileSource[][] = [];
   let current: ReconcileSource[] = [];
   for (const source of sources) {
