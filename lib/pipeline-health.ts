@@ -229,6 +229,7 @@ export class PipelineHealth extends Construct {
         pipelineMetric('MissedNotifications'),
         pipelineMetric('SweepErrors'),
         pipelineMetric('SweepIncomplete'),
+        pipelineMetric('SweepPagerDutyUnavailable'),
       ],
     });
   }

@@ -6,7 +6,12 @@ import type { OpenIncident } from '../pipeline/ledger';
 import { planRecord } from '../pipeline/plan';
 import type { PipelineDeps } from '../pipeline/process-record';
 import type { CountMetric } from '../shared/contract';
-import { describeError } from '../shared/errors';
+import {
+  DeliveryBudgetExhaustedError,
+  describeError,
+  PagerDutyThrottledError,
+  RateLimitBudgetError,
+} from '../shared/errors';
 import { RecordLog } from '../shared/telemetry';
 import { DESCRIBE_ALARMS_PAGE, type AlarmReader } from './cloudwatch';
 import { resumeIndex, shardOf } from './cursor';
@@ -38,9 +43,12 @@ export interface SweepSummary {
   readonly missedNotifications: number;
   readonly repages: number;
   readonly errors: number;
+  /** Set when PagerDuty answered 429 or 5xx or could not be reached: the sweep sent nothing more. */
+  readonly pagerDutyUnavailable: boolean;
   /**
-   * Set when the time budget or RECONCILE_MAX_CORRECTIONS cut it short: the next sweep resumes at `nextSource`, the
-   * source it was cut in (or the one after it, when that source was finished or could make no progress).
+   * Set when the time budget, RECONCILE_MAX_CORRECTIONS or PagerDuty being unavailable cut it short: the next sweep
+   * resumes at `nextSource`, the source it was cut in (or the one after it, when that source was finished, or had
+   * the whole sweep and corrected nothing while PagerDuty was answering).
    */
   readonly incomplete: boolean;
   readonly nextSource?: number;
@@ -90,7 +98,8 @@ export async function runSweep(
     tally.sourcesSwept++;
     if (cut) {
       const outcome = { index, cut, first: step === 0, corrected: correctedIn(tally) - before };
-      stopAt(tally, resumeIndex(outcome, sources.length));
+      // PagerDuty's outage is no fault of the source: its corrections go first once PagerDuty answers again.
+      stopAt(tally, tally.pagerDutyUnavailable ? index : resumeIndex(outcome, sources.length));
       break;
     }
   }
@@ -117,6 +126,7 @@ function newTally(sources: number): Tally {
     missedNotifications: 0,
     repages: 0,
     errors: 0,
+    pagerDutyUnavailable: false,
     incomplete: false,
     durationMs: 0,
   };
@@ -185,6 +195,10 @@ async function observeSource(
   const ask = askerFor(source, deps, error);
   const inAlarm = await ask('DescribeAlarms (StateValue=ALARM)', () => reader.alarmsInAlarm());
   if (!inAlarm) return undefined;
+  // Pages an INSUFFICIENT_DATA under a `trigger` policy; when it fails, those alarms are asked about by name.
+  const insufficientData = await ask('DescribeAlarms (StateValue=INSUFFICIENT_DATA)', () =>
+    reader.alarmsInInsufficientData(),
+  );
   const openIncidents = await allOpenIncidents(deps, `${source.accountId}:${source.region}`).catch(
     (cause: unknown) => {
       error('Sweep: reading the open incidents failed', {
@@ -197,13 +211,14 @@ async function observeSource(
   );
   if (!openIncidents) return undefined;
   tally.openIncidentsChecked += openIncidents.length;
-  const byName = await alarmsByName(namesToConfirm(inAlarm.value, openIncidents), reader, ask);
+  const names = namesToConfirm(inAlarm.value, openIncidents, insufficientData?.value);
+  const byName = await alarmsByName(names, reader, ask);
   const contributors = new Map<string, Observed<readonly ObservedContributor[]>>();
   for (const alarm of alarmsWithContributors(inAlarm.value, byName)) {
     const answer = await ask('DescribeAlarmContributors', () => reader.contributorsInAlarm(alarm.name));
     if (answer) contributors.set(alarm.arn, answer);
   }
-  return { selection: source, inAlarm, openIncidents, byName, contributors };
+  return { selection: source, inAlarm, insufficientData, openIncidents, byName, contributors };
 }
 
 /** DescribeAlarms by name, 100 a call: per name answered, the alarm or `undefined` (absent: deleted). */
@@ -232,7 +247,11 @@ async function planSource(
   deps: SweepDeps,
   error: ErrorSink,
 ): Promise<readonly Correction[]> {
-  const settings = { missedGraceMs: deps.config.reconcileMissedGraceMs };
+  const settings = {
+    missedGraceMs: deps.config.reconcileMissedGraceMs,
+    declared: deps.declared,
+    insufficientDataPolicy: deps.config.insufficientDataPolicy,
+  };
   let plan = planSweep(observations, settings);
   if (plan.candidates.length > 0) {
     plan = planSweep(await confirmPages(observations, plan.candidates, reader, deps, error), settings);
@@ -257,11 +276,11 @@ async function deliverCorrections(
 ): Promise<SourceSwept> {
   let tried = 0;
   for (const correction of corrections) {
-    if (deadline - deps.now() < SOURCE_MIN_MS) return { tried, cut: true };
+    if (deadline - deps.now() < SOURCE_MIN_MS || tally.pagerDutyUnavailable) return { tried, cut: true };
     await applyCorrection(correction, deps, deadline, tally, error);
     tried++;
   }
-  return { tried, cut: false };
+  return { tried, cut: tally.pagerDutyUnavailable };
 }
 
 async function allOpenIncidents(deps: SweepDeps, openSource: string): Promise<OpenIncident[]> {
@@ -319,7 +338,25 @@ async function confirmPages(
   return { ...observations, muted, tags, ledger };
 }
 
-/** Delivers one correction and tallies it; a failure is counted and left to the next sweep. */
+/**
+ * A sweep's send retries a 5xx, timeout or connection error this long, and a 429 not at all: the next sweep is its
+ * retry, and every further correction would only claim, fail and release its alert while PagerDuty cannot answer.
+ */
+const SWEEP_FAILURE_RETRY_MS = 2_000;
+
+/** PagerDuty cannot take events now (429, 5xx, timeouts, connection errors, no rate slot left), unlike one bad event. */
+function pagerDutyUnavailable(failure: unknown): boolean {
+  return (
+    failure instanceof DeliveryBudgetExhaustedError ||
+    failure instanceof PagerDutyThrottledError ||
+    failure instanceof RateLimitBudgetError
+  );
+}
+
+/**
+ * Delivers one correction and tallies it; a failure is counted and left to the next sweep. Once PagerDuty is
+ * unavailable, no further correction is claimed or sent: the sweep stops, incomplete, and the next one resumes here.
+ */
 async function applyCorrection(
   correction: Correction,
   deps: SweepDeps,
@@ -327,12 +364,35 @@ async function applyCorrection(
   tally: Tally,
   error: ErrorSink,
 ): Promise<void> {
+  if (tally.pagerDutyUnavailable) return;
+  const sweepSends: SweepDeps = {
+    ...deps,
+    pagerDuty: {
+      sendAlert: (routingKey, event, sendDeadline) =>
+        deps.pagerDuty.sendAlert(routingKey, event, sendDeadline, {
+          retryThrottled: false,
+          failureRetryMs: SWEEP_FAILURE_RETRY_MS,
+        }),
+    },
+  };
   try {
-    const outcome = await deliverCorrection(correction, deps, deadline);
+    const outcome = await deliverCorrection(correction, sweepSends, deadline);
     if (outcome.outcome === 'sent' && outcome.action === actionOf(correction)) {
       (tally[METRIC_OF[`${correction.kind}:${correction.reason}`]!.field] as number)++;
     }
   } catch (cause) {
+    if (pagerDutyUnavailable(cause)) {
+      tally.pagerDutyUnavailable = tally.incomplete = true;
+      deps.telemetry.count('SweepPagerDutyUnavailable');
+      deps.logger.warn(
+        'Sweep: PagerDuty is unavailable; no further correction is sent until the next sweep',
+        {
+          dedupKey: correction.dedupKey,
+          error: describeError(cause),
+        },
+      );
+      return;
+    }
     error('Sweep: a correction could not be delivered; the next sweep tries again', {
       dedupKey: correction.dedupKey,
       error: describeError(cause),
