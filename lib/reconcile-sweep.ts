@@ -67,7 +67,9 @@ export interface ReconcileSweepProps {
 
 /** One sweep function of the estate: its own sources (a shard of them), log group and schedule. */
 export interface SweepShard {
+  /** The sweep function of these sources (the handler's bundle, its RECONCILE_SOURCES their list). */
   readonly function: NodejsFunction;
+  /** Its schedule: one sweep every `interval`. */
   readonly rule: events.Rule;
 }
 
