@@ -14,6 +14,7 @@ import {
 } from '../shared/errors';
 import { RecordLog } from '../shared/telemetry';
 import { DESCRIBE_ALARMS_PAGE, type AlarmReader } from './cloudwatch';
+import { resumeIndex, shardOf } from './cursor';
 import { pageNotification, resolveNotification } from './notifications';
 import type { Observed, ObservedAlarm, ObservedContributor } from './observations';
 import {
@@ -46,7 +47,8 @@ export interface SweepSummary {
   readonly pagerDutyUnavailable: boolean;
   /**
    * Set when the time budget, RECONCILE_MAX_CORRECTIONS or PagerDuty being unavailable cut it short: the next sweep
-   * resumes at `nextSource`.
+   * resumes at `nextSource`, the source it was cut in (or the one after it, when that source was finished, or had
+   * the whole sweep and corrected nothing while PagerDuty was answering).
    */
   readonly incomplete: boolean;
   readonly nextSource?: number;
@@ -74,8 +76,48 @@ export async function runSweep(
   deadline: number,
 ): Promise<SweepSummary> {
   const started = deps.now();
-  const tally: Tally = {
-    sources: sources.length,
+  const tally = newTally(sources.length);
+  const error: ErrorSink = (message, extra) => {
+    tally.errors++;
+    deps.telemetry.count('SweepErrors');
+    deps.logger.error(message, extra);
+  };
+  const shard = shardOf(sources);
+  const resumeAt = await deps.ledger.readSweepCursor(shard).catch(() => undefined);
+  const first = resumeAt !== undefined && resumeAt < sources.length ? resumeAt : 0;
+  let budget = deps.config.reconcileMaxCorrections;
+  for (let step = 0; step < sources.length; step++) {
+    const index = (first + step) % sources.length;
+    if (deadline - deps.now() < SOURCE_MIN_MS || budget <= 0) {
+      stopAt(tally, index);
+      break;
+    }
+    const before = correctedIn(tally);
+    const { tried, cut } = await sweepSource(sources[index]!, deps, deadline, budget, tally, error);
+    budget -= tried;
+    tally.sourcesSwept++;
+    if (cut) {
+      const outcome = { index, cut, first: step === 0, corrected: correctedIn(tally) - before };
+      // PagerDuty's outage is no fault of the source: its corrections go first once PagerDuty answers again.
+      stopAt(tally, tally.pagerDutyUnavailable ? index : resumeIndex(outcome, sources.length));
+      break;
+    }
+  }
+  if (tally.incomplete) deps.telemetry.count('SweepIncomplete');
+  if (tally.incomplete || resumeAt !== undefined) {
+    await deps.ledger.writeSweepCursor(shard, tally.nextSource).catch((cause: unknown) => {
+      deps.logger.warn('Could not record where the sweep stopped', { error: describeError(cause) });
+    });
+  }
+  tally.durationMs = deps.now() - started;
+  deps.telemetry.timing?.('SweepDuration', tally.durationMs);
+  deps.logger.info('Reconciliation sweep done', { ...tally });
+  return tally;
+}
+
+function newTally(sources: number): Tally {
+  return {
+    sources,
     sourcesSwept: 0,
     openIncidentsChecked: 0,
     resolvedOk: 0,
@@ -88,44 +130,27 @@ export async function runSweep(
     incomplete: false,
     durationMs: 0,
   };
-  const error = (message: string, extra: Record<string, unknown>) => {
-    tally.errors++;
-    deps.telemetry.count('SweepErrors');
-    deps.logger.error(message, extra);
-  };
-  const resumeAt = await deps.ledger.readSweepCursor().catch(() => undefined);
-  const first = resumeAt !== undefined && resumeAt < sources.length ? resumeAt : 0;
-  let budget = deps.config.reconcileMaxCorrections;
-  for (let step = 0; step < sources.length; step++) {
-    const index = (first + step) % sources.length;
-    if (deadline - deps.now() < SOURCE_MIN_MS || budget <= 0) {
-      tally.incomplete = true;
-      tally.nextSource = index;
-      break;
-    }
-    const used = await sweepSource(sources[index]!, deps, deadline, budget, tally, error);
-    budget -= used;
-    tally.sourcesSwept++;
-    if (tally.pagerDutyUnavailable) {
-      tally.nextSource = index; // this source's corrections first, once PagerDuty answers again
-      break;
-    }
-  }
-  if (tally.incomplete) deps.telemetry.count('SweepIncomplete');
-  if (tally.incomplete || resumeAt !== undefined) {
-    await deps.ledger.writeSweepCursor(tally.nextSource).catch((cause: unknown) => {
-      deps.logger.warn('Could not record where the sweep stopped', { error: describeError(cause) });
-    });
-  }
-  tally.durationMs = deps.now() - started;
-  deps.telemetry.timing?.('SweepDuration', tally.durationMs);
-  deps.logger.info('Reconciliation sweep done', { ...tally });
-  return tally;
 }
 
-type ErrorSink = (message: string, extra: Record<string, unknown>) => void;
+function stopAt(tally: Tally, nextSource: number): void {
+  tally.incomplete = true;
+  tally.nextSource = nextSource;
+}
 
-/** One source: observe, plan, deliver. Returns how many corrections it sent or tried. */
+/** Corrections sent so far, of every kind. */
+const correctedIn = (tally: Tally) =>
+  Object.values(METRIC_OF).reduce((sum, { field }) => sum + (tally[field] as number), 0);
+
+type ErrorSink = (message: string, extra: Record<string, unknown>) => void;
+type Ask = <T>(what: string, call: () => Promise<T>) => Promise<Observed<T> | undefined>;
+
+/** How one source's sweep went: corrections tried (against the budget), and whether some were left undone. */
+interface SourceSwept {
+  readonly tried: number;
+  readonly cut: boolean;
+}
+
+/** One source: observe, plan, deliver what the budget and the time allow. */
 async function sweepSource(
   source: ReconcileSource,
   deps: SweepDeps,
@@ -133,10 +158,21 @@ async function sweepSource(
   budget: number,
   tally: Tally,
   error: ErrorSink,
-): Promise<number> {
-  const where = { region: source.region, accountId: source.accountId };
+): Promise<SourceSwept> {
   const reader = deps.readerFor(source);
-  const ask = async <T>(what: string, call: () => Promise<T>): Promise<Observed<T> | undefined> => {
+  const observations = await observeSource(source, reader, deps, tally, error);
+  if (!observations) return { tried: 0, cut: false };
+  const where = { region: source.region, accountId: source.accountId };
+  const planned = await planSource(where, observations, reader, deps, error);
+  const corrections = planned.slice(0, budget);
+  const delivered = await deliverCorrections(corrections, deps, deadline, tally, error);
+  return { tried: delivered.tried, cut: delivered.cut || corrections.length < planned.length };
+}
+
+/** The clock read before each request, and an answer only when it succeeded. */
+function askerFor(source: ReconcileSource, deps: SweepDeps, error: ErrorSink): Ask {
+  const where = { region: source.region, accountId: source.accountId };
+  return async (what, call) => {
     const observedMs = deps.now();
     try {
       return { observedMs, value: await call() };
@@ -146,24 +182,52 @@ async function sweepSource(
       return undefined;
     }
   };
+}
 
+/** What CloudWatch and the ledger say of one source; undefined when its ALARM list or open incidents failed. */
+async function observeSource(
+  source: ReconcileSource,
+  reader: AlarmReader,
+  deps: SweepDeps,
+  tally: Tally,
+  error: ErrorSink,
+): Promise<SourceObservations | undefined> {
+  const ask = askerFor(source, deps, error);
   const inAlarm = await ask('DescribeAlarms (StateValue=ALARM)', () => reader.alarmsInAlarm());
-  if (!inAlarm) return 0;
+  if (!inAlarm) return undefined;
   // Pages an INSUFFICIENT_DATA under a `trigger` policy; when it fails, those alarms are asked about by name.
   const insufficientData = await ask('DescribeAlarms (StateValue=INSUFFICIENT_DATA)', () =>
     reader.alarmsInInsufficientData(),
   );
   const openIncidents = await allOpenIncidents(deps, `${source.accountId}:${source.region}`).catch(
     (cause: unknown) => {
-      error('Sweep: reading the open incidents failed', { ...where, error: describeError(cause) });
+      error('Sweep: reading the open incidents failed', {
+        region: source.region,
+        accountId: source.accountId,
+        error: describeError(cause),
+      });
       return undefined;
     },
   );
-  if (!openIncidents) return 0;
+  if (!openIncidents) return undefined;
   tally.openIncidentsChecked += openIncidents.length;
-
-  const byName = new Map<string, Observed<ObservedAlarm | undefined>>();
   const names = namesToConfirm(inAlarm.value, openIncidents, insufficientData?.value);
+  const byName = await alarmsByName(names, reader, ask);
+  const contributors = new Map<string, Observed<readonly ObservedContributor[]>>();
+  for (const alarm of alarmsWithContributors(inAlarm.value, byName)) {
+    const answer = await ask('DescribeAlarmContributors', () => reader.contributorsInAlarm(alarm.name));
+    if (answer) contributors.set(alarm.arn, answer);
+  }
+  return { selection: source, inAlarm, insufficientData, openIncidents, byName, contributors };
+}
+
+/** DescribeAlarms by name, 100 a call: per name answered, the alarm or `undefined` (absent: deleted). */
+async function alarmsByName(
+  names: readonly string[],
+  reader: AlarmReader,
+  ask: Ask,
+): Promise<Map<string, Observed<ObservedAlarm | undefined>>> {
+  const byName = new Map<string, Observed<ObservedAlarm | undefined>>();
   for (let i = 0; i < names.length; i += DESCRIBE_ALARMS_PAGE) {
     const chunk = names.slice(i, i + DESCRIBE_ALARMS_PAGE);
     const answer = await ask('DescribeAlarms (by name)', () => reader.alarmsByName(chunk));
@@ -172,20 +236,17 @@ async function sweepSource(
       byName.set(name, { observedMs: answer.observedMs, value: answer.value.find((a) => a.name === name) });
     }
   }
-  const contributors = new Map<string, Observed<readonly ObservedContributor[]>>();
-  for (const alarm of alarmsWithContributors(inAlarm.value, byName)) {
-    const answer = await ask('DescribeAlarmContributors', () => reader.contributorsInAlarm(alarm.name));
-    if (answer) contributors.set(alarm.arn, answer);
-  }
+  return byName;
+}
 
-  const observations: SourceObservations = {
-    selection: source,
-    inAlarm,
-    insufficientData,
-    openIncidents,
-    byName,
-    contributors,
-  };
+/** The source's corrections, pages confirmed by the reads they need; logs the pages withheld and why. */
+async function planSource(
+  where: { readonly region: string; readonly accountId: string },
+  observations: SourceObservations,
+  reader: AlarmReader,
+  deps: SweepDeps,
+  error: ErrorSink,
+): Promise<readonly Correction[]> {
   const settings = {
     missedGraceMs: deps.config.reconcileMissedGraceMs,
     declared: deps.declared,
@@ -202,16 +263,24 @@ async function sweepSource(
       why,
     });
   }
-  const corrections = plan.corrections.slice(0, budget);
-  if (corrections.length < plan.corrections.length) tally.incomplete = true;
+  return plan.corrections;
+}
+
+/** Delivers corrections in order until the time budget runs out: how many were tried, and whether some were left. */
+async function deliverCorrections(
+  corrections: readonly Correction[],
+  deps: SweepDeps,
+  deadline: number,
+  tally: Tally,
+  error: ErrorSink,
+): Promise<SourceSwept> {
+  let tried = 0;
   for (const correction of corrections) {
-    if (deadline - deps.now() < SOURCE_MIN_MS) {
-      tally.incomplete = true;
-      break;
-    }
+    if (deadline - deps.now() < SOURCE_MIN_MS || tally.pagerDutyUnavailable) return { tried, cut: true };
     await applyCorrection(correction, deps, deadline, tally, error);
+    tried++;
   }
-  return corrections.length;
+  return { tried, cut: tally.pagerDutyUnavailable };
 }
 
 async function allOpenIncidents(deps: SweepDeps, openSource: string): Promise<OpenIncident[]> {

@@ -410,11 +410,23 @@ describe.each(backends)('ledger contract: $name', (backend) => {
     });
 
     it('remembers where a sweep stopped, until it is cleared', async () => {
-      expect(await ledger.readSweepCursor()).toBeUndefined();
-      await ledger.writeSweepCursor(3);
-      expect(await ledger.readSweepCursor()).toBe(3);
-      await ledger.writeSweepCursor(undefined);
-      expect(await ledger.readSweepCursor()).toBeUndefined();
+      expect(await ledger.readSweepCursor('a1b2')).toBeUndefined();
+      await ledger.writeSweepCursor('a1b2', 3);
+      expect(await ledger.readSweepCursor('a1b2')).toBe(3);
+      await ledger.writeSweepCursor('a1b2', undefined);
+      expect(await ledger.readSweepCursor('a1b2')).toBeUndefined();
+    });
+
+    it("keeps one cursor per list of sources: two sweep functions' cursors do not clobber each other", async () => {
+      await ledger.writeSweepCursor('shard-one', 4);
+      await ledger.writeSweepCursor('shard-two', 11);
+      expect(await ledger.readSweepCursor('shard-one')).toBe(4);
+      expect(await ledger.readSweepCursor('shard-two')).toBe(11);
+      await ledger.writeSweepCursor('shard-one', undefined);
+      expect(await ledger.readSweepCursor('shard-one')).toBeUndefined();
+      expect(await ledger.readSweepCursor('shard-two')).toBe(11);
+      // A cursor is no open incident: it never shows in a source's index.
+      expect((await ledger.openIncidents(SOURCE)).items).toEqual([]);
     });
   });
 

@@ -1,10 +1,14 @@
 // Each case of issue 18, in process: CloudWatch (the fake) in one state, the ledger and PagerDuty in another after
 // lost, forged or muted notifications; one sweep brings PagerDuty to CloudWatch's state, and never past a newer change.
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { sweepRig, type SweepRig } from '../../support/sweep';
+import { CloudWatchFake, FAKE_TOPIC } from '../../../local/cloudwatch-fake';
 import { loadConfig } from '../../../lambda/pipeline/config';
-import { TEST_ENV } from '../../support/in-process';
+import { CloudWatchAlarmReader } from '../../../lambda/sweep/cloudwatch';
+import { shardOf } from '../../../lambda/sweep/cursor';
+import { runSweep, sweepDeps } from '../../../lambda/sweep';
+import { inProcessDeps, TEST_ENV } from '../../support/in-process';
 import { metricAlarmMessage, snsEvent } from '../../../local/alarm-fixtures';
-import { FAKE_TOPIC } from '../../../local/cloudwatch-fake';
 
 const MINUTE = 60_000;
 const ARN = (name: string) => `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}`;
@@ -368,5 +372,104 @@ describe('the reconciliation sweep', () => {
     expect(() => loadConfig({ ...TEST_ENV, RECONCILE_SOURCES: '[{"region":"x"}]' })).toThrow(
       /RECONCILE_SOURCES/,
     );
+  });
+});
+
+describe('a sweep cut short resumes where it was cut', () => {
+  const topicOf = (fake: CloudWatchFake) => `arn:aws:sns:${fake.region}:${fake.accountId}:alarm-to-pagerduty`;
+
+  /** Sources in accounts of their own, each with `missed[i]` wired alarms in ALARM that no notification reported. */
+  function estate(missed: number[], env: Record<string, string> = {}) {
+    const pipeline = inProcessDeps({ RECONCILE_MAX_CORRECTIONS: '3', ...env });
+    const fakes = missed.map(
+      (_, i) => new CloudWatchFake(() => pipeline.clock.now, String(100000000000 + i), 'eu-west-1'),
+    );
+    const sources = fakes.map(({ accountId, region }, i) => ({
+      accountId,
+      region,
+      topicArns: [topicOf(fakes[i]!)],
+      alarmNamePrefixes: [],
+      routeTagged: false,
+    }));
+    const addMissed = (i: number, count: number, from = 0) => {
+      for (let n = from; n < from + count; n++) {
+        fakes[i]!.putMetricAlarm(`missed-${n}`, { state: 'ALARM', actions: [topicOf(fakes[i]!)] });
+      }
+    };
+    missed.forEach((count, i) => addMissed(i, count));
+    pipeline.clock.now += 5 * MINUTE;
+    let slowReads = 0;
+    const readerFor = (source: { accountId: string }) => {
+      const index = fakes.findIndex((fake) => fake.accountId === source.accountId);
+      const reader = new CloudWatchAlarmReader(fakes[index] as unknown as CloudWatchClient);
+      const alarmsInAlarm = reader.alarmsInAlarm.bind(reader);
+      // The next `slowReads` ALARM lists of the first source take 70 s each (a throttled source).
+      reader.alarmsInAlarm = async () => {
+        if (index === 0 && slowReads > 0) {
+          slowReads--;
+          pipeline.clock.now += 70_000;
+        }
+        return alarmsInAlarm();
+      };
+      return reader;
+    };
+    const sweep = (shard = sources) =>
+      runSweep(sweepDeps(pipeline.deps, readerFor), shard, pipeline.clock.now + 60_000);
+    const accountOf = (event: { dedup_key?: string }) =>
+      fakes.findIndex((fake) => event.dedup_key?.includes(`:${fake.accountId}:`));
+    const paged = () =>
+      fakes.map((_, i) => pipeline.pagerDuty.landed.filter((l) => accountOf(l.event) === i).length);
+    return {
+      pipeline,
+      sources,
+      sweep,
+      paged,
+      accountOf,
+      addMissed,
+      slowFirst: (n: number) => (slowReads = n),
+    };
+  }
+
+  it('a source cut by RECONCILE_MAX_CORRECTIONS mid-way is resumed at itself, not after a round of the others', async () => {
+    const { sweep, paged } = estate([5, 2]);
+    expect(await sweep()).toMatchObject({ missedNotifications: 3, incomplete: true, nextSource: 0 });
+    expect(paged()).toEqual([3, 0]);
+    // The first source's last two first, then the second's first one: that one is cut in turn, resumed at itself.
+    expect(await sweep()).toMatchObject({ missedNotifications: 3, incomplete: true, nextSource: 1 });
+    expect(paged()).toEqual([5, 1]);
+    expect(await sweep()).toMatchObject({ missedNotifications: 1, incomplete: false });
+    expect(paged()).toEqual([5, 2]);
+  });
+
+  it('a source finished exactly at the cut resumes at the next source', async () => {
+    const { sweep, paged } = estate([3, 2]);
+    expect(await sweep()).toMatchObject({ missedNotifications: 3, incomplete: true, nextSource: 1 });
+    expect(await sweep()).toMatchObject({ missedNotifications: 2, incomplete: false });
+    expect(paged()).toEqual([3, 2]);
+  });
+
+  it('a source that used the whole sweep and corrected nothing goes after the others next time', async () => {
+    const { sweep, paged, slowFirst } = estate([2, 2], { RECONCILE_MAX_CORRECTIONS: '500' });
+    slowFirst(1);
+    // Its ALARM list alone outlasts the budget: nothing of it is corrected, and the other must not wait behind it.
+    expect(await sweep()).toMatchObject({ missedNotifications: 0, incomplete: true, nextSource: 1 });
+    expect(await sweep()).toMatchObject({ missedNotifications: 4, incomplete: false });
+    expect(paged()).toEqual([2, 2]);
+  });
+
+  it('two sweep functions (shards) on one ledger each resume where they stopped', async () => {
+    const { pipeline, sources, sweep, accountOf, addMissed } = estate([1, 4, 4, 1]);
+    const [one, two] = [sources.slice(0, 2), sources.slice(2)];
+    expect(await sweep(one)).toMatchObject({ incomplete: true, nextSource: 1 }); // cut in its second source
+    expect(await sweep(two)).toMatchObject({ incomplete: true, nextSource: 0 }); // cut in its first source
+    expect(await pipeline.ledger.readSweepCursor(shardOf(one))).toBe(1);
+    expect(await pipeline.ledger.readSweepCursor(shardOf(two))).toBe(0);
+    addMissed(0, 1, 1);
+    pipeline.clock.now += 5 * MINUTE;
+    const before = pipeline.pagerDuty.landed.length;
+    expect(await sweep(one)).toMatchObject({ missedNotifications: 3, incomplete: false });
+    // It resumed at its own cursor (the second source), not at the other shard's.
+    expect(pipeline.pagerDuty.landed.slice(before).map((l) => accountOf(l.event))).toEqual([1, 1, 0]);
+    expect(await sweep(two)).toMatchObject({ missedNotifications: 2, incomplete: false });
   });
 });
