@@ -460,8 +460,15 @@ export class Ledger implements LedgerStore {
       new UpdateCommand({
         TableName: this.options.tableName,
         Key: { [LEDGER_KEY_ATTRIBUTE]: sweepCursorKey(shard) },
-        UpdateExpression: next === undefined ? 'REMOVE nextSource' : 'SET nextSource = :next',
-        ExpressionAttributeValues: next === undefined ? undefined : { ':next': next },
+        // Expires like a resolved alert: a cursor of a source list no sweep uses any more goes away by itself.
+        UpdateExpression:
+          next === undefined
+            ? 'SET expiresAt = :expiresAt REMOVE nextSource'
+            : 'SET nextSource = :next, expiresAt = :expiresAt',
+        ExpressionAttributeValues: {
+          ':expiresAt': Math.floor(Date.now() / 1000) + this.options.ttlSeconds,
+          ...(next === undefined ? {} : { ':next': next }),
+        },
       }),
     );
   }
