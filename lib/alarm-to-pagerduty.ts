@@ -147,7 +147,7 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
     const health = new PipelineHealth(this, 'Health', {
       topic: this.topic,
       handler: this.handler,
-      sweep: this.reconcileSweep?.function,
+      sweep: this.reconcileSweep,
       retryQueue: this.retryQueue,
       parkedQueue: this.parkedQueue,
       opsTopic: this.opsTopic,

@@ -37,7 +37,12 @@ export {
   type MetricGraphSettings,
 } from './metric-graph-images';
 export type { IntakePipeline, PublishingPolicy, SweepAccess } from './intake-pipeline';
-export { ReconcileSweep, type ReconcileSweepProps, type ReconcileSource } from './reconcile-sweep';
+export {
+  ReconcileSweep,
+  type ReconcileSweepProps,
+  type ReconcileSource,
+  type SweepShard,
+} from './reconcile-sweep';
 export { SweepReadRole, type SweepReadRoleProps } from './private/alarm-read';
 export type { TriageOptions } from './private/model-triage';
 export { DeployMarker, type DeployMarkerProps } from './deploy-marker';

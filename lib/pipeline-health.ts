@@ -30,10 +30,16 @@ export interface PipelineHealthProps {
   /** Where the health alarms notify: people who run the pipeline, never the PagerDuty pipeline itself. */
   readonly opsTopic: sns.ITopic;
   /**
-   * The reconciliation sweep's function: its alarms and graphs.
+   * The reconciliation sweep's functions: its alarms and graphs.
    * @default - no sweep
    */
-  readonly sweep?: lambda.IFunction;
+  readonly sweep?: SweepFunctions;
+}
+
+/** The reconciliation sweep's functions: the first at once, every one once its shards are cut (at synthesis). */
+export interface SweepFunctions {
+  readonly function: lambda.IFunction;
+  whenShardsComplete(callback: (functions: readonly lambda.IFunction[]) => void): void;
 }
 
 /** Half the dashboard's width: two graphs to a row. */
@@ -46,6 +52,8 @@ export class PipelineHealth extends Construct {
   public readonly alarms: readonly cloudwatch.Alarm[];
   public readonly dashboard: cloudwatch.Dashboard;
   private readonly props: PipelineHealthProps;
+  /** Every sweep function, once the sweep's shards are cut (the dashboard renders after that). */
+  private sweepFunctions: readonly lambda.IFunction[] = [];
 
   constructor(scope: Construct, id: string, props: PipelineHealthProps) {
     super(scope, id);
@@ -162,16 +170,16 @@ export class PipelineHealth extends Construct {
         [this.notificationsNotSent(), this.degradedOperation()],
         ...(props.sweep === undefined
           ? []
-          : [[this.sweepCorrections(), this.sweepProblems()], [this.sweepDuration(props.sweep)]]),
+          : [[this.sweepCorrections(), this.sweepProblems()], [this.sweepDuration(props.sweep.function)]]),
       ],
     });
   }
 
   private sweepAlarms(
-    sweep: lambda.IFunction,
+    sweep: SweepFunctions,
     alarm: (id: string, metric: cloudwatch.IMetric, description: string) => cloudwatch.Alarm,
   ): cloudwatch.Alarm[] {
-    return [
+    const alarms = [
       alarm(
         'MissedNotifications',
         pipelineMetric('MissedNotifications'),
@@ -186,13 +194,19 @@ export class PipelineHealth extends Construct {
           'another account, its trust policy) or a mute rule; nothing is resolved on an error, and the source is ' +
           'read again at the next sweep. The sweep log names the source and the error.',
       ),
-      alarm(
-        'SweepFunctionErrors',
-        sweep.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES }),
-        'A run of the reconciliation sweep failed (an error or its timeout); the next one, one interval later, reads ' +
-          "the state afresh. Check the sweep function's logs.",
-      ),
     ];
+    const functionErrors = alarm(
+      'SweepFunctionErrors',
+      sweepErrors(sweep.function),
+      'A run of the reconciliation sweep failed (an error or its timeout); the next one, one interval later, reads ' +
+        "the state afresh. Check the sweep function's logs.",
+    );
+    this.sweepFunctions = [sweep.function];
+    sweep.whenShardsComplete((functions) => {
+      this.sweepFunctions = functions;
+      if (functions.length > 1) alarmOnSum(functionErrors, functions.map(sweepErrors));
+    });
+    return [...alarms, functionErrors];
   }
 
   private sweepCorrections(): cloudwatch.IWidget {
@@ -215,17 +229,23 @@ export class PipelineHealth extends Construct {
         pipelineMetric('MissedNotifications'),
         pipelineMetric('SweepErrors'),
         pipelineMetric('SweepIncomplete'),
+        pipelineMetric('SweepPagerDutyUnavailable'),
       ],
     });
   }
 
-  private sweepDuration(sweep: lambda.IFunction): cloudwatch.IWidget {
-    return new cloudwatch.GraphWidget({
-      title: 'Sweep: duration (ms)',
-      width: HALF_WIDTH,
-      left: [pipelineMetric('SweepDuration', 'p50'), pipelineMetric('SweepDuration', 'Maximum')],
-      right: [sweep.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES })],
-    });
+  /** SweepDuration has no function dimension (every shard's runs), the errors a line per sweep function. */
+  private sweepDuration(first: lambda.IFunction): cloudwatch.IWidget {
+    const graph = (functions: readonly lambda.IFunction[]) =>
+      new cloudwatch.GraphWidget({
+        title: 'Sweep: duration (ms)',
+        width: HALF_WIDTH,
+        left: [pipelineMetric('SweepDuration', 'p50'), pipelineMetric('SweepDuration', 'Maximum')],
+        right: functions.map((fn, i) =>
+          sweepErrors(fn).with(functions.length > 1 ? { label: `Errors (shard ${i + 1})` } : {}),
+        ),
+      });
+    return new DeferredWidget(graph([first]), () => graph(this.sweepFunctions));
   }
 
   private alarmStatus(): cloudwatch.IWidget {
@@ -378,4 +398,60 @@ export function pipelineMetric(metricName: PipelineMetricName, statistic = 'Sum'
     statistic,
     period: Duration.minutes(5),
   });
+}
+
+const sweepErrors = (fn: lambda.IFunction) => fn.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES });
+
+/**
+ * Points an alarm made on one metric at the sum of several, by metric math (at most 10 metrics: MAX_SWEEP_SHARDS).
+ * Done on its CloudFormation resource because the sweep's shards are cut after the alarm exists.
+ */
+function alarmOnSum(alarm: cloudwatch.Alarm, metrics: readonly cloudwatch.Metric[]): void {
+  const resource = alarm.node.defaultChild as cloudwatch.CfnAlarm;
+  const ids = metrics.map((_, i) => `shard${i + 1}`);
+  resource.namespace = undefined;
+  resource.metricName = undefined;
+  resource.dimensions = undefined;
+  resource.statistic = undefined;
+  resource.period = undefined;
+  resource.metrics = [
+    {
+      id: 'total',
+      expression: `SUM([${ids.join(',')}])`,
+      label: 'Errors of every sweep function',
+      returnData: true,
+    },
+    ...metrics.map((metric, i) => ({
+      id: ids[i]!,
+      returnData: false,
+      metricStat: {
+        metric: {
+          namespace: metric.namespace,
+          metricName: metric.metricName,
+          dimensions: Object.entries(metric.dimensions ?? {}).map(([name, value]) => ({
+            name,
+            value: String(value),
+          })),
+        },
+        period: metric.period.toSeconds(),
+        stat: metric.statistic,
+      },
+    })),
+  ];
+}
+
+/** A widget laid out now (its size is `placeholder`'s) and rendered from `render` when the dashboard resolves. */
+class DeferredWidget extends cloudwatch.ConcreteWidget {
+  constructor(
+    placeholder: cloudwatch.IWidget,
+    private readonly render: () => cloudwatch.IWidget,
+  ) {
+    super(placeholder.width, placeholder.height);
+  }
+
+  public toJson(): unknown[] {
+    const widget = this.render();
+    widget.position(this.x ?? 0, this.y ?? 0);
+    return widget.toJson();
+  }
 }

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Lazy, Names, PhysicalName, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, AspectPriority, Aspects, Duration, Lazy, Names, PhysicalName, Stack } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -20,6 +20,12 @@ import { encryptedQueue, queueNotEmptyAlarm } from './private/dead-letter-queue'
 import { bundledFunction } from './private/bundled-function';
 import { openIncidentsIndexArn } from './private/ledger-table';
 import { routingKeySecretStatements } from './private/handler-grants';
+import {
+  LAMBDA_ENVIRONMENT_MAX_BYTES,
+  MAX_SWEEP_SHARDS,
+  shardSources,
+  sourcesBytes,
+} from './private/sweep-shards';
 import { intakesOf } from './regional-intake';
 
 export type { ReconcileSource };
@@ -28,8 +34,6 @@ export type { ReconcileSource };
 export const DEFAULT_RECONCILE_INTERVAL = Duration.minutes(5);
 /** A sweep's longest run: it stops at its time budget and resumes where it stopped at the next one. */
 export const MAX_SWEEP_TIMEOUT = Duration.minutes(5);
-/** Lambda allows 4 KB of environment in total. */
-const LAMBDA_ENVIRONMENT_MAX_BYTES = 4096;
 
 /** Properties of {@link ReconcileSweep}; `AlarmToPagerDuty` creates it unless `reconcile` is false. */
 export interface ReconcileSweepProps {
@@ -61,84 +65,54 @@ export interface ReconcileSweepProps {
   readonly runtime?: lambda.Runtime;
 }
 
+/** One sweep function of the estate: its own sources (a shard of them), log group and schedule. */
+export interface SweepShard {
+  /** The sweep function of these sources (the handler's bundle, its RECONCILE_SOURCES their list). */
+  readonly function: NodejsFunction;
+  /** Its schedule: one sweep every `interval`. */
+  readonly rule: events.Rule;
+}
+
 /**
  * The reconciliation sweep: every `interval`, one run of the handler's bundle reads the alarms of every source and
- * corrects PagerDuty to CloudWatch's state through the ledger.
+ * corrects PagerDuty to CloudWatch's state through the ledger. When the sources' RECONCILE_SOURCES would not fit
+ * Lambda's 4 KB environment in one function, they are cut into shards, one sweep function each (same bundle, same
+ * role, own log group, schedule and ledger cursor); the shards are cut at synthesis, once every intake is known.
  */
 export class ReconcileSweep extends Construct implements SweepAccess {
   // Its own function: the paging function keeps no CloudWatch read or AssumeRole rights, a sweep never takes the
   // paging function's concurrency, and its timeout can differ.
-  /** The sweep's function (the handler's bundle, answering a Scheduled Event with one sweep). */
+  /** The first sweep function (the only one unless the sources need shards; see `shards`). */
   public readonly function: NodejsFunction;
-  /** The function's role; intakes in other accounts let it (and only it) assume their read roles. */
+  /** The role of every sweep function; intakes in other accounts let it (and only it) assume their read roles. */
   public readonly role: iam.Role;
-  /** The schedule: one sweep every `interval`. */
+  /** The first function's schedule: one sweep every `interval`. */
   public readonly rule: events.Rule;
-  /** Scheduled events EventBridge could not deliver to the sweep. */
+  /** Scheduled events EventBridge could not deliver to a sweep function (every shard's). */
   public readonly deadLetterQueue: sqs.Queue;
   /** Notifies the ops topic when `deadLetterQueue` holds a message. */
   public readonly deadLetterAlarm: cloudwatch.Alarm;
   /** How often a sweep runs. */
   public readonly interval: Duration;
+  private readonly props: ReconcileSweepProps;
   private readonly assumable = new Set<string>();
+  private readonly created: SweepShard[] = [];
+  private readonly onShards: ((functions: readonly lambda.IFunction[]) => void)[] = [];
+  private sourceShards?: ReconcileSource[][];
 
   constructor(scope: Construct, id: string, props: ReconcileSweepProps) {
     super(scope, id);
+    this.props = props;
     this.interval = checkInterval(props.interval ?? DEFAULT_RECONCILE_INTERVAL);
-    const stack = Stack.of(this);
-    const sources = Lazy.string({ produce: () => stack.toJsonString(props.sources()) });
-    const timeout = Duration.seconds(Math.min(this.interval.toSeconds(), MAX_SWEEP_TIMEOUT.toSeconds()));
-    // The handler's entry and bundle: `handler` answers a Scheduled Event with one sweep.
-    const parts = bundledFunction(this, {
-      fn: 'handler',
-      ids: { logs: 'Logs', role: 'Role', function: 'Function' },
-      roleDescription: 'alarm-to-PagerDuty reconciliation sweep',
-      // Named (from the stack and path) only when a read role in another account names it in its trust policy.
-      roleName: PhysicalName.GENERATE_IF_NEEDED,
-      description: 'Reconciliation sweep: PagerDuty follows the CloudWatch alarm state',
-      bundleAwsSdk: props.bundleAwsSdk,
-      logRetention: props.logRetention,
-      runtime: props.runtime,
-      memorySize: props.memorySize ?? 256,
-      timeout,
-      // A failed or late sweep is not retried: the next one, one interval later, reads the state afresh.
-      retryAttempts: 0,
-      maxEventAge: this.interval,
-      tracing: props.tracing ?? lambda.Tracing.DISABLED,
-      environment: { ...props.environment, RECONCILE_SOURCES: sources },
-    });
-    this.function = parts.function;
-    this.role = parts.role;
+    this.function = this.createFunction(0);
+    this.role = this.function.role as iam.Role;
     this.grant(props);
-
     this.deadLetterQueue = encryptedQueue(this, 'DeadLetterQueue', {
       key: props.key,
       deadLetterQueueOf: 'the sweep schedule',
     });
-    // A literal rule name gives a literal ARN for the key policy (the rule → queue → key → rule ARN would be a cycle).
-    const ruleName = `${Names.uniqueResourceName(this, { maxLength: 58, separator: '-' })}-sweep`;
-    allowEventBridgeDeadLetters(
-      props.key,
-      'Sweep',
-      stack.formatArn({
-        service: 'events',
-        resource: 'rule',
-        resourceName: ruleName,
-        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      }),
-    );
-    this.rule = new events.Rule(this, 'Schedule', {
-      ruleName,
-      description: 'Runs the alarm-to-PagerDuty reconciliation sweep',
-      schedule: events.Schedule.rate(this.interval),
-      targets: [
-        new targets.LambdaFunction(this.function, {
-          deadLetterQueue: this.deadLetterQueue,
-          retryAttempts: 2,
-          maxEventAge: this.interval,
-        }),
-      ],
-    });
+    this.rule = this.schedule(this.function, 0);
+    this.created.push({ function: this.function, rule: this.rule });
     this.deadLetterAlarm = queueNotEmptyAlarm(this, 'DeadLetterQueueNotEmpty', {
       queue: this.deadLetterQueue,
       opsTopic: props.opsTopic,
@@ -147,7 +121,22 @@ export class ReconcileSweep extends Construct implements SweepAccess {
         'policy and concurrency. Nothing to replay: the next sweep reads the state afresh; purge the queue.',
     });
     this.acknowledgeNagFindings(props.tracing ?? lambda.Tracing.DISABLED);
-    this.node.addValidation({ validate: () => this.checkEnvironmentSize(props) });
+    // Intakes register after this construct: the shards are cut once the tree is complete, before anything resolves.
+    Aspects.of(this).add(
+      { visit: (node) => (node === this ? this.completeShards() : undefined) },
+      { priority: AspectPriority.MUTATING },
+    );
+    this.node.addValidation({ validate: () => this.checkShards() });
+  }
+
+  /** Every sweep function with its schedule, one per shard of the sources; complete once synthesis has begun. */
+  public get shards(): readonly SweepShard[] {
+    return [...this.created];
+  }
+
+  /** Calls `callback` with every sweep function once the shards are cut (at synthesis), e.g. to alarm on them all. */
+  public whenShardsComplete(callback: (functions: readonly lambda.IFunction[]) => void): void {
+    this.onShards.push(callback);
   }
 
   /** Lets the sweep assume a read role in another account (that role's trust policy names the sweep's role). */
@@ -159,6 +148,89 @@ export class ReconcileSweep extends Construct implements SweepAccess {
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [roleArn] }),
     );
+  }
+
+  /** The sources cut into shards that fit the environment, once (the intakes are all known by then). */
+  private sourcesByShard(): ReconcileSource[][] {
+    this.sourceShards ??= shardSources(this.props.sources(), this.sourcesMaxBytes());
+    return this.sourceShards;
+  }
+
+  private sourcesMaxBytes(): number {
+    return LAMBDA_ENVIRONMENT_MAX_BYTES - this.props.otherEnvironmentBytes();
+  }
+
+  private completeShards(): void {
+    const count = Math.min(this.sourcesByShard().length, MAX_SWEEP_SHARDS);
+    for (let index = this.created.length; index < count; index++) {
+      const fn = this.createFunction(index);
+      this.created.push({ function: fn, rule: this.schedule(fn, index) });
+    }
+    const functions = this.created.map((shard) => shard.function);
+    for (const callback of this.onShards.splice(0)) callback(functions);
+  }
+
+  /** Shard `index`'s function (the first creates the role); the first keeps the ids it always had. */
+  private createFunction(index: number): NodejsFunction {
+    const stack = Stack.of(this);
+    const n = index === 0 ? '' : `Shard${index + 1}`;
+    const sources = Lazy.string({ produce: () => stack.toJsonString(this.sourcesByShard()[index] ?? []) });
+    const props = this.props;
+    // The handler's entry and bundle: `handler` answers a Scheduled Event with one sweep.
+    const parts = bundledFunction(this, {
+      fn: 'handler',
+      ids: { logs: `${n}Logs`, role: 'Role', function: `${n}Function` },
+      role: index === 0 ? undefined : this.role,
+      roleDescription: 'alarm-to-PagerDuty reconciliation sweep',
+      // Named (from the stack and path) only when a read role in another account names it in its trust policy.
+      roleName: PhysicalName.GENERATE_IF_NEEDED,
+      description:
+        'Reconciliation sweep: PagerDuty follows the CloudWatch alarm state' +
+        (index === 0 ? '' : ` (sources shard ${index + 1})`),
+      bundleAwsSdk: props.bundleAwsSdk,
+      logRetention: props.logRetention,
+      runtime: props.runtime,
+      memorySize: props.memorySize ?? 256,
+      timeout: Duration.seconds(Math.min(this.interval.toSeconds(), MAX_SWEEP_TIMEOUT.toSeconds())),
+      // A failed or late sweep is not retried: the next one, one interval later, reads the state afresh.
+      retryAttempts: 0,
+      maxEventAge: this.interval,
+      tracing: props.tracing ?? lambda.Tracing.DISABLED,
+      environment: { ...props.environment, RECONCILE_SOURCES: sources },
+    });
+    return parts.function;
+  }
+
+  /** A schedule for one sweep function, its failures to the shared dead-letter queue. */
+  private schedule(target: lambda.IFunction, index: number): events.Rule {
+    const suffix = index === 0 ? '' : String(index + 1);
+    // A literal rule name gives a literal ARN for the key policy (the rule → queue → key → rule ARN would be a cycle).
+    const base = Names.uniqueResourceName(this, { maxLength: 58 - suffix.length, separator: '-' });
+    const ruleName = `${base}-sweep${suffix}`;
+    const stack = Stack.of(this);
+    allowEventBridgeDeadLetters(
+      this.props.key,
+      `Sweep${suffix}`,
+      stack.formatArn({
+        service: 'events',
+        resource: 'rule',
+        resourceName: ruleName,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      }),
+    );
+    return new events.Rule(this, index === 0 ? 'Schedule' : `Shard${index + 1}Schedule`, {
+      ruleName,
+      description:
+        'Runs the alarm-to-PagerDuty reconciliation sweep' + (index === 0 ? '' : ` (shard ${suffix})`),
+      schedule: events.Schedule.rate(this.interval),
+      targets: [
+        new targets.LambdaFunction(target, {
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 2,
+          maxEventAge: this.interval,
+        }),
+      ],
+    });
   }
 
   /**
@@ -189,20 +261,29 @@ export class ReconcileSweep extends Construct implements SweepAccess {
     acknowledgeAlarmRead(this.role, '*', tracing === lambda.Tracing.DISABLED ? '' : xray);
   }
 
-  private checkEnvironmentSize(props: ReconcileSweepProps): string[] {
-    const stack = Stack.of(this);
-    // Unresolved parts (the central topic, a generated role name) at a generous length.
-    const estimate = JSON.stringify(props.sources(), (_key, value: unknown) =>
-      typeof value === 'string' && Token.isUnresolved(value) ? 'x'.repeat(128) : value,
-    );
-    const sourcesBytes = Buffer.byteLength(estimate, 'utf8') + 'RECONCILE_SOURCES'.length;
-    const total = sourcesBytes + props.otherEnvironmentBytes();
-    if (total <= LAMBDA_ENVIRONMENT_MAX_BYTES) return [];
-    return [
-      `The reconciliation sweep's environment would be about ${total} bytes (RECONCILE_SOURCES about ${sourcesBytes} ` +
-        `for ${props.sources().length} sources in ${stack.stackName}), over Lambda's 4 KB: pass fewer options to ` +
-        'addAlarm (set pagerduty:* tags instead), or split the accounts and regions across several pipelines.',
-    ];
+  private checkShards(): string[] {
+    const shards = this.sourcesByShard();
+    const maxBytes = this.sourcesMaxBytes();
+    const where = `in ${Stack.of(this).stackName}`;
+    const advice =
+      'pass fewer options to addAlarm (set pagerduty:* tags instead), or split the accounts and regions across ' +
+      'several pipelines.';
+    const tooBig = shards.flat().find((source) => sourcesBytes([source]) > maxBytes);
+    if (tooBig !== undefined) {
+      const total = sourcesBytes([tooBig]) + this.props.otherEnvironmentBytes();
+      return [
+        `The reconciliation sweep's environment would be about ${total} bytes with the one source ` +
+          `${tooBig.accountId}:${tooBig.region} ${where}, over Lambda's 4 KB: ${advice}`,
+      ];
+    }
+    if (shards.length > MAX_SWEEP_SHARDS) {
+      return [
+        `The reconciliation sweep would need ${shards.length} functions for ${shards.flat().length} sources ${where} ` +
+          `(about ${maxBytes} bytes of RECONCILE_SOURCES each beside the rest of the environment); at most ` +
+          `${MAX_SWEEP_SHARDS} are deployed (the errors alarm sums at most 10 metrics): ${advice}`,
+      ];
+    }
+    return [];
   }
 }
 

@@ -32,12 +32,21 @@ export interface SweepScaleOptions {
   /** The function's timeout per invocation. */
   readonly timeoutMs?: number;
   readonly maxInvocations?: number;
+  /**
+   * Sweep functions (the construct's shards), each over a consecutive share of the sources with its own cursor, all
+   * invoked at the same moments (one schedule each).
+   */
+  readonly shards?: number;
   readonly env?: Readonly<Record<string, string>>;
   readonly seed?: number;
 }
 
 export interface SweepScaleResult {
-  readonly invocations: { readonly summary: SweepSummary; readonly virtualMs: number }[];
+  readonly invocations: {
+    readonly summary: SweepSummary;
+    readonly virtualMs: number;
+    readonly shard: number;
+  }[];
   /** Requests per operation (CloudWatch, ledger, PagerDuty), attempts included. */
   readonly calls: Record<string, number>;
   readonly throttled: number;
@@ -61,7 +70,7 @@ export async function simulateSweepAtScale(options: SweepScaleOptions): Promise<
   let throttled = 0;
 
   const fakes = new Map<string, CloudWatchFake>();
-  const sources = [];
+  const sources: { region: string; accountId: string; topicArns: string[] }[] = [];
   for (let a = 0; a < options.accounts; a++) {
     const accountId = String(100000000000 + a);
     for (const region of options.regions) {
@@ -175,23 +184,31 @@ export async function simulateSweepAtScale(options: SweepScaleOptions): Promise<
   await clock.run(clock.now() + 10 * 60_000); // past the grace
   for (const key of Object.keys(calls)) delete calls[key];
 
-  const sweepHandler = handlerWith({});
+  const shards = options.shards ?? 1;
+  const perShard = Math.ceil(sources.length / shards);
+  const sweepHandlers = Array.from({ length: shards }, (_, i) =>
+    handlerWith({ RECONCILE_SOURCES: JSON.stringify(sources.slice(i * perShard, (i + 1) * perShard)) }),
+  );
   const timeoutMs = options.timeoutMs ?? 60_000;
   const invocations: SweepScaleResult['invocations'] = [];
-  for (let n = 0; n < (options.maxInvocations ?? 10); n++) {
+  let pending = sweepHandlers.map((_, shard) => shard);
+  for (let n = 0; n < (options.maxInvocations ?? 10) && pending.length > 0; n++) {
     const started = clock.now();
     const endsAt = started + timeoutMs;
-    const summary = (await untilSettled(
-      clock,
-      sweepHandler(
+    const round = pending.map(async (shard) => {
+      const summary = (await sweepHandlers[shard]!(
         { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} },
-        { awsRequestId: `sweep-${n}`, getRemainingTimeInMillis: () => Math.max(0, endsAt - clock.now()) },
-      ),
-    )) as SweepSummary;
-    invocations.push({ summary, virtualMs: clock.now() - started });
-    // Done when a sweep got through every source with nothing left for the next one.
-    if (!summary.incomplete && summary.errors === 0) break;
-    await clock.run(clock.now() + 5 * 60_000); // the next schedule
+        {
+          awsRequestId: `sweep-${n}-${shard}`,
+          getRemainingTimeInMillis: () => Math.max(0, endsAt - clock.now()),
+        },
+      )) as SweepSummary;
+      invocations.push({ summary, virtualMs: clock.now() - started, shard });
+      // Done when a sweep got through every source with nothing left for the next one.
+      return !summary.incomplete && summary.errors === 0 ? undefined : shard;
+    });
+    pending = (await untilSettled(clock, Promise.all(round))).filter((shard) => shard !== undefined);
+    if (pending.length > 0) await clock.run(clock.now() + 5 * 60_000); // the next schedule
   }
 
   // PagerDuty's side: the last event per dedup key says whether its incident is open.

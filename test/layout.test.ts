@@ -99,11 +99,9 @@ const OVER_60_ALLOWED = new Set([
   'lambda/pipeline/alarm-settings.ts:resolveSettings',
   'lambda/pipeline/deliver.ts:deliver',
   'lambda/pipeline/plan.ts:planRecord',
-  'lambda/sweep/sweep.ts:sweepSource',
   'lib/alarm-to-pagerduty.ts:AlarmToPagerDuty.addAlarm',
   'lib/metric-graph-images.ts:MetricGraphImages.constructor',
   'lib/pipeline-health.ts:PipelineHealth.constructor',
-  'lib/reconcile-sweep.ts:ReconcileSweep.constructor',
   'lib/regional-intake.ts:RegionalIntake.constructor',
 ]);
 

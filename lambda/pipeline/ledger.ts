@@ -6,7 +6,7 @@ import {
   LEDGER_KEY_ATTRIBUTE,
   OPEN_INCIDENTS_INDEX,
   OPEN_SOURCE_ATTRIBUTE,
-  SWEEP_CURSOR_KEY,
+  sweepCursorKey,
   type InsufficientDataPolicy,
 } from '../shared/contract';
 
@@ -155,10 +155,13 @@ export interface LedgerStore {
   read(dedupKey: string): Promise<LedgerEntry | undefined>;
   /** One page of the open incidents of a source (`<accountId>:<region>`), by dedup key; eventually consistent. */
   openIncidents(openSource: string, cursor?: string): Promise<OpenIncidentPage>;
-  /** Where the last sweep stopped for lack of time (the index of the next source), if it did. */
-  readSweepCursor(): Promise<number | undefined>;
-  /** Records where to resume; `undefined` clears it (the sweep got through every source). */
-  writeSweepCursor(next: number | undefined): Promise<void>;
+  /**
+   * Where the last sweep over the list of sources `shard` names stopped (the index of the source to resume at), if
+   * it was cut short. Each list (each sweep function) has its own cursor.
+   */
+  readSweepCursor(shard: string): Promise<number | undefined>;
+  /** Records where to resume that list; `undefined` clears it (the sweep got through every source). */
+  writeSweepCursor(shard: string, next: number | undefined): Promise<void>;
 }
 
 /** The claim as stored: every text bounded. */
@@ -440,11 +443,11 @@ export class Ledger implements LedgerStore {
     };
   }
 
-  async readSweepCursor(): Promise<number | undefined> {
+  async readSweepCursor(shard: string): Promise<number | undefined> {
     const response = await this.documents.send(
       new GetCommand({
         TableName: this.options.tableName,
-        Key: { [LEDGER_KEY_ATTRIBUTE]: SWEEP_CURSOR_KEY },
+        Key: { [LEDGER_KEY_ATTRIBUTE]: sweepCursorKey(shard) },
         ConsistentRead: true,
       }),
     );
@@ -452,13 +455,20 @@ export class Ledger implements LedgerStore {
     return typeof next === 'number' ? next : undefined;
   }
 
-  async writeSweepCursor(next: number | undefined): Promise<void> {
+  async writeSweepCursor(shard: string, next: number | undefined): Promise<void> {
     await this.documents.send(
       new UpdateCommand({
         TableName: this.options.tableName,
-        Key: { [LEDGER_KEY_ATTRIBUTE]: SWEEP_CURSOR_KEY },
-        UpdateExpression: next === undefined ? 'REMOVE nextSource' : 'SET nextSource = :next',
-        ExpressionAttributeValues: next === undefined ? undefined : { ':next': next },
+        Key: { [LEDGER_KEY_ATTRIBUTE]: sweepCursorKey(shard) },
+        // Expires like a resolved alert: a cursor of a source list no sweep uses any more goes away by itself.
+        UpdateExpression:
+          next === undefined
+            ? 'SET expiresAt = :expiresAt REMOVE nextSource'
+            : 'SET nextSource = :next, expiresAt = :expiresAt',
+        ExpressionAttributeValues: {
+          ':expiresAt': Math.floor(Date.now() / 1000) + this.options.ttlSeconds,
+          ...(next === undefined ? {} : { ':next': next }),
+        },
       }),
     );
   }

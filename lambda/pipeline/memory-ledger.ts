@@ -24,7 +24,7 @@ type Item = { -readonly [K in keyof LedgerEntry]: LedgerEntry[K] };
  */
 export class MemoryLedger implements LedgerStore {
   private readonly items = new Map<string, Item>();
-  private sweepCursor: number | undefined;
+  private readonly sweepCursors = new Map<string, number>();
 
   constructor(private readonly ttlSeconds = 90 * 86400) {}
 
@@ -161,14 +161,15 @@ export class MemoryLedger implements LedgerStore {
     };
   }
 
-  async readSweepCursor(): Promise<number | undefined> {
+  async readSweepCursor(shard: string): Promise<number | undefined> {
     await Promise.resolve();
-    return this.sweepCursor;
+    return this.sweepCursors.get(shard);
   }
 
-  async writeSweepCursor(next: number | undefined): Promise<void> {
+  async writeSweepCursor(shard: string, next: number | undefined): Promise<void> {
     await Promise.resolve();
-    this.sweepCursor = next;
+    if (next === undefined) this.sweepCursors.delete(shard);
+    else this.sweepCursors.set(shard, next);
   }
 }
 

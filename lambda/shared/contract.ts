@@ -124,6 +124,7 @@ export const COUNT_METRICS = [
   'Repages',
   'SweepErrors',
   'SweepIncomplete',
+  'SweepPagerDutyUnavailable',
   'TriageCalls',
   'TriageTimeouts',
   'TriageFailures',
@@ -160,8 +161,10 @@ export const OPEN_INCIDENTS_INDEX = 'OpenIncidents';
 export const OPEN_SOURCE_ATTRIBUTE = 'openSource';
 /** The index's sort key: the ledger's own key. */
 export const OPEN_INCIDENTS_SORT_ATTRIBUTE = LEDGER_KEY_ATTRIBUTE;
-/** The ledger item where a sweep cut short by its time budget records the source to resume at. */
+/** The ledger items where a sweep cut short records the source to resume at: one per list of sources (shard). */
 export const SWEEP_CURSOR_KEY = 'sweep#cursor';
+/** The cursor item of one list of sources; `shard` is a short hash of that list (lambda/sweep/cursor.ts). */
+export const sweepCursorKey = (shard: string): string => `${SWEEP_CURSOR_KEY}#${shard}`;
 /** The attributes the index projects besides its keys and the table's (INCLUDE): what a sweep reads of an item. */
 export const OPEN_INCIDENTS_PROJECTION = [
   'alarmArn',

@@ -14,7 +14,8 @@
  * `OPEN_INCIDENTS_INDEX` ('OpenIncidents': HASH `openSource` = "<accountId>:<region>", RANGE `dedupKey`,
  * INCLUDE `OPEN_INCIDENTS_PROJECTION`), names in lambda/shared/contract.ts. A trigger claim for an alarm sets
  * openSource, alarmArn, sourceAlarmName, contributorId?, insufficientData, repageMs?; a settled resolve REMOVEs
- * openSource (an undelivered resolve stays listed, so the sweep finishes it). The cursor item is `sweep#cursor`.
+ * openSource (an undelivered resolve stays listed, so the sweep finishes it). The cursor items are
+ * `sweep#cursor#<shardOf(sources)>` (cursor.ts), one per list of sources.
  */
 import type { PipelineDeps } from '../pipeline/process-record';
 import type { ReconcileSource } from '../pipeline/config';

@@ -6,9 +6,15 @@ import type { OpenIncident } from '../pipeline/ledger';
 import { planRecord } from '../pipeline/plan';
 import type { PipelineDeps } from '../pipeline/process-record';
 import type { CountMetric } from '../shared/contract';
-import { describeError } from '../shared/errors';
+import {
+  DeliveryBudgetExhaustedError,
+  describeError,
+  PagerDutyThrottledError,
+  RateLimitBudgetError,
+} from '../shared/errors';
 import { RecordLog } from '../shared/telemetry';
 import { DESCRIBE_ALARMS_PAGE, type AlarmReader } from './cloudwatch';
+import { resumeIndex, shardOf } from './cursor';
 import { pageNotification, resolveNotification } from './notifications';
 import type { Observed, ObservedAlarm, ObservedContributor } from './observations';
 import {
@@ -37,7 +43,13 @@ export interface SweepSummary {
   readonly missedNotifications: number;
   readonly repages: number;
   readonly errors: number;
-  /** Set when the time budget or RECONCILE_MAX_CORRECTIONS cut it short: the next sweep resumes at `nextSource`. */
+  /** Set when PagerDuty answered 429 or 5xx or could not be reached: the sweep sent nothing more. */
+  readonly pagerDutyUnavailable: boolean;
+  /**
+   * Set when the time budget, RECONCILE_MAX_CORRECTIONS or PagerDuty being unavailable cut it short: the next sweep
+   * resumes at `nextSource`, the source it was cut in (or the one after it, when that source was finished, or had
+   * the whole sweep and corrected nothing while PagerDuty was answering).
+   */
   readonly incomplete: boolean;
   readonly nextSource?: number;
   readonly durationMs: number;
@@ -64,41 +76,36 @@ export async function runSweep(
   deadline: number,
 ): Promise<SweepSummary> {
   const started = deps.now();
-  const tally: Tally = {
-    sources: sources.length,
-    sourcesSwept: 0,
-    openIncidentsChecked: 0,
-    resolvedOk: 0,
-    resolvedDeleted: 0,
-    resolvedInsufficientData: 0,
-    missedNotifications: 0,
-    repages: 0,
-    errors: 0,
-    incomplete: false,
-    durationMs: 0,
-  };
-  const error = (message: string, extra: Record<string, unknown>) => {
+  const tally = newTally(sources.length);
+  const error: ErrorSink = (message, extra) => {
     tally.errors++;
     deps.telemetry.count('SweepErrors');
     deps.logger.error(message, extra);
   };
-  const resumeAt = await deps.ledger.readSweepCursor().catch(() => undefined);
+  const shard = shardOf(sources);
+  const resumeAt = await deps.ledger.readSweepCursor(shard).catch(() => undefined);
   const first = resumeAt !== undefined && resumeAt < sources.length ? resumeAt : 0;
   let budget = deps.config.reconcileMaxCorrections;
   for (let step = 0; step < sources.length; step++) {
     const index = (first + step) % sources.length;
     if (deadline - deps.now() < SOURCE_MIN_MS || budget <= 0) {
-      tally.incomplete = true;
-      tally.nextSource = index;
+      stopAt(tally, index);
       break;
     }
-    const used = await sweepSource(sources[index]!, deps, deadline, budget, tally, error);
-    budget -= used;
+    const before = correctedIn(tally);
+    const { tried, cut } = await sweepSource(sources[index]!, deps, deadline, budget, tally, error);
+    budget -= tried;
     tally.sourcesSwept++;
+    if (cut) {
+      const outcome = { index, cut, first: step === 0, corrected: correctedIn(tally) - before };
+      // PagerDuty's outage is no fault of the source: its corrections go first once PagerDuty answers again.
+      stopAt(tally, tally.pagerDutyUnavailable ? index : resumeIndex(outcome, sources.length));
+      break;
+    }
   }
   if (tally.incomplete) deps.telemetry.count('SweepIncomplete');
   if (tally.incomplete || resumeAt !== undefined) {
-    await deps.ledger.writeSweepCursor(tally.nextSource).catch((cause: unknown) => {
+    await deps.ledger.writeSweepCursor(shard, tally.nextSource).catch((cause: unknown) => {
       deps.logger.warn('Could not record where the sweep stopped', { error: describeError(cause) });
     });
   }
@@ -108,9 +115,42 @@ export async function runSweep(
   return tally;
 }
 
-type ErrorSink = (message: string, extra: Record<string, unknown>) => void;
+function newTally(sources: number): Tally {
+  return {
+    sources,
+    sourcesSwept: 0,
+    openIncidentsChecked: 0,
+    resolvedOk: 0,
+    resolvedDeleted: 0,
+    resolvedInsufficientData: 0,
+    missedNotifications: 0,
+    repages: 0,
+    errors: 0,
+    pagerDutyUnavailable: false,
+    incomplete: false,
+    durationMs: 0,
+  };
+}
 
-/** One source: observe, plan, deliver. Returns how many corrections it sent or tried. */
+function stopAt(tally: Tally, nextSource: number): void {
+  tally.incomplete = true;
+  tally.nextSource = nextSource;
+}
+
+/** Corrections sent so far, of every kind. */
+const correctedIn = (tally: Tally) =>
+  Object.values(METRIC_OF).reduce((sum, { field }) => sum + (tally[field] as number), 0);
+
+type ErrorSink = (message: string, extra: Record<string, unknown>) => void;
+type Ask = <T>(what: string, call: () => Promise<T>) => Promise<Observed<T> | undefined>;
+
+/** How one source's sweep went: corrections tried (against the budget), and whether some were left undone. */
+interface SourceSwept {
+  readonly tried: number;
+  readonly cut: boolean;
+}
+
+/** One source: observe, plan, deliver what the budget and the time allow. */
 async function sweepSource(
   source: ReconcileSource,
   deps: SweepDeps,
@@ -118,10 +158,21 @@ async function sweepSource(
   budget: number,
   tally: Tally,
   error: ErrorSink,
-): Promise<number> {
-  const where = { region: source.region, accountId: source.accountId };
+): Promise<SourceSwept> {
   const reader = deps.readerFor(source);
-  const ask = async <T>(what: string, call: () => Promise<T>): Promise<Observed<T> | undefined> => {
+  const observations = await observeSource(source, reader, deps, tally, error);
+  if (!observations) return { tried: 0, cut: false };
+  const where = { region: source.region, accountId: source.accountId };
+  const planned = await planSource(where, observations, reader, deps, error);
+  const corrections = planned.slice(0, budget);
+  const delivered = await deliverCorrections(corrections, deps, deadline, tally, error);
+  return { tried: delivered.tried, cut: delivered.cut || corrections.length < planned.length };
+}
+
+/** The clock read before each request, and an answer only when it succeeded. */
+function askerFor(source: ReconcileSource, deps: SweepDeps, error: ErrorSink): Ask {
+  const where = { region: source.region, accountId: source.accountId };
+  return async (what, call) => {
     const observedMs = deps.now();
     try {
       return { observedMs, value: await call() };
@@ -131,20 +182,52 @@ async function sweepSource(
       return undefined;
     }
   };
+}
 
+/** What CloudWatch and the ledger say of one source; undefined when its ALARM list or open incidents failed. */
+async function observeSource(
+  source: ReconcileSource,
+  reader: AlarmReader,
+  deps: SweepDeps,
+  tally: Tally,
+  error: ErrorSink,
+): Promise<SourceObservations | undefined> {
+  const ask = askerFor(source, deps, error);
   const inAlarm = await ask('DescribeAlarms (StateValue=ALARM)', () => reader.alarmsInAlarm());
-  if (!inAlarm) return 0;
+  if (!inAlarm) return undefined;
+  // Pages an INSUFFICIENT_DATA under a `trigger` policy; when it fails, those alarms are asked about by name.
+  const insufficientData = await ask('DescribeAlarms (StateValue=INSUFFICIENT_DATA)', () =>
+    reader.alarmsInInsufficientData(),
+  );
   const openIncidents = await allOpenIncidents(deps, `${source.accountId}:${source.region}`).catch(
     (cause: unknown) => {
-      error('Sweep: reading the open incidents failed', { ...where, error: describeError(cause) });
+      error('Sweep: reading the open incidents failed', {
+        region: source.region,
+        accountId: source.accountId,
+        error: describeError(cause),
+      });
       return undefined;
     },
   );
-  if (!openIncidents) return 0;
+  if (!openIncidents) return undefined;
   tally.openIncidentsChecked += openIncidents.length;
+  const names = namesToConfirm(inAlarm.value, openIncidents, insufficientData?.value);
+  const byName = await alarmsByName(names, reader, ask);
+  const contributors = new Map<string, Observed<readonly ObservedContributor[]>>();
+  for (const alarm of alarmsWithContributors(inAlarm.value, byName)) {
+    const answer = await ask('DescribeAlarmContributors', () => reader.contributorsInAlarm(alarm.name));
+    if (answer) contributors.set(alarm.arn, answer);
+  }
+  return { selection: source, inAlarm, insufficientData, openIncidents, byName, contributors };
+}
 
+/** DescribeAlarms by name, 100 a call: per name answered, the alarm or `undefined` (absent: deleted). */
+async function alarmsByName(
+  names: readonly string[],
+  reader: AlarmReader,
+  ask: Ask,
+): Promise<Map<string, Observed<ObservedAlarm | undefined>>> {
   const byName = new Map<string, Observed<ObservedAlarm | undefined>>();
-  const names = namesToConfirm(inAlarm.value, openIncidents);
   for (let i = 0; i < names.length; i += DESCRIBE_ALARMS_PAGE) {
     const chunk = names.slice(i, i + DESCRIBE_ALARMS_PAGE);
     const answer = await ask('DescribeAlarms (by name)', () => reader.alarmsByName(chunk));
@@ -153,20 +236,22 @@ async function sweepSource(
       byName.set(name, { observedMs: answer.observedMs, value: answer.value.find((a) => a.name === name) });
     }
   }
-  const contributors = new Map<string, Observed<readonly ObservedContributor[]>>();
-  for (const alarm of alarmsWithContributors(inAlarm.value, byName)) {
-    const answer = await ask('DescribeAlarmContributors', () => reader.contributorsInAlarm(alarm.name));
-    if (answer) contributors.set(alarm.arn, answer);
-  }
+  return byName;
+}
 
-  const observations: SourceObservations = {
-    selection: source,
-    inAlarm,
-    openIncidents,
-    byName,
-    contributors,
+/** The source's corrections, pages confirmed by the reads they need; logs the pages withheld and why. */
+async function planSource(
+  where: { readonly region: string; readonly accountId: string },
+  observations: SourceObservations,
+  reader: AlarmReader,
+  deps: SweepDeps,
+  error: ErrorSink,
+): Promise<readonly Correction[]> {
+  const settings = {
+    missedGraceMs: deps.config.reconcileMissedGraceMs,
+    declared: deps.declared,
+    insufficientDataPolicy: deps.config.insufficientDataPolicy,
   };
-  const settings = { missedGraceMs: deps.config.reconcileMissedGraceMs };
   let plan = planSweep(observations, settings);
   if (plan.candidates.length > 0) {
     plan = planSweep(await confirmPages(observations, plan.candidates, reader, deps, error), settings);
@@ -178,16 +263,24 @@ async function sweepSource(
       why,
     });
   }
-  const corrections = plan.corrections.slice(0, budget);
-  if (corrections.length < plan.corrections.length) tally.incomplete = true;
+  return plan.corrections;
+}
+
+/** Delivers corrections in order until the time budget runs out: how many were tried, and whether some were left. */
+async function deliverCorrections(
+  corrections: readonly Correction[],
+  deps: SweepDeps,
+  deadline: number,
+  tally: Tally,
+  error: ErrorSink,
+): Promise<SourceSwept> {
+  let tried = 0;
   for (const correction of corrections) {
-    if (deadline - deps.now() < SOURCE_MIN_MS) {
-      tally.incomplete = true;
-      break;
-    }
+    if (deadline - deps.now() < SOURCE_MIN_MS || tally.pagerDutyUnavailable) return { tried, cut: true };
     await applyCorrection(correction, deps, deadline, tally, error);
+    tried++;
   }
-  return corrections.length;
+  return { tried, cut: tally.pagerDutyUnavailable };
 }
 
 async function allOpenIncidents(deps: SweepDeps, openSource: string): Promise<OpenIncident[]> {
@@ -245,7 +338,25 @@ async function confirmPages(
   return { ...observations, muted, tags, ledger };
 }
 
-/** Delivers one correction and tallies it; a failure is counted and left to the next sweep. */
+/**
+ * A sweep's send retries a 5xx, timeout or connection error this long, and a 429 not at all: the next sweep is its
+ * retry, and every further correction would only claim, fail and release its alert while PagerDuty cannot answer.
+ */
+const SWEEP_FAILURE_RETRY_MS = 2_000;
+
+/** PagerDuty cannot take events now (429, 5xx, timeouts, connection errors, no rate slot left), unlike one bad event. */
+function pagerDutyUnavailable(failure: unknown): boolean {
+  return (
+    failure instanceof DeliveryBudgetExhaustedError ||
+    failure instanceof PagerDutyThrottledError ||
+    failure instanceof RateLimitBudgetError
+  );
+}
+
+/**
+ * Delivers one correction and tallies it; a failure is counted and left to the next sweep. Once PagerDuty is
+ * unavailable, no further correction is claimed or sent: the sweep stops, incomplete, and the next one resumes here.
+ */
 async function applyCorrection(
   correction: Correction,
   deps: SweepDeps,
@@ -253,12 +364,35 @@ async function applyCorrection(
   tally: Tally,
   error: ErrorSink,
 ): Promise<void> {
+  if (tally.pagerDutyUnavailable) return;
+  const sweepSends: SweepDeps = {
+    ...deps,
+    pagerDuty: {
+      sendAlert: (routingKey, event, sendDeadline) =>
+        deps.pagerDuty.sendAlert(routingKey, event, sendDeadline, {
+          retryThrottled: false,
+          failureRetryMs: SWEEP_FAILURE_RETRY_MS,
+        }),
+    },
+  };
   try {
-    const outcome = await deliverCorrection(correction, deps, deadline);
+    const outcome = await deliverCorrection(correction, sweepSends, deadline);
     if (outcome.outcome === 'sent' && outcome.action === actionOf(correction)) {
       (tally[METRIC_OF[`${correction.kind}:${correction.reason}`]!.field] as number)++;
     }
   } catch (cause) {
+    if (pagerDutyUnavailable(cause)) {
+      tally.pagerDutyUnavailable = tally.incomplete = true;
+      deps.telemetry.count('SweepPagerDutyUnavailable');
+      deps.logger.warn(
+        'Sweep: PagerDuty is unavailable; no further correction is sent until the next sweep',
+        {
+          dedupKey: correction.dedupKey,
+          error: describeError(cause),
+        },
+      );
+      return;
+    }
     error('Sweep: a correction could not be delivered; the next sweep tries again', {
       dedupKey: correction.dedupKey,
       error: describeError(cause),

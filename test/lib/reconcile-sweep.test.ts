@@ -286,17 +286,41 @@ describe('addAlarm repageInterval', () => {
 });
 
 describe("the sweep's 4 KB environment", () => {
-  test('too many sources for RECONCILE_SOURCES fail synth with what to do', () => {
-    const central = { account: '111111111111', region: 'us-east-1' };
-    const { app, pipeline } = build({}, central);
+  test('21 sources (20 in other accounts) deploy as two sweep functions; the first keeps its ids', () => {
+    const { app, stack, pipeline } = build({}, { account: '111111111111', region: 'us-east-1' });
     const regions = ['us-west-2', 'eu-west-1', 'eu-central-1', 'ap-southeast-2', 'ap-northeast-1'];
     for (let i = 0; i < 20; i += 1) {
-      const account = String(222222222200 + i);
-      new RegionalIntakeStack(app, `Intake${i}`, {
-        env: { account, region: regions[i % regions.length]! },
-        pipeline,
-      });
+      const env = { account: String(222222222200 + i), region: regions[i % regions.length]! };
+      new RegionalIntakeStack(app, `Intake${i}`, { env, pipeline });
     }
-    expect(() => app.synth()).toThrow(/sweep's environment would be about \d+ bytes .*21 sources/);
+    const template = Template.fromStack(stack);
+    const shards = pipeline.reconcileSweep!.shards;
+    expect(shards).toHaveLength(2);
+    expect(shards[0]!.function).toBe(pipeline.reconcileSweep!.function);
+    expect(logicalId(stack, shards[1]!.function)).toMatch(/^PipelineReconcileShard2Function[0-9A-F]{8}$/);
+    const count = (fn: FunctionResource) =>
+      JSON.stringify(stack.resolve(fn.Properties.Environment.Variables.RECONCILE_SOURCES)).split('accountId')
+        .length - 1;
+    const counts = shards.map((s) => count(resource<FunctionResource>(template, stack, s.function)));
+    expect(counts[0]! + counts[1]!).toBe(21);
+  });
+
+  test('a source that fits no function beside ALARM_SETTINGS fails synth with what to do', () => {
+    const { app, stack, pipeline } = build({}, { account: '111111111111', region: 'us-east-1' });
+    for (let i = 0; i < 10; i++) {
+      const alarm = new cloudwatch.Alarm(stack, `Alarm${i}`, {
+        metric: new cloudwatch.Metric({ namespace: 'T', metricName: `M${i}` }),
+        threshold: 1,
+        evaluationPeriods: 1,
+      });
+      pipeline.addAlarm(alarm, { runbookUrl: `https://runbooks.example.com/${'r'.repeat(150)}/${i}` });
+    }
+    new RegionalIntakeStack(app, 'Other', {
+      env: { account: '222222222222', region: 'eu-west-1' },
+      pipeline,
+    });
+    expect(() => app.synth()).toThrow(
+      /sweep's environment would be about \d+ bytes with the one source \d{12}:[a-z0-9-]+ in Test, over Lambda's 4 KB: pass fewer options to addAlarm/,
+    );
   });
 });

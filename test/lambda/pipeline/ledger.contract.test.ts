@@ -7,6 +7,7 @@ import { createLedgerTable } from '../../../local/harness';
 import { motoAvailability, startMoto } from '../../../local/moto';
 import { Ledger, MAX_STORED_ALARM_NAME, type Claim, type LedgerStore } from '../../../lambda/pipeline/ledger';
 import { MemoryLedger } from '../../../lambda/pipeline/memory-ledger';
+import { sweepCursorKey } from '../../../lambda/shared/contract';
 
 const NOW = Date.UTC(2026, 10, 29, 12);
 const HOUR = 3_600_000;
@@ -410,11 +411,29 @@ describe.each(backends)('ledger contract: $name', (backend) => {
     });
 
     it('remembers where a sweep stopped, until it is cleared', async () => {
-      expect(await ledger.readSweepCursor()).toBeUndefined();
-      await ledger.writeSweepCursor(3);
-      expect(await ledger.readSweepCursor()).toBe(3);
-      await ledger.writeSweepCursor(undefined);
-      expect(await ledger.readSweepCursor()).toBeUndefined();
+      expect(await ledger.readSweepCursor('a1b2')).toBeUndefined();
+      await ledger.writeSweepCursor('a1b2', 3);
+      expect(await ledger.readSweepCursor('a1b2')).toBe(3);
+      await ledger.writeSweepCursor('a1b2', undefined);
+      expect(await ledger.readSweepCursor('a1b2')).toBeUndefined();
+      // On DynamoDB the item stays (the sweep's role may not delete), with the ledger's TTL: a source list no
+      // sweep uses any more leaves nothing behind for long.
+      if (ledger instanceof Ledger) {
+        const item = await ledger.read(sweepCursorKey('a1b2'));
+        expect(item?.expiresAt).toBeGreaterThan(Date.now() / 1000 + 86400 - 60);
+      }
+    });
+
+    it("keeps one cursor per list of sources: two sweep functions' cursors do not clobber each other", async () => {
+      await ledger.writeSweepCursor('shard-one', 4);
+      await ledger.writeSweepCursor('shard-two', 11);
+      expect(await ledger.readSweepCursor('shard-one')).toBe(4);
+      expect(await ledger.readSweepCursor('shard-two')).toBe(11);
+      await ledger.writeSweepCursor('shard-one', undefined);
+      expect(await ledger.readSweepCursor('shard-one')).toBeUndefined();
+      expect(await ledger.readSweepCursor('shard-two')).toBe(11);
+      // A cursor is no open incident: it never shows in a source's index.
+      expect((await ledger.openIncidents(SOURCE)).items).toEqual([]);
     });
   });
 

@@ -1,11 +1,27 @@
 // Each case of issue 18, in process: CloudWatch (the fake) in one state, the ledger and PagerDuty in another after
 // lost, forged or muted notifications; one sweep brings PagerDuty to CloudWatch's state, and never past a newer change.
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { sweepRig, type SweepRig } from '../../support/sweep';
+import { CloudWatchFake, FAKE_TOPIC } from '../../../local/cloudwatch-fake';
 import { loadConfig } from '../../../lambda/pipeline/config';
-import { TEST_ENV } from '../../support/in-process';
+import { CloudWatchAlarmReader } from '../../../lambda/sweep/cloudwatch';
+import { shardOf } from '../../../lambda/sweep/cursor';
+import { runSweep, sweepDeps } from '../../../lambda/sweep';
+import { inProcessDeps, TEST_ENV } from '../../support/in-process';
+import { metricAlarmMessage, snsEvent } from '../../../local/alarm-fixtures';
 
 const MINUTE = 60_000;
 const ARN = (name: string) => `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}`;
+
+/** The dedup keys PagerDuty holds open, from the events that reached it, sorted. */
+function openKeys(rig: SweepRig): string[] {
+  const open = new Set<string>();
+  for (const { event } of rig.pagerDuty.landed) {
+    if (event.event_action === 'trigger') open.add(event.dedup_key);
+    else if (event.event_action === 'resolve') open.delete(event.dedup_key);
+  }
+  return [...open].sort();
+}
 
 async function pagedAndOpen(rig: SweepRig, name: string) {
   rig.cloudWatch.putMetricAlarm(name, { state: 'OK' });
@@ -131,6 +147,69 @@ describe('the reconciliation sweep', () => {
     expect(rig.pagerDuty.isOpen(ARN('ignores'))).toBe(true);
   });
 
+  it('pages an alarm whose INSUFFICIENT_DATA was lost under a trigger policy (tag or ALARM_SETTINGS), and keeps it open there', async () => {
+    const rig = sweepRig({
+      ALARM_SETTINGS: JSON.stringify({ 'declared-trigger': { insufficientData: 'trigger' } }),
+    });
+    const wiredForInsufficientData = { state: 'OK' as const, insufficientDataActions: [FAKE_TOPIC] };
+    const trigger = { 'pagerduty:insufficient-data': 'trigger' };
+    rig.cloudWatch.putMetricAlarm('tagged-trigger', { ...wiredForInsufficientData, tags: trigger });
+    rig.cloudWatch.putMetricAlarm('declared-trigger', wiredForInsufficientData);
+    rig.cloudWatch.putMetricAlarm('tagged-resolve', {
+      ...wiredForInsufficientData,
+      tags: { 'pagerduty:insufficient-data': 'resolve' },
+    });
+    rig.cloudWatch.putMetricAlarm('default-ignore', wiredForInsufficientData);
+    // No INSUFFICIENT_DATA action: CloudWatch would notify nobody, so the real path opens nothing either.
+    rig.cloudWatch.putMetricAlarm('not-wired', { state: 'OK', tags: trigger });
+    rig.clock.now += 1000;
+    for (const name of rig.cloudWatch.alarms.keys()) rig.cloudWatch.setState(name, 'INSUFFICIENT_DATA'); // all lost
+    rig.clock.now += 5 * MINUTE;
+    expect(await rig.sweep()).toMatchObject({ missedNotifications: 2, errors: 0 });
+    expect(openKeys(rig)).toEqual([ARN('declared-trigger'), ARN('tagged-trigger')]);
+    expect(rig.pagerDuty.landed[0]?.event.payload?.summary).toContain('INSUFFICIENT_DATA');
+
+    rig.cloudWatch.requests.length = 0;
+    rig.clock.now += 5 * MINUTE;
+    expect(await rig.sweep()).toMatchObject({ missedNotifications: 0, resolvedInsufficientData: 0 });
+    expect(rig.pagerDuty.landed).toHaveLength(2); // open while INSUFFICIENT_DATA: nothing sent, nothing resolved
+    // The INSUFFICIENT_DATA answer already shows those alarms: no by-name call for their open incidents.
+    expect(
+      rig.cloudWatch.requests.filter((r) => r.operation === 'DescribeAlarms').map((r) => r.input.StateValue),
+    ).toEqual(['ALARM', 'INSUFFICIENT_DATA']);
+
+    rig.cloudWatch.setState('tagged-trigger', 'OK'); // lost
+    rig.clock.now += MINUTE;
+    expect(await rig.sweep()).toMatchObject({ resolvedOk: 1 });
+    expect(openKeys(rig)).toEqual([ARN('declared-trigger')]);
+  });
+
+  it('pages an INSUFFICIENT_DATA under a trigger policy as its delivered notification does', async () => {
+    const scenario = async (delivered: boolean) => {
+      const rig = sweepRig();
+      const tags = { 'pagerduty:insufficient-data': 'trigger' };
+      rig.cloudWatch.putMetricAlarm('no-data', { state: 'OK', insufficientDataActions: [FAKE_TOPIC], tags });
+      rig.clock.now += 1000;
+      const change = rig.cloudWatch.setState('no-data', 'INSUFFICIENT_DATA');
+      if (delivered) await rig.deliver(change);
+      rig.clock.now += 5 * MINUTE;
+      const summary = await rig.sweep();
+      const entry = await rig.ledger.read(ARN('no-data'));
+      return {
+        open: openKeys(rig),
+        missed: summary.missedNotifications,
+        ledger: { action: entry?.action, delivered: entry?.delivered, policy: entry?.insufficientData },
+      };
+    };
+    const real = await scenario(true);
+    expect(real).toEqual({
+      open: [ARN('no-data')],
+      missed: 0,
+      ledger: { action: 'trigger', delivered: true, policy: 'trigger' },
+    });
+    expect(await scenario(false)).toEqual({ ...real, missed: 1 });
+  });
+
   it('corrects an item wedged by a forged future time', async () => {
     const rig = sweepRig();
     rig.cloudWatch.putMetricAlarm('forged', { state: 'OK' });
@@ -158,6 +237,7 @@ describe('the reconciliation sweep', () => {
     rig.wrapReader = (reader) => ({
       ...reader,
       alarmsInAlarm: () => reader.alarmsInAlarm(),
+      alarmsInInsufficientData: () => reader.alarmsInInsufficientData(),
       alarmsByName: async (names) => {
         const answer = await reader.alarmsByName(names);
         rig.clock.now += 5;
@@ -193,22 +273,58 @@ describe('the reconciliation sweep', () => {
     expect(rig.pagerDuty.isOpen(ARN('not-repaged'))).toBe(false);
   });
 
-  it('pages and resolves contributors of a multi-time-series alarm one by one', async () => {
+  it('pages and resolves a multi-time-series alarm and its contributors one by one', async () => {
     const rig = sweepRig();
     rig.cloudWatch.putMetricAlarm('tables', { state: 'OK', multiSeries: true });
     rig.cloudWatch.setContributor('tables', 'c-orders', 'ALARM', { TableName: 'orders' });
     rig.cloudWatch.setContributor('tables', 'c-users', 'ALARM', { TableName: 'users' });
     rig.clock.now += 5 * MINUTE;
-    expect(await rig.sweep()).toMatchObject({ missedNotifications: 2 });
+    expect(await rig.sweep()).toMatchObject({ missedNotifications: 3 });
     const orders = `${ARN('tables')}/contributor/c-orders`;
     const users = `${ARN('tables')}/contributor/c-users`;
-    expect(rig.pagerDuty.isOpen(orders) && rig.pagerDuty.isOpen(users)).toBe(true);
-    expect(rig.pagerDuty.isOpen(ARN('tables'))).toBe(false);
+    expect(openKeys(rig)).toEqual([ARN('tables'), orders, users].sort());
     rig.cloudWatch.setContributor('tables', 'c-orders', 'OK');
     rig.clock.now += MINUTE;
     expect(await rig.sweep()).toMatchObject({ resolvedOk: 1 });
-    expect(rig.pagerDuty.isOpen(orders)).toBe(false);
-    expect(rig.pagerDuty.isOpen(users)).toBe(true);
+    expect(openKeys(rig)).toEqual([ARN('tables'), users].sort()); // the alarm stays in ALARM through c-users
+    rig.cloudWatch.setContributor('tables', 'c-users', 'OK');
+    rig.clock.now += MINUTE;
+    expect(await rig.sweep()).toMatchObject({ resolvedOk: 2 });
+    expect(openKeys(rig)).toEqual([]);
+  });
+
+  it('opens the same incidents for a multi-time-series alarm as its delivered notifications do (alarm and contributor level)', async () => {
+    // CloudWatch runs SNS actions at alarm level and at contributor level (Acting_Alarm_Changes.html): the alarm's
+    // own message (no AlarmContributorId) opens the alarm's incident, each contributor's message its own.
+    const scenario = async (delivered: boolean) => {
+      const rig = sweepRig();
+      rig.cloudWatch.putMetricAlarm('tables', { state: 'OK', multiSeries: true });
+      rig.clock.now += 1000;
+      rig.cloudWatch.setContributor('tables', 'c-orders', 'ALARM', { TableName: 'orders' });
+      rig.cloudWatch.setContributor('tables', 'c-users', 'ALARM', { TableName: 'users' });
+      if (delivered) {
+        const at = rig.cloudWatch.alarms.get('tables')!.changedMs;
+        const alarmLevel = metricAlarmMessage({ alarmName: 'tables', state: 'ALARM', stateChangeMs: at });
+        const perContributor = ['c-orders', 'c-users'].map((id) => ({
+          ...alarmLevel,
+          AlarmContributorId: id,
+          AlarmContributorAttributes: { TableName: id.slice(2) },
+        }));
+        const timestamp = new Date(at + 40).toISOString();
+        await rig.handler(snsEvent([alarmLevel, ...perContributor], { timestamp }));
+      }
+      rig.clock.now += 5 * MINUTE;
+      const summary = await rig.sweep();
+      return { open: openKeys(rig), missed: summary.missedNotifications };
+    };
+    const real = await scenario(true);
+    const swept = await scenario(false);
+    const contributor = (id: string) => `${ARN('tables')}/contributor/${id}`;
+    expect(real).toEqual({
+      open: [ARN('tables'), contributor('c-orders'), contributor('c-users')].sort(),
+      missed: 0,
+    });
+    expect(swept).toEqual({ open: real.open, missed: 3 });
   });
 
   it('does not page a composite alarm whose actions CloudWatch suppresses, and says why', async () => {
@@ -256,5 +372,104 @@ describe('the reconciliation sweep', () => {
     expect(() => loadConfig({ ...TEST_ENV, RECONCILE_SOURCES: '[{"region":"x"}]' })).toThrow(
       /RECONCILE_SOURCES/,
     );
+  });
+});
+
+describe('a sweep cut short resumes where it was cut', () => {
+  const topicOf = (fake: CloudWatchFake) => `arn:aws:sns:${fake.region}:${fake.accountId}:alarm-to-pagerduty`;
+
+  /** Sources in accounts of their own, each with `missed[i]` wired alarms in ALARM that no notification reported. */
+  function estate(missed: number[], env: Record<string, string> = {}) {
+    const pipeline = inProcessDeps({ RECONCILE_MAX_CORRECTIONS: '3', ...env });
+    const fakes = missed.map(
+      (_, i) => new CloudWatchFake(() => pipeline.clock.now, String(100000000000 + i), 'eu-west-1'),
+    );
+    const sources = fakes.map(({ accountId, region }, i) => ({
+      accountId,
+      region,
+      topicArns: [topicOf(fakes[i]!)],
+      alarmNamePrefixes: [],
+      routeTagged: false,
+    }));
+    const addMissed = (i: number, count: number, from = 0) => {
+      for (let n = from; n < from + count; n++) {
+        fakes[i]!.putMetricAlarm(`missed-${n}`, { state: 'ALARM', actions: [topicOf(fakes[i]!)] });
+      }
+    };
+    missed.forEach((count, i) => addMissed(i, count));
+    pipeline.clock.now += 5 * MINUTE;
+    let slowReads = 0;
+    const readerFor = (source: { accountId: string }) => {
+      const index = fakes.findIndex((fake) => fake.accountId === source.accountId);
+      const reader = new CloudWatchAlarmReader(fakes[index] as unknown as CloudWatchClient);
+      const alarmsInAlarm = reader.alarmsInAlarm.bind(reader);
+      // The next `slowReads` ALARM lists of the first source take 70 s each (a throttled source).
+      reader.alarmsInAlarm = async () => {
+        if (index === 0 && slowReads > 0) {
+          slowReads--;
+          pipeline.clock.now += 70_000;
+        }
+        return alarmsInAlarm();
+      };
+      return reader;
+    };
+    const sweep = (shard = sources) =>
+      runSweep(sweepDeps(pipeline.deps, readerFor), shard, pipeline.clock.now + 60_000);
+    const accountOf = (event: { dedup_key?: string }) =>
+      fakes.findIndex((fake) => event.dedup_key?.includes(`:${fake.accountId}:`));
+    const paged = () =>
+      fakes.map((_, i) => pipeline.pagerDuty.landed.filter((l) => accountOf(l.event) === i).length);
+    return {
+      pipeline,
+      sources,
+      sweep,
+      paged,
+      accountOf,
+      addMissed,
+      slowFirst: (n: number) => (slowReads = n),
+    };
+  }
+
+  it('a source cut by RECONCILE_MAX_CORRECTIONS mid-way is resumed at itself, not after a round of the others', async () => {
+    const { sweep, paged } = estate([5, 2]);
+    expect(await sweep()).toMatchObject({ missedNotifications: 3, incomplete: true, nextSource: 0 });
+    expect(paged()).toEqual([3, 0]);
+    // The first source's last two first, then the second's first one: that one is cut in turn, resumed at itself.
+    expect(await sweep()).toMatchObject({ missedNotifications: 3, incomplete: true, nextSource: 1 });
+    expect(paged()).toEqual([5, 1]);
+    expect(await sweep()).toMatchObject({ missedNotifications: 1, incomplete: false });
+    expect(paged()).toEqual([5, 2]);
+  });
+
+  it('a source finished exactly at the cut resumes at the next source', async () => {
+    const { sweep, paged } = estate([3, 2]);
+    expect(await sweep()).toMatchObject({ missedNotifications: 3, incomplete: true, nextSource: 1 });
+    expect(await sweep()).toMatchObject({ missedNotifications: 2, incomplete: false });
+    expect(paged()).toEqual([3, 2]);
+  });
+
+  it('a source that used the whole sweep and corrected nothing goes after the others next time', async () => {
+    const { sweep, paged, slowFirst } = estate([2, 2], { RECONCILE_MAX_CORRECTIONS: '500' });
+    slowFirst(1);
+    // Its ALARM list alone outlasts the budget: nothing of it is corrected, and the other must not wait behind it.
+    expect(await sweep()).toMatchObject({ missedNotifications: 0, incomplete: true, nextSource: 1 });
+    expect(await sweep()).toMatchObject({ missedNotifications: 4, incomplete: false });
+    expect(paged()).toEqual([2, 2]);
+  });
+
+  it('two sweep functions (shards) on one ledger each resume where they stopped', async () => {
+    const { pipeline, sources, sweep, accountOf, addMissed } = estate([1, 4, 4, 1]);
+    const [one, two] = [sources.slice(0, 2), sources.slice(2)];
+    expect(await sweep(one)).toMatchObject({ incomplete: true, nextSource: 1 }); // cut in its second source
+    expect(await sweep(two)).toMatchObject({ incomplete: true, nextSource: 0 }); // cut in its first source
+    expect(await pipeline.ledger.readSweepCursor(shardOf(one))).toBe(1);
+    expect(await pipeline.ledger.readSweepCursor(shardOf(two))).toBe(0);
+    addMissed(0, 1, 1);
+    pipeline.clock.now += 5 * MINUTE;
+    const before = pipeline.pagerDuty.landed.length;
+    expect(await sweep(one)).toMatchObject({ missedNotifications: 3, incomplete: false });
+    // It resumed at its own cursor (the second source), not at the other shard's.
+    expect(pipeline.pagerDuty.landed.slice(before).map((l) => accountOf(l.event))).toEqual([1, 1, 0]);
+    expect(await sweep(two)).toMatchObject({ missedNotifications: 2, incomplete: false });
   });
 });
