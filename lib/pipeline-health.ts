@@ -245,6 +245,7 @@ export class PipelineHealth extends Construct {
         pipelineMetric('MissedNotifications'),
         pipelineMetric('SweepErrors'),
         pipelineMetric('SweepIncomplete'),
+        pipelineMetric('SweepPagerDutyUnavailable'),
       ],
     });
   }

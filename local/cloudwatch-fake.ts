@@ -19,6 +19,7 @@ export interface FakeAlarm {
   changedMs: number;
   actionsEnabled: boolean;
   alarmActions: string[];
+  insufficientDataActions: string[];
   tags: Record<string, string>;
   /** Composite only: ActionsSuppressedBy. */
   suppressedBy?: 'Alarm' | 'WaitPeriod' | 'ExtensionPeriod';
@@ -68,6 +69,8 @@ export class CloudWatchFake {
     options: {
       state?: AlarmState;
       actions?: string[];
+      /** INSUFFICIENT_DATA actions; none by default (addAlarm adds the topic under a trigger or resolve policy). */
+      insufficientDataActions?: string[];
       tags?: Record<string, string>;
       multiSeries?: boolean;
     } = {},
@@ -81,6 +84,7 @@ export class CloudWatchFake {
       changedMs: this.now(),
       actionsEnabled: true,
       alarmActions: options.actions ?? [FAKE_TOPIC],
+      insufficientDataActions: options.insufficientDataActions ?? [],
       tags: options.tags ?? {},
       contributors: options.multiSeries ? new Map() : undefined,
     };
@@ -266,7 +270,7 @@ export class CloudWatchFake {
       ActionsEnabled: a.actionsEnabled,
       AlarmActions: a.alarmActions,
       OKActions: a.alarmActions,
-      InsufficientDataActions: [],
+      InsufficientDataActions: a.insufficientDataActions,
       StateValue: a.state,
       StateReason: `The fake set ${a.state}`,
       StateUpdatedTimestamp: new Date(a.changedMs),

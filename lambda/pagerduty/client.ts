@@ -40,6 +40,11 @@ export interface SendOptions {
   readonly waitForRateLimit?: boolean;
   /** How long failures other than a 429 (5xx, network, timeouts) are retried. @default until the deadline */
   readonly failureRetryMs?: number;
+  /**
+   * false: PagerDuty's own 429 fails at once with PagerDutyThrottledError, while a full client-side limit is still
+   * waited for (when `waitForRateLimit`). @default true
+   */
+  readonly retryThrottled?: boolean;
 }
 
 export interface DeliveryReport {
@@ -140,7 +145,7 @@ export class PagerDutyClient {
     routingKey: string,
     body: object,
     deadline: number,
-    { waitForRateLimit = true, failureRetryMs = Number.POSITIVE_INFINITY }: SendOptions = {},
+    { waitForRateLimit = true, failureRetryMs = Infinity, retryThrottled = true }: SendOptions = {},
   ): Promise<DeliveryReport> {
     const payload = JSON.stringify(body);
     const started = this.now();
@@ -171,7 +176,7 @@ export class PagerDutyClient {
       if (failure.kind === 'status' && !isRetryableStatus(failure.status)) {
         throw new PagerDutyRejectedError(failure.status, failure.responseText);
       }
-      if (failure.kind === 'status' && failure.status === 429 && !waitForRateLimit) {
+      if (failure.kind === 'status' && failure.status === 429 && (!waitForRateLimit || !retryThrottled)) {
         throw new PagerDutyThrottledError(describeFailure(failure));
       }
       const ceiling = Math.min(

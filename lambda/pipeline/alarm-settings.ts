@@ -271,7 +271,33 @@ export function declaredFor(
   notification: Notification,
 ): Partial<DeclaredSettings> | undefined {
   if (notification.type !== 'alarm') return undefined;
-  return own(map, alarmIdentity(notification)) ?? own(map, notification.alarmName);
+  return declaredForAlarm(map, alarmIdentity(notification), notification.alarmName);
+}
+
+/** The declaration for an alarm known by its ARN and name (the sweep's, from DescribeAlarms): by ARN, then by name. */
+export function declaredForAlarm(
+  map: DeclaredSettingsMap,
+  alarmArn: string,
+  alarmName: string,
+): Partial<DeclaredSettings> | undefined {
+  return own(map, alarmArn) ?? own(map, alarmName);
+}
+
+/**
+ * An alarm's INSUFFICIENT_DATA policy as the handler resolves it for a notification: its `pagerduty:insufficient-data`
+ * tag, then its declaration, then the default.
+ */
+export function insufficientDataPolicyOf(
+  tags: Readonly<Record<string, string>>,
+  declared: Partial<DeclaredSettings> | undefined,
+  fallback: InsufficientDataPolicy,
+): InsufficientDataPolicy {
+  return resolveSettings({
+    tags,
+    declared,
+    defaults: { route: 'default', severity: 'error', insufficientData: fallback },
+    knownRoutes: [],
+  }).insufficientData;
 }
 
 function own(map: DeclaredSettingsMap, key: string): Partial<DeclaredSettings> | undefined {

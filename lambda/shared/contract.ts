@@ -124,6 +124,7 @@ export const COUNT_METRICS = [
   'Repages',
   'SweepErrors',
   'SweepIncomplete',
+  'SweepPagerDutyUnavailable',
   'TriageCalls',
   'TriageTimeouts',
   'TriageFailures',

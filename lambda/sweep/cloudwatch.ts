@@ -21,6 +21,8 @@ import {
 export interface AlarmReader {
   /** Every metric and composite alarm in ALARM, all pages. */
   alarmsInAlarm(): Promise<ObservedAlarm[]>;
+  /** Every metric and composite alarm in INSUFFICIENT_DATA, all pages (a `trigger` policy pages them). */
+  alarmsInInsufficientData(): Promise<ObservedAlarm[]>;
   /** These alarms (at most 100 names), as they are now; an alarm not in the answer does not exist. */
   alarmsByName(names: readonly string[]): Promise<ObservedAlarm[]>;
   /** The contributors of a multi-time-series alarm that are in ALARM, all pages. */
@@ -39,6 +41,10 @@ export class CloudWatchAlarmReader implements AlarmReader {
 
   alarmsInAlarm(): Promise<ObservedAlarm[]> {
     return this.describe({ StateValue: 'ALARM' });
+  }
+
+  alarmsInInsufficientData(): Promise<ObservedAlarm[]> {
+    return this.describe({ StateValue: 'INSUFFICIENT_DATA' });
   }
 
   alarmsByName(names: readonly string[]): Promise<ObservedAlarm[]> {

@@ -65,9 +65,10 @@ export function pageNotification(
     AlarmDescription: raw.AlarmDescription ?? null,
     AWSAccountId: parts?.accountId,
     AlarmConfigurationUpdatedTimestamp: raw.AlarmConfigurationUpdatedTimestamp?.toISOString(),
-    NewStateValue: 'ALARM',
+    // ALARM, or INSUFFICIENT_DATA under a `trigger` policy: the pipeline decides it as the handler would.
+    NewStateValue: alarm.state,
     NewStateReason:
-      `${contributor?.reason || raw.StateReason || 'In ALARM'} ` +
+      `${contributor?.reason || raw.StateReason || `In ${alarm.state}`} ` +
       (correction.reason === 'missed'
         ? '(paged by the reconciliation sweep: no notification of this state reached the pipeline)'
         : '(re-paged by the reconciliation sweep: the alarm still breaches)'),

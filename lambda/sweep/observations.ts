@@ -12,6 +12,8 @@ export interface ObservedAlarm {
   readonly changedMs?: number;
   readonly actionsEnabled: boolean;
   readonly alarmActions: readonly string[];
+  /** Where CloudWatch notifies an INSUFFICIENT_DATA change. */
+  readonly insufficientDataActions: readonly string[];
   /** A composite alarm's ActionsSuppressedBy when not `None`: CloudWatch runs no action for it now. */
   readonly suppressedBy?: string;
   /** A Metrics Insights GROUP BY or PromQL alarm: its contributors alarm and recover one by one. */
@@ -83,5 +85,6 @@ function common(alarm: MetricAlarm | CompositeAlarm) {
     changedMs: (alarm.StateTransitionedTimestamp ?? alarm.StateUpdatedTimestamp)?.getTime(),
     actionsEnabled: alarm.ActionsEnabled !== false,
     alarmActions: alarm.AlarmActions ?? [],
+    insufficientDataActions: alarm.InsufficientDataActions ?? [],
   };
 }

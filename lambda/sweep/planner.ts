@@ -1,6 +1,11 @@
 // The sweep's decisions, pure: what CloudWatch answered (and when it was asked) and what the ledger holds in,
 // corrections out. No clock, no network: the runner (sweep.ts) gathers the observations and delivers the result.
-import { SETTING_TAGS } from '../shared/contract';
+import { SETTING_TAGS, type InsufficientDataPolicy } from '../shared/contract';
+import {
+  declaredForAlarm,
+  insufficientDataPolicyOf,
+  type DeclaredSettingsMap,
+} from '../pipeline/alarm-settings';
 import { CONTRIBUTOR_MARK, fitDedupKey } from '../pipeline/dedup-key';
 import type { LedgerEntry, OpenIncident } from '../pipeline/ledger';
 import type { Observed, ObservedAlarm, ObservedContributor } from './observations';
@@ -15,6 +20,9 @@ export interface SourceSelection {
 export interface SweepSettings {
   /** An alarm that changed state less than this before the observation is left to its notification in flight. */
   readonly missedGraceMs: number;
+  /** ALARM_SETTINGS and INSUFFICIENT_DATA_POLICY: with an alarm's tags, its INSUFFICIENT_DATA policy, as the handler's. */
+  readonly declared: DeclaredSettingsMap;
+  readonly insufficientDataPolicy: InsufficientDataPolicy;
 }
 
 /** Everything one source's sweep has seen. Absent answers were not asked or failed: they decide nothing. */
@@ -22,6 +30,8 @@ export interface SourceObservations {
   readonly selection: SourceSelection;
   /** DescribeAlarms StateValue=ALARM, every page (T1). */
   readonly inAlarm: Observed<readonly ObservedAlarm[]>;
+  /** DescribeAlarms StateValue=INSUFFICIENT_DATA, every page; absent when that read failed. */
+  readonly insufficientData?: Observed<readonly ObservedAlarm[]>;
   readonly openIncidents: readonly OpenIncident[];
   /** DescribeAlarms by name for `namesToConfirm` (T2): per name asked and answered, the alarm or `undefined` (absent). */
   readonly byName: ReadonlyMap<string, Observed<ObservedAlarm | undefined>>;
@@ -67,13 +77,14 @@ export interface SweepPlan {
   readonly withheld: readonly { readonly dedupKey: string; readonly why: string }[];
 }
 
-/** Alarms of open incidents that the ALARM answer does not list: to ask about by name (T2). */
+/** Alarms of open incidents that neither the ALARM nor the INSUFFICIENT_DATA answer lists: to ask about by name (T2). */
 export function namesToConfirm(
   inAlarm: readonly ObservedAlarm[],
   openIncidents: readonly OpenIncident[],
+  insufficientData: readonly ObservedAlarm[] = [],
 ): string[] {
-  const alarming = new Set(inAlarm.map((alarm) => alarm.arn));
-  return [...new Set(openIncidents.filter((i) => !alarming.has(i.alarmArn)).map((i) => i.alarmName))];
+  const listed = new Set([...inAlarm, ...insufficientData].map((alarm) => alarm.arn));
+  return [...new Set(openIncidents.filter((i) => !listed.has(i.alarmArn)).map((i) => i.alarmName))];
 }
 
 /** Multi-time-series alarms in ALARM in either answer: their contributors are read one alarm at a time. */
@@ -96,24 +107,41 @@ export function pageKey(alarm: ObservedAlarm, contributor?: ObservedContributor)
 /**
  * One source's corrections. Resolves: an open incident whose alarm (or contributor) a successful answer shows not
  * in ALARM (OK; absent = deleted; INSUFFICIENT_DATA when its policy resolves). Pages: a wired alarm (or
- * contributor) in ALARM for longer than the grace, not suppressed or muted, with no trigger in the ledger; and
- * an opt-in re-page when the last trigger is older than the interval.
+ * contributor) in ALARM, or in INSUFFICIENT_DATA under a `trigger` policy, for longer than the grace, not
+ * suppressed or muted, with no trigger in the ledger; and an opt-in re-page when the last trigger is older than the
+ * interval.
  */
 export function planSweep(obs: SourceObservations, settings: SweepSettings): SweepPlan {
   const corrections: Correction[] = [];
-  const pages: PageCorrection[] = [];
   const withheld: { dedupKey: string; why: string }[] = [];
-  const inAlarm = new Map(obs.inAlarm.value.map((alarm) => [alarm.arn, alarm]));
+  const pages = [...checkOpenIncidents(obs, corrections), ...missedPages(obs)];
   // A trigger PagerDuty never received opens nothing: the sweep pages it (its own failed page has no retry queue).
   const openTriggers = new Set(
     obs.openIncidents.filter((i) => i.action === 'trigger' && i.delivered).map((i) => i.dedupKey),
   );
+  const candidates: PageCorrection[] = [];
+  for (const page of pages) {
+    const verdict = pageVerdict(page, obs, settings, openTriggers);
+    if (verdict === 'page') corrections.push({ ...page, tags: obs.tags?.get(page.alarm.arn) ?? {} });
+    else if (verdict === 'undecided') candidates.push(page);
+    else if (verdict !== 'nothing') withheld.push({ dedupKey: page.dedupKey, why: verdict });
+  }
+  return { corrections, candidates, withheld };
+}
 
+/** Resolves (pushed to `corrections`) for open incidents no longer in ALARM; re-pages (returned) for those still in it. */
+function checkOpenIncidents(obs: SourceObservations, corrections: Correction[]): PageCorrection[] {
+  const pages: PageCorrection[] = [];
+  const inAlarm = new Map(obs.inAlarm.value.map((alarm) => [alarm.arn, alarm]));
+  const insufficient = new Map((obs.insufficientData?.value ?? []).map((alarm) => [alarm.arn, alarm]));
   for (const incident of obs.openIncidents) {
     const resolve = (reason: ResolveReason, observedMs: number) =>
       corrections.push({ kind: 'resolve', reason, dedupKey: incident.dedupKey, incident, observedMs });
     const atT1 = inAlarm.get(incident.alarmArn);
-    const later = obs.byName.get(incident.alarmName);
+    const listedInsufficient = insufficient.get(incident.alarmArn);
+    const later: Observed<ObservedAlarm | undefined> | undefined = listedInsufficient
+      ? { observedMs: obs.insufficientData!.observedMs, value: listedInsufficient }
+      : obs.byName.get(incident.alarmName);
     const laterAlarm = later?.value?.arn === incident.alarmArn ? later.value : undefined;
     const alarming = atT1 ?? (laterAlarm?.state === 'ALARM' ? laterAlarm : undefined);
     if (alarming && incident.contributorId !== undefined) {
@@ -138,25 +166,27 @@ export function planSweep(obs: SourceObservations, settings: SweepSettings): Swe
       resolve('ok', later.observedMs);
     else if (incident.insufficientData === 'resolve') resolve('insufficient-data', later.observedMs);
   }
+  return pages;
+}
 
+/**
+ * Every page a notification would have opened: each alarm in ALARM (a multi-time-series alarm notifies at alarm
+ * level too, its own incident, besides one per contributor), and each alarm in INSUFFICIENT_DATA (paged only under
+ * a `trigger` policy, decided once its tags are read).
+ */
+function missedPages(obs: SourceObservations): PageCorrection[] {
+  const pages: PageCorrection[] = [];
   for (const alarm of obs.inAlarm.value) {
     if (alarm.state !== 'ALARM') continue;
-    if (!alarm.multiSeries) {
-      pages.push(missed(alarm, obs.inAlarm.observedMs));
-      continue;
-    }
+    pages.push(missed(alarm, obs.inAlarm.observedMs));
+    if (!alarm.multiSeries) continue;
     const listed = obs.contributors.get(alarm.arn);
     for (const contributor of listed?.value ?? []) pages.push(missed(alarm, listed!.observedMs, contributor));
   }
-
-  const candidates: PageCorrection[] = [];
-  for (const page of pages) {
-    const verdict = pageVerdict(page, obs, settings, openTriggers);
-    if (verdict === 'page') corrections.push({ ...page, tags: obs.tags?.get(page.alarm.arn) ?? {} });
-    else if (verdict === 'undecided') candidates.push(page);
-    else if (verdict !== 'nothing') withheld.push({ dedupKey: page.dedupKey, why: verdict });
+  for (const alarm of obs.insufficientData?.value ?? []) {
+    if (alarm.state === 'INSUFFICIENT_DATA') pages.push(missed(alarm, obs.insufficientData!.observedMs));
   }
-  return { corrections, candidates, withheld };
+  return pages;
 }
 
 function repageDue(incident: OpenIncident, observedMs: number): boolean {
@@ -203,6 +233,14 @@ function pageVerdict(
     const isWired = wired(alarm, obs.selection, obs.tags?.get(alarm.arn));
     if (isWired === false) return 'nothing';
     if (isWired === 'needs tags') return 'undecided';
+    if (alarm.state === 'INSUFFICIENT_DATA') {
+      // The handler decides an INSUFFICIENT_DATA by the alarm's policy: tag, then ALARM_SETTINGS, then the default.
+      const tags = obs.tags?.get(alarm.arn);
+      if (tags === undefined) return 'undecided';
+      const declared = declaredForAlarm(settings.declared, alarm.arn, alarm.name);
+      if (insufficientDataPolicyOf(tags, declared, settings.insufficientDataPolicy) !== 'trigger')
+        return 'nothing';
+    }
   }
   if (alarm.suppressedBy !== undefined) return `CloudWatch suppresses its actions (${alarm.suppressedBy})`;
   if (obs.muted === undefined || obs.tags === undefined) return 'undecided';
@@ -219,9 +257,9 @@ function wired(
   selection: SourceSelection,
   tags: Readonly<Record<string, string>> | undefined,
 ): boolean | 'needs tags' {
-  if (alarm.actionsEnabled && alarm.alarmActions.some((action) => selection.topicArns.includes(action))) {
-    return true;
-  }
+  // CloudWatch notifies a change to INSUFFICIENT_DATA through the alarm's INSUFFICIENT_DATA actions only.
+  const actions = alarm.state === 'INSUFFICIENT_DATA' ? alarm.insufficientDataActions : alarm.alarmActions;
+  if (alarm.actionsEnabled && actions.some((action) => selection.topicArns.includes(action))) return true;
   if (selection.alarmNamePrefixes.some((prefix) => alarm.name.startsWith(prefix))) return true;
   if (!selection.routeTagged) return false;
   if (tags === undefined) return 'needs tags';

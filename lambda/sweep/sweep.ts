@@ -6,7 +6,12 @@ import type { OpenIncident } from '../pipeline/ledger';
 import { planRecord } from '../pipeline/plan';
 import type { PipelineDeps } from '../pipeline/process-record';
 import type { CountMetric } from '../shared/contract';
-import { describeError } from '../shared/errors';
+import {
+  DeliveryBudgetExhaustedError,
+  describeError,
+  PagerDutyThrottledError,
+  RateLimitBudgetError,
+} from '../shared/errors';
 import { RecordLog } from '../shared/telemetry';
 import { DESCRIBE_ALARMS_PAGE, type AlarmReader } from './cloudwatch';
 import { pageNotification, resolveNotification } from './notifications';
@@ -37,7 +42,12 @@ export interface SweepSummary {
   readonly missedNotifications: number;
   readonly repages: number;
   readonly errors: number;
-  /** Set when the time budget or RECONCILE_MAX_CORRECTIONS cut it short: the next sweep resumes at `nextSource`. */
+  /** Set when PagerDuty answered 429 or 5xx or could not be reached: the sweep sent nothing more. */
+  readonly pagerDutyUnavailable: boolean;
+  /**
+   * Set when the time budget, RECONCILE_MAX_CORRECTIONS or PagerDuty being unavailable cut it short: the next sweep
+   * resumes at `nextSource`.
+   */
   readonly incomplete: boolean;
   readonly nextSource?: number;
   readonly durationMs: number;
@@ -74,6 +84,7 @@ export async function runSweep(
     missedNotifications: 0,
     repages: 0,
     errors: 0,
+    pagerDutyUnavailable: false,
     incomplete: false,
     durationMs: 0,
   };
@@ -95,6 +106,10 @@ export async function runSweep(
     const used = await sweepSource(sources[index]!, deps, deadline, budget, tally, error);
     budget -= used;
     tally.sourcesSwept++;
+    if (tally.pagerDutyUnavailable) {
+      tally.nextSource = index; // this source's corrections first, once PagerDuty answers again
+      break;
+    }
   }
   if (tally.incomplete) deps.telemetry.count('SweepIncomplete');
   if (tally.incomplete || resumeAt !== undefined) {
@@ -134,6 +149,10 @@ async function sweepSource(
 
   const inAlarm = await ask('DescribeAlarms (StateValue=ALARM)', () => reader.alarmsInAlarm());
   if (!inAlarm) return 0;
+  // Pages an INSUFFICIENT_DATA under a `trigger` policy; when it fails, those alarms are asked about by name.
+  const insufficientData = await ask('DescribeAlarms (StateValue=INSUFFICIENT_DATA)', () =>
+    reader.alarmsInInsufficientData(),
+  );
   const openIncidents = await allOpenIncidents(deps, `${source.accountId}:${source.region}`).catch(
     (cause: unknown) => {
       error('Sweep: reading the open incidents failed', { ...where, error: describeError(cause) });
@@ -144,7 +163,7 @@ async function sweepSource(
   tally.openIncidentsChecked += openIncidents.length;
 
   const byName = new Map<string, Observed<ObservedAlarm | undefined>>();
-  const names = namesToConfirm(inAlarm.value, openIncidents);
+  const names = namesToConfirm(inAlarm.value, openIncidents, insufficientData?.value);
   for (let i = 0; i < names.length; i += DESCRIBE_ALARMS_PAGE) {
     const chunk = names.slice(i, i + DESCRIBE_ALARMS_PAGE);
     const answer = await ask('DescribeAlarms (by name)', () => reader.alarmsByName(chunk));
@@ -162,11 +181,16 @@ async function sweepSource(
   const observations: SourceObservations = {
     selection: source,
     inAlarm,
+    insufficientData,
     openIncidents,
     byName,
     contributors,
   };
-  const settings = { missedGraceMs: deps.config.reconcileMissedGraceMs };
+  const settings = {
+    missedGraceMs: deps.config.reconcileMissedGraceMs,
+    declared: deps.declared,
+    insufficientDataPolicy: deps.config.insufficientDataPolicy,
+  };
   let plan = planSweep(observations, settings);
   if (plan.candidates.length > 0) {
     plan = planSweep(await confirmPages(observations, plan.candidates, reader, deps, error), settings);
@@ -245,7 +269,25 @@ async function confirmPages(
   return { ...observations, muted, tags, ledger };
 }
 
-/** Delivers one correction and tallies it; a failure is counted and left to the next sweep. */
+/**
+ * A sweep's send retries a 5xx, timeout or connection error this long, and a 429 not at all: the next sweep is its
+ * retry, and every further correction would only claim, fail and release its alert while PagerDuty cannot answer.
+ */
+const SWEEP_FAILURE_RETRY_MS = 2_000;
+
+/** PagerDuty cannot take events now (429, 5xx, timeouts, connection errors, no rate slot left), unlike one bad event. */
+function pagerDutyUnavailable(failure: unknown): boolean {
+  return (
+    failure instanceof DeliveryBudgetExhaustedError ||
+    failure instanceof PagerDutyThrottledError ||
+    failure instanceof RateLimitBudgetError
+  );
+}
+
+/**
+ * Delivers one correction and tallies it; a failure is counted and left to the next sweep. Once PagerDuty is
+ * unavailable, no further correction is claimed or sent: the sweep stops, incomplete, and the next one resumes here.
+ */
 async function applyCorrection(
   correction: Correction,
   deps: SweepDeps,
@@ -253,12 +295,35 @@ async function applyCorrection(
   tally: Tally,
   error: ErrorSink,
 ): Promise<void> {
+  if (tally.pagerDutyUnavailable) return;
+  const sweepSends: SweepDeps = {
+    ...deps,
+    pagerDuty: {
+      sendAlert: (routingKey, event, sendDeadline) =>
+        deps.pagerDuty.sendAlert(routingKey, event, sendDeadline, {
+          retryThrottled: false,
+          failureRetryMs: SWEEP_FAILURE_RETRY_MS,
+        }),
+    },
+  };
   try {
-    const outcome = await deliverCorrection(correction, deps, deadline);
+    const outcome = await deliverCorrection(correction, sweepSends, deadline);
     if (outcome.outcome === 'sent' && outcome.action === actionOf(correction)) {
       (tally[METRIC_OF[`${correction.kind}:${correction.reason}`]!.field] as number)++;
     }
   } catch (cause) {
+    if (pagerDutyUnavailable(cause)) {
+      tally.pagerDutyUnavailable = tally.incomplete = true;
+      deps.telemetry.count('SweepPagerDutyUnavailable');
+      deps.logger.warn(
+        'Sweep: PagerDuty is unavailable; no further correction is sent until the next sweep',
+        {
+          dedupKey: correction.dedupKey,
+          error: describeError(cause),
+        },
+      );
+      return;
+    }
     error('Sweep: a correction could not be delivered; the next sweep tries again', {
       dedupKey: correction.dedupKey,
       error: describeError(cause),

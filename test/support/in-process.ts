@@ -1,6 +1,7 @@
 // The pipeline in one process: the in-memory ledger, a scripted PagerDuty that models incidents, and routing
 // keys without Secrets Manager. Deterministic: nothing sleeps, every send waits for what the test script says.
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { parseDeclaredSettings } from '../../lambda/pipeline/alarm-settings';
 import { loadConfig } from '../../lambda/pipeline/config';
 import type { DeliveryDeps } from '../../lambda/pipeline/deliver';
 import { DeliveryBudgetExhaustedError, PagerDutyRejectedError } from '../../lambda/shared/errors';
@@ -160,7 +161,7 @@ export function inProcessDeps(
       has: (route: string) => route in ROUTING_KEYS,
       keyFor: async (route: string) => ROUTING_KEYS[route] ?? ROUTING_KEYS.default!,
     },
-    declared: {},
+    declared: parseDeclaredSettings(env.ALARM_SETTINGS),
     telemetry,
     logger,
     now: () => clock.now,

@@ -6,6 +6,7 @@ import { CloudWatchFake, FAKE_TOPIC, type FakeChange } from '../../local/cloudwa
 import { createHandler, type PipelineHandler } from '../../lambda/handler';
 import { CloudWatchAlarmReader, type AlarmReader } from '../../lambda/sweep/cloudwatch';
 import { runScheduledSweep, sweepDeps, type SweepSummary } from '../../lambda/sweep';
+import type { PipelineDeps } from '../../lambda/pipeline/process-record';
 import { inProcessDeps, TEST_ENV, type InProcessPipeline } from './in-process';
 
 export const SOURCE = { region: 'us-east-1', accountId: '123456789012', topicArns: [FAKE_TOPIC] };
@@ -15,6 +16,8 @@ export interface SweepRig extends InProcessPipeline {
   readonly handler: PipelineHandler;
   /** Wraps the reader each sweep uses (to race it, or to fail it). */
   wrapReader: (reader: AlarmReader) => AlarmReader;
+  /** The PagerDuty client sweeps send through, when not the scripted one (a real client on a failing transport). */
+  sweepPagerDuty?: PipelineDeps['pagerDuty'];
   sweep(deadlineMs?: number): Promise<SweepSummary>;
   /** Delivers a change as CloudWatch's SNS message, published `publishDelayMs` after it. */
   deliver(change: FakeChange | undefined, options?: DeliverOptions): Promise<unknown>;
@@ -37,7 +40,7 @@ export function sweepRig(env: Record<string, string> = {}, startMs = Date.UTC(20
     wrapReader: (reader) => reader,
     sweep: (deadlineMs = pipeline.clock.now + 60_000) =>
       runScheduledSweep(
-        sweepDeps(pipeline.deps, () =>
+        sweepDeps({ ...pipeline.deps, pagerDuty: rig.sweepPagerDuty ?? pipeline.deps.pagerDuty }, () =>
           rig.wrapReader(new CloudWatchAlarmReader(cloudWatch as unknown as CloudWatchClient)),
         ),
         { deadline: deadlineMs },

@@ -1,11 +1,12 @@
 // Issue 18's loss property: whatever notifications are lost, duplicated, reordered, forged into the future or raced
 // by sweeps, PagerDuty ends in CloudWatch's state after one more sweep, and no ALARM change opens two incidents.
-// Random histories of several alarms (changes, deletes, re-creations); each change delivered 0-3 times, all
+// Random histories of several alarms (changes to ALARM, OK and INSUFFICIENT_DATA under a `resolve` or `trigger`
+// policy, deletes, re-creations); each change delivered 0-3 times, all
 // deliveries and sweeps in flight at once, every ledger call and PagerDuty request at a moment fast-check picks.
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import fc from 'fast-check';
 import { cloudWatchTime, metricAlarmMessage, snsEvent } from '../../../local/alarm-fixtures';
-import { CloudWatchFake, type FakeChange } from '../../../local/cloudwatch-fake';
+import { CloudWatchFake, FAKE_TOPIC, type FakeChange } from '../../../local/cloudwatch-fake';
 import { createHandler } from '../../../lambda/handler';
 import { CloudWatchAlarmReader } from '../../../lambda/sweep/cloudwatch';
 import { runScheduledSweep, sweepDeps } from '../../../lambda/sweep';
@@ -14,8 +15,22 @@ import { SOURCE } from '../../support/sweep';
 
 const T0 = Date.UTC(2026, 11, 6, 12);
 const NAMES = ['api-5xx', 'db-cpu', 'queue-age'];
+/** Each alarm's INSUFFICIENT_DATA policy (ALARM_SETTINGS); the `ignore` one never enters it (its incident would stay as it was). */
+const POLICIES: Record<string, 'ignore' | 'resolve' | 'trigger'> = {
+  'api-5xx': 'ignore',
+  'db-cpu': 'resolve',
+  'queue-age': 'trigger',
+};
+const STATES = ['ALARM', 'OK', 'INSUFFICIENT_DATA'] as const;
+/** Whether PagerDuty should hold an incident open for an alarm in this state. */
+const opens = (name: string, state: string | undefined) =>
+  state === 'ALARM' || (state === 'INSUFFICIENT_DATA' && POLICIES[name] === 'trigger');
 const ENV = {
   RECONCILE_SOURCES: JSON.stringify([SOURCE]),
+  ALARM_SETTINGS: JSON.stringify({
+    'db-cpu': { insufficientData: 'resolve' },
+    'queue-age': { insufficientData: 'trigger' },
+  }),
   // No grace: a sweep may page an alarm whose notification is still in flight; the ledger must keep it to one page.
   RECONCILE_MISSED_GRACE_SECONDS: '0',
   MAX_CLOCK_SKEW_SECONDS: '0',
@@ -24,6 +39,7 @@ const ENV = {
 const step = fc.record({
   alarm: fc.nat(NAMES.length - 1),
   kind: fc.constantFrom('change', 'change', 'change', 'change', 'delete'),
+  target: fc.nat(1),
   copies: fc.integer({ min: 0, max: 3 }),
   forged: fc.boolean(),
   delayMs: fc.integer({ min: 0, max: 2_000 }),
@@ -46,7 +62,7 @@ function deleteEvent(fake: CloudWatchFake, name: string, atMs: number): unknown 
 }
 
 describe('the loss property', () => {
-  it('after a final sweep PagerDuty equals CloudWatch for every alarm, and each ALARM change opens one incident at most', async () => {
+  it('after a final sweep PagerDuty equals CloudWatch for every alarm, and each ALARM (or trigger-policy INSUFFICIENT_DATA) change opens one incident at most', async () => {
     await fc.assert(
       fc.asyncProperty(fc.scheduler(), fc.array(step, { minLength: 1, maxLength: 12 }), async (s, steps) => {
         const pipeline = inProcessDeps(ENV, T0);
@@ -89,6 +105,7 @@ describe('the loss property', () => {
           runScheduledSweep(
             sweepDeps(deps, () => ({
               alarmsInAlarm: async () => (await tick(), reader.alarmsInAlarm()),
+              alarmsInInsufficientData: async () => (await tick(), reader.alarmsInInsufficientData()),
               alarmsByName: async (names) => (await tick(), reader.alarmsByName(names)),
               contributorsInAlarm: (name) => reader.contributorsInAlarm(name),
               mutedAlarmNames: () => reader.mutedAlarmNames(),
@@ -107,7 +124,14 @@ describe('the loss property', () => {
           return handler(snsEvent([message], { timestamp: new Date(change.atMs + delayMs).toISOString() }));
         };
 
-        for (const name of NAMES) cloudWatch.putMetricAlarm(name, { state: 'OK' });
+        // The INSUFFICIENT_DATA action on the topic, as addAlarm adds it under a trigger or resolve policy.
+        const create = (name: string) =>
+          cloudWatch.putMetricAlarm(name, {
+            state: 'OK',
+            insufficientDataActions: POLICIES[name] === 'ignore' ? [] : [FAKE_TOPIC],
+          });
+        for (const name of NAMES) create(name);
+        // Changes into a state that opens an incident: at most one incident each.
         const alarmChanges = new Map<string, number>(NAMES.map((n) => [cloudWatch.arnOf(n), 0]));
         const inFlight: Promise<unknown>[] = [];
         const later = (work: () => Promise<unknown>) =>
@@ -119,14 +143,20 @@ describe('the loss property', () => {
             const name = NAMES[st.alarm]!;
             const alarm = cloudWatch.alarms.get(name);
             if (!alarm) {
-              cloudWatch.putMetricAlarm(name, { state: 'OK' }); // re-created
+              create(name); // re-created
             } else if (st.kind === 'delete') {
               cloudWatch.deleteAlarm(name);
               const event = deleteEvent(cloudWatch, name, now());
               for (let i = 0; i < st.copies; i++) later(() => handler(event));
             } else {
-              const change = cloudWatch.setState(name, alarm.state === 'ALARM' ? 'OK' : 'ALARM')!;
-              if (change.state === 'ALARM') alarmChanges.set(change.arn, alarmChanges.get(change.arn)! + 1);
+              const next = STATES.filter(
+                (state) =>
+                  state !== alarm.state && (state !== 'INSUFFICIENT_DATA' || POLICIES[name] !== 'ignore'),
+              );
+              const change = cloudWatch.setState(name, next[st.target % next.length]!)!;
+              if (opens(name, change.state) && !opens(name, change.oldState)) {
+                alarmChanges.set(change.arn, alarmChanges.get(change.arn)! + 1);
+              }
               for (let i = 0; i < st.copies; i++)
                 later(() => deliver(change, st.forged && i === 0, st.delayMs));
             }
@@ -142,7 +172,7 @@ describe('the loss property', () => {
           const arn = cloudWatch.arnOf(name);
           expect({ name, open: pipeline.pagerDuty.isOpen(arn) }).toEqual({
             name,
-            open: cloudWatch.alarms.get(name)?.state === 'ALARM',
+            open: opens(name, cloudWatch.alarms.get(name)?.state),
           });
           let open = false;
           let opened = 0;

@@ -15,7 +15,7 @@ const ESTATE: SweepScaleOptions = {
 };
 
 describe('one sweep at 10,000 alarms, 20 accounts × 3 regions (virtual time)', () => {
-  it('completes in one invocation within its budget, with one DescribeAlarms per source plus the by-name checks', async () => {
+  it('completes in one invocation within its budget, with two DescribeAlarms per source (ALARM, INSUFFICIENT_DATA) plus the by-name checks', async () => {
     const result = await simulateSweepAtScale(ESTATE);
     const [only, ...more] = result.invocations;
     expect(more).toHaveLength(0);
@@ -28,8 +28,9 @@ describe('one sweep at 10,000 alarms, 20 accounts × 3 regions (virtual time)', 
       incomplete: false,
     });
     expect(only!.virtualMs).toBeLessThan(60_000 - 5_000);
-    // 60 ALARM lists (every source has < 100 alarms in ALARM) + one by-name call for each source with a lost OK.
-    expect(result.calls['CloudWatch DescribeAlarms']).toBe(60 + 30);
+    // 60 ALARM and 60 INSUFFICIENT_DATA lists (every source has < 100 alarms in each) + one by-name call for each
+    // source with a lost OK.
+    expect(result.calls['CloudWatch DescribeAlarms']).toBe(60 + 60 + 30);
     expect(result.calls['DynamoDB openIncidents']).toBe(60);
     expect(result.calls['PagerDuty events']).toBe(50);
     expect(result.throttled).toBe(0);
@@ -37,13 +38,14 @@ describe('one sweep at 10,000 alarms, 20 accounts × 3 regions (virtual time)', 
     report(`sweep at 10,000 alarms: ${only!.virtualMs} ms virtual, calls ${JSON.stringify(result.calls)}`);
   });
 
-  it('with other tools using 8 of the 9 TPS, it backs off, stops at its budget and finishes on later invocations', async () => {
-    const result = await simulateSweepAtScale({ ...ESTATE, otherToolsTps: 8 });
+  // With 1 TPS left, a source's two state reads (ALARM, then INSUFFICIENT_DATA) throttle each other: some reads fail
+  // on every sweep (SweepErrors) and no pass over 60 sources fits one invocation, but every correction lands.
+  it('with other tools using 8 of the 9 TPS, it backs off, stops at its budget and converges on later invocations', async () => {
+    const result = await simulateSweepAtScale({ ...ESTATE, otherToolsTps: 8, maxInvocations: 6 });
     const [first] = result.invocations;
     expect(result.throttled).toBeGreaterThan(0);
     expect(first!.summary.incomplete || first!.summary.errors > 0).toBe(true);
     for (const { virtualMs } of result.invocations) expect(virtualMs).toBeLessThanOrEqual(60_000);
-    expect(result.invocations.length).toBeLessThanOrEqual(4);
     expect(result.wrongAfter).toBe(0);
     report(
       `sweep throttled to 1 TPS: ${result.invocations.length} invocations ` +

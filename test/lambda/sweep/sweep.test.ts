@@ -3,9 +3,21 @@
 import { sweepRig, type SweepRig } from '../../support/sweep';
 import { loadConfig } from '../../../lambda/pipeline/config';
 import { TEST_ENV } from '../../support/in-process';
+import { metricAlarmMessage, snsEvent } from '../../../local/alarm-fixtures';
+import { FAKE_TOPIC } from '../../../local/cloudwatch-fake';
 
 const MINUTE = 60_000;
 const ARN = (name: string) => `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}`;
+
+/** The dedup keys PagerDuty holds open, from the events that reached it, sorted. */
+function openKeys(rig: SweepRig): string[] {
+  const open = new Set<string>();
+  for (const { event } of rig.pagerDuty.landed) {
+    if (event.event_action === 'trigger') open.add(event.dedup_key);
+    else if (event.event_action === 'resolve') open.delete(event.dedup_key);
+  }
+  return [...open].sort();
+}
 
 async function pagedAndOpen(rig: SweepRig, name: string) {
   rig.cloudWatch.putMetricAlarm(name, { state: 'OK' });
@@ -131,6 +143,69 @@ describe('the reconciliation sweep', () => {
     expect(rig.pagerDuty.isOpen(ARN('ignores'))).toBe(true);
   });
 
+  it('pages an alarm whose INSUFFICIENT_DATA was lost under a trigger policy (tag or ALARM_SETTINGS), and keeps it open there', async () => {
+    const rig = sweepRig({
+      ALARM_SETTINGS: JSON.stringify({ 'declared-trigger': { insufficientData: 'trigger' } }),
+    });
+    const wiredForInsufficientData = { state: 'OK' as const, insufficientDataActions: [FAKE_TOPIC] };
+    const trigger = { 'pagerduty:insufficient-data': 'trigger' };
+    rig.cloudWatch.putMetricAlarm('tagged-trigger', { ...wiredForInsufficientData, tags: trigger });
+    rig.cloudWatch.putMetricAlarm('declared-trigger', wiredForInsufficientData);
+    rig.cloudWatch.putMetricAlarm('tagged-resolve', {
+      ...wiredForInsufficientData,
+      tags: { 'pagerduty:insufficient-data': 'resolve' },
+    });
+    rig.cloudWatch.putMetricAlarm('default-ignore', wiredForInsufficientData);
+    // No INSUFFICIENT_DATA action: CloudWatch would notify nobody, so the real path opens nothing either.
+    rig.cloudWatch.putMetricAlarm('not-wired', { state: 'OK', tags: trigger });
+    rig.clock.now += 1000;
+    for (const name of rig.cloudWatch.alarms.keys()) rig.cloudWatch.setState(name, 'INSUFFICIENT_DATA'); // all lost
+    rig.clock.now += 5 * MINUTE;
+    expect(await rig.sweep()).toMatchObject({ missedNotifications: 2, errors: 0 });
+    expect(openKeys(rig)).toEqual([ARN('declared-trigger'), ARN('tagged-trigger')]);
+    expect(rig.pagerDuty.landed[0]?.event.payload?.summary).toContain('INSUFFICIENT_DATA');
+
+    rig.cloudWatch.requests.length = 0;
+    rig.clock.now += 5 * MINUTE;
+    expect(await rig.sweep()).toMatchObject({ missedNotifications: 0, resolvedInsufficientData: 0 });
+    expect(rig.pagerDuty.landed).toHaveLength(2); // open while INSUFFICIENT_DATA: nothing sent, nothing resolved
+    // The INSUFFICIENT_DATA answer already shows those alarms: no by-name call for their open incidents.
+    expect(
+      rig.cloudWatch.requests.filter((r) => r.operation === 'DescribeAlarms').map((r) => r.input.StateValue),
+    ).toEqual(['ALARM', 'INSUFFICIENT_DATA']);
+
+    rig.cloudWatch.setState('tagged-trigger', 'OK'); // lost
+    rig.clock.now += MINUTE;
+    expect(await rig.sweep()).toMatchObject({ resolvedOk: 1 });
+    expect(openKeys(rig)).toEqual([ARN('declared-trigger')]);
+  });
+
+  it('pages an INSUFFICIENT_DATA under a trigger policy as its delivered notification does', async () => {
+    const scenario = async (delivered: boolean) => {
+      const rig = sweepRig();
+      const tags = { 'pagerduty:insufficient-data': 'trigger' };
+      rig.cloudWatch.putMetricAlarm('no-data', { state: 'OK', insufficientDataActions: [FAKE_TOPIC], tags });
+      rig.clock.now += 1000;
+      const change = rig.cloudWatch.setState('no-data', 'INSUFFICIENT_DATA');
+      if (delivered) await rig.deliver(change);
+      rig.clock.now += 5 * MINUTE;
+      const summary = await rig.sweep();
+      const entry = await rig.ledger.read(ARN('no-data'));
+      return {
+        open: openKeys(rig),
+        missed: summary.missedNotifications,
+        ledger: { action: entry?.action, delivered: entry?.delivered, policy: entry?.insufficientData },
+      };
+    };
+    const real = await scenario(true);
+    expect(real).toEqual({
+      open: [ARN('no-data')],
+      missed: 0,
+      ledger: { action: 'trigger', delivered: true, policy: 'trigger' },
+    });
+    expect(await scenario(false)).toEqual({ ...real, missed: 1 });
+  });
+
   it('corrects an item wedged by a forged future time', async () => {
     const rig = sweepRig();
     rig.cloudWatch.putMetricAlarm('forged', { state: 'OK' });
@@ -158,6 +233,7 @@ describe('the reconciliation sweep', () => {
     rig.wrapReader = (reader) => ({
       ...reader,
       alarmsInAlarm: () => reader.alarmsInAlarm(),
+      alarmsInInsufficientData: () => reader.alarmsInInsufficientData(),
       alarmsByName: async (names) => {
         const answer = await reader.alarmsByName(names);
         rig.clock.now += 5;
@@ -193,22 +269,58 @@ describe('the reconciliation sweep', () => {
     expect(rig.pagerDuty.isOpen(ARN('not-repaged'))).toBe(false);
   });
 
-  it('pages and resolves contributors of a multi-time-series alarm one by one', async () => {
+  it('pages and resolves a multi-time-series alarm and its contributors one by one', async () => {
     const rig = sweepRig();
     rig.cloudWatch.putMetricAlarm('tables', { state: 'OK', multiSeries: true });
     rig.cloudWatch.setContributor('tables', 'c-orders', 'ALARM', { TableName: 'orders' });
     rig.cloudWatch.setContributor('tables', 'c-users', 'ALARM', { TableName: 'users' });
     rig.clock.now += 5 * MINUTE;
-    expect(await rig.sweep()).toMatchObject({ missedNotifications: 2 });
+    expect(await rig.sweep()).toMatchObject({ missedNotifications: 3 });
     const orders = `${ARN('tables')}/contributor/c-orders`;
     const users = `${ARN('tables')}/contributor/c-users`;
-    expect(rig.pagerDuty.isOpen(orders) && rig.pagerDuty.isOpen(users)).toBe(true);
-    expect(rig.pagerDuty.isOpen(ARN('tables'))).toBe(false);
+    expect(openKeys(rig)).toEqual([ARN('tables'), orders, users].sort());
     rig.cloudWatch.setContributor('tables', 'c-orders', 'OK');
     rig.clock.now += MINUTE;
     expect(await rig.sweep()).toMatchObject({ resolvedOk: 1 });
-    expect(rig.pagerDuty.isOpen(orders)).toBe(false);
-    expect(rig.pagerDuty.isOpen(users)).toBe(true);
+    expect(openKeys(rig)).toEqual([ARN('tables'), users].sort()); // the alarm stays in ALARM through c-users
+    rig.cloudWatch.setContributor('tables', 'c-users', 'OK');
+    rig.clock.now += MINUTE;
+    expect(await rig.sweep()).toMatchObject({ resolvedOk: 2 });
+    expect(openKeys(rig)).toEqual([]);
+  });
+
+  it('opens the same incidents for a multi-time-series alarm as its delivered notifications do (alarm and contributor level)', async () => {
+    // CloudWatch runs SNS actions at alarm level and at contributor level (Acting_Alarm_Changes.html): the alarm's
+    // own message (no AlarmContributorId) opens the alarm's incident, each contributor's message its own.
+    const scenario = async (delivered: boolean) => {
+      const rig = sweepRig();
+      rig.cloudWatch.putMetricAlarm('tables', { state: 'OK', multiSeries: true });
+      rig.clock.now += 1000;
+      rig.cloudWatch.setContributor('tables', 'c-orders', 'ALARM', { TableName: 'orders' });
+      rig.cloudWatch.setContributor('tables', 'c-users', 'ALARM', { TableName: 'users' });
+      if (delivered) {
+        const at = rig.cloudWatch.alarms.get('tables')!.changedMs;
+        const alarmLevel = metricAlarmMessage({ alarmName: 'tables', state: 'ALARM', stateChangeMs: at });
+        const perContributor = ['c-orders', 'c-users'].map((id) => ({
+          ...alarmLevel,
+          AlarmContributorId: id,
+          AlarmContributorAttributes: { TableName: id.slice(2) },
+        }));
+        const timestamp = new Date(at + 40).toISOString();
+        await rig.handler(snsEvent([alarmLevel, ...perContributor], { timestamp }));
+      }
+      rig.clock.now += 5 * MINUTE;
+      const summary = await rig.sweep();
+      return { open: openKeys(rig), missed: summary.missedNotifications };
+    };
+    const real = await scenario(true);
+    const swept = await scenario(false);
+    const contributor = (id: string) => `${ARN('tables')}/contributor/${id}`;
+    expect(real).toEqual({
+      open: [ARN('tables'), contributor('c-orders'), contributor('c-users')].sort(),
+      missed: 0,
+    });
+    expect(swept).toEqual({ open: real.open, missed: 3 });
   });
 
   it('does not page a composite alarm whose actions CloudWatch suppresses, and says why', async () => {
