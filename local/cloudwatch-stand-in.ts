@@ -25,6 +25,8 @@ export class CloudWatchStandIn {
   readonly requests: StandInRequest[] = [];
   /** What GetMetricWidgetImage does next; stays until changed. */
   widgetBehaviour: StandInBehaviour = { kind: 'answer' };
+  /** What DescribeAlarms does next; stays until changed. */
+  describeBehaviour: StandInBehaviour = { kind: 'answer' };
   png: Buffer = TINY_PNG;
   /** DescribeAlarms answers these metric alarms (by name) from the SDK's MetricAlarm shape. */
   metricAlarms: Record<string, unknown>[] = [];
@@ -70,7 +72,11 @@ export class CloudWatchStandIn {
     const body = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
     this.requests.push({ operation, body, receivedAt: Date.now() });
     const behaviour: StandInBehaviour =
-      operation === 'GetMetricWidgetImage' ? this.widgetBehaviour : { kind: 'answer' };
+      operation === 'GetMetricWidgetImage'
+        ? this.widgetBehaviour
+        : operation === 'DescribeAlarms'
+          ? this.describeBehaviour
+          : { kind: 'answer' };
     if (behaviour.kind === 'hang') return;
     if (behaviour.delayMs) await new Promise((resolve) => setTimeout(resolve, behaviour.delayMs));
     if (res.destroyed) return;

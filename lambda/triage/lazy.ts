@@ -19,12 +19,13 @@ export function lazyTriage({ load, timeoutMs, count }: LazyTriageOptions): Triag
   void loading.then((step) => (loaded = step));
   return {
     enrich: async (request: TriageRequest): Promise<TriageResult> => {
-      const step = loaded ?? (await waitAtMost(loading, Math.min(timeoutMs, request.timeLeftMs)));
+      const waitMs = Math.min(timeoutMs, request.timeLeftMs);
+      const step = loaded ?? (await waitAtMost(loading, waitMs));
       if (step === undefined || step instanceof Error) {
         count(step === undefined ? 'TriageTimeouts' : 'TriageFailures');
         request.log.warn('Triage: paging without it; the triage code is not loaded', {
           triageOutcome: step === undefined ? 'timeout' : 'failed',
-          why: step === undefined ? `not loaded within ${timeoutMs} ms` : step.message,
+          why: step === undefined ? `not loaded within ${waitMs} ms` : step.message,
         });
         return { event: request.event };
       }

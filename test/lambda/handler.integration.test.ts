@@ -1,5 +1,7 @@
+import type { Context } from 'aws-lambda';
 import { cloudWatchTime, lambdaContext, metricAlarmMessage, snsEvent } from '../../local/alarm-fixtures';
 import { newRoutingKey, startPipeline, type LocalPipeline } from '../../local/harness';
+import { handler } from '../../lambda/handler';
 import { PagerDutyEmulator } from '../../local/pagerduty-emulator';
 import { captureStdout, metricTotal } from '../support/output';
 import { startStores, type TestStores } from '../support/stores';
@@ -283,6 +285,38 @@ describe('handler against DynamoDB, Secrets Manager and the PagerDuty emulator',
       expect(emulator.openIncidents({ dedupKey: ARN })).toHaveLength(0);
       expect(await slow.readLedger(ARN)).toMatchObject({ needsResend: false, delivered: true });
     });
+  });
+
+  it('a bad ALARM_SETTINGS declaration is left out, logged and counted; its alarm still pages', async () => {
+    const declared = await startPipeline({
+      stores: backend.stores,
+      pagerDutyUrl: emulator.url,
+      routingKeys: { default: defaultKey },
+      env: { ALARM_SETTINGS: JSON.stringify({ [ARN]: { severity: 'urgent' } }) },
+    });
+    await declared.handler(snsEvent([alarm('ALARM', 0)]), lambdaContext());
+    const trigger = emulator.accepted[0] as { payload: { severity: string } };
+    expect(trigger.payload.severity).toBe('critical');
+    expect(metricTotal(output.lines(), 'TagProblems')).toBe(1);
+    expect(output.text()).toContain('Ignored a bad ALARM_SETTINGS declaration');
+    expect(output.text()).toContain('severity: \\"urgent\\" is not a severity');
+  });
+
+  it('the exported handler builds itself from process.env, as Lambda runs it', async () => {
+    const saved = Object.keys(pipeline.env).map((name) => [name, process.env[name]] as const);
+    Object.assign(process.env, pipeline.env);
+    try {
+      await handler(snsEvent([alarm('ALARM', 0)]), lambdaContext() as Context);
+    } finally {
+      for (const [name, value] of saved) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+    expect(emulator.incidents({ dedupKey: ARN })).toEqual([
+      expect.objectContaining({ routingKey: defaultKey, status: 'triggered' }),
+    ]);
+    expect(await pipeline.readLedger(ARN)).toMatchObject({ action: 'trigger', delivered: true });
   });
 
   it('writes CloudWatch’s timestamp format into the ledger as given', async () => {

@@ -4,6 +4,8 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { metricAlarmMessage, snsEvent } from '../../local/alarm-fixtures';
 import { createHandler, type ParkingLot } from '../../lambda/handler';
 import { inProcessDeps, TEST_ENV } from '../support/in-process';
+import { useLocalCredentials } from '../../local/harness';
+import { SqsStandIn } from '../support/sqs-stand-in';
 
 const NOW = Date.UTC(2026, 10, 29, 12);
 const MINUTE = 60_000;
@@ -281,5 +283,96 @@ describe('dead letters from the retry queue', () => {
       batchItemFailures: [],
     });
     expect(parked[0]?.reason).toMatch(/another batch of dead letters/);
+  });
+});
+
+describe('events and letters with nothing to deliver', () => {
+  const configurationChange = (operation: string, extra: Record<string, unknown> = {}) => ({
+    version: '0',
+    id: 'c-1',
+    'detail-type': 'CloudWatch Alarm Configuration Change',
+    source: 'aws.cloudwatch',
+    account: '123456789012',
+    time: new Date(NOW).toISOString(),
+    region: 'us-east-1',
+    resources: [ARN],
+    detail: { alarmName: 'checkout-api-5xx', operation },
+    ...extra,
+  });
+
+  it('an alarm created or updated, or a deletion without its ARN, pages nothing and says why', async () => {
+    const { handler, pagerDuty, logger, telemetry } = setup();
+    expect(await handler(configurationChange('create'))).toEqual([]);
+    expect(await handler(configurationChange('update'))).toEqual([]);
+    expect(await handler(configurationChange('delete', { resources: [] }))).toEqual([]);
+    expect(pagerDuty.landed).toEqual([]);
+    expect(telemetry.get('MalformedEvents')).toBe(0);
+    expect(
+      logger.lines.filter((l) => l.message === 'Nothing to do for this event').map((l) => l.extra),
+    ).toEqual([
+      { why: 'an alarm configuration change (create)' },
+      { why: 'an alarm configuration change (update)' },
+      { why: 'an alarm deletion without an alarm ARN or a time: the sweep resolves it' },
+    ]);
+  });
+
+  it('a parked schedule is stale: the letter is done without a sweep', async () => {
+    const { handler, pagerDuty, telemetry } = setup();
+    const schedule = { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} };
+    expect(await handler({ Records: [sqsRecord(failureRecord(schedule), 's')] })).toEqual({
+      batchItemFailures: [],
+    });
+    expect(pagerDuty.landed).toEqual([]);
+    expect(telemetry.get('DeadLettersDelivered')).toBe(1);
+  });
+
+  it('a failure record inside a failure record is parked as a nested batch, not run again', async () => {
+    const { handler, parked, pagerDuty } = setup();
+    const inner = failureRecord(notification('ALARM', NOW - MINUTE));
+    const body = failureRecord(JSON.parse(inner) as unknown);
+    expect(await handler({ Records: [sqsRecord(body, 'n')] })).toEqual({ batchItemFailures: [] });
+    expect(parked).toEqual([
+      {
+        body,
+        reason: expect.stringMatching(/^Retrying cannot fix it: .*another batch of dead letters/) as string,
+      },
+    ]);
+    expect(pagerDuty.landed).toEqual([]);
+  });
+});
+
+describe('PARKED_QUEUE_URL: letters retrying cannot fix go to the parked SQS queue, with their reason', () => {
+  let sqs: SqsStandIn;
+  beforeAll(async () => {
+    useLocalCredentials();
+    sqs = await SqsStandIn.start();
+  });
+  afterAll(() => sqs.stop());
+
+  it('sends each unfixable letter, body as received, to the queue through the SQS API', async () => {
+    const queueUrl = `${sqs.url}/123456789012/alarm-to-pagerduty-parked`;
+    const env = { PARKED_QUEUE_URL: queueUrl, AWS_ENDPOINT_URL_SQS: sqs.url };
+    const pipeline = inProcessDeps(env, NOW);
+    const handler = createHandler({ ...TEST_ENV, ...env }, { deps: pipeline.deps });
+    const result = await handler({
+      Records: [sqsRecord('', 'empty'), sqsRecord('[1, 2]', 'array'), sqsRecord('not json', 'text')],
+    });
+    expect(result).toEqual({ batchItemFailures: [] });
+    const reason = (m: { attributes: Record<string, { StringValue?: string }> }) =>
+      m.attributes.reason?.StringValue;
+    // The batch's letters run side by side: compare in body order.
+    const sent = sqs.sent
+      .map((m) => [m.queueUrl, m.body, reason(m)])
+      .sort((x, y) => (x[1]! < y[1]! ? -1 : 1));
+    expect(sent).toEqual([
+      [queueUrl, '', 'Unreadable letter: the SQS message has no body'],
+      [queueUrl, '[1, 2]', 'Unreadable letter: the SQS message body is JSON but not an object'],
+      [
+        queueUrl,
+        'not json',
+        'Unreadable letter: the SQS message body is not JSON, so it is no dead letter of this pipeline',
+      ],
+    ]);
+    expect(pipeline.telemetry.get('DeadLettersParked')).toBe(3);
   });
 });
