@@ -73,9 +73,17 @@ export class ExampleStack extends Stack {
       environment: props.environmentName,
     });
 
-    // Never published, so it stays OK until set by hand; CloudWatch then sets it back to OK on its next
-    // evaluation, which resolves the incident: a full open-and-close drill.
-    this.exampleAlarm = new cloudwatch.Alarm(this, 'ExampleAlarm', {
+    this.exampleAlarm = this.createExampleAlarm();
+    this.pipeline.addAlarm(this.exampleAlarm, { severity: 'warning', runbookUrl: EXAMPLE_RUNBOOK_URL });
+    this.addOutputs();
+  }
+
+  /**
+   * Never published, so it stays OK until set by hand; CloudWatch then sets it back to OK on its next evaluation,
+   * which resolves the incident: a full open-and-close drill.
+   */
+  private createExampleAlarm(): cloudwatch.Alarm {
+    return new cloudwatch.Alarm(this, 'ExampleAlarm', {
       alarmName: `${this.stackName}-ExampleHeartbeat`,
       alarmDescription:
         'Drill alarm for the PagerDuty pipeline: aws cloudwatch set-alarm-state --alarm-name <name> ' +
@@ -91,8 +99,10 @@ export class ExampleStack extends Stack {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.pipeline.addAlarm(this.exampleAlarm, { severity: 'warning', runbookUrl: EXAMPLE_RUNBOOK_URL });
+  }
 
+  /** What an operator needs to drill and run it: the topic to wire alarms to, the queues, the alarm, the names. */
+  private addOutputs(): void {
     new CfnOutput(this, 'TopicArn', {
       description: 'Add this as the alarm/OK action of any CloudWatch alarm that should page',
       value: this.pipeline.topic.topicArn,

@@ -350,7 +350,8 @@ function sqsParkingLot(config: Config, env: NodeJS.ProcessEnv): ParkingLot | und
   };
 }
 
-function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
+/** The DynamoDB and Secrets Manager clients, each with timeouts that leave the page its time. */
+function awsClients(env: NodeJS.ProcessEnv): { dynamo: DynamoDBClient; secrets: SecretsManagerClient } {
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   // Short timeouts: a stuck DynamoDB must not eat the time paging needs (the claim fails open), and a settle after
   // the send must fit in TIME_BUDGET_MARGIN_MS (worst case about 2 × 1.5 s plus one back-off).
@@ -366,6 +367,11 @@ function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
     maxAttempts: 3,
     requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 },
   });
+  return { dynamo, secrets };
+}
+
+function createDeps(config: Config, env: NodeJS.ProcessEnv): PipelineDeps {
+  const { dynamo, secrets } = awsClients(env);
   const telemetry = powertoolsTelemetry();
   const graphs = metricGraphsConfigFromEnv(env);
   const ledger = new Ledger({

@@ -380,42 +380,31 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
       throw new Error(`addAlarm(${where}): this alarm is already attached to ${this.node.path}.`);
     }
 
-    // CloudWatch only notifies a topic in the alarm's region: the central topic, or that environment's intake.
+    this.addPagingActions(alarm, cfn, settings);
+    tagAlarm(alarm, settings);
+    if (this.propagateAlarmTags && cfn.actionConfiguration === undefined) propagateTagsToActions(cfn);
+    this.attached.set(where, { alarm, arn, settings });
+  }
+
+  /** CloudWatch only notifies a topic in the alarm's region: the central topic, or that environment's intake. */
+  private addPagingActions(
+    alarm: cloudwatch.AlarmBase,
+    cfn: cloudwatch.CfnAlarm | cloudwatch.CfnCompositeAlarm,
+    settings: AlarmSettingsEntry,
+  ): void {
     const action = new SnsAction(topicForAlarm(this, alarm));
     alarm.addAlarmAction(action);
     alarm.addOkAction(action);
-    if ((settings.insufficientData ?? this.defaultInsufficientData) !== 'ignore') {
-      if (isMultiTimeSeriesAlarm(cfn)) {
-        Annotations.of(alarm).addWarningV2(
-          'alarm-to-pagerduty:insufficientDataMultiTimeSeries',
-          'No insufficient-data action: the contributors of a multi-time-series Metrics Insights alarm are never ' +
-            'INSUFFICIENT_DATA, so the action could not act on any contributor incident.',
-        );
-      } else {
-        alarm.addInsufficientDataAction(action);
-      }
+    if ((settings.insufficientData ?? this.defaultInsufficientData) === 'ignore') return;
+    if (isMultiTimeSeriesAlarm(cfn)) {
+      Annotations.of(alarm).addWarningV2(
+        'alarm-to-pagerduty:insufficientDataMultiTimeSeries',
+        'No insufficient-data action: the contributors of a multi-time-series Metrics Insights alarm are never ' +
+          'INSUFFICIENT_DATA, so the action could not act on any contributor incident.',
+      );
+    } else {
+      alarm.addInsufficientDataAction(action);
     }
-
-    for (const { key, value } of tagsFor(settings)) {
-      if (Token.isUnresolved(value) || isValidTagValue(value)) {
-        Tags.of(alarm).add(key, value);
-      } else {
-        Annotations.of(alarm).addWarningV2(
-          'alarm-to-pagerduty:tagValue',
-          `${key} is not set as a tag: "${value}" has characters CloudWatch tags do not allow (such as ? & # %). ` +
-            'The handler still gets it from ALARM_SETTINGS.',
-        );
-      }
-    }
-    if (this.propagateAlarmTags && cfn.actionConfiguration === undefined) {
-      cfn.actionConfiguration = {
-        alarmTagsPropagation: { enabled: true, includedTagKeys: [...ALL_TAG_KEYS] },
-      };
-      // CloudFormation has this property (aws-cdk-lib's L1 is generated from its schema), but the schema bundled
-      // with cfn-lint 1.51 predates it and reports E3002 "additional property"; silence that check here only.
-      cfn.addMetadata('cfn-lint', { config: { ignore_checks: ['E3002'] } });
-    }
-    this.attached.set(where, { alarm, arn, settings });
   }
 
   /** ALARM_SETTINGS: alarm ARN → the options given to addAlarm; alarms without options are left out. */
@@ -476,4 +465,29 @@ export class AlarmToPagerDuty extends Construct implements IntakePipeline {
         'Active tracing sends segments with xray:PutTraceSegments and xray:PutTelemetryRecords, which accept only Resource "*".',
     });
   }
+}
+
+/** The alarm's paging options as pagerduty:* tags, except values CloudWatch tags cannot hold (with a warning). */
+function tagAlarm(alarm: cloudwatch.AlarmBase, settings: AlarmSettingsEntry): void {
+  for (const { key, value } of tagsFor(settings)) {
+    if (Token.isUnresolved(value) || isValidTagValue(value)) {
+      Tags.of(alarm).add(key, value);
+    } else {
+      Annotations.of(alarm).addWarningV2(
+        'alarm-to-pagerduty:tagValue',
+        `${key} is not set as a tag: "${value}" has characters CloudWatch tags do not allow (such as ? & # %). ` +
+          'The handler still gets it from ALARM_SETTINGS.',
+      );
+    }
+  }
+}
+
+/** Alarm tag propagation, limited to the pagerduty:* keys: the tags arrive in the alarm's notifications. */
+function propagateTagsToActions(cfn: cloudwatch.CfnAlarm | cloudwatch.CfnCompositeAlarm): void {
+  cfn.actionConfiguration = {
+    alarmTagsPropagation: { enabled: true, includedTagKeys: [...ALL_TAG_KEYS] },
+  };
+  // CloudFormation has this property (aws-cdk-lib's L1 is generated from its schema), but the schema bundled
+  // with cfn-lint 1.51 predates it and reports E3002 "additional property"; silence that check here only.
+  cfn.addMetadata('cfn-lint', { config: { ignore_checks: ['E3002'] } });
 }

@@ -7,7 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { nagText } from './private/nag-text';
-import { bundledFunction } from './private/bundled-function';
+import { bundledFunction, type BundledFunctionParts } from './private/bundled-function';
 import { grantSecretValue } from './private/handler-grants';
 
 /** Must match lambda/graphs/image-token.ts: where the PNGs are kept. */
@@ -85,27 +85,28 @@ export class MetricGraphImages extends Construct {
 
   constructor(scope: Construct, id: string, props: MetricGraphImagesProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-    const linkTtl = props.linkTtl ?? Duration.days(14);
-    const ttlDays = linkTtl.toDays({ integral: false });
-    if (!Number.isInteger(ttlDays) || ttlDays < 7 || ttlDays > 365) {
-      throw new Error(
-        `MetricGraphImages: linkTtl must be a whole number of days from 7 to 365 (got ${linkTtl})`,
-      );
-    }
-    const timeoutMs = (props.timeout ?? Duration.seconds(1)).toMilliseconds();
-    if (timeoutMs < 50 || timeoutMs > 5000) {
-      throw new Error('MetricGraphImages: timeout must be between 50 ms and 5 seconds: it delays the page');
-    }
+    const settings = checkedSettings(props);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const endpointConcurrency = props.endpointConcurrency ?? 2;
-    if (!Number.isInteger(endpointConcurrency) || endpointConcurrency < 1 || endpointConcurrency > 100) {
-      throw new Error(
-        `MetricGraphImages: endpointConcurrency must be a whole number from 1 to 100 (got ${endpointConcurrency})`,
-      );
-    }
+    this.bucket = this.createBucket(settings.ttlDays, removalPolicy);
+    this.signingKey = new secretsmanager.Secret(this, 'SigningKey', {
+      description: 'HMAC key that signs links to metric graph images in PagerDuty incidents',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+      removalPolicy,
+    });
+    const { function: endpoint, role } = this.createEndpoint(props, settings.endpointConcurrency);
+    this.endpoint = endpoint;
+    // Public by design: the link's HMAC token is the authentication (PagerDuty's apps fetch images without AWS
+    // credentials). Everything without a valid, unexpired token gets 403.
+    this.endpointUrl = this.endpoint.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    this.allowEndpointToRead(role);
+    const describeAlarmsArn = this.allowHandlerToRender(props.handler);
+    this.configureHandler(props.handler, settings, props.crossAccount ?? 'skip');
+    this.acknowledgeNagFindings(role, props.handler, describeAlarmsArn);
+  }
 
-    this.bucket = new s3.Bucket(this, 'Bucket', {
+  /** Private, TLS-only, and emptied of graphs a day after their links expire. */
+  private createBucket(ttlDays: number, removalPolicy: RemovalPolicy): s3.Bucket {
+    return new s3.Bucket(this, 'Bucket', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -118,14 +119,10 @@ export class MetricGraphImages extends Construct {
       ],
       removalPolicy,
     });
+  }
 
-    this.signingKey = new secretsmanager.Secret(this, 'SigningKey', {
-      description: 'HMAC key that signs links to metric graph images in PagerDuty incidents',
-      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
-      removalPolicy,
-    });
-
-    const { function: endpoint, role } = bundledFunction(this, {
+  private createEndpoint(props: MetricGraphImagesProps, endpointConcurrency: number): BundledFunctionParts {
+    return bundledFunction(this, {
       fn: 'image-endpoint',
       ids: { logs: 'EndpointLogs', role: 'EndpointRole', function: 'Endpoint' },
       roleDescription: 'alarm-to-PagerDuty metric graph image endpoint',
@@ -142,10 +139,10 @@ export class MetricGraphImages extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
       },
     });
-    this.endpoint = endpoint;
-    // Public by design: the link's HMAC token is the authentication (PagerDuty's apps fetch images without AWS
-    // credentials). Everything without a valid, unexpired token gets 403.
-    this.endpointUrl = this.endpoint.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+  }
+
+  /** The endpoint reads graphs and the signing key, nothing else. */
+  private allowEndpointToRead(role: iam.Role): void {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ReadGraphs',
@@ -162,8 +159,10 @@ export class MetricGraphImages extends Construct {
       }),
     );
     grantSecretValue(role, this.signingKey);
+  }
 
-    const handler = props.handler;
+  /** The handler renders graphs, writes them and signs their links; returns the DescribeAlarms resource. */
+  private allowHandlerToRender(handler: lambda.Function): string {
     handler.addToRolePolicy(
       new iam.PolicyStatement({
         sid: 'WriteGraphs',
@@ -179,7 +178,7 @@ export class MetricGraphImages extends Construct {
         resources: ['*'],
       }),
     );
-    const anyAlarm = stack.formatArn({
+    const anyAlarm = Stack.of(this).formatArn({
       service: 'cloudwatch',
       region: '*',
       resource: 'alarm',
@@ -194,16 +193,23 @@ export class MetricGraphImages extends Construct {
       }),
     );
     grantSecretValue(handler, this.signingKey);
+    return anyAlarm;
+  }
+
+  /** The handler's graph settings, read by lambda/graphs at start. */
+  private configureHandler(
+    handler: lambda.Function,
+    settings: GraphSettings,
+    crossAccount: NonNullable<MetricGraphSettings['crossAccount']>,
+  ): void {
     handler.addEnvironment('METRIC_GRAPHS', 'on');
     handler.addEnvironment('IMAGE_BUCKET', this.bucket.bucketName);
     handler.addEnvironment('IMAGE_URL_BASE', this.endpointUrl.url);
     handler.addEnvironment('IMAGE_TOKEN_SECRET_ID', this.signingKey.secretArn);
-    handler.addEnvironment('IMAGE_LINK_TTL_DAYS', String(ttlDays));
-    handler.addEnvironment('IMAGE_TIMEOUT_MS', String(timeoutMs));
-    handler.addEnvironment('IMAGE_HOME_ACCOUNT_ID', stack.account);
-    handler.addEnvironment('METRIC_GRAPHS_CROSS_ACCOUNT', props.crossAccount ?? 'skip');
-
-    this.acknowledgeNagFindings(role, handler, anyAlarm);
+    handler.addEnvironment('IMAGE_LINK_TTL_DAYS', String(settings.ttlDays));
+    handler.addEnvironment('IMAGE_TIMEOUT_MS', String(settings.timeoutMs));
+    handler.addEnvironment('IMAGE_HOME_ACCOUNT_ID', Stack.of(this).account);
+    handler.addEnvironment('METRIC_GRAPHS_CROSS_ACCOUNT', crossAccount);
   }
 
   private acknowledgeNagFindings(
@@ -253,4 +259,33 @@ export class MetricGraphImages extends Construct {
       );
     }
   }
+}
+
+/** The checked numbers of a graph setup. */
+interface GraphSettings {
+  readonly ttlDays: number;
+  readonly timeoutMs: number;
+  readonly endpointConcurrency: number;
+}
+
+/** The link lifetime, the page's wait and the endpoint's concurrency, each checked against its range. */
+function checkedSettings(props: MetricGraphImagesProps): GraphSettings {
+  const linkTtl = props.linkTtl ?? Duration.days(14);
+  const ttlDays = linkTtl.toDays({ integral: false });
+  if (!Number.isInteger(ttlDays) || ttlDays < 7 || ttlDays > 365) {
+    throw new Error(
+      `MetricGraphImages: linkTtl must be a whole number of days from 7 to 365 (got ${linkTtl})`,
+    );
+  }
+  const timeoutMs = (props.timeout ?? Duration.seconds(1)).toMilliseconds();
+  if (timeoutMs < 50 || timeoutMs > 5000) {
+    throw new Error('MetricGraphImages: timeout must be between 50 ms and 5 seconds: it delays the page');
+  }
+  const endpointConcurrency = props.endpointConcurrency ?? 2;
+  if (!Number.isInteger(endpointConcurrency) || endpointConcurrency < 1 || endpointConcurrency > 100) {
+    throw new Error(
+      `MetricGraphImages: endpointConcurrency must be a whole number from 1 to 100 (got ${endpointConcurrency})`,
+    );
+  }
+  return { ttlDays, timeoutMs, endpointConcurrency };
 }

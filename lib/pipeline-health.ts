@@ -52,37 +52,51 @@ export class PipelineHealth extends Construct {
   public readonly alarms: readonly cloudwatch.Alarm[];
   public readonly dashboard: cloudwatch.Dashboard;
   private readonly props: PipelineHealthProps;
+  private readonly opsAction: SnsAction;
   /** Every sweep function, once the sweep's shards are cut (the dashboard renders after that). */
   private sweepFunctions: readonly lambda.IFunction[] = [];
 
   constructor(scope: Construct, id: string, props: PipelineHealthProps) {
     super(scope, id);
     this.props = props;
-    const opsAction = new SnsAction(props.opsTopic);
-    const alarm = (
-      id: string,
-      metric: cloudwatch.IMetric,
-      description: string,
-      options: Partial<cloudwatch.AlarmProps> = {},
-    ) => {
-      const created = new cloudwatch.Alarm(this, id, {
-        metric,
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-        ...options,
-      });
-      created.addAlarmAction(opsAction);
-      created.addOkAction(opsAction);
-      return created;
-    };
-
+    this.opsAction = new SnsAction(props.opsTopic);
     this.alarms = [
+      ...this.queueAlarms(),
+      ...this.handlerAlarms(),
+      ...this.topicAlarms(),
+      ...this.pipelineAlarms(),
+      ...(props.sweep === undefined ? [] : this.sweepAlarms(props.sweep)),
+    ];
+    this.dashboard = this.createDashboard(props.sweep);
+  }
+
+  /** An alarm on any datapoint at or over 1 (unless `options` says otherwise) that notifies the ops topic both ways. */
+  private opsAlarm(
+    id: string,
+    metric: cloudwatch.IMetric,
+    description: string,
+    options: Partial<cloudwatch.AlarmProps> = {},
+  ): cloudwatch.Alarm {
+    const created = new cloudwatch.Alarm(this, id, {
+      metric,
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: description,
+      ...options,
+    });
+    created.addAlarmAction(this.opsAction);
+    created.addOkAction(this.opsAction);
+    return created;
+  }
+
+  /** Letters waiting for a person (parked) or failing for a while (retry queue). */
+  private queueAlarms(): cloudwatch.Alarm[] {
+    return [
       queueNotEmptyAlarm(this, 'ParkedQueueNotEmpty', {
-        queue: props.parkedQueue,
-        opsTopic: props.opsTopic,
+        queue: this.props.parkedQueue,
+        opsTopic: this.props.opsTopic,
         description:
           'Alarm notifications that retrying cannot deliver are waiting in the parked queue: PagerDuty refused them ' +
           '(400), the letter is unreadable, or they kept failing for the whole retry window. The handler gives each ' +
@@ -93,7 +107,7 @@ export class PipelineHealth extends Construct {
       // SQS leaves a letter received 3 times or more out of this metric, so a quiet outage (no new letters) drops
       // back below the threshold after about 10 minutes: stay in ALARM for 15 minutes after the last breach
       // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html).
-      alarm(
+      this.opsAlarm(
         'RetryQueueAging',
         this.retryOldest(),
         'Failed alarm notifications have been waiting in the retry queue for 5 minutes or more: PagerDuty (or the ' +
@@ -102,21 +116,27 @@ export class PipelineHealth extends Construct {
           '(this metric leaves out letters already received 3 times).',
         { threshold: RETRY_AGING_SECONDS, evaluationPeriods: 15, datapointsToAlarm: 1 },
       ),
-      alarm(
+    ];
+  }
+
+  /** The handler's invocations as Lambda sees them: errors, throttles and asynchronous events it gave up on. */
+  private handlerAlarms(): cloudwatch.Alarm[] {
+    return [
+      this.opsAlarm(
         'HandlerErrors',
         this.handlerMetric('Errors'),
         'The PagerDuty handler failed an invocation. For an alarm notification Lambda runs it twice more (after ' +
           'about 1 and 2 minutes), then sends it to the retry queue, where the handler retries it. Check the ' +
           'function logs.',
       ),
-      alarm(
+      this.opsAlarm(
         'HandlerThrottles',
         this.handlerMetric('Throttles'),
         'Lambda throttled the PagerDuty handler: no concurrency was left (the account’s unreserved concurrency, or ' +
           'reservedConcurrency when set). Throttled notifications wait in Lambda’s async queue up to maxEventAge ' +
           'and are retried; then they go to the retry queue.',
       ),
-      alarm(
+      this.opsAlarm(
         'AsyncDestinationFailures',
         this.handlerMetric('DestinationDeliveryFailures'),
         'Lambda could not put failed notifications into the retry queue: those notifications are lost. ' +
@@ -124,32 +144,44 @@ export class PipelineHealth extends Construct {
       ),
       // AWS's definition: events dropped without a successful run, counting those sent to the on-failure
       // destination (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html).
-      alarm(
+      this.opsAlarm(
         'AsyncEventsDropped',
         this.handlerMetric('AsyncEventsDropped'),
         'Lambda gave up on alarm notifications without a successful run of the handler (retries exhausted or ' +
           'maxEventAge passed). AWS counts the ones it sent to the on-failure destination too: those are in the ' +
           'retry queue and are retried from there. Only AsyncDestinationFailures means some were lost.',
       ),
-      alarm(
+    ];
+  }
+
+  /** SNS deliveries to the handler that failed, and those that were lost. */
+  private topicAlarms(): cloudwatch.Alarm[] {
+    return [
+      this.opsAlarm(
         'NotificationsFailed',
         this.topicMetric('NumberOfNotificationsFailed'),
         'SNS could not invoke the PagerDuty handler; it put the undelivered messages in the retry queue (the ' +
           'subscription’s dead-letter queue), where the handler retries them.',
       ),
-      alarm(
+      this.opsAlarm(
         'NotificationsLost',
         this.topicMetric('NumberOfNotificationsFailedToRedriveToDlq'),
         'SNS could neither invoke the handler nor put the message in the retry queue: alarm notifications ' +
           'were lost. Check the queue policy and the KMS key policy for sns.amazonaws.com.',
       ),
-      alarm(
+    ];
+  }
+
+  /** What the handler reports of itself: paging without its ledger, refusing a foreign alarm. */
+  private pipelineAlarms(): cloudwatch.Alarm[] {
+    return [
+      this.opsAlarm(
         'LedgerUnavailable',
         pipelineMetric('LedgerUnavailable'),
         'The handler paged without its DynamoDB ledger (fail-open): duplicates and stale notifications may reach ' +
           'PagerDuty until the table is reachable again.',
       ),
-      alarm(
+      this.opsAlarm(
         'ForeignAlarmsRefused',
         pipelineMetric('ForeignAlarmsRefused'),
         'The handler refused a notification that claims an alarm its intake may not carry (another account or ' +
@@ -157,10 +189,11 @@ export class PipelineHealth extends Construct {
           "send to the retry queue, tried to open or resolve another account's incident. Nothing was sent. The " +
           'function log (ERROR, outcome "refused") names the carrier and the claim.',
       ),
-      ...(props.sweep === undefined ? [] : this.sweepAlarms(props.sweep, alarm)),
     ];
+  }
 
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+  private createDashboard(sweep: SweepFunctions | undefined): cloudwatch.Dashboard {
+    return new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.hours(6),
       widgets: [
         [this.alarmStatus()],
@@ -168,26 +201,23 @@ export class PipelineHealth extends Construct {
         [this.handlerDurationAndEventAge(), this.retryAndParkedQueues()],
         [this.pagerDutyEventsSent(), this.pagerDutyLatency()],
         [this.notificationsNotSent(), this.degradedOperation()],
-        ...(props.sweep === undefined
+        ...(sweep === undefined
           ? []
-          : [[this.sweepCorrections(), this.sweepProblems()], [this.sweepDuration(props.sweep.function)]]),
+          : [[this.sweepCorrections(), this.sweepProblems()], [this.sweepDuration(sweep.function)]]),
       ],
     });
   }
 
-  private sweepAlarms(
-    sweep: SweepFunctions,
-    alarm: (id: string, metric: cloudwatch.IMetric, description: string) => cloudwatch.Alarm,
-  ): cloudwatch.Alarm[] {
+  private sweepAlarms(sweep: SweepFunctions): cloudwatch.Alarm[] {
     const alarms = [
-      alarm(
+      this.opsAlarm(
         'MissedNotifications',
         pipelineMetric('MissedNotifications'),
         'The reconciliation sweep paged an alarm in ALARM, wired to the pipeline, that had no open incident: its ' +
           'notification never reached the handler. Check the alarm history for failed SNS publishes (key or topic ' +
           'policy), the subscriptions, the dead-letter and parked queues. The sweep log names each alarm and why.',
       ),
-      alarm(
+      this.opsAlarm(
         'SweepErrors',
         pipelineMetric('SweepErrors'),
         'The reconciliation sweep could not read a source (an error, a throttle or AccessDenied: the read role in ' +
@@ -195,7 +225,7 @@ export class PipelineHealth extends Construct {
           'read again at the next sweep. The sweep log names the source and the error.',
       ),
     ];
-    const functionErrors = alarm(
+    const functionErrors = this.opsAlarm(
       'SweepFunctionErrors',
       sweepErrors(sweep.function),
       'A run of the reconciliation sweep failed (an error or its timeout); the next one, one interval later, reads ' +

@@ -2,12 +2,13 @@ import { Annotations, CfnOutput, Names, Stack, Stage, Token, type StackProps } f
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
-import type { IntakePipeline } from './intake-pipeline';
+import type { IntakePipeline, PublishingPolicy } from './intake-pipeline';
 import { allowCloudWatchToPublish, allowCloudWatchToUseKey } from './private/cloudwatch-publishing';
 import { denyOtherPublishers } from './private/topic-policies';
 import { encryptedQueue, queueNotEmptyAlarm } from './private/dead-letter-queue';
@@ -76,18 +77,47 @@ export class RegionalIntake extends Construct {
   constructor(scope: Construct, id: string, props: RegionalIntakeProps) {
     super(scope, id);
     const { pipeline } = props;
-    const stack = Stack.of(this);
     const central = Stack.of(pipeline);
     const centralEnv = literalEnvironment(central, () =>
       centralEnvironmentError(central, 'a regional intake'),
     );
     this.environment = literalEnvironment(
-      stack,
+      Stack.of(this),
       () =>
-        `RegionalIntake (${this.node.path}): stack ${stack.stackName} has no literal account and region. ` +
+        `RegionalIntake (${this.node.path}): stack ${Stack.of(this).stackName} has no literal account and region. ` +
         'Give it env: { account, region }: the intake must know where its topic is.',
     );
     checkDeliverable(this.environment, centralEnv, this.node.path);
+    this.register(pipeline);
+
+    this.key = new kms.Key(this, 'Key', {
+      description: `Encrypts the alarm-to-PagerDuty intake topic in ${this.environment.region}`,
+      enableKeyRotation: true,
+    });
+    allowCloudWatchToUseKey(this.key, [this.environment.account]);
+    // A literal name makes the ARN literal: the central stack's permission and the key policy below can name the
+    // topic without a cross-region reference or a dependency cycle through the key.
+    const topicName = Names.uniqueResourceName(this, { maxLength: 256, separator: '-' });
+    this.topic = this.createTopic(topicName);
+    this.topicArn = Stack.of(this).formatArn({ service: 'sns', resource: topicName });
+    this.allowPublishing(pipeline.publishing);
+    this.allowTopicToInvoke(pipeline.handler);
+
+    if (this.environment.account === centralEnv.account) {
+      const site = this.subscribeInCentralAccount(pipeline, props.opsEmail);
+      this.subscription = site.subscription;
+      this.deadLetterQueue = site.queue;
+    } else {
+      const site = this.subscribeFromCentralAccount(pipeline, centralEnv.account, props.opsEmail);
+      this.subscription = site.subscription;
+      this.deadLetterQueue = site.queue;
+      this.sweepReadRole = this.createSweepReadRole(pipeline, centralEnv.account);
+    }
+    this.alarmEventsForwarder = this.forwardAlarmEvents(pipeline, props.forwardAlarmEvents);
+  }
+
+  /** Claims this environment in the pipeline's registry: one intake per account and region. */
+  private register(pipeline: IntakePipeline): void {
     const registry = registryOf(pipeline);
     const key = environmentKey(this.environment);
     const existing = registry.intakes.get(key);
@@ -98,110 +128,122 @@ export class RegionalIntake extends Construct {
       );
     }
     registry.intakes.set(key, this);
-    const sameAccount = this.environment.account === centralEnv.account;
+  }
 
-    this.key = new kms.Key(this, 'Key', {
-      description: `Encrypts the alarm-to-PagerDuty intake topic in ${this.environment.region}`,
-      enableKeyRotation: true,
-    });
-    allowCloudWatchToUseKey(this.key, [this.environment.account]);
-    // A literal name makes the ARN literal: the central stack's permission and the key policy below can name the
-    // topic without a cross-region reference or a dependency cycle through the key.
-    const topicName = Names.uniqueResourceName(this, { maxLength: 256, separator: '-' });
-    this.topic = new sns.Topic(this, 'Topic', {
+  private createTopic(topicName: string): sns.Topic {
+    return new sns.Topic(this, 'Topic', {
       topicName,
       displayName: 'CloudWatch alarms to PagerDuty (regional intake)',
       masterKey: this.key,
       enforceSSL: true,
     });
-    const topicArn = stack.formatArn({ service: 'sns', resource: topicName });
-    this.topicArn = topicArn;
-    allowCloudWatchToPublish(this.topic, this.environment.account, topicArn);
+  }
+
+  /** CloudWatch of this account may publish; with restrictPublishing, only it and the pipeline's publishers. */
+  private allowPublishing(publishing: PublishingPolicy): void {
+    allowCloudWatchToPublish(this.topic, this.environment.account, this.topicArn);
     // The central topic's restrictPublishing holds for every intake: one open door would do for all.
-    if (pipeline.publishing.restricted)
-      denyOtherPublishers(this.topic, pipeline.publishing.roleArns, topicArn);
+    if (publishing.restricted) denyOtherPublishers(this.topic, publishing.roleArns, this.topicArn);
+  }
 
-    // Function owner's side: a resource-based policy statement letting SNS invoke the function for this topic
-    // only, without SourceAccount (not supported for SNS; it would deny), and with the regional SNS principal
-    // when the topic is in an opt-in region.
-    // https://docs.aws.amazon.com/lambda/latest/dg/with-sns-example.html
-    // https://docs.aws.amazon.com/sns/latest/dg/lambda-prereq.html
-    pipeline.handler.addPermission(
-      `AllowInvokeFromIntake-${this.environment.account}-${this.environment.region}`,
-      {
-        principal: new iam.ServicePrincipal(snsPrincipalFor(this.environment.region)),
-        sourceArn: topicArn,
-        action: 'lambda:InvokeFunction',
-      },
+  /**
+   * Function owner's side: a resource-based policy statement letting SNS invoke the function for this topic
+   * only, without SourceAccount (not supported for SNS; it would deny), and with the regional SNS principal
+   * when the topic is in an opt-in region.
+   * https://docs.aws.amazon.com/lambda/latest/dg/with-sns-example.html
+   * https://docs.aws.amazon.com/sns/latest/dg/lambda-prereq.html
+   */
+  private allowTopicToInvoke(handler: lambda.IFunction): void {
+    handler.addPermission(`AllowInvokeFromIntake-${this.environment.account}-${this.environment.region}`, {
+      principal: new iam.ServicePrincipal(snsPrincipalFor(this.environment.region)),
+      sourceArn: this.topicArn,
+      action: 'lambda:InvokeFunction',
+    });
+  }
+
+  /** In the central account the subscription lives here, next to this region's dead-letter queue. */
+  private subscribeInCentralAccount(
+    pipeline: IntakePipeline,
+    opsEmail: string | undefined,
+  ): { subscription: sns.Subscription; queue: sqs.IQueue } {
+    const site = new SubscriptionDeadLetters(this, 'DeadLetters', { key: this.key, opsEmail });
+    registryOf(pipeline).sites.set(this.environment.region, site);
+    const subscription = site.subscribe(
+      'Subscription',
+      this.topic,
+      this.topicArn,
+      pipeline.handler.functionArn,
     );
+    // The function (and its permission) first, then the subscription to it.
+    Stack.of(this).addStackDependency(Stack.of(pipeline), 'the intake subscribes the central function');
+    return { subscription, queue: site.queue };
+  }
+
+  /**
+   * Topic owner's side: the central account may subscribe its function, over Lambda, and list the topic's
+   * subscriptions (the tutorial grants both); the subscription is then made from the central account.
+   * https://docs.aws.amazon.com/lambda/latest/dg/with-sns-example.html
+   * A subscription made from the topic owner's side would wait for the endpoint owner to confirm it:
+   * https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html
+   */
+  private subscribeFromCentralAccount(
+    pipeline: IntakePipeline,
+    centralAccount: string,
+    opsEmail: string | undefined,
+  ): { subscription: sns.Subscription; queue: sqs.IQueue } {
     const functionArn = pipeline.handler.functionArn;
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCentralAccountToSubscribeItsFunction',
+        principals: [new iam.AccountPrincipal(centralAccount)],
+        actions: ['sns:Subscribe'],
+        resources: [this.topicArn],
+        conditions: { StringEquals: { 'sns:Protocol': 'lambda', 'sns:Endpoint': functionArn } },
+      }),
+    );
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCentralAccountToListSubscriptions',
+        principals: [new iam.AccountPrincipal(centralAccount)],
+        actions: ['sns:ListSubscriptionsByTopic'],
+        resources: [this.topicArn],
+      }),
+    );
+    const site = subscriptionSiteFor(pipeline, this.environment.region, opsEmail);
+    const subscription = site.subscribe(
+      `Subscription-${this.environment.account}`,
+      this.topic,
+      this.topicArn,
+      functionArn,
+    );
+    // The topic and its policy first, then the subscription made from the central account.
+    Stack.of(site).addStackDependency(Stack.of(this), 'the central account subscribes to this topic');
+    return { subscription, queue: site.queue };
+  }
 
-    if (sameAccount) {
-      const site = new SubscriptionDeadLetters(this, 'DeadLetters', {
-        key: this.key,
-        opsEmail: props.opsEmail,
-      });
-      registry.sites.set(this.environment.region, site);
-      this.subscription = site.subscribe('Subscription', this.topic, topicArn, functionArn);
-      this.deadLetterQueue = site.queue;
-      // The function (and its permission) first, then the subscription to it.
-      stack.addStackDependency(central, 'the intake subscribes the central function');
-    } else {
-      // Topic owner's side: the central account may subscribe its function, over Lambda, and list the topic's
-      // subscriptions (the tutorial grants both); the subscription is then made from the central account.
-      // https://docs.aws.amazon.com/lambda/latest/dg/with-sns-example.html
-      // A subscription made from the topic owner's side would wait for the endpoint owner to confirm it:
-      // https://docs.aws.amazon.com/sns/latest/api/API_Subscribe.html
-      this.topic.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'AllowCentralAccountToSubscribeItsFunction',
-          principals: [new iam.AccountPrincipal(centralEnv.account)],
-          actions: ['sns:Subscribe'],
-          resources: [topicArn],
-          conditions: { StringEquals: { 'sns:Protocol': 'lambda', 'sns:Endpoint': functionArn } },
-        }),
-      );
-      this.topic.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'AllowCentralAccountToListSubscriptions',
-          principals: [new iam.AccountPrincipal(centralEnv.account)],
-          actions: ['sns:ListSubscriptionsByTopic'],
-          resources: [topicArn],
-        }),
-      );
-      const site = subscriptionSiteFor(pipeline, this.environment.region, props.opsEmail);
-      this.subscription = site.subscribe(
-        `Subscription-${this.environment.account}`,
-        this.topic,
-        topicArn,
-        functionArn,
-      );
-      this.deadLetterQueue = site.queue;
-      // The topic and its policy first, then the subscription made from the central account.
-      Stack.of(site).addStackDependency(stack, 'the central account subscribes to this topic');
-      const sweep = pipeline.reconcileSweep;
-      if (sweep !== undefined) {
-        this.sweepReadRole = new SweepReadRole(this, 'SweepReadRole', {
-          sweepRole: sweep.role,
-          centralAccount: centralEnv.account,
-        });
-        sweep.allowAssume(this.sweepReadRole.role.roleArn);
-      }
-    }
+  /** The role the pipeline's sweep assumes to read this other account's alarms, when the sweep is on. */
+  private createSweepReadRole(pipeline: IntakePipeline, centralAccount: string): SweepReadRole | undefined {
+    const sweep = pipeline.reconcileSweep;
+    if (sweep === undefined) return undefined;
+    const role = new SweepReadRole(this, 'SweepReadRole', { sweepRole: sweep.role, centralAccount });
+    sweep.allowAssume(role.role.roleArn);
+    return role;
+  }
 
+  /** Forwards this environment's alarm events to the pipeline's bus: by default when it has one. */
+  private forwardAlarmEvents(
+    pipeline: IntakePipeline,
+    forward: boolean | undefined,
+  ): AlarmEventsForwarder | undefined {
     const alarmEvents = pipeline.alarmEvents;
-    if (props.forwardAlarmEvents === true && alarmEvents === undefined) {
+    if (forward === true && alarmEvents === undefined) {
       throw new Error(
         `RegionalIntake (${this.node.path}): forwardAlarmEvents needs the pipeline's EventBridge intake; ` +
           `set alarmEvents on ${pipeline.node.path}.`,
       );
     }
-    if (alarmEvents !== undefined && props.forwardAlarmEvents !== false) {
-      this.alarmEventsForwarder = new AlarmEventsForwarder(this, 'AlarmEvents', {
-        intake: alarmEvents,
-        key: this.key,
-      });
-    }
+    if (alarmEvents === undefined || forward === false) return undefined;
+    return new AlarmEventsForwarder(this, 'AlarmEvents', { intake: alarmEvents, key: this.key });
   }
 }
 

@@ -237,32 +237,8 @@ export function conditionFromDescribedAlarm(alarm: DescribedMetricAlarm): Grapha
     ...(alarm.TreatMissingData !== undefined ? { treatMissingData: alarm.TreatMissingData } : {}),
   };
   if (alarm.Metrics && alarm.Metrics.length > 0) {
-    const metrics: MathMetric[] = [];
-    for (const m of alarm.Metrics) {
-      const stat = m.MetricStat;
-      const metric = stat?.Metric;
-      if (!m.Id || (!stat && !m.Expression)) return undefined;
-      if (stat && !(metric?.Namespace && metric.MetricName && stat.Stat && stat.Period)) return undefined;
-      metrics.push({
-        id: m.Id,
-        returnData: m.ReturnData ?? true,
-        ...(m.Label ? { label: m.Label } : {}),
-        ...(m.Expression ? { expression: m.Expression } : {}),
-        ...(stat && metric
-          ? {
-              metricStat: {
-                metric: {
-                  namespace: metric.Namespace!,
-                  metricName: metric.MetricName!,
-                  dimensions: dimensionsOf(metric.Dimensions),
-                },
-                period: stat.Period!,
-                stat: stat.Stat!,
-              },
-            }
-          : {}),
-      });
-    }
+    const metrics = mathMetricsOf(alarm.Metrics);
+    if (metrics === undefined) return undefined;
     const period = alarm.Period ?? metrics.find((m) => m.metricStat)?.metricStat?.period;
     if (alarm.ThresholdMetricId) {
       return {
@@ -299,6 +275,37 @@ export function conditionFromDescribedAlarm(alarm: DescribedMetricAlarm): Grapha
     threshold: alarm.Threshold,
     ...(alarm.Unit ? { unit: alarm.Unit } : {}),
   };
+}
+
+/** The alarm's metrics and expressions; undefined when one lacks what a graph needs (an id, a full metric stat). */
+function mathMetricsOf(described: NonNullable<DescribedMetricAlarm['Metrics']>): MathMetric[] | undefined {
+  const metrics: MathMetric[] = [];
+  for (const m of described) {
+    const stat = m.MetricStat;
+    const metric = stat?.Metric;
+    if (!m.Id || (!stat && !m.Expression)) return undefined;
+    if (stat && !(metric?.Namespace && metric.MetricName && stat.Stat && stat.Period)) return undefined;
+    metrics.push({
+      id: m.Id,
+      returnData: m.ReturnData ?? true,
+      ...(m.Label ? { label: m.Label } : {}),
+      ...(m.Expression ? { expression: m.Expression } : {}),
+      ...(stat && metric
+        ? {
+            metricStat: {
+              metric: {
+                namespace: metric.Namespace!,
+                metricName: metric.MetricName!,
+                dimensions: dimensionsOf(metric.Dimensions),
+              },
+              period: stat.Period!,
+              stat: stat.Stat!,
+            },
+          }
+        : {}),
+    });
+  }
+  return metrics;
 }
 
 function dimensionsOf(

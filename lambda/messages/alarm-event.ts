@@ -139,26 +139,14 @@ function parseEvent(raw: unknown): Notification {
     const kind = typeof detailType === 'string' ? JSON.stringify(cutText(detailType, 60)) : 'alarm';
     return unrecognisedEvent(raw, `looks like a ${kind} event but ${listIssues(parsed.issues)}`);
   }
-  const { account, region, resources, detail: head } = parsed.value;
+  const head = parsed.value.detail;
   const detail = event.detail as Record<string, unknown>;
   const configuration = isRecord(detail.configuration) ? detail.configuration : {};
   const config = parseWith(configurationSchema, configuration);
   const settings: Configuration = config.ok ? config.value : {};
 
-  const arnText = resources?.find((r): r is string => typeof r === 'string' && r.includes(':alarm:'));
-  const arn = arnText === undefined ? undefined : parseAlarmArn(arnText);
-  const alarmName = head.alarmName ?? arn?.alarmName;
-  const accountId = account ?? arn?.accountId;
-  if (alarmName === undefined || accountId === undefined) {
-    const missing = alarmName === undefined ? 'detail.alarmName' : 'account';
-    return unrecognisedEvent(
-      raw,
-      `looks like an alarm event but ${missing}: missing, and no alarm ARN in resources names it`,
-    );
-  }
-  const regionCode =
-    arn?.region ??
-    (region === undefined ? undefined : isRegionCode(region) ? region : regionCodeFromName(region));
+  const location = alarmLocation(parsed.value);
+  if (typeof location === 'string') return unrecognisedEvent(raw, location);
   const state = head.state;
   const contributor = isRecord(detail.alarmContributor) ? detail.alarmContributor : undefined;
   const contributorId = readContributorId(contributor?.id);
@@ -166,13 +154,13 @@ function parseEvent(raw: unknown): Notification {
 
   const alarm: AlarmNotification = {
     type: 'alarm',
-    alarmName,
+    alarmName: location.alarmName,
     alarmDescription: settings.description,
-    alarmArn: arnText,
-    accountId,
-    regionName: region ?? regionCode ?? '',
-    regionCode,
-    partition: arn?.partition ?? (regionCode === undefined ? 'aws' : partitionForRegion(regionCode)),
+    alarmArn: location.alarmArn,
+    accountId: location.accountId,
+    regionName: location.regionName,
+    regionCode: location.regionCode,
+    partition: location.partition,
     newState: state.value,
     oldState: head.previousState?.value,
     reason: state.reason ?? '',
@@ -188,6 +176,44 @@ function parseEvent(raw: unknown): Notification {
     ...(actionsSuppressed === undefined ? {} : { actionsSuppressed }),
   };
   return boundAlarm(alarm);
+}
+
+/** Which alarm, and where: as the event says, else as the alarm ARN in its resources says. */
+interface AlarmLocation {
+  readonly alarmName: string;
+  readonly accountId: string;
+  readonly alarmArn: string | undefined;
+  readonly regionName: string;
+  readonly regionCode: string | undefined;
+  readonly partition: string;
+}
+
+/** The alarm's name, account and region, or why the event does not name them. */
+function alarmLocation({
+  account,
+  region,
+  resources,
+  detail,
+}: z.infer<typeof eventSchema>): AlarmLocation | string {
+  const arnText = resources?.find((r): r is string => typeof r === 'string' && r.includes(':alarm:'));
+  const arn = arnText === undefined ? undefined : parseAlarmArn(arnText);
+  const alarmName = detail.alarmName ?? arn?.alarmName;
+  const accountId = account ?? arn?.accountId;
+  if (alarmName === undefined || accountId === undefined) {
+    const missing = alarmName === undefined ? 'detail.alarmName' : 'account';
+    return `looks like an alarm event but ${missing}: missing, and no alarm ARN in resources names it`;
+  }
+  const regionCode =
+    arn?.region ??
+    (region === undefined ? undefined : isRegionCode(region) ? region : regionCodeFromName(region));
+  return {
+    alarmName,
+    accountId,
+    alarmArn: arnText,
+    regionName: region ?? regionCode ?? '',
+    regionCode,
+    partition: arn?.partition ?? (regionCode === undefined ? 'aws' : partitionForRegion(regionCode)),
+  };
 }
 
 /** The payload of a Lambda alarm action, as an EventBridge event: `alarmData` is the event's `detail`. */

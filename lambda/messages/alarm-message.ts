@@ -416,73 +416,87 @@ function parseAlarm(json: Record<string, unknown>, envelope: SnsEnvelope): Notif
   return boundAlarm(alarm);
 }
 
+/** The alarm's condition, by the kind of alarm the message describes. */
 function parseCondition(json: Record<string, unknown>): Parsed<AlarmCondition> {
   const trigger = json.Trigger;
-  if (trigger == null) {
-    if (json.AlarmRule === undefined) {
-      return {
-        ok: false,
-        issues: ['neither Trigger (a metric alarm) nor AlarmRule (a composite alarm) is present'],
-      };
-    }
-    const composite = parseWith(compositeFields, json);
-    if (!composite.ok) return composite;
-    return {
-      ok: true,
-      value: {
-        kind: 'composite',
-        alarmRule: composite.value.AlarmRule,
-        triggeringChildren: (composite.value.TriggeringChildren ?? []).map(toTriggeringChild),
-      },
-    };
-  }
+  if (trigger == null) return compositeCondition(json);
   if (!isRecord(trigger))
     return { ok: false, issues: [`Trigger: expected an object, got ${describeValue(trigger)}`] };
-
-  if (trigger.ThresholdMetricId != null && trigger.ThresholdMetricId !== '') {
-    const parsed = parseWith(anomalyTrigger, trigger, ['Trigger']);
-    if (!parsed.ok) return parsed;
-    const t = parsed.value;
-    return {
-      ok: true,
-      value: {
-        kind: 'anomaly',
-        ...evaluationOf(t),
-        metrics: t.Metrics.map(toMathMetric),
-        period: t.Period ?? undefined,
-        thresholdMetricId: t.ThresholdMetricId,
-      },
-    };
-  }
-  if (trigger.Metrics != null) {
-    const parsed = parseWith(mathTrigger, trigger, ['Trigger']);
-    if (!parsed.ok) return parsed;
-    const t = parsed.value;
-    return {
-      ok: true,
-      value: {
-        kind: 'metric-math',
-        ...evaluationOf(t),
-        metrics: t.Metrics.map(toMathMetric),
-        period: t.Period ?? undefined,
-        threshold: t.Threshold,
-      },
-    };
-  }
+  if (trigger.ThresholdMetricId != null && trigger.ThresholdMetricId !== '') return anomalyCondition(trigger);
+  if (trigger.Metrics != null) return mathCondition(trigger);
   if (trigger.MetricName === undefined && trigger.Namespace === undefined) {
-    const keys = Object.keys(trigger);
-    const shown =
-      keys
-        .slice(0, 8)
-        .map((key) => cutText(key, 40))
-        .join(', ') || 'none';
+    return { ok: false, issues: [unreadTriggerKind(trigger)] };
+  }
+  return singleMetricCondition(trigger);
+}
+
+/** A composite alarm: its rule, and the children that triggered it. */
+function compositeCondition(json: Record<string, unknown>): Parsed<AlarmCondition> {
+  if (json.AlarmRule === undefined) {
     return {
       ok: false,
-      issues: [
-        `Trigger has none of MetricName, Metrics and ThresholdMetricId, so it is of a kind this pipeline does not read (its keys: ${shown}${keys.length > 8 ? ', …' : ''})`,
-      ],
+      issues: ['neither Trigger (a metric alarm) nor AlarmRule (a composite alarm) is present'],
     };
   }
+  const composite = parseWith(compositeFields, json);
+  if (!composite.ok) return composite;
+  return {
+    ok: true,
+    value: {
+      kind: 'composite',
+      alarmRule: composite.value.AlarmRule,
+      triggeringChildren: (composite.value.TriggeringChildren ?? []).map(toTriggeringChild),
+    },
+  };
+}
+
+/** An anomaly detection alarm: its band is the metric `ThresholdMetricId` names. */
+function anomalyCondition(trigger: Record<string, unknown>): Parsed<AlarmCondition> {
+  const parsed = parseWith(anomalyTrigger, trigger, ['Trigger']);
+  if (!parsed.ok) return parsed;
+  const t = parsed.value;
+  return {
+    ok: true,
+    value: {
+      kind: 'anomaly',
+      ...evaluationOf(t),
+      metrics: t.Metrics.map(toMathMetric),
+      period: t.Period ?? undefined,
+      thresholdMetricId: t.ThresholdMetricId,
+    },
+  };
+}
+
+/** A metric math alarm: its metrics and expressions against a threshold. */
+function mathCondition(trigger: Record<string, unknown>): Parsed<AlarmCondition> {
+  const parsed = parseWith(mathTrigger, trigger, ['Trigger']);
+  if (!parsed.ok) return parsed;
+  const t = parsed.value;
+  return {
+    ok: true,
+    value: {
+      kind: 'metric-math',
+      ...evaluationOf(t),
+      metrics: t.Metrics.map(toMathMetric),
+      period: t.Period ?? undefined,
+      threshold: t.Threshold,
+    },
+  };
+}
+
+/** Why a trigger with none of the keys this parser reads is not read, naming the keys it has. */
+function unreadTriggerKind(trigger: Record<string, unknown>): string {
+  const keys = Object.keys(trigger);
+  const shown =
+    keys
+      .slice(0, 8)
+      .map((key) => cutText(key, 40))
+      .join(', ') || 'none';
+  return `Trigger has none of MetricName, Metrics and ThresholdMetricId, so it is of a kind this pipeline does not read (its keys: ${shown}${keys.length > 8 ? ', …' : ''})`;
+}
+
+/** A single-metric alarm: one statistic of one metric against a threshold. */
+function singleMetricCondition(trigger: Record<string, unknown>): Parsed<AlarmCondition> {
   const parsed = parseWith(singleMetricTrigger, trigger, ['Trigger']);
   if (!parsed.ok) return parsed;
   const t = parsed.value;

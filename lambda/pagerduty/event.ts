@@ -105,26 +105,11 @@ function unrecognisedTrigger(
     ...(topicUrl ? [{ href: topicUrl, text: 'SNS topic' }] : []),
     ...settingsLinks(settings),
   ];
-  // Without a subject, a JSON body's first line is a wall of JSON, and an empty body says nothing: the why does.
-  const start = notification.body.trimStart()[0];
-  const looksLikeJson = start === '[' || start === '{';
-  const headline =
-    notification.subject?.trim() ||
-    (looksLikeJson ? notification.why : firstLine(notification.body)) ||
-    notification.why;
-  // Cut here, in one pass, to what the event has room for: shrinking it later costs a JSON.stringify a step.
-  const body = cutToJsonBytes(notification.body, BODY_BYTES);
   return {
     event_action: 'trigger',
     dedup_key: dedupKey,
     payload: compact({
-      summary: `${environmentPrefix(settings)}${
-        service
-          ? service.summary
-          : notification.intake === 'eventbridge'
-            ? `EventBridge event: ${cutText(headline, 300)}`
-            : unrecognisedHeadline(notification)
-      }`,
+      summary: `${environmentPrefix(settings)}${service ? service.summary : unrecognisedSummary(notification)}`,
       source:
         service?.source ??
         (notification.topicArn || (notification.intake === 'eventbridge' ? 'eventbridge' : 'sns')),
@@ -134,30 +119,52 @@ function unrecognisedTrigger(
       component: service?.component,
       group: settings.environment,
       class: service?.class ?? (notification.intake === 'eventbridge' ? 'eventbridge-event' : 'sns-message'),
-      custom_details: compact({
-        ...(service
-          ? { ...service.details, service: service.service, kind: service.kind, outcome: service.outcome }
-          : {}),
-        why: notification.why,
-        subject: notification.subject,
-        body,
-        topic_arn: notification.topicArn,
-        published_at:
-          notification.publishedEpochMs > 0
-            ? new Date(notification.publishedEpochMs).toISOString()
-            : undefined,
-        route: settings.route,
-        settings_problems: settings.problems.length > 0 ? settings.problems : undefined,
-        _truncated:
-          body === notification.body
-            ? undefined
-            : [`body: cut from ${notification.body.length} to ${body.length} characters`],
-      }),
+      custom_details: unrecognisedDetails(notification, settings),
     }),
     ...(links.length > 0 ? { links } : {}),
     client: options.clientName,
     ...(topicUrl ? { client_url: topicUrl } : {}),
   };
+}
+
+/** The summary of a message no recogniser read: its subject or first line for EventBridge, else the SNS headline. */
+function unrecognisedSummary(notification: UnrecognisedNotification): string {
+  if (notification.intake !== 'eventbridge') return unrecognisedHeadline(notification);
+  // Without a subject, a JSON body's first line is a wall of JSON, and an empty body says nothing: the why does.
+  const start = notification.body.trimStart()[0];
+  const looksLikeJson = start === '[' || start === '{';
+  const headline =
+    notification.subject?.trim() ||
+    (looksLikeJson ? notification.why : firstLine(notification.body)) ||
+    notification.why;
+  return `EventBridge event: ${cutText(headline, 300)}`;
+}
+
+/** What the message said and why it was not read, with a recognised service's own details first. */
+function unrecognisedDetails(
+  notification: UnrecognisedNotification,
+  settings: AlarmSettings,
+): Record<string, unknown> {
+  const service = notification.service;
+  // Cut here, in one pass, to what the event has room for: shrinking it later costs a JSON.stringify a step.
+  const body = cutToJsonBytes(notification.body, BODY_BYTES);
+  return compact({
+    ...(service
+      ? { ...service.details, service: service.service, kind: service.kind, outcome: service.outcome }
+      : {}),
+    why: notification.why,
+    subject: notification.subject,
+    body,
+    topic_arn: notification.topicArn,
+    published_at:
+      notification.publishedEpochMs > 0 ? new Date(notification.publishedEpochMs).toISOString() : undefined,
+    route: settings.route,
+    settings_problems: settings.problems.length > 0 ? settings.problems : undefined,
+    _truncated:
+      body === notification.body
+        ? undefined
+        : [`body: cut from ${notification.body.length} to ${body.length} characters`],
+  });
 }
 
 function settingsLinks(settings: AlarmSettings): Link[] {

@@ -115,21 +115,7 @@ export function resolveSettings(input: SettingsInput): AlarmSettings {
     field: K,
     fallback?: DeclaredSettings[K],
   ): DeclaredSettings[K] | undefined {
-    // A tag travels in the message, so whoever can publish chooses it; a declaration is the operator's own code.
-    const candidates = [
-      {
-        source: `tag ${SETTING_TAGS[field]}`,
-        origin: 'tag',
-        raw: tags.get(SETTING_TAGS[field]),
-        ctx: { knownRoutes: input.knownRoutes, linkHosts: input.linkHosts },
-      },
-      {
-        source: `declared ${field} (ALARM_SETTINGS)`,
-        origin: 'declared',
-        raw: input.declared?.[field],
-        ctx: { knownRoutes: input.knownRoutes },
-      },
-    ] as const;
+    const candidates = settingSources(field, input, tags);
     const rejected: string[] = [];
     let chosen: { value: DeclaredSettings[K]; source: string } | undefined;
     for (const { source, origin, raw, ctx } of candidates) {
@@ -166,6 +152,27 @@ export function resolveSettings(input: SettingsInput): AlarmSettings {
     repageMinutes: optionalNumber(pick('repageMinutes')),
     problems,
   };
+}
+
+/**
+ * Where a field's value may come from; the first that checks wins. A tag travels in the message, so whoever can
+ * publish chooses it; a declaration is the operator's own code.
+ */
+function settingSources(field: keyof DeclaredSettings, input: SettingsInput, tags: Map<string, string>) {
+  return [
+    {
+      source: `tag ${SETTING_TAGS[field]}`,
+      origin: 'tag',
+      raw: tags.get(SETTING_TAGS[field]),
+      ctx: { knownRoutes: input.knownRoutes, linkHosts: input.linkHosts },
+    },
+    {
+      source: `declared ${field} (ALARM_SETTINGS)`,
+      origin: 'declared',
+      raw: input.declared?.[field],
+      ctx: { knownRoutes: input.knownRoutes },
+    },
+  ] as const;
 }
 
 function optionalNumber(text: string | undefined): number | undefined {

@@ -10,7 +10,7 @@ import {
   RoutingKeyInvalidError,
   RoutingKeyUnavailableError,
 } from '../shared/errors';
-import type { LedgerAction, LedgerEntry, LedgerStore } from './ledger';
+import type { ClaimResult, LedgerAction, LedgerEntry, LedgerStore } from './ledger';
 import type { MetricGraphs } from '../graphs/metric-graphs';
 import { mayLandLater, type DeliveryReport, type PagerDutyClient } from '../pagerduty/client';
 import type { PagerDutyAlertEvent } from '../pagerduty/types';
@@ -71,6 +71,17 @@ export const DEFAULT_LEASE_GRACE_MS = 5_000;
 const LEASE_POLL_FIRST_MS = 25;
 const LEASE_POLL_MAX_MS = 1_000;
 
+/** One delivery of a plan: what each of its steps needs. */
+interface Delivery {
+  readonly plan: SendPlan;
+  readonly deps: DeliveryDeps;
+  readonly deadline: number;
+  readonly log: DeliveryLog;
+}
+
+type Claimed = Extract<ClaimResult, { claimed: true }>;
+type Refused = Extract<ClaimResult, { claimed: false }>;
+
 /**
  * claim (taking the alert's lease; waiting while another delivery holds it) → send → settle (giving the lease
  * back) → catch up. Resolves when the plan's action is delivered, or is deliberately not sent (stale or duplicate,
@@ -82,82 +93,114 @@ export async function deliver(
   deadline: number,
   log: DeliveryLog,
 ): Promise<RecordOutcome> {
-  const { claim, dedupKey, action } = plan;
-  const stateChangeMs = claim.stateChangeMs;
-  const leaseUntilMs = deadline + graceOf(deps);
-  const catchUpFrom = async (newest: LedgerEntry, lastSent?: LedgerAction) =>
-    catchUp(deps, { dedupKey, newest, lastSent, deadline, log, fallbackTrigger: plan.fallbackTrigger });
-  // Sends the newest state the ledger holds (and any newer one claimed meanwhile) and reports it.
-  const restoreNewest = async (newest: LedgerEntry, recorded: boolean): Promise<RecordOutcome> => {
-    const compensations = await catchUpFrom(newest);
-    return { outcome: 'sent', action: newest.action, dedupKey, route: newest.route, compensations, recorded };
-  };
-
+  const delivery: Delivery = { plan, deps, deadline, log };
   let claimed;
   try {
-    // Sends of one alert take turns: while another delivery of it is sending, a newer one waits for the lease,
-    // so PagerDuty receives them in order and never sees a resolve land after the trigger that followed it.
-    claimed = await whileBusy(
-      deps,
-      { dedupKey, deadline, log },
-      () => deps.ledger.claim(claim, deps.now(), leaseUntilMs),
-      (result) => !result.claimed && result.reason === 'busy',
-    );
+    claimed = await claimLease(delivery);
   } catch (error) {
     if (error instanceof LedgerLeaseBusyError) throw error;
-    // Paging beats bookkeeping: the deterministic dedup key keeps PagerDuty consistent without the ledger.
-    deps.telemetry.count('LedgerUnavailable');
-    log.warn('Ledger unavailable: sending without ordering or duplicate protection', {
-      error: describeError(error),
+    return sendWithoutLedger(delivery, error);
+  }
+  if (!claimed.claimed) return whenRefused(delivery, claimed);
+  const sent = await sendClaimed(delivery, claimed);
+  const compensations = await settleSent(delivery, claimed, sent);
+  log.info('Delivered to PagerDuty', { outcome: 'sent', sendRoute: claimed.route, compensations });
+  const { action, dedupKey } = plan;
+  return { outcome: 'sent', action, dedupKey, route: claimed.route, compensations, recorded: true };
+}
+
+/**
+ * Sends of one alert take turns: while another delivery of it is sending, a newer one waits for the lease,
+ * so PagerDuty receives them in order and never sees a resolve land after the trigger that followed it.
+ */
+function claimLease({ plan, deps, deadline, log }: Delivery): Promise<ClaimResult> {
+  const leaseUntilMs = deadline + graceOf(deps);
+  return whileBusy(
+    deps,
+    { dedupKey: plan.dedupKey, deadline, log },
+    () => deps.ledger.claim(plan.claim, deps.now(), leaseUntilMs),
+    (result) => !result.claimed && result.reason === 'busy',
+  );
+}
+
+/** Paging beats bookkeeping: the deterministic dedup key keeps PagerDuty consistent without the ledger. */
+async function sendWithoutLedger(delivery: Delivery, claimError: unknown): Promise<RecordOutcome> {
+  const { plan, deps, deadline, log } = delivery;
+  deps.telemetry.count('LedgerUnavailable');
+  log.warn('Ledger unavailable: sending without ordering or duplicate protection', {
+    error: describeError(claimError),
+  });
+  await send(deps, plan.route, await withGraphs(plan, deps, deadline), deadline, log);
+  // The claim may have failed only for a moment: if the ledger answers now and holds a newer, different state,
+  // this send may have overtaken it, so restore it. If it does not answer, paging already happened.
+  const newest = await deps.ledger.read(plan.dedupKey).catch(() => undefined);
+  if (newest && newest.stateChangeMs > plan.claim.stateChangeMs && newest.action !== plan.action) {
+    return restoreNewest(delivery, newest, false);
+  }
+  const { action, dedupKey, route } = plan;
+  return { outcome: 'sent', action, dedupKey, route, compensations: 0, recorded: false };
+}
+
+/** A refused claim: skipped as stale or duplicate (counted and logged), unless the newest state must be restored. */
+async function whenRefused(delivery: Delivery, refused: Refused): Promise<RecordOutcome> {
+  const { plan, deps, log } = delivery;
+  const current = refused.current;
+  if (current?.needsResend) {
+    // An earlier compensating send failed; PagerDuty may lag the ledger, so restore the newest state now.
+    log.info('The ledger asks for its newest state to be re-sent', {
+      newestStateChangeMs: current.stateChangeMs,
     });
-    await send(deps, plan.route, await withGraphs(plan, deps, deadline), deadline, log);
-    // The claim may have failed only for a moment: if the ledger answers now and holds a newer, different state,
-    // this send may have overtaken it, so restore it. If it does not answer, paging already happened.
-    const newest = await deps.ledger.read(dedupKey).catch(() => undefined);
-    if (newest && newest.stateChangeMs > stateChangeMs && newest.action !== action) {
-      return restoreNewest(newest, false);
-    }
-    return { outcome: 'sent', action, dedupKey, route: plan.route, compensations: 0, recorded: false };
+    return restoreNewest(delivery, current, true);
   }
-
-  if (!claimed.claimed) {
-    const current = claimed.current;
-    if (current?.needsResend) {
-      // An earlier compensating send failed; PagerDuty may lag the ledger, so restore the newest state now.
-      log.info('The ledger asks for its newest state to be re-sent', {
-        newestStateChangeMs: current.stateChangeMs,
-      });
-      return restoreNewest(current, true);
-    }
-    deps.telemetry.count(claimed.reason === 'stale' ? 'StaleSkipped' : 'DuplicatesSkipped');
-    log.info(
-      claimed.reason === 'stale'
-        ? 'Skipped: a newer state change of this alarm was already recorded'
-        : 'Skipped: this state change was already delivered',
-      { outcome: claimed.reason, newestStateChangeMs: current?.stateChangeMs, newestAction: current?.action },
-    );
-    if (claimed.reason === 'stale' && current && current.action !== action) {
-      // This may be the retry of a send that timed out but still reached PagerDuty after the newer state's.
-      // Restore the newest state through the same send-and-settle loop as any compensation, so that a state
-      // claimed meanwhile is not overtaken in turn.
-      return restoreNewest(current, true);
-    }
-    return { outcome: 'skipped', reason: claimed.reason, dedupKey };
+  deps.telemetry.count(refused.reason === 'stale' ? 'StaleSkipped' : 'DuplicatesSkipped');
+  log.info(
+    refused.reason === 'stale'
+      ? 'Skipped: a newer state change of this alarm was already recorded'
+      : 'Skipped: this state change was already delivered',
+    { outcome: refused.reason, newestStateChangeMs: current?.stateChangeMs, newestAction: current?.action },
+  );
+  if (refused.reason === 'stale' && current && current.action !== plan.action) {
+    // This may be the retry of a send that timed out but still reached PagerDuty after the newer state's.
+    // Restore the newest state through the same send-and-settle loop as any compensation, so that a state
+    // claimed meanwhile is not overtaken in turn.
+    return restoreNewest(delivery, current, true);
   }
+  return { outcome: 'skipped', reason: refused.reason, dedupKey: plan.dedupKey };
+}
 
-  let report;
+/** Sends the claimed plan's event; when that fails, flags a newer state it may overtake and gives the lease back. */
+async function sendClaimed(
+  { plan, deps, deadline, log }: Delivery,
+  claimed: Claimed,
+): Promise<{ report: DeliveryReport; triage?: string }> {
+  const { dedupKey, action } = plan;
+  const stateChangeMs = plan.claim.stateChangeMs;
   // The triage asked for now, stored with the settle or the release so that no retry asks again.
   let triage: string | undefined;
   try {
     const prepared = await claimedTrigger(plan, deps, claimed.previous, deadline, log);
     triage = prepared.triage;
-    report = await send(deps, claimed.route, prepared.event, deadline, log);
+    return { report: await send(deps, claimed.route, prepared.event, deadline, log), triage };
   } catch (error) {
     // A request that timed out may still reach PagerDuty, after a newer state's: flag that newer state.
     if (isRetryable(error)) await flagIfSuperseded(deps, dedupKey, { stateChangeMs, action });
     await giveBackLease(deps, { dedupKey, stateChangeMs, leaseId: claimed.leaseId, triage }, error);
     throw error;
   }
+}
+
+/**
+ * Records the send and gives the lease back; when a newer, different state was claimed meanwhile, catches up to
+ * it. Returns how many compensating events were sent.
+ */
+async function settleSent(
+  delivery: Delivery,
+  claimed: Claimed,
+  { report, triage }: { report: DeliveryReport; triage?: string },
+): Promise<number> {
+  const { plan, deps } = delivery;
+  const { dedupKey, action } = plan;
+  const stateChangeMs = plan.claim.stateChangeMs;
   let settled;
   try {
     settled = await deps.ledger.settle(dedupKey, { stateChangeMs, action }, deps.now(), {
@@ -177,13 +220,37 @@ export async function deliver(
       { cause: error },
     );
   }
-  let compensations = 0;
   // Same action as ours: PagerDuty already ends in the newest state, and the newest claim's owner settles it.
   if (!settled.settled && settled.newest && settled.newest.action !== action) {
-    compensations = await catchUpFrom(settled.newest, action);
+    return catchUpFrom(delivery, settled.newest, action);
   }
-  log.info('Delivered to PagerDuty', { outcome: 'sent', sendRoute: claimed.route, compensations });
-  return { outcome: 'sent', action, dedupKey, route: claimed.route, compensations, recorded: true };
+  return 0;
+}
+
+/** Sends the newest state the ledger holds (and any newer one claimed meanwhile) and reports it. */
+async function restoreNewest(
+  delivery: Delivery,
+  newest: LedgerEntry,
+  recorded: boolean,
+): Promise<SentOutcome> {
+  const compensations = await catchUpFrom(delivery, newest);
+  const { dedupKey } = delivery.plan;
+  return { outcome: 'sent', action: newest.action, dedupKey, route: newest.route, compensations, recorded };
+}
+
+async function catchUpFrom(
+  { plan, deps, deadline, log }: Delivery,
+  newest: LedgerEntry,
+  lastSent?: LedgerAction,
+): Promise<number> {
+  return catchUp(deps, {
+    dedupKey: plan.dedupKey,
+    newest,
+    lastSent,
+    deadline,
+    log,
+    fallbackTrigger: plan.fallbackTrigger,
+  });
 }
 
 /**
