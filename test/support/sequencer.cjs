@@ -26,7 +26,8 @@ class LongestFirstSequencer extends Sequencer {
   sort(tests) {
     if (tests.some((test) => this.time(test) !== undefined)) return super.sort(tests);
     const estimate = (test) => {
-      const measured = MEASURED_SECONDS[relative(test.context.config.rootDir, test.path).split('\\').join('/')];
+      const measured =
+        MEASURED_SECONDS[relative(test.context.config.rootDir, test.path).split('\\').join('/')];
       if (measured !== undefined) return measured;
       return (SLOW_KIND.test(test.path) ? 5 : 0) + statSync(test.path).size / 10_000;
     };
