@@ -19,12 +19,18 @@ import { processRecord, type PipelineDeps, type RecordOutcome } from './pipeline
 import { RoutingKeys } from './pagerduty/routing-keys';
 import { logger, powertoolsTelemetry, publishMetrics, type Telemetry } from './shared/telemetry';
 import { lazyTriage } from './triage/lazy';
+import { lazyImport } from './shared/lazy-import';
 import type { TriageStep } from './triage/types';
 import type { AlarmReader, SweepSummary } from './sweep';
 import type { ReconcileSource } from './pipeline/config';
 
 export { RecordsFailedError } from './shared/errors';
 export type { RecordOutcome } from './pipeline/process-record';
+
+// Each loaded at its first use (most functions see no schedule, letter or parked letter), then kept.
+const loadSweep = lazyImport(() => import('./sweep'));
+const loadBatch = lazyImport(() => import('@aws-lambda-powertools/batch'));
+const loadSqs = lazyImport(() => import('@aws-sdk/client-sqs'));
 
 /** Used when there is no Lambda context (local runs, tools): the budget an invocation gets to deliver. */
 const DEFAULT_BUDGET_MS = 60_000;
@@ -83,7 +89,7 @@ export function createHandler(
 
   // The sweep's code is loaded on its first schedule only: the alarm path never evaluates it.
   const runSweepEvent = async (deadline: number, context?: Partial<Context>): Promise<SweepSummary> => {
-    const sweep = await import('./sweep');
+    const sweep = await loadSweep();
     const readerFor = overrides.readerFor ?? sweep.sdkReaderFor(env);
     return sweep.runScheduledSweep(sweep.sweepDeps(deps, readerFor), {
       deadline,
@@ -108,7 +114,7 @@ export function createHandler(
         // A parked schedule is stale: the next schedule sweeps.
         return [];
       case 'alarm-deleted': {
-        const sweep = await import('./sweep');
+        const sweep = await loadSweep();
         return sweep.resolveDeletedAlarm(intake.deleted, deps, deadline);
       }
       case 'refused':
@@ -287,7 +293,7 @@ async function deliverLetters(
     }
   };
   // Never fail a whole batch for one letter: each answers for itself. Loaded here: most functions see no letter.
-  const { BatchProcessor, EventType, processPartialResponse } = await import('@aws-lambda-powertools/batch');
+  const { BatchProcessor, EventType, processPartialResponse } = await loadBatch();
   return processPartialResponse({ Records: records }, handleLetter, new BatchProcessor(EventType.SQS), {
     throwOnFullBatchFailure: false,
   });
@@ -333,7 +339,7 @@ function sqsParkingLot(config: Config, env: NodeJS.ProcessEnv): ParkingLot | und
   let sqs: SqsClient | undefined;
   return {
     park: async (body, reason) => {
-      const { SQSClient, SendMessageCommand } = await import('@aws-sdk/client-sqs');
+      const { SQSClient, SendMessageCommand } = await loadSqs();
       sqs ??= new SQSClient({
         region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
         endpoint: env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL,

@@ -48,6 +48,7 @@ import type {
   UnrecognisedNotification,
 } from './notification';
 import { errorMessage } from '../shared/errors';
+import { lazyImport } from '../shared/lazy-import';
 import { isRecord } from '../shared/json';
 import { parseTimestamp } from '../shared/timestamp';
 import { partitionForRegion, regionCodeFromName } from '../shared/regions';
@@ -71,6 +72,8 @@ export function readNotification(envelope: SnsEnvelope, recognise: ServiceRecogn
 /** Says which other AWS service published a message that is not an alarm, if any does. */
 export type ServiceRecogniser = (input: ServiceNotificationInput) => ServiceNotification | undefined;
 
+const loadServiceNotification = lazyImport(() => import('./service-notification'));
+
 /**
  * parseNotification (parse-notification.ts), with the service-notification recognisers loaded (a chunk of their
  * own) only for a message that is not an alarm: the alarm path never loads them. The same result.
@@ -82,7 +85,7 @@ export async function parseNotificationOnDemand(envelope: SnsEnvelope): Promise<
     return undefined;
   });
   if (asked === undefined || notification.type !== 'unrecognised') return notification;
-  const { recogniseServiceNotification: recognise } = await import('./service-notification');
+  const { recogniseServiceNotification: recognise } = await loadServiceNotification();
   let service: ServiceNotification | undefined;
   try {
     service = recognise(asked);
