@@ -7,6 +7,7 @@ import {
   LedgerSettleError,
   PagerDutyRejectedError,
   PagerDutyThrottledError,
+  RateLimitBudgetError,
   RoutingKeyInvalidError,
   RoutingKeyUnavailableError,
 } from '../shared/errors';
@@ -306,6 +307,8 @@ async function giveBackLease(
   const cannotLand =
     failure instanceof PagerDutyRejectedError ||
     failure instanceof PagerDutyThrottledError ||
+    // No slot in the client-side limit before any attempt: nothing left for PagerDuty.
+    (failure instanceof RateLimitBudgetError && failure.attempts === 0) ||
     failure instanceof RoutingKeyUnavailableError ||
     failure instanceof RoutingKeyInvalidError ||
     (failure instanceof DeliveryBudgetExhaustedError && !failure.mayLandLater);
