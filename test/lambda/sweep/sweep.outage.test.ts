@@ -139,7 +139,8 @@ const pad = (i: number) => String(i).padStart(3, '0');
 async function twoRoutes(open: number, missed: number) {
   const rig = sweepRig();
   const due: Record<string, string[]> = { [A]: [], [B]: [] };
-  const tagsOf = (i: number) => (i % 2 === 0 ? {} : { 'pagerduty:route': 'payments' });
+  const tagsOf = (i: number): Record<string, string> =>
+    i % 2 === 0 ? {} : { 'pagerduty:route': 'payments' };
   for (let i = 0; i < 2 * open; i++) {
     rig.cloudWatch.putMetricAlarm(`open-${pad(i)}`, { state: 'OK', tags: tagsOf(i) });
     await rig.deliver(rig.cloudWatch.setState(`open-${pad(i)}`, 'ALARM'));
