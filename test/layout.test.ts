@@ -88,7 +88,7 @@ test('lambda/shared/ imports nothing outside itself', () => {
 
 // Functions over 60 lines when this test was written: each may only shrink off this list, which issue 17 wants at
 // five or fewer. `file:name` (constructors as `Class.constructor`).
-const OVER_60_ALLOWED = new Set(['lambda/handler.ts:createHandler', 'lambda/pipeline/plan.ts:planRecord']);
+const OVER_60_ALLOWED = new Set(['lambda/handler.ts:createHandler']);
 
 /** Named functions, methods and constructors with their length in lines, as eslint's max-lines-per-function counts. */
 function functionLengths(file: string): { name: string; lines: number }[] {

@@ -105,28 +105,7 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
     if (dropped) return dropped;
   }
 
-  const settings = resolveSettings({
-    tags: notification.type === 'alarm' ? notification.tags : {},
-    declared: declaredFor(ctx.declared, notification),
-    defaults: {
-      route: 'default',
-      severity: config.defaultSeverity,
-      insufficientData: config.insufficientDataPolicy,
-      environment: config.environment,
-    },
-    knownRoutes: ctx.knownRoutes,
-    linkHosts: config.linkHosts,
-  });
-  if (settings.problems.length > 0) {
-    notices.push({
-      level: 'warn',
-      message: 'Alarm tags with bad values were ignored; defaults used',
-      metric: 'TagProblems',
-      count: settings.problems.length,
-      details: { problems: settings.problems },
-    });
-  }
-
+  const settings = settingsFor(notification, ctx, notices);
   const dedupKey = dedupKeyFor(notification);
   logKeys.dedupKey = dedupKey;
   const decision = decideAction(notification, settings);
@@ -139,24 +118,7 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
   const event = buildAlertEvent(notification, settings, action, dedupKey, eventOptions);
   const fallbackTrigger =
     action === 'trigger' ? event : buildAlertEvent(notification, settings, 'trigger', dedupKey, eventOptions);
-
-  const claimedMs =
-    notification.type === 'alarm' ? notification.stateChangeEpochMs : notification.publishedEpochMs;
-  // Ordered at most at what the transport vouches for; a ledger item later than the receive time can only hold
-  // a forged time (from before this cap), and any claim may replace it.
-  const capMs = Math.min(input.vouchedMs ?? ctx.nowMs, ctx.nowMs) + config.maxClockSkewMs;
-  const futureLimitMs = ctx.nowMs + config.maxClockSkewMs + FUTURE_WEDGE_MARGIN_MS;
-  const stateChangeMs = input.observedMs ?? Math.min(claimedMs, capMs);
-  if (input.observedMs === undefined && claimedMs > capMs) {
-    notices.push({
-      level: 'warn',
-      message:
-        'The state change claims a time later than SNS vouches for: ordered at the cap, so it cannot take over ' +
-        'its alarm (a forged or mistyped timestamp)',
-      metric: 'FutureTimestamps',
-      details: { claimedMs, cappedMs: stateChangeMs, vouchedMs: input.vouchedMs },
-    });
-  }
+  const { stateChangeMs, claimedMs, futureLimitMs } = orderingTime(input, ctx, notices);
 
   return {
     kind: 'send',
@@ -188,6 +150,64 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
     logKeys,
     notices,
   };
+}
+
+/** The alarm's settings (tags over declarations over the defaults); bad tag values are a notice. */
+function settingsFor(notification: Notification, ctx: PlanContext, notices: Notice[]): AlarmSettings {
+  const { config } = ctx;
+  const settings = resolveSettings({
+    tags: notification.type === 'alarm' ? notification.tags : {},
+    declared: declaredFor(ctx.declared, notification),
+    defaults: {
+      route: 'default',
+      severity: config.defaultSeverity,
+      insufficientData: config.insufficientDataPolicy,
+      environment: config.environment,
+    },
+    knownRoutes: ctx.knownRoutes,
+    linkHosts: config.linkHosts,
+  });
+  if (settings.problems.length > 0) {
+    notices.push({
+      level: 'warn',
+      message: 'Alarm tags with bad values were ignored; defaults used',
+      metric: 'TagProblems',
+      count: settings.problems.length,
+      details: { problems: settings.problems },
+    });
+  }
+  return settings;
+}
+
+/**
+ * The time the claim is ordered at: a sweep correction's observation time, else what the notification claims, at
+ * most what the transport vouches for (a claim later than that is a notice).
+ */
+function orderingTime(
+  input: PlanInput,
+  ctx: PlanContext,
+  notices: Notice[],
+): { stateChangeMs: number; claimedMs: number; futureLimitMs: number } {
+  const { notification } = input;
+  const { config } = ctx;
+  const claimedMs =
+    notification.type === 'alarm' ? notification.stateChangeEpochMs : notification.publishedEpochMs;
+  // Ordered at most at what the transport vouches for; a ledger item later than the receive time can only hold
+  // a forged time (from before this cap), and any claim may replace it.
+  const capMs = Math.min(input.vouchedMs ?? ctx.nowMs, ctx.nowMs) + config.maxClockSkewMs;
+  const futureLimitMs = ctx.nowMs + config.maxClockSkewMs + FUTURE_WEDGE_MARGIN_MS;
+  const stateChangeMs = input.observedMs ?? Math.min(claimedMs, capMs);
+  if (input.observedMs === undefined && claimedMs > capMs) {
+    notices.push({
+      level: 'warn',
+      message:
+        'The state change claims a time later than SNS vouches for: ordered at the cap, so it cannot take over ' +
+        'its alarm (a forged or mistyped timestamp)',
+      metric: 'FutureTimestamps',
+      details: { claimedMs, cappedMs: stateChangeMs, vouchedMs: input.vouchedMs },
+    });
+  }
+  return { stateChangeMs, claimedMs, futureLimitMs };
 }
 
 /** What the sweep needs to check an incident against CloudWatch; none when the alarm's region is unknown. */
