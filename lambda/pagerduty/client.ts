@@ -154,7 +154,10 @@ export class PagerDutyClient {
       await this.limiter.acquire(routingKey, waitForRateLimit ? deadline : this.now(), (waitMs) =>
         waitForRateLimit
           ? new RateLimitBudgetError(waitMs, attempt - 1)
-          : new PagerDutyThrottledError(`client-side limit RATE_LIMIT_PER_MINUTE full for ${waitMs} ms`),
+          : new PagerDutyThrottledError(
+              `client-side limit RATE_LIMIT_PER_MINUTE full for ${waitMs} ms`,
+              mayLandLater(retries),
+            ),
       );
       const remaining = Math.floor(deadline - this.now());
       if (remaining < MIN_ATTEMPT_MS)
@@ -177,7 +180,7 @@ export class PagerDutyClient {
         throw new PagerDutyRejectedError(failure.status, failure.responseText);
       }
       if (failure.kind === 'status' && failure.status === 429 && (!waitForRateLimit || !retryThrottled)) {
-        throw new PagerDutyThrottledError(describeFailure(failure));
+        throw new PagerDutyThrottledError(describeFailure(failure), mayLandLater(retries));
       }
       const ceiling = Math.min(
         this.options.retryMaxDelayMs,

@@ -7,6 +7,7 @@ import {
   LedgerSettleError,
   PagerDutyRejectedError,
   PagerDutyThrottledError,
+  RateLimitBudgetError,
   RoutingKeyInvalidError,
   RoutingKeyUnavailableError,
 } from '../shared/errors';
@@ -305,7 +306,10 @@ async function giveBackLease(
 ): Promise<void> {
   const cannotLand =
     failure instanceof PagerDutyRejectedError ||
-    failure instanceof PagerDutyThrottledError ||
+    // A 429 (or a full limit) after an attempt that went unanswered: that attempt may still land.
+    (failure instanceof PagerDutyThrottledError && !failure.mayLandLater) ||
+    // No slot in the client-side limit before any attempt: nothing left for PagerDuty.
+    (failure instanceof RateLimitBudgetError && failure.attempts === 0) ||
     failure instanceof RoutingKeyUnavailableError ||
     failure instanceof RoutingKeyInvalidError ||
     (failure instanceof DeliveryBudgetExhaustedError && !failure.mayLandLater);

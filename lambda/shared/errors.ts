@@ -74,7 +74,14 @@ export class RateLimitBudgetError extends PipelineError {
 export class PagerDutyThrottledError extends PipelineError {
   override readonly name = 'PagerDutyThrottledError';
   readonly retryable = true;
-  constructor(readonly detail: string) {
+  constructor(
+    readonly detail: string,
+    /**
+     * An earlier attempt of this send was sent and never answered (a response timeout, a dropped connection), so
+     * PagerDuty may still receive it. False when none was, or the throttle came before any attempt.
+     */
+    readonly mayLandLater = false,
+  ) {
     super(
       `PagerDuty is throttling this routing key (${detail}). The event is retried from the retry queue, ` +
         'whose consumers wait for free rate-limit slots; nothing was dropped.',

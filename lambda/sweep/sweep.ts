@@ -2,7 +2,7 @@
 // open incidents, plan (planner.ts, pure) and deliver each correction through the pipeline's claim → send → settle.
 import type { ReconcileSource } from '../pipeline/config';
 import { deliver, type RecordOutcome } from '../pipeline/deliver';
-import type { OpenIncident } from '../pipeline/ledger';
+import type { LedgerEntry, OpenIncident } from '../pipeline/ledger';
 import { planRecord } from '../pipeline/plan';
 import type { PipelineDeps } from '../pipeline/process-record';
 import type { CountMetric } from '../shared/contract';
@@ -43,12 +43,18 @@ export interface SweepSummary {
   readonly missedNotifications: number;
   readonly repages: number;
   readonly errors: number;
-  /** Set when PagerDuty answered 429 or 5xx or could not be reached: the sweep sent nothing more. */
+  /** Set when PagerDuty answered 5xx or timed out or could not be reached: the sweep sent nothing more. */
   readonly pagerDutyUnavailable: boolean;
   /**
-   * Set when the time budget, RECONCILE_MAX_CORRECTIONS or PagerDuty being unavailable cut it short: the next sweep
-   * resumes at `nextSource`, the source it was cut in (or the one after it, when that source was finished, or had
-   * the whole sweep and corrected nothing while PagerDuty was answering).
+   * Routing keys PagerDuty throttled (429, or no client-side rate-limit slot left): the sweep sent nothing more to
+   * them, and went on with the other routes' corrections (PagerDuty's limit is per routing key).
+   */
+  readonly throttledRoutes: number;
+  /**
+   * Set when the time budget, RECONCILE_MAX_CORRECTIONS, PagerDuty being unavailable or a throttled route cut it
+   * short: the next sweep resumes at `nextSource`, the first source with a correction left on a throttled route,
+   * else the source it was cut in (or the one after it, when that source was finished, or had the whole sweep and
+   * corrected nothing while PagerDuty was answering).
    */
   readonly incomplete: boolean;
   readonly nextSource?: number;
@@ -85,7 +91,9 @@ export async function runSweep(
   const shard = shardOf(sources);
   const resumeAt = await deps.ledger.readSweepCursor(shard).catch(() => undefined);
   const first = resumeAt !== undefined && resumeAt < sources.length ? resumeAt : 0;
+  const run: SweepRun = { deps, deadline, tally, error, throttled: new Set() };
   let budget = deps.config.reconcileMaxCorrections;
+  let deferredIn: number | undefined;
   for (let step = 0; step < sources.length; step++) {
     const index = (first + step) % sources.length;
     if (deadline - deps.now() < SOURCE_MIN_MS || budget <= 0) {
@@ -93,9 +101,10 @@ export async function runSweep(
       break;
     }
     const before = correctedIn(tally);
-    const { tried, cut } = await sweepSource(sources[index]!, deps, deadline, budget, tally, error);
+    const { tried, cut, deferred } = await sweepSource(sources[index]!, run, budget);
     budget -= tried;
     tally.sourcesSwept++;
+    if (deferred > 0) deferredIn ??= index;
     if (cut) {
       const outcome = { index, cut, first: step === 0, corrected: correctedIn(tally) - before };
       // PagerDuty's outage is no fault of the source: its corrections go first once PagerDuty answers again.
@@ -103,6 +112,8 @@ export async function runSweep(
       break;
     }
   }
+  // Nor is a throttled route: the first source that left a correction on one goes first (re-planned from there).
+  if (deferredIn !== undefined) stopAt(tally, deferredIn);
   if (tally.incomplete) deps.telemetry.count('SweepIncomplete');
   if (tally.incomplete || resumeAt !== undefined) {
     await deps.ledger.writeSweepCursor(shard, tally.nextSource).catch((cause: unknown) => {
@@ -127,6 +138,7 @@ function newTally(sources: number): Tally {
     repages: 0,
     errors: 0,
     pagerDutyUnavailable: false,
+    throttledRoutes: 0,
     incomplete: false,
     durationMs: 0,
   };
@@ -144,29 +156,37 @@ const correctedIn = (tally: Tally) =>
 type ErrorSink = (message: string, extra: Record<string, unknown>) => void;
 type Ask = <T>(what: string, call: () => Promise<T>) => Promise<Observed<T> | undefined>;
 
-/** How one source's sweep went: corrections tried (against the budget), and whether some were left undone. */
+/** One sweep's state: what its sources share. */
+interface SweepRun {
+  readonly deps: SweepDeps;
+  readonly deadline: number;
+  readonly tally: Tally;
+  readonly error: ErrorSink;
+  /** Routing keys PagerDuty throttled in this sweep: nothing more is claimed or sent for them. */
+  readonly throttled: Set<string>;
+}
+
+/**
+ * How one source's sweep went: corrections tried (against the budget), whether some were left undone (cut short),
+ * and how many were left to the next sweep because their route was throttled (tried and throttled, or not tried).
+ */
 interface SourceSwept {
   readonly tried: number;
   readonly cut: boolean;
+  readonly deferred: number;
 }
 
 /** One source: observe, plan, deliver what the budget and the time allow. */
-async function sweepSource(
-  source: ReconcileSource,
-  deps: SweepDeps,
-  deadline: number,
-  budget: number,
-  tally: Tally,
-  error: ErrorSink,
-): Promise<SourceSwept> {
+async function sweepSource(source: ReconcileSource, run: SweepRun, budget: number): Promise<SourceSwept> {
+  const { deps, tally, error } = run;
   const reader = deps.readerFor(source);
   const observations = await observeSource(source, reader, deps, tally, error);
-  if (!observations) return { tried: 0, cut: false };
+  if (!observations) return { tried: 0, cut: false, deferred: 0 };
   const where = { region: source.region, accountId: source.accountId };
   const planned = await planSource(where, observations, reader, deps, error);
   const corrections = planned.slice(0, budget);
-  const delivered = await deliverCorrections(corrections, deps, deadline, tally, error);
-  return { tried: delivered.tried, cut: delivered.cut || corrections.length < planned.length };
+  const delivered = await deliverCorrections(corrections, run);
+  return { ...delivered, cut: delivered.cut || corrections.length < planned.length };
 }
 
 /** The clock read before each request, and an answer only when it succeeded. */
@@ -266,21 +286,19 @@ async function planSource(
   return plan.corrections;
 }
 
-/** Delivers corrections in order until the time budget runs out: how many were tried, and whether some were left. */
-async function deliverCorrections(
-  corrections: readonly Correction[],
-  deps: SweepDeps,
-  deadline: number,
-  tally: Tally,
-  error: ErrorSink,
-): Promise<SourceSwept> {
+/** Delivers corrections in order until the time budget runs out or PagerDuty is unavailable. */
+async function deliverCorrections(corrections: readonly Correction[], run: SweepRun): Promise<SourceSwept> {
+  const { deps, deadline, tally } = run;
   let tried = 0;
+  let deferred = 0;
   for (const correction of corrections) {
-    if (deadline - deps.now() < SOURCE_MIN_MS || tally.pagerDutyUnavailable) return { tried, cut: true };
-    await applyCorrection(correction, deps, deadline, tally, error);
-    tried++;
+    if (deadline - deps.now() < SOURCE_MIN_MS || tally.pagerDutyUnavailable)
+      return { tried, cut: true, deferred };
+    const applied = await applyCorrection(correction, run);
+    if (applied !== 'deferred') tried++;
+    if (applied !== 'tried') deferred++;
   }
-  return { tried, cut: tally.pagerDutyUnavailable };
+  return { tried, cut: tally.pagerDutyUnavailable, deferred };
 }
 
 async function allOpenIncidents(deps: SweepDeps, openSource: string): Promise<OpenIncident[]> {
@@ -344,60 +362,82 @@ async function confirmPages(
  */
 const SWEEP_FAILURE_RETRY_MS = 2_000;
 
-/** PagerDuty cannot take events now (429, 5xx, timeouts, connection errors, no rate slot left), unlike one bad event. */
-function pagerDutyUnavailable(failure: unknown): boolean {
-  return (
-    failure instanceof DeliveryBudgetExhaustedError ||
-    failure instanceof PagerDutyThrottledError ||
-    failure instanceof RateLimitBudgetError
-  );
-}
+/** PagerDuty itself cannot take events now (5xx, timeouts, connection errors), unlike one bad event. */
+const pagerDutyUnavailable = (failure: unknown) => failure instanceof DeliveryBudgetExhaustedError;
+
+/** PagerDuty's 429, or no client-side slot left: both limits are per routing key, so they say nothing of the others. */
+const routeThrottled = (failure: unknown) =>
+  failure instanceof PagerDutyThrottledError || failure instanceof RateLimitBudgetError;
+
+/** How one correction went: tried (a request or a skip), tried and its route throttled, or left unclaimed for it. */
+type Applied = 'tried' | 'throttled' | 'deferred';
 
 /**
  * Delivers one correction and tallies it; a failure is counted and left to the next sweep. Once PagerDuty is
  * unavailable, no further correction is claimed or sent: the sweep stops, incomplete, and the next one resumes here.
+ * Once a routing key is throttled, no further correction for it is claimed or sent; the other routes' go on.
  */
-async function applyCorrection(
-  correction: Correction,
-  deps: SweepDeps,
-  deadline: number,
-  tally: Tally,
-  error: ErrorSink,
-): Promise<void> {
-  if (tally.pagerDutyUnavailable) return;
-  const sweepSends: SweepDeps = {
+async function applyCorrection(correction: Correction, run: SweepRun): Promise<Applied> {
+  const { deps, tally, throttled } = run;
+  let routingKey: string | undefined;
+  const sweepSends: CorrectionDeps = {
     ...deps,
+    throttledKeys: throttled,
     pagerDuty: {
-      sendAlert: (routingKey, event, sendDeadline) =>
-        deps.pagerDuty.sendAlert(routingKey, event, sendDeadline, {
+      sendAlert: (key, event, sendDeadline) => {
+        routingKey = key;
+        // Claimed for a route throttled meanwhile (its item's route changed after the check): given back, unsent.
+        if (throttled.has(key))
+          return Promise.reject(new PagerDutyThrottledError('throttled earlier in this sweep'));
+        return deps.pagerDuty.sendAlert(key, event, sendDeadline, {
           retryThrottled: false,
           failureRetryMs: SWEEP_FAILURE_RETRY_MS,
-        }),
+        });
+      },
     },
   };
   try {
-    const outcome = await deliverCorrection(correction, sweepSends, deadline);
+    const outcome = await deliverCorrection(correction, sweepSends, run.deadline);
+    if (outcome.outcome === 'skipped' && outcome.reason === ROUTE_THROTTLED) return 'deferred';
     if (outcome.outcome === 'sent' && outcome.action === actionOf(correction)) {
       (tally[METRIC_OF[`${correction.kind}:${correction.reason}`]!.field] as number)++;
     }
+    return 'tried';
   } catch (cause) {
-    if (pagerDutyUnavailable(cause)) {
-      tally.pagerDutyUnavailable = tally.incomplete = true;
-      deps.telemetry.count('SweepPagerDutyUnavailable');
-      deps.logger.warn(
-        'Sweep: PagerDuty is unavailable; no further correction is sent until the next sweep',
-        {
-          dedupKey: correction.dedupKey,
-          error: describeError(cause),
-        },
-      );
-      return;
-    }
-    error('Sweep: a correction could not be delivered; the next sweep tries again', {
-      dedupKey: correction.dedupKey,
-      error: describeError(cause),
-    });
+    return correctionFailed(correction, cause, routingKey, run);
   }
+}
+
+/** Counts and logs a failed correction; stops its routing key when throttled, or the whole sweep when unavailable. */
+function correctionFailed(
+  correction: Correction,
+  cause: unknown,
+  routingKey: string | undefined,
+  { deps, tally, throttled, error }: SweepRun,
+): Applied {
+  const extra = { dedupKey: correction.dedupKey, error: describeError(cause) };
+  if (routeThrottled(cause) && routingKey !== undefined) {
+    if (throttled.has(routingKey)) return 'deferred';
+    throttled.add(routingKey);
+    tally.throttledRoutes++;
+    deps.telemetry.count('SweepPagerDutyUnavailable');
+    deps.logger.warn(
+      "Sweep: PagerDuty throttles this correction's route; its corrections wait for the next sweep, the others go on",
+      extra,
+    );
+    return 'throttled';
+  }
+  if (pagerDutyUnavailable(cause) || routeThrottled(cause)) {
+    tally.pagerDutyUnavailable = tally.incomplete = true;
+    deps.telemetry.count('SweepPagerDutyUnavailable');
+    deps.logger.warn(
+      'Sweep: PagerDuty is unavailable; no further correction is sent until the next sweep',
+      extra,
+    );
+    return 'tried';
+  }
+  error('Sweep: a correction could not be delivered; the next sweep tries again', extra);
+  return 'tried';
 }
 
 const actionOf = (correction: Correction) => (correction.kind === 'resolve' ? 'resolve' : 'trigger');
@@ -411,43 +451,45 @@ export function deliverResolve(
   return deliverCorrection(correction, deps, deadline);
 }
 
+/** What delivering one correction needs: the pipeline's, and in a sweep the routing keys it stopped sending to. */
+type CorrectionDeps = PipelineDeps &
+  Pick<SweepDeps, 'sweepLeaseWaitMs'> & { readonly throttledKeys?: ReadonlySet<string> };
+
+/** Why a correction was left unclaimed: its route was throttled earlier in this sweep. */
+const ROUTE_THROTTLED = 'its route was throttled earlier in this sweep';
+
 /**
  * One correction through the pipeline's plan and deliver steps, ordered at its observation time. A resolve goes
- * only while a consistent read shows the incident may be open. Counts and logs it when it was sent.
+ * only while a consistent read shows the incident may be open; nothing is claimed for a throttled route. Counts and
+ * logs it when it was sent.
  */
 async function deliverCorrection(
   correction: Correction,
-  deps: PipelineDeps & Pick<SweepDeps, 'sweepLeaseWaitMs'>,
+  deps: CorrectionDeps,
   deadline: number,
 ): Promise<RecordOutcome> {
   const { dedupKey } = correction;
   const log = new RecordLog(deps.logger);
   log.appendKeys({ intake: 'sweep', dedupKey, correction: correction.kind, reason: correction.reason });
-  if (correction.kind === 'resolve' && !(await stillOpen(correction, deps))) {
+  const entry = await itemBefore(correction, deps);
+  if (correction.kind === 'resolve' && !stillOpen(correction, entry)) {
     return {
       outcome: 'skipped',
       reason: 'the ledger holds no open incident older than the observation',
       dedupKey,
     };
   }
-  const notification =
-    correction.kind === 'resolve'
-      ? resolveNotification(correction)
-      : pageNotification(correction, correction.tags ?? {});
-  const plan =
-    notification &&
-    planRecord(
-      { notification, observedMs: correction.observedMs },
-      {
-        config: deps.config,
-        declared: deps.declared,
-        knownRoutes: deps.routingKeys.routes,
-        nowMs: deps.now(),
-      },
-    );
+  const plan = planCorrection(correction, deps);
   if (!plan || plan.kind === 'skip' || plan.dedupKey !== dedupKey) {
     log.warn('Sweep: the correction plans to nothing', { plannedKey: plan?.dedupKey });
     return { outcome: 'skipped', reason: 'the correction plans to nothing', dedupKey };
+  }
+  // The claim sends to the open incident's route, else to the configured one (ledger.ts).
+  if (await throttledRoute(entry?.openRoute ?? plan.route, deps)) {
+    log.info('Sweep: left to the next sweep, its route was throttled', {
+      route: entry?.openRoute ?? plan.route,
+    });
+    return { outcome: 'skipped', reason: ROUTE_THROTTLED, dedupKey };
   }
   for (const notice of plan.notices) if (notice.metric) deps.telemetry.count(notice.metric, notice.count);
   const leaseWait = deps.sweepLeaseWaitMs ?? DEFAULT_SWEEP_LEASE_WAIT_MS;
@@ -465,9 +507,47 @@ async function deliverCorrection(
   return outcome;
 }
 
-/** A consistent read: the index may lag, and a resolve is sent only while the incident may still be open. */
-async function stillOpen(correction: Correction, deps: PipelineDeps): Promise<boolean> {
-  const entry = await deps.ledger.read(correction.dedupKey);
+/**
+ * The correction's ledger item, read consistently: always for a resolve (the index may lag), and for a page once a
+ * route is throttled (its open route says where the claim would send). A failed read for a page claims as before.
+ */
+async function itemBefore(correction: Correction, deps: CorrectionDeps): Promise<LedgerEntry | undefined> {
+  if (correction.kind === 'resolve') return deps.ledger.read(correction.dedupKey);
+  if (!deps.throttledKeys?.size) return undefined;
+  return deps.ledger.read(correction.dedupKey).catch(() => undefined);
+}
+
+/** The correction as a notification, planned as the pipeline plans one. */
+function planCorrection(correction: Correction, deps: CorrectionDeps) {
+  const notification =
+    correction.kind === 'resolve'
+      ? resolveNotification(correction)
+      : pageNotification(correction, correction.tags ?? {});
+  return (
+    notification &&
+    planRecord(
+      { notification, observedMs: correction.observedMs },
+      {
+        config: deps.config,
+        declared: deps.declared,
+        knownRoutes: deps.routingKeys.routes,
+        nowMs: deps.now(),
+      },
+    )
+  );
+}
+
+/** Whether the route's routing key was throttled in this sweep (two routes may share one key). */
+async function throttledRoute(route: string, deps: CorrectionDeps): Promise<boolean> {
+  if (!deps.throttledKeys?.size) return false;
+  // As deliver's send: a route no longer configured goes to the default route.
+  const sendRoute = deps.routingKeys.has(route) ? route : 'default';
+  const key = await deps.routingKeys.keyFor(sendRoute).catch(() => undefined);
+  return key !== undefined && deps.throttledKeys.has(key);
+}
+
+/** A resolve is sent only while the ledger's item (read consistently) shows the incident may still be open. */
+function stillOpen(correction: Correction, entry: LedgerEntry | undefined): boolean {
   return (
     entry !== undefined &&
     entry.openSource !== undefined &&

@@ -4,7 +4,11 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { parseDeclaredSettings } from '../../lambda/pipeline/alarm-settings';
 import { loadConfig } from '../../lambda/pipeline/config';
 import type { DeliveryDeps } from '../../lambda/pipeline/deliver';
-import { DeliveryBudgetExhaustedError, PagerDutyRejectedError } from '../../lambda/shared/errors';
+import {
+  DeliveryBudgetExhaustedError,
+  PagerDutyRejectedError,
+  PagerDutyThrottledError,
+} from '../../lambda/shared/errors';
 import { MemoryLedger } from '../../lambda/pipeline/memory-ledger';
 import type { DeliveryReport } from '../../lambda/pagerduty/client';
 import type { PagerDutyAlertEvent } from '../../lambda/pagerduty/types';
@@ -25,6 +29,8 @@ export type SendBehaviour =
   | { kind: 'acceptAfterUnanswered' }
   | { kind: 'reject'; status: number }
   | { kind: 'timeout'; landsLater: boolean }
+  /** PagerDuty answers 429 (to a send told not to wait), after an attempt that went unanswered or not. */
+  | { kind: 'throttled'; afterUnanswered: boolean }
   | { kind: 'hold' };
 
 export interface HeldSend {
@@ -79,6 +85,8 @@ export class ScriptedPagerDuty implements Pick<DeliveryDeps['pagerDuty'], 'sendA
         };
       case 'reject':
         throw new PagerDutyRejectedError(behaviour.status, '{"status":"invalid event"}');
+      case 'throttled':
+        throw new PagerDutyThrottledError('HTTP 429 (scripted)', behaviour.afterUnanswered);
       case 'timeout':
         if (behaviour.landsLater) this.inFlight.push({ event, land, fail: () => undefined });
         throw new DeliveryBudgetExhaustedError(1, 'response timeout (scripted)', true);

@@ -263,6 +263,20 @@ describe('PagerDutyClient against a local HTTP server', () => {
     expect(server.bodies).toHaveLength(2);
   });
 
+  it('a 429 after an attempt that went unanswered says that attempt may still land; a first 429 does not', async () => {
+    server = await scriptedServer(['hang', { status: 429 }, { status: 429 }]);
+    pd = client(server.url, { responseTimeoutMs: 200, retryBaseDelayMs: 1, retryMaxDelayMs: 1 }).pd;
+    const noWait = { waitForRateLimit: false };
+    const afterUnanswered = await pd
+      .sendAlert(ROUTING_KEY, event, Date.now() + 5000, noWait)
+      .catch((e: unknown) => e);
+    expect(afterUnanswered).toBeInstanceOf(PagerDutyThrottledError);
+    expect(afterUnanswered).toMatchObject({ mayLandLater: true });
+    expect(server.bodies).toHaveLength(2);
+    const first = await pd.sendAlert(ROUTING_KEY, event, Date.now() + 5000, noWait).catch((e: unknown) => e);
+    expect(first).toMatchObject({ name: 'PagerDutyThrottledError', mayLandLater: false });
+  });
+
   it('retries 5xx only for failureRetryMs, and 429s until the deadline', async () => {
     server = await scriptedServer([{ status: 503 }]);
     pd = client(server.url).pd;

@@ -100,6 +100,20 @@ describe('ordering protocol, in process', () => {
     expect(pagerDuty.actions()).toEqual(['resolve']);
   });
 
+  it.each([
+    [false, 'gives the lease back at once'],
+    [true, 'keeps the lease for the grace: the unanswered attempt may still land'],
+  ])('a 429 after an unanswered attempt (%s) %s', async (afterUnanswered) => {
+    const { notify, pagerDuty, clock } = setup();
+    pagerDuty.next({ kind: 'throttled', afterUnanswered });
+    await notify('ALARM', 0).catch(() => undefined);
+    const throttledAt = clock.now;
+    await notify('OK', 60_000);
+    if (afterUnanswered) expect(clock.now).toBeGreaterThanOrEqual(throttledAt + DEFAULT_LEASE_GRACE_MS);
+    else expect(clock.now).toBe(throttledAt);
+    expect(pagerDuty.actions()).toEqual(['resolve']);
+  });
+
   it('a send accepted after an unanswered attempt keeps the lease for the grace: that attempt may still land', async () => {
     const { notify, pagerDuty, ledger, clock } = setup();
     pagerDuty.next({ kind: 'acceptAfterUnanswered' });
