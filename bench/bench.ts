@@ -93,7 +93,7 @@ Environment:
 
 Needs moto_server on PATH.
 
-Examples:
+Example:
   BENCH_SAMPLES=100 BENCH_STORM=200 npm run bench > bench.md
   BENCH_ONLY=simulations npm run bench
 `;

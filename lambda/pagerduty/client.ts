@@ -152,12 +152,7 @@ export class PagerDutyClient {
     const retries: AttemptFailure[] = [];
     for (let attempt = 1; ; attempt++) {
       await this.limiter.acquire(routingKey, waitForRateLimit ? deadline : this.now(), (waitMs) =>
-        waitForRateLimit
-          ? new RateLimitBudgetError(waitMs, attempt - 1)
-          : new PagerDutyThrottledError(
-              `client-side limit RATE_LIMIT_PER_MINUTE full for ${waitMs} ms`,
-              mayLandLater(retries),
-            ),
+        limitFull(waitMs, waitForRateLimit, retries),
       );
       const remaining = Math.floor(deadline - this.now());
       if (remaining < MIN_ATTEMPT_MS)
@@ -275,6 +270,20 @@ class RateLimiter {
       await this.sleep(waitMs);
     }
   }
+}
+
+/** The client-side limit has no slot for `waitMs`: wait past the deadline (retried later) or not wait at all. */
+function limitFull(
+  waitMs: number,
+  waitForRateLimit: boolean,
+  retries: readonly AttemptFailure[],
+): RateLimitBudgetError | PagerDutyThrottledError {
+  return waitForRateLimit
+    ? new RateLimitBudgetError(waitMs, retries.length)
+    : new PagerDutyThrottledError(
+        `client-side limit RATE_LIMIT_PER_MINUTE full for ${waitMs} ms`,
+        mayLandLater(retries),
+      );
 }
 
 /** Whether one of these failed attempts was sent and never answered, so that PagerDuty may still receive it. */
