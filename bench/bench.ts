@@ -9,8 +9,6 @@ import { join } from 'node:path';
 import { metricAlarmMessage, snsEvent } from '../local/alarm-fixtures';
 import { runAsyncInvocations } from '../local/async-lambda';
 import { minutes, runOutage, runStorm } from '../local/delivery-scenarios';
-import { parseNotification } from '../lambda/messages/parse-notification';
-import { buildAlertEvent } from '../lambda/pagerduty/event';
 import { newRoutingKey, startPipeline } from '../local/harness';
 import { startMoto } from '../local/moto';
 import { parseCommandLine } from '../scripts/command-line';
@@ -24,6 +22,7 @@ import {
   type ColdSide,
   type Runtime,
 } from './cold-path';
+import { floorTemplate } from './floor-template';
 import { sweepAtScale } from './sweep';
 
 const ROOT = join(__dirname, '..');
@@ -242,28 +241,6 @@ function nodeRuntime(major: number): Runtime & { version: string } {
   const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
   if (!version.startsWith(`v${major}.`)) throw new Error(`no Node ${major} (BENCH_NODE${major}=${node})`);
   return { label: `Node ${major}`, node, version };
-}
-
-/** The alert event the floor sends and stores: the pipeline's own for a sample alarm, so sizes match. */
-function floorTemplate(base: number) {
-  const sample = snsEvent([
-    metricAlarmMessage({ alarmName: 'protocol', state: 'ALARM', stateChangeMs: base }),
-  ]).Records[0]!.Sns;
-  const template = buildAlertEvent(
-    parseNotification({
-      messageId: sample.MessageId,
-      topicArn: sample.TopicArn,
-      subject: sample.Subject,
-      timestamp: sample.Timestamp,
-      message: sample.Message,
-    }),
-    { route: 'default', severity: 'critical', insufficientData: 'ignore', problems: [] },
-    'trigger',
-    'template',
-    { clientName: 'CloudWatch alarm pipeline' },
-  );
-  const storedTrigger = JSON.stringify({ ...template, payload: { ...template.payload, custom_details: {} } });
-  return { template, storedTrigger };
 }
 
 interface Samples {

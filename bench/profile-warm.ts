@@ -9,9 +9,8 @@ import { deployedBundleOptions } from '../lib/private/handler-bundle';
 import { metricAlarmMessage, snsEvent } from '../local/alarm-fixtures';
 import { newRoutingKey, startPipeline } from '../local/harness';
 import { startMoto } from '../local/moto';
-import { parseNotification } from '../lambda/messages/parse-notification';
-import { buildAlertEvent } from '../lambda/pagerduty/event';
 import { runNode } from './cold-path';
+import { floorTemplate } from './floor-template';
 import { profileReport } from './profile-report';
 
 const ROOT = join(__dirname, '..');
@@ -68,26 +67,7 @@ async function main(): Promise<void> {
       env: { RATE_LIMIT_PER_MINUTE: '0' },
     });
     const base = Date.parse('2026-11-23T06:00:00.000Z');
-    const sample = snsEvent([
-      metricAlarmMessage({ alarmName: 'protocol', state: 'ALARM', stateChangeMs: base }),
-    ]).Records[0]!.Sns;
-    const template = buildAlertEvent(
-      parseNotification({
-        messageId: sample.MessageId,
-        topicArn: sample.TopicArn,
-        subject: sample.Subject,
-        timestamp: sample.Timestamp,
-        message: sample.Message,
-      }),
-      { route: 'default', severity: 'critical', insufficientData: 'ignore', problems: [] },
-      'trigger',
-      'template',
-      { clientName: 'CloudWatch alarm pipeline' },
-    );
-    const storedTrigger = JSON.stringify({
-      ...template,
-      payload: { ...template.payload, custom_details: {} },
-    });
+    const { template, storedTrigger } = floorTemplate(base);
     const count = samples + 40;
     const plan = {
       samples,
