@@ -1,8 +1,8 @@
 // A loopback stand-in for the two CloudWatch operations the metric graphs use, GetMetricWidgetImage and
 // DescribeAlarms, speaking the AWS JSON 1.0 protocol the SDK's CloudWatch client uses (moto has no
 // GetMetricWidgetImage). Point a CloudWatchClient's `endpoint` at `url`. Each answer can be delayed or made to fail.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackServer } from './loopback-server';
 
 /** A 1×1 PNG: what the stand-in draws for every widget unless told otherwise. */
 export const TINY_PNG = Buffer.from(
@@ -31,30 +31,22 @@ export class CloudWatchStandIn {
   /** DescribeAlarms answers these metric alarms (by name) from the SDK's MetricAlarm shape. */
   metricAlarms: Record<string, unknown>[] = [];
 
-  private readonly sockets = new Set<Socket>();
+  private loopback!: LoopbackServer;
 
-  private constructor(
-    private readonly server: ReturnType<typeof createServer>,
-    readonly url: string,
-  ) {
-    server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-  }
+  private constructor() {}
 
   static async start(): Promise<CloudWatchStandIn> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    const standIn = new CloudWatchStandIn(server, `http://127.0.0.1:${port}`);
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => void standIn.serve(req, res));
+    const standIn = new CloudWatchStandIn();
+    standIn.loopback = await LoopbackServer.start((req, res) => void standIn.serve(req, res));
     return standIn;
   }
 
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  get url(): string {
+    return this.loopback.url;
+  }
+
+  stop(): Promise<void> {
+    return this.loopback.stop();
   }
 
   /** The MetricWidget JSON of every GetMetricWidgetImage request so far. */

@@ -2,8 +2,8 @@
 // plus what a test needs around them (CreateBucket, ListObjectsV2), speaking S3's REST/XML protocol path-style, so
 // the fast loop runs the graph tests with the real SDK clients and no Python. CI runs the same tests on moto.
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackServer } from './loopback-server';
 
 interface StoredObject {
   readonly body: Buffer;
@@ -22,30 +22,22 @@ export class S3StandIn {
   readonly buckets = new Map<string, Map<string, StoredObject>>();
   /** Operation name (`GetObject`, `PutObject`) → the error it answers until cleared. */
   readonly failures = new Map<string, S3Failure>();
-  private readonly sockets = new Set<Socket>();
+  private loopback!: LoopbackServer;
 
-  private constructor(
-    private readonly server: ReturnType<typeof createServer>,
-    readonly url: string,
-  ) {
-    server.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-  }
+  private constructor() {}
 
   static async start(): Promise<S3StandIn> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    const standIn = new S3StandIn(server, `http://127.0.0.1:${port}`);
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => void standIn.serve(req, res));
+    const standIn = new S3StandIn();
+    standIn.loopback = await LoopbackServer.start((req, res) => void standIn.serve(req, res));
     return standIn;
   }
 
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  get url(): string {
+    return this.loopback.url;
+  }
+
+  stop(): Promise<void> {
+    return this.loopback.stop();
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
