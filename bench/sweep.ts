@@ -2,7 +2,7 @@
 // accounts × 3 regions, in virtual time (local/sweep-simulation.ts), its calls, duration and what a month of them
 // costs at a 5-minute schedule. Virtual time charges each call a round trip (CloudWatch 120 ms, DynamoDB 8 ms,
 // PagerDuty 60-150 ms); the handler's own CPU is not in it.
-import { simulateSweepAtScale } from '../local/sweep-simulation';
+import { ISSUE_18_ESTATE as ESTATE, simulateSweepAtScale } from '../local/sweep-simulation';
 
 /** us-east-1 list prices: Lambda arm64 per GB-second and per request; DynamoDB on demand per read/write unit. */
 const LAMBDA_GB_SECOND = 0.0000133334;
@@ -11,16 +11,6 @@ const DYNAMODB_READ_UNIT = 0.125 / 1e6;
 const DYNAMODB_WRITE_UNIT = 0.625 / 1e6;
 const MEMORY_GB = 256 / 1024;
 const SWEEPS_PER_MONTH = (30 * 24 * 60) / 5;
-
-const ESTATE = {
-  accounts: 20,
-  regions: ['us-east-1', 'eu-west-1', 'ap-northeast-1'],
-  alarms: 10_000,
-  openInAlarm: 200,
-  lostOks: 30,
-  missed: 20,
-  timeoutMs: 60_000,
-};
 
 export async function sweepAtScale(): Promise<string> {
   const result = await simulateSweepAtScale(ESTATE);

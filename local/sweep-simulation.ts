@@ -41,6 +41,17 @@ export interface SweepScaleOptions {
   readonly seed?: number;
 }
 
+/** Issue 18's estate: 10,000 alarms across 20 accounts × 3 regions; `npm run bench:sweep` and its test measure it. */
+export const ISSUE_18_ESTATE: SweepScaleOptions = {
+  accounts: 20,
+  regions: ['us-east-1', 'eu-west-1', 'ap-northeast-1'],
+  alarms: 10_000,
+  openInAlarm: 200,
+  lostOks: 30,
+  missed: 20,
+  timeoutMs: 60_000,
+};
+
 export interface SweepScaleResult {
   readonly invocations: {
     readonly summary: SweepSummary;

@@ -1,18 +1,8 @@
 // Issue 18's scale: one sweep over 10,000 alarms across 20 accounts × 3 regions, in virtual time
 // (local/sweep-simulation.ts): DescribeAlarms throttled at 9 TPS per account and region, the function's 60 s
 // timeout per invocation, the sweep resuming where it stopped on the next schedule.
-import { simulateSweepAtScale, type SweepScaleOptions } from '../../../local/sweep-simulation';
+import { ISSUE_18_ESTATE as ESTATE, simulateSweepAtScale } from '../../../local/sweep-simulation';
 import { report } from '../../support/output';
-
-const ESTATE: SweepScaleOptions = {
-  accounts: 20,
-  regions: ['us-east-1', 'eu-west-1', 'ap-northeast-1'],
-  alarms: 10_000,
-  openInAlarm: 200,
-  lostOks: 30,
-  missed: 20,
-  timeoutMs: 60_000,
-};
 
 describe('one sweep at 10,000 alarms, 20 accounts × 3 regions (virtual time)', () => {
   it('completes in one invocation within its budget, with two DescribeAlarms per source (ALARM, INSUFFICIENT_DATA) plus the by-name checks', async () => {
