@@ -19,6 +19,7 @@ import {
   normaliseTreatMissingData,
   optionalText,
   parseAlarmArn,
+  lazySchema,
   parseWith,
   pruneLists,
   readAttributes,
@@ -74,54 +75,60 @@ export function parseAlarmEvent(event: unknown): Notification {
 
 const STATES = ['OK', 'ALARM', 'INSUFFICIENT_DATA'] as const satisfies readonly AlarmState[];
 
-const stateSchema = z.object({
-  value: z.enum(STATES),
-  reason: z.catch(z.nullish(z.string()), undefined),
-  reasonData: z.catch(z.nullish(z.string()), undefined),
-  timestamp,
-  actionsSuppressedBy: z.catch(optionalText, undefined),
-  actionsSuppressedReason: z.catch(optionalText, undefined),
-});
+const stateSchema = () =>
+  z.object({
+    value: z.enum(STATES),
+    reason: z.catch(z.nullish(z.string()), undefined),
+    reasonData: z.catch(z.nullish(z.string()), undefined),
+    timestamp,
+    actionsSuppressedBy: z.catch(optionalText, undefined),
+    actionsSuppressedReason: z.catch(optionalText, undefined),
+  });
 
-const eventSchema = z.object({
-  account: z.catch(optionalText, undefined),
-  region: z.catch(optionalText, undefined),
-  resources: z.catch(z.nullish(z.array(z.unknown())), undefined),
-  detail: z.object({
-    alarmName: z.catch(optionalText, undefined),
-    state: stateSchema,
-    previousState: z.catch(z.nullish(z.object({ value: z.enum(STATES) })), undefined),
-    alarmTagsStatus: z.catch(optionalText, undefined),
-  }),
-});
-
-const configurationSchema = z.object({
-  description: z.catch(optionalText, undefined),
-  alarmRule: z.catch(optionalText, undefined),
-  thresholdMetricId: z.catch(optionalText, undefined),
-  threshold: z.catch(z.nullish(threshold), undefined),
-  comparisonOperator: z.catch(optionalText, undefined),
-  evaluationPeriods: z.catch(z.nullish(count), undefined),
-  datapointsToAlarm: z.catch(z.nullish(count), undefined),
-  treatMissingData: z.catch(optionalText, undefined),
-});
-
-const eventMetric = z.object({
-  id: text,
-  expression: optionalText,
-  label: optionalText,
-  returnData: z.catch(z.nullish(z.boolean()), undefined),
-  period: z.catch(z.nullish(count), undefined),
-  metricStat: z.nullish(
-    z.object({
-      metric: z.object({ namespace: text, name: text, dimensions: z.optional(z.unknown()) }),
-      period: count,
-      stat: text,
-      unit: z.catch(optionalText, undefined),
+const eventSchema = lazySchema(() =>
+  z.object({
+    account: z.catch(optionalText, undefined),
+    region: z.catch(optionalText, undefined),
+    resources: z.catch(z.nullish(z.array(z.unknown())), undefined),
+    detail: z.object({
+      alarmName: z.catch(optionalText, undefined),
+      state: stateSchema(),
+      previousState: z.catch(z.nullish(z.object({ value: z.enum(STATES) })), undefined),
+      alarmTagsStatus: z.catch(optionalText, undefined),
     }),
-  ),
-});
-const eventMetrics = z.array(eventMetric).check(z.minLength(1));
+  }),
+);
+
+const configurationSchema = lazySchema(() =>
+  z.object({
+    description: z.catch(optionalText, undefined),
+    alarmRule: z.catch(optionalText, undefined),
+    thresholdMetricId: z.catch(optionalText, undefined),
+    threshold: z.catch(z.nullish(threshold), undefined),
+    comparisonOperator: z.catch(optionalText, undefined),
+    evaluationPeriods: z.catch(z.nullish(count), undefined),
+    datapointsToAlarm: z.catch(z.nullish(count), undefined),
+    treatMissingData: z.catch(optionalText, undefined),
+  }),
+);
+
+const eventMetric = () =>
+  z.object({
+    id: text,
+    expression: optionalText,
+    label: optionalText,
+    returnData: z.catch(z.nullish(z.boolean()), undefined),
+    period: z.catch(z.nullish(count), undefined),
+    metricStat: z.nullish(
+      z.object({
+        metric: z.object({ namespace: text, name: text, dimensions: z.optional(z.unknown()) }),
+        period: count,
+        stat: text,
+        unit: z.catch(optionalText, undefined),
+      }),
+    ),
+  });
+const eventMetrics = lazySchema(() => z.array(eventMetric()).check(z.minLength(1)));
 
 function parseEvent(raw: unknown): Notification {
   if (!isRecord(raw)) return unrecognisedEvent(raw, `the event is ${describeValue(raw)}, not an object`);
@@ -134,7 +141,7 @@ function parseEvent(raw: unknown): Notification {
       `an EventBridge event of detail-type ${JSON.stringify(cutText(detailType, 60))}, not an alarm state change (${ALARM_DETAIL_TYPES.join(' or ')})`,
     );
   }
-  const parsed = parseWith(eventSchema, event);
+  const parsed = parseWith(eventSchema(), event);
   if (!parsed.ok) {
     const kind = typeof detailType === 'string' ? JSON.stringify(cutText(detailType, 60)) : 'alarm';
     return unrecognisedEvent(raw, `looks like a ${kind} event but ${listIssues(parsed.issues)}`);
@@ -142,7 +149,7 @@ function parseEvent(raw: unknown): Notification {
   const head = parsed.value.detail;
   const detail = event.detail as Record<string, unknown>;
   const configuration = isRecord(detail.configuration) ? detail.configuration : {};
-  const config = parseWith(configurationSchema, configuration);
+  const config = parseWith(configurationSchema(), configuration);
   const settings: Configuration = config.ok ? config.value : {};
 
   const location = alarmLocation(parsed.value);
@@ -194,7 +201,7 @@ function alarmLocation({
   region,
   resources,
   detail,
-}: z.infer<typeof eventSchema>): AlarmLocation | string {
+}: z.infer<ReturnType<typeof eventSchema>>): AlarmLocation | string {
   const arnText = resources?.find((r): r is string => typeof r === 'string' && r.includes(':alarm:'));
   const arn = arnText === undefined ? undefined : parseAlarmArn(arnText);
   const alarmName = detail.alarmName ?? arn?.alarmName;
@@ -229,7 +236,7 @@ function fromLambdaAction(payload: Record<string, unknown>): Record<string, unkn
   };
 }
 
-type Configuration = Partial<z.output<typeof configurationSchema>>;
+type Configuration = Partial<z.output<ReturnType<typeof configurationSchema>>>;
 
 function eventCondition(
   configuration: Record<string, unknown>,
@@ -249,10 +256,10 @@ function eventCondition(
       triggeringChildren: triggeringAlarms(reasonData),
     };
   }
-  const parsed: Parsed<z.output<typeof eventMetrics>> =
+  const parsed: Parsed<z.output<ReturnType<typeof eventMetrics>>> =
     configuration.metrics === undefined
       ? { ok: false, issues: ['detail.configuration has neither metrics nor alarmRule'] }
-      : parseWith(eventMetrics, configuration.metrics, ['detail', 'configuration', 'metrics']);
+      : parseWith(eventMetrics(), configuration.metrics, ['detail', 'configuration', 'metrics']);
   if (!parsed.ok) {
     return {
       kind: 'unknown',
@@ -285,7 +292,7 @@ function eventCondition(
   return { kind: 'metric-math', ...evaluation, metrics, period, threshold: settings.threshold ?? undefined };
 }
 
-function toMathMetric(m: z.output<typeof eventMetric>): MathMetric {
+function toMathMetric(m: z.output<ReturnType<typeof eventMetric>>): MathMetric {
   const stat = m.metricStat;
   return {
     id: m.id,
@@ -343,7 +350,7 @@ function triggeringAlarms(reasonData: string | null | undefined): TriggeringChil
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutAlarmMuteRule.html
  */
 function suppressedActions(
-  state: z.output<typeof stateSchema>,
+  state: z.output<ReturnType<typeof stateSchema>>,
   muteDetail: unknown,
 ): SuppressedActions | undefined {
   if (state.actionsSuppressedBy !== undefined) {

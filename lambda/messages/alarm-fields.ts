@@ -218,10 +218,26 @@ export const UNSURE: unique symbol = Symbol('unsure');
  * zod's parse of a metric alarm cost more than the rest of the parser (bench/profile-warm.ts).
  */
 export class FastSchema<T> {
+  readonly #schema: () => z.ZodMiniType<T>;
   constructor(
-    readonly schema: z.ZodMiniType<T>,
+    schema: () => z.ZodMiniType<T>,
     readonly read: (input: unknown) => T | typeof UNSURE,
-  ) {}
+  ) {
+    this.#schema = lazySchema(schema);
+  }
+  /** The zod schema, built at its first use: a well-formed alarm never needs it. */
+  get schema(): z.ZodMiniType<T> {
+    return this.#schema();
+  }
+}
+
+/**
+ * A schema built when first asked for, then kept. Building every message schema at load was most of zod's share of
+ * a cold start (about 6 ms of module load, bench/ and `node --cpu-prof`), for schemas most containers never use.
+ */
+export function lazySchema<S>(build: () => S): () => S {
+  let schema: S | undefined;
+  return () => (schema ??= build());
 }
 
 export function parseWith<T>(

@@ -29,6 +29,7 @@ import {
   triggeringChild as childFromArn,
   type Parsed,
   FastSchema,
+  lazySchema,
   UNSURE,
   caughtStringValue,
   countValue,
@@ -175,22 +176,23 @@ const STATES = ['OK', 'ALARM', 'INSUFFICIENT_DATA'] as const satisfies readonly 
 
 // What makes a message an alarm: a state, a time and an identity (an ARN, or a name and an account). The rest is
 // read when it is there and readable, so a new kind of alarm still pages and resolves under its own ARN.
-const alarmFields = z.object({
-  AlarmName: z.catch(optionalText, undefined),
-  AlarmDescription: z.catch(optionalText, undefined),
-  AWSAccountId: z.catch(optionalText, undefined),
-  NewStateValue: z.enum(STATES),
-  OldStateValue: z.catch(z.nullish(z.enum(STATES)), undefined),
-  NewStateReason: z.catch(z.nullish(z.string()), undefined),
-  StateChangeTime: timestamp,
-  Region: z.catch(optionalText, undefined),
-  AlarmArn: z.catch(optionalText, undefined),
-  AlarmTagsStatus: z.catch(z.nullish(z.string()), undefined),
-  ActionExecutedAfterMuteWindow: z.catch(
-    z.nullish(z.union([z.boolean(), transformed(z.enum(['true', 'false']), (flag) => flag === 'true')])),
-    undefined,
-  ),
-});
+const alarmFields = () =>
+  z.object({
+    AlarmName: z.catch(optionalText, undefined),
+    AlarmDescription: z.catch(optionalText, undefined),
+    AWSAccountId: z.catch(optionalText, undefined),
+    NewStateValue: z.enum(STATES),
+    OldStateValue: z.catch(z.nullish(z.enum(STATES)), undefined),
+    NewStateReason: z.catch(z.nullish(z.string()), undefined),
+    StateChangeTime: timestamp,
+    Region: z.catch(optionalText, undefined),
+    AlarmArn: z.catch(optionalText, undefined),
+    AlarmTagsStatus: z.catch(z.nullish(z.string()), undefined),
+    ActionExecutedAfterMuteWindow: z.catch(
+      z.nullish(z.union([z.boolean(), transformed(z.enum(['true', 'false']), (flag) => flag === 'true')])),
+      undefined,
+    ),
+  });
 
 const STATE_SET: ReadonlySet<unknown> = new Set(STATES);
 const nullishState = (value: unknown) => (value == null || STATE_SET.has(value) ? value : undefined);
@@ -226,8 +228,9 @@ export const alarmSchema = new FastSchema(alarmFields, (json) => {
 // SNS writes dimensions as {value, name}; accept {Name, Value} too.
 const dimensionSpelling = (value: unknown) =>
   isRecord(value) && !('name' in value) && 'Name' in value ? { name: value.Name, value: value.Value } : value;
-const dimension = z.pipe(z.transform(dimensionSpelling), z.object({ name: z.string(), value: z.string() }));
-const dimensions = transformed(z.nullish(z.array(dimension)), (list) => list ?? []);
+const dimension = () =>
+  z.pipe(z.transform(dimensionSpelling), z.object({ name: z.string(), value: z.string() }));
+const dimensions = () => transformed(z.nullish(z.array(dimension())), (list) => list ?? []);
 
 /** `dimensions`, read by hand: a list of {name, value} strings (either spelling), else UNSURE. */
 function dimensionsValue(value: unknown): { name: string; value: string }[] | typeof UNSURE {
@@ -243,34 +246,36 @@ function dimensionsValue(value: unknown): { name: string; value: string }[] | ty
   return list;
 }
 
-const evaluation = {
+const evaluation = () => ({
   EvaluationPeriods: count,
   DatapointsToAlarm: z.nullish(count),
   ComparisonOperator: text,
   TreatMissingData: z.catch(z.nullish(z.string()), undefined),
   EvaluateLowSampleCountPercentile: z.catch(optionalText, undefined),
-};
+});
 
-const singleMetricObject = z.object({
-  MetricName: text,
-  Namespace: text,
-  StatisticType: z.nullish(z.string()),
-  Statistic: z.nullish(z.string()),
-  ExtendedStatistic: z.nullish(z.string()),
-  Unit: z.catch(optionalText, undefined),
-  Dimensions: dimensions,
-  Period: count,
-  Threshold: threshold,
-  ...evaluation,
-});
-const singleMetricFields = transformed(singleMetricObject, (trigger, ctx) => {
-  const statistic = statisticOf(trigger);
-  if (statistic === undefined) {
-    addIssue(ctx, 'missing, and so is ExtendedStatistic', ['Statistic']);
-    return z.NEVER;
-  }
-  return { ...trigger, statistic };
-});
+const singleMetricObject = () =>
+  z.object({
+    MetricName: text,
+    Namespace: text,
+    StatisticType: z.nullish(z.string()),
+    Statistic: z.nullish(z.string()),
+    ExtendedStatistic: z.nullish(z.string()),
+    Unit: z.catch(optionalText, undefined),
+    Dimensions: dimensions(),
+    Period: count,
+    Threshold: threshold,
+    ...evaluation(),
+  });
+const singleMetricFields = () =>
+  transformed(singleMetricObject(), (trigger, ctx) => {
+    const statistic = statisticOf(trigger);
+    if (statistic === undefined) {
+      addIssue(ctx, 'missing, and so is ExtendedStatistic', ['Statistic']);
+      return z.NEVER;
+    }
+    return { ...trigger, statistic };
+  });
 
 function statisticOf(trigger: {
   StatisticType?: string | null;
@@ -305,62 +310,70 @@ export const singleMetricTrigger = new FastSchema(singleMetricFields, (trigger) 
   };
   if (Object.values(fields).includes(UNSURE)) return UNSURE;
   // No field is UNSURE: each has the type zod gives it.
-  const known = fields as z.output<typeof singleMetricObject>;
+  const known = fields as z.output<ReturnType<typeof singleMetricObject>>;
   const statistic = statisticOf(known);
   return statistic === undefined ? UNSURE : { ...known, statistic };
 });
 
-const mathMetric = z
-  .object({
-    Id: text,
-    Expression: optionalText,
-    Label: optionalText,
-    ReturnData: z.nullish(z.boolean()),
-    MetricStat: z.nullish(
-      z.object({
-        Metric: z.object({ Dimensions: dimensions, MetricName: text, Namespace: text }),
-        Period: count,
-        Stat: text,
-        Unit: z.catch(optionalText, undefined),
+const mathMetric = () =>
+  z
+    .object({
+      Id: text,
+      Expression: optionalText,
+      Label: optionalText,
+      ReturnData: z.nullish(z.boolean()),
+      MetricStat: z.nullish(
+        z.object({
+          Metric: z.object({ Dimensions: dimensions(), MetricName: text, Namespace: text }),
+          Period: count,
+          Stat: text,
+          Unit: z.catch(optionalText, undefined),
+        }),
+      ),
+    })
+    .check(
+      z.refine((metric) => metric.Expression !== undefined || metric.MetricStat != null, {
+        message: 'has neither Expression nor MetricStat',
       }),
-    ),
-  })
-  .check(
-    z.refine((metric) => metric.Expression !== undefined || metric.MetricStat != null, {
-      message: 'has neither Expression nor MetricStat',
-    }),
-  );
+    );
 
-const mathTrigger = z.object({
-  Period: z.nullish(count),
-  Threshold: threshold,
-  Metrics: z.array(mathMetric).check(z.minLength(1)),
-  ...evaluation,
-});
-
-const anomalyTrigger = z.object({
-  Period: z.nullish(count),
-  ThresholdMetricId: text,
-  Metrics: z.array(mathMetric).check(z.minLength(1)),
-  ...evaluation,
-});
-
-// AWS documents TriggeringChildren as [String]; messages carry [{Arn, State{Value, Timestamp}}]. Take both.
-const triggeringChild = z.union(
-  [
-    transformed(text, (arn) => ({ Arn: arn, State: undefined })),
-    z.object({
-      Arn: text,
-      State: z.nullish(z.object({ Value: z.nullish(z.string()), Timestamp: z.nullish(z.string()) })),
-    }),
-  ],
-  { error: 'expected an alarm ARN or {Arn, State}' },
+const mathTrigger = lazySchema(() =>
+  z.object({
+    Period: z.nullish(count),
+    Threshold: threshold,
+    Metrics: z.array(mathMetric()).check(z.minLength(1)),
+    ...evaluation(),
+  }),
 );
 
-const compositeFields = z.object({
-  AlarmRule: text,
-  TriggeringChildren: z.nullish(z.array(triggeringChild)),
-});
+const anomalyTrigger = lazySchema(() =>
+  z.object({
+    Period: z.nullish(count),
+    ThresholdMetricId: text,
+    Metrics: z.array(mathMetric()).check(z.minLength(1)),
+    ...evaluation(),
+  }),
+);
+
+// AWS documents TriggeringChildren as [String]; messages carry [{Arn, State{Value, Timestamp}}]. Take both.
+const triggeringChild = () =>
+  z.union(
+    [
+      transformed(text, (arn) => ({ Arn: arn, State: undefined })),
+      z.object({
+        Arn: text,
+        State: z.nullish(z.object({ Value: z.nullish(z.string()), Timestamp: z.nullish(z.string()) })),
+      }),
+    ],
+    { error: 'expected an alarm ARN or {Arn, State}' },
+  );
+
+const compositeFields = lazySchema(() =>
+  z.object({
+    AlarmRule: text,
+    TriggeringChildren: z.nullish(z.array(triggeringChild())),
+  }),
+);
 
 function parseAlarm(json: Record<string, unknown>, envelope: SnsEnvelope): Notification {
   const head = parseWith(alarmSchema, json);
@@ -441,7 +454,7 @@ function compositeCondition(json: Record<string, unknown>): Parsed<AlarmConditio
       issues: ['neither Trigger (a metric alarm) nor AlarmRule (a composite alarm) is present'],
     };
   }
-  const composite = parseWith(compositeFields, json);
+  const composite = parseWith(compositeFields(), json);
   if (!composite.ok) return composite;
   return {
     ok: true,
@@ -455,7 +468,7 @@ function compositeCondition(json: Record<string, unknown>): Parsed<AlarmConditio
 
 /** An anomaly detection alarm: its band is the metric `ThresholdMetricId` names. */
 function anomalyCondition(trigger: Record<string, unknown>): Parsed<AlarmCondition> {
-  const parsed = parseWith(anomalyTrigger, trigger, ['Trigger']);
+  const parsed = parseWith(anomalyTrigger(), trigger, ['Trigger']);
   if (!parsed.ok) return parsed;
   const t = parsed.value;
   return {
@@ -472,7 +485,7 @@ function anomalyCondition(trigger: Record<string, unknown>): Parsed<AlarmConditi
 
 /** A metric math alarm: its metrics and expressions against a threshold. */
 function mathCondition(trigger: Record<string, unknown>): Parsed<AlarmCondition> {
-  const parsed = parseWith(mathTrigger, trigger, ['Trigger']);
+  const parsed = parseWith(mathTrigger(), trigger, ['Trigger']);
   if (!parsed.ok) return parsed;
   const t = parsed.value;
   return {
@@ -517,7 +530,7 @@ function singleMetricCondition(trigger: Record<string, unknown>): Parsed<AlarmCo
   };
 }
 
-function evaluationOf(t: z.infer<z.ZodMiniObject<typeof evaluation>>) {
+function evaluationOf(t: z.infer<z.ZodMiniObject<ReturnType<typeof evaluation>>>) {
   return {
     comparisonOperator: t.ComparisonOperator,
     evaluationPeriods: t.EvaluationPeriods,
@@ -527,7 +540,7 @@ function evaluationOf(t: z.infer<z.ZodMiniObject<typeof evaluation>>) {
   };
 }
 
-function toMathMetric(m: z.infer<typeof mathMetric>): MathMetric {
+function toMathMetric(m: z.infer<ReturnType<typeof mathMetric>>): MathMetric {
   const stat = m.MetricStat;
   return {
     id: m.Id,
@@ -549,7 +562,7 @@ function toMathMetric(m: z.infer<typeof mathMetric>): MathMetric {
   };
 }
 
-function toTriggeringChild(child: z.infer<typeof triggeringChild>): TriggeringChild {
+function toTriggeringChild(child: z.infer<ReturnType<typeof triggeringChild>>): TriggeringChild {
   return childFromArn(child.Arn, child.State?.Value ?? undefined, child.State?.Timestamp ?? undefined);
 }
 

@@ -3,6 +3,7 @@
 // parseWith through the fast reader equals parseWith through zod alone, issues included.
 import fc from 'fast-check';
 import { alarmSchema, singleMetricTrigger } from '../../../lambda/messages/alarm-message';
+import * as z from 'zod/mini';
 import { FastSchema, parseWith, UNSURE } from '../../../lambda/messages/alarm-fields';
 import { alarmMessage } from '../../support/notifications';
 
@@ -78,5 +79,21 @@ describe('the fast readers of the hot schemas', () => {
     expect({ ok: true, value: singleMetricTrigger.read(message.Trigger) }).toEqual(
       parseWith(singleMetricTrigger.schema as never, message.Trigger),
     );
+  });
+});
+
+describe('a FastSchema builds its zod schema only when its reader steps aside', () => {
+  it('builds it at the first input the reader leaves to zod, and once', () => {
+    const build = jest.fn(() => z.object({ n: z.number() }));
+    const schema = new FastSchema(build, (input) =>
+      typeof input === 'object' && input !== null && typeof (input as { n?: unknown }).n === 'number'
+        ? (input as { n: number })
+        : UNSURE,
+    );
+    expect(parseWith(schema, { n: 1 })).toEqual({ ok: true, value: { n: 1 } });
+    expect(build).not.toHaveBeenCalled();
+    expect(parseWith(schema, { n: 'one' })).toMatchObject({ ok: false });
+    expect(parseWith(schema, {})).toMatchObject({ ok: false });
+    expect(build).toHaveBeenCalledTimes(1);
   });
 });
