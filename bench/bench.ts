@@ -84,6 +84,9 @@ Environment:
   BENCH_STORM     notifications in the storm at concurrency 20 (default 500)
   BENCH_ROUNDS    rounds the samples are split into for the CPU ratio's median and spread (default 6)
   BENCH_COLD_RUNS fresh processes per bundle for the cold path (default 11)
+  BENCH_TELEMETRY "minimal": build the pipeline with bench/minimal-telemetry.mjs (one JSON line per log call, one EMF
+                  line per publish) in place of Powertools Logger and Metrics, to see what Powertools costs; the
+                  table's first line says so
   BENCH_ONLY      "simulations": print only the delivery simulations and the parser's worst case (seconds,
                   no moto_server), then exit
   BENCH_NODE20, BENCH_NODE24
@@ -95,6 +98,7 @@ Needs moto_server on PATH.
 Example:
   BENCH_SAMPLES=100 BENCH_STORM=200 npm run bench > bench.md
   BENCH_ONLY=simulations npm run bench
+  BENCH_TELEMETRY=minimal npm run bench
 `;
 
 async function main(): Promise<void> {
@@ -206,7 +210,10 @@ async function main(): Promise<void> {
       `Benchmark ${new Date().toISOString().slice(0, 10)} on ${machine}; load average ${loadavg()
         .map((l) => l.toFixed(1))
         .join(' / ')} (1 / 5 / 15 min) at the end; PagerDuty emulator latency ${PAGERDUTY_LATENCY_MS} ms; ` +
-        `${SAMPLES} warm notifications each, ${COLD_RUNS} cold processes per bundle.`,
+        `${SAMPLES} warm notifications each, ${COLD_RUNS} cold processes per bundle` +
+        (process.env.BENCH_TELEMETRY === 'minimal'
+          ? '; BENCH_TELEMETRY=minimal: the pipeline without Powertools (bench/minimal-telemetry.mjs).'
+          : '.'),
       '',
       `| measure | ${figures.map((f) => `${f.runtime.label} (${f.runtime.version})`).join(' | ')} | goal |`,
       `|---|${figures.map(() => '---|').join('')}---|`,

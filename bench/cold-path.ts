@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { deployedBundleOptions } from '../lib/private/handler-bundle';
 
 const ROOT = join(__dirname, '..');
@@ -28,6 +28,16 @@ export interface Bundle {
   readonly totalKb: number;
 }
 
+/** BENCH_TELEMETRY=minimal: Powertools Logger and Metrics replaced by bench/minimal-telemetry.mjs in the pipeline. */
+const minimalTelemetry: Plugin = {
+  name: 'minimal-telemetry',
+  setup(build) {
+    build.onResolve({ filter: /^@aws-lambda-powertools\/(logger|metrics)$/ }, () => ({
+      path: join(ROOT, 'bench', 'minimal-telemetry.mjs'),
+    }));
+  },
+};
+
 export async function bundle(entry: string, name: string, bundleAwsSdk: boolean): Promise<Bundle> {
   const dir = join(ROOT, 'dist', 'bench-cold', name);
   rmSync(dir, { recursive: true, force: true });
@@ -36,6 +46,8 @@ export async function bundle(entry: string, name: string, bundleAwsSdk: boolean)
     absWorkingDir: ROOT,
     logLevel: 'silent',
     metafile: true,
+    plugins:
+      process.env.BENCH_TELEMETRY === 'minimal' && name.startsWith('handler') ? [minimalTelemetry] : [],
   });
   const code = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith('.mjs'));
   return { name, dir, totalKb: code.reduce((sum, [, output]) => sum + output.bytes, 0) / 1024 };
