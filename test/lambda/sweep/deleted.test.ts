@@ -1,0 +1,73 @@
+// An alarm deleted (EventBridge "CloudWatch Alarm Configuration Change", operation delete) resolves its incident,
+// ordered at the start of the deletion's second (EventBridge gives whole seconds), and a late copy of the alarm's
+// last ALARM, older than that, does not reopen it.
+import { metricAlarmMessage, snsEvent } from '../../../local/alarm-fixtures';
+import { createHandler } from '../../../lambda/handler';
+import { inProcessDeps, TEST_ENV } from '../../support/in-process';
+
+const ACCOUNT = '123456789012';
+const REGION = 'us-east-1';
+const NAME = 'api-5xx';
+const ARN = `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${NAME}`;
+const ENV = { MAX_CLOCK_SKEW_SECONDS: '0' };
+/** The alarm went into ALARM 20 ms before a second began; SNS stamped its notification 40 ms later. */
+const CHANGED = Date.UTC(2026, 11, 6, 12, 0, 0, 980);
+const STAMPED = CHANGED + 40;
+/** The alarm was deleted 100 ms into the next second; EventBridge says 12:00:01Z. */
+const DELETED = Date.UTC(2026, 11, 6, 12, 0, 1, 100);
+
+function deletion(): Record<string, unknown> {
+  return {
+    version: '0',
+    id: 'delete-1',
+    'detail-type': 'CloudWatch Alarm Configuration Change',
+    source: 'aws.cloudwatch',
+    account: ACCOUNT,
+    time: new Date(DELETED).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: REGION,
+    resources: [ARN],
+    detail: { alarmName: NAME, operation: 'delete', state: { value: 'ALARM' } },
+  };
+}
+
+function alarmCopy() {
+  const message = metricAlarmMessage({
+    alarmName: NAME,
+    state: 'ALARM',
+    oldState: 'OK',
+    stateChangeMs: CHANGED,
+  });
+  return snsEvent([message], { timestamp: new Date(STAMPED).toISOString() });
+}
+
+function setup() {
+  const pipeline = inProcessDeps(ENV, CHANGED);
+  const handler = createHandler({ ...TEST_ENV, ...ENV }, { deps: pipeline.deps });
+  return { ...pipeline, handler };
+}
+
+describe("a deleted alarm's incident", () => {
+  it('is resolved by the deletion', async () => {
+    const { handler, pagerDuty, clock } = setup();
+    clock.now = STAMPED + 5;
+    await handler(alarmCopy());
+    clock.now = DELETED + 50;
+    await handler(deletion());
+    expect(pagerDuty.actions()).toEqual(['trigger', 'resolve']);
+    expect(pagerDuty.isOpen(ARN)).toBe(false);
+  });
+
+  it('stays resolved when a duplicate of the last ALARM arrives after the deletion', async () => {
+    const { handler, pagerDuty, clock } = setup();
+    clock.now = STAMPED + 5;
+    await handler(alarmCopy());
+    clock.now = DELETED + 50;
+    await handler(deletion());
+    clock.now = DELETED + 200;
+    await handler(alarmCopy());
+    // The stale copy may make the pipeline send the newest state again (a resolve PagerDuty absorbs), never a trigger.
+    expect(pagerDuty.actions().slice(0, 2)).toEqual(['trigger', 'resolve']);
+    expect(pagerDuty.actions().slice(2)).not.toContain('trigger');
+    expect(pagerDuty.isOpen(ARN)).toBe(false);
+  });
+});
