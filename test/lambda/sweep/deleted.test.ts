@@ -40,29 +40,26 @@ function alarmCopy() {
   return snsEvent([message], { timestamp: new Date(STAMPED).toISOString() });
 }
 
-function setup() {
+/** The alarm's ALARM delivered (a trigger), then its deletion (a resolve), each at the time it would arrive. */
+async function pagedThenDeleted() {
   const pipeline = inProcessDeps(ENV, CHANGED);
   const handler = createHandler({ ...TEST_ENV, ...ENV }, { deps: pipeline.deps });
+  pipeline.clock.now = STAMPED + 5;
+  await handler(alarmCopy());
+  pipeline.clock.now = DELETED + 50;
+  await handler(deletion());
   return { ...pipeline, handler };
 }
 
 describe("a deleted alarm's incident", () => {
   it('is resolved by the deletion', async () => {
-    const { handler, pagerDuty, clock } = setup();
-    clock.now = STAMPED + 5;
-    await handler(alarmCopy());
-    clock.now = DELETED + 50;
-    await handler(deletion());
+    const { pagerDuty } = await pagedThenDeleted();
     expect(pagerDuty.actions()).toEqual(['trigger', 'resolve']);
     expect(pagerDuty.isOpen(ARN)).toBe(false);
   });
 
   it('stays resolved when a duplicate of the last ALARM arrives after the deletion', async () => {
-    const { handler, pagerDuty, clock } = setup();
-    clock.now = STAMPED + 5;
-    await handler(alarmCopy());
-    clock.now = DELETED + 50;
-    await handler(deletion());
+    const { handler, pagerDuty, clock } = await pagedThenDeleted();
     clock.now = DELETED + 200;
     await handler(alarmCopy());
     // The stale copy may make the pipeline send the newest state again (a resolve PagerDuty absorbs), never a trigger.
