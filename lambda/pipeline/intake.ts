@@ -19,6 +19,11 @@ export interface DeletedAlarm {
   readonly region: string;
   /** The event's time: whole seconds, taken at the start of its second, so a change made after the delete is later. */
   readonly deletedMs: number;
+  /**
+   * The end of that second. The deletion happened at some instant of it, unknown: until then, its resolve yields to
+   * a state change with a time of its own (an alarm re-created within the second), not to one ordered at a cap.
+   */
+  readonly deletedUntilMs: number;
 }
 
 export type Intake =
@@ -124,6 +129,7 @@ function configurationChange(event: Record<string, unknown>): Intake {
       region: match[1]!,
       accountId: match[2]!,
       deletedMs: Math.floor(time / 1000) * 1000,
+      deletedUntilMs: Math.floor(time / 1000) * 1000 + 1000,
     },
   };
 }

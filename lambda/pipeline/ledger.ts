@@ -43,6 +43,8 @@ export interface LedgerEntry {
   readonly insufficientData?: InsufficientDataPolicy;
   /** Opt-in re-page interval while the alarm still breaches. */
   readonly repageMs?: number;
+  /** An alarm deletion's resolve holds off claims ordered at a cap until then (`Claim.deletedUntilMs`). */
+  readonly deletedUntilMs?: number;
   /**
    * The model triage of the open incident (JSON, lambda/triage/record.ts): written with the settle or the release
    * of the trigger that asked, kept by later triggers, removed by a resolve's claim. Absent when triage is off.
@@ -98,6 +100,17 @@ export interface Claim {
   readonly futureLimitMs: number;
   /** Set on a trigger for an alarm: puts the item in the open-incidents index until a resolve settles. */
   readonly open?: OpenIncidentFacts;
+  /**
+   * The message claimed a later time than its transport vouches for, so it is ordered at that cap: its true time
+   * is unknown, and it may not replace an alarm deletion's resolve within `deletedUntilMs`.
+   */
+  readonly timeCapped?: boolean;
+  /**
+   * Set on an alarm deletion's resolve: the end of the deletion's second (EventBridge gives whole seconds, and the
+   * resolve is ordered at the start). Until then only a claim with a time of its own (an alarm re-created in that
+   * second) may replace it, not one ordered at a cap (a forged copy of the deleted alarm's state).
+   */
+  readonly deletedUntilMs?: number;
 }
 
 /** Bounds on what one item stores, far under DynamoDB's 400 KB item limit whatever a publisher sends. */
@@ -186,6 +199,11 @@ const NEWER_OR_UNDELIVERED = 'stateChangeMs < :t OR (stateChangeMs = :t AND deli
 const LEASE_FREE = 'attribute_not_exists(sendingUntilMs) OR sendingUntilMs <= :now OR sendingBy = :owner';
 const WEDGED_IN_FUTURE = 'stateChangeMs > :futureLimit';
 const CLAIM_CONDITION = `${NEW_ITEM} OR ((${NEWER_OR_UNDELIVERED}) AND (${LEASE_FREE})) OR ${WEDGED_IN_FUTURE}`;
+// A claim ordered at a cap, as well: no alarm deletion's resolve holds the item past its time.
+const NOT_HELD_BY_DELETION = 'attribute_not_exists(deletedUntilMs) OR deletedUntilMs <= :t';
+const CAPPED_CLAIM_CONDITION =
+  `${NEW_ITEM} OR ((${NEWER_OR_UNDELIVERED}) AND (${LEASE_FREE}) AND (${NOT_HELD_BY_DELETION})) OR ` +
+  WEDGED_IN_FUTURE;
 const LEASE_CONDITION = `stateChangeMs = :t AND (${LEASE_FREE})`;
 
 export type ClaimResult =
@@ -240,18 +258,20 @@ export class Ledger implements LedgerStore {
     // joins it and a resolve goes to it, even if the alarm's configured route changed meanwhile. A trigger's
     // item does not expire while the incident is open; a resolve's expires after the TTL.
     const open = claim.action === 'trigger' ? claim.open : undefined;
+    const held = claim.deletedUntilMs !== undefined;
     const actionUpdates =
       claim.action === 'trigger'
         ? `openRoute = if_not_exists(openRoute, :route), triggerEvent = :triggerEvent${openUpdates(open)} ` +
-          `REMOVE needsResend, expiresAt${open?.repageMs === undefined && open ? ', repageMs' : ''}`
-        : 'expiresAt = :expiresAt REMOVE needsResend, triage';
+          `REMOVE needsResend, expiresAt, deletedUntilMs${open?.repageMs === undefined && open ? ', repageMs' : ''}`
+        : `expiresAt = :expiresAt${held ? ', deletedUntilMs = :deletedUntil' : ''} ` +
+          `REMOVE needsResend, triage${held ? '' : ', deletedUntilMs'}`;
     try {
       const response = await this.documents.send(
         new UpdateCommand({
           TableName: this.options.tableName,
           Key: { [LEDGER_KEY_ATTRIBUTE]: claim.dedupKey },
           // No exception for expired items: only an older notification could use one, and it must stay a no-op.
-          ConditionExpression: CLAIM_CONDITION,
+          ConditionExpression: claim.timeCapped ? CAPPED_CLAIM_CONDITION : CLAIM_CONDITION,
           UpdateExpression:
             'SET stateChangeMs = :t, stateChangeTime = :time, #action = :action, ' +
             '#route = if_not_exists(openRoute, :route), delivered = :false, alarmName = :alarmName, ' +
@@ -271,7 +291,10 @@ export class Ledger implements LedgerStore {
             ':updatedAt': new Date(nowMs).toISOString(),
             ...(claim.action === 'trigger'
               ? { ':triggerEvent': claim.triggerEvent ?? '', ...openValues(open) }
-              : { ':expiresAt': nowSeconds + this.options.ttlSeconds }),
+              : {
+                  ':expiresAt': nowSeconds + this.options.ttlSeconds,
+                  ...(held ? { ':deletedUntil': claim.deletedUntilMs } : {}),
+                }),
           },
           ReturnValues: 'ALL_OLD',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -520,6 +543,7 @@ export function toOpenIncident(item: Record<string, unknown>): OpenIncident | un
 /** Why the item `current` refused `claim` (see `RefusalReason`). */
 export function refusalReason(current: LedgerEntry | undefined, claim: Claim): RefusalReason {
   if (current && current.stateChangeMs > claim.stateChangeMs) return 'stale';
+  if (current && claim.timeCapped && (current.deletedUntilMs ?? 0) > claim.stateChangeMs) return 'stale';
   if (current && current.stateChangeMs === claim.stateChangeMs && current.delivered) return 'duplicate';
   // Newer, or the same one not yet delivered: only another delivery's lease refuses it. (An item that vanished
   // between the refusal and the read, by TTL, reads as busy too: the caller's next claim succeeds.)
@@ -546,6 +570,7 @@ function toEntry(item: Record<string, unknown> | undefined): LedgerEntry | undef
     contributorId: typeof item.contributorId === 'string' ? item.contributorId : undefined,
     insufficientData: policyOf(item.insufficientData),
     repageMs: item.repageMs === undefined ? undefined : Number(item.repageMs),
+    deletedUntilMs: item.deletedUntilMs === undefined ? undefined : Number(item.deletedUntilMs),
     triage: typeof item.triage === 'string' ? item.triage : undefined,
   };
 }

@@ -36,7 +36,8 @@ export class MemoryLedger implements LedgerStore {
       current === undefined ||
       ((current.stateChangeMs < claim.stateChangeMs ||
         (current.stateChangeMs === claim.stateChangeMs && !current.delivered)) &&
-        leaseFree(current, nowMs)) ||
+        leaseFree(current, nowMs) &&
+        !(claim.timeCapped && (current.deletedUntilMs ?? 0) > claim.stateChangeMs)) ||
       current.stateChangeMs > claim.futureLimitMs;
     if (!claimable) return { claimed: false, reason: refusalReason(current, claim), current: copy(current) };
 
@@ -72,6 +73,7 @@ export class MemoryLedger implements LedgerStore {
       }
     } else {
       next.expiresAt = Math.floor(nowMs / 1000) + this.ttlSeconds;
+      next.deletedUntilMs = claim.deletedUntilMs;
     }
     this.items.set(claim.dedupKey, next);
     return {

@@ -118,7 +118,7 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
   const event = buildAlertEvent(notification, settings, action, dedupKey, eventOptions);
   const fallbackTrigger =
     action === 'trigger' ? event : buildAlertEvent(notification, settings, 'trigger', dedupKey, eventOptions);
-  const { stateChangeMs, claimedMs, futureLimitMs } = orderingTime(input, ctx, notices);
+  const { stateChangeMs, claimedMs, futureLimitMs, timeCapped } = orderingTime(input, ctx, notices);
 
   return {
     kind: 'send',
@@ -146,6 +146,7 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
       triggerEvent: action === 'trigger' ? compactTrigger(event) : undefined,
       futureLimitMs,
       open: action === 'trigger' ? openFacts(notification, settings) : undefined,
+      ...(timeCapped ? { timeCapped } : {}),
     },
     logKeys,
     notices,
@@ -187,7 +188,7 @@ function orderingTime(
   input: PlanInput,
   ctx: PlanContext,
   notices: Notice[],
-): { stateChangeMs: number; claimedMs: number; futureLimitMs: number } {
+): { stateChangeMs: number; claimedMs: number; futureLimitMs: number; timeCapped: boolean } {
   const { notification } = input;
   const { config } = ctx;
   const claimedMs =
@@ -197,7 +198,8 @@ function orderingTime(
   const capMs = Math.min(input.vouchedMs ?? ctx.nowMs, ctx.nowMs) + config.maxClockSkewMs;
   const futureLimitMs = ctx.nowMs + config.maxClockSkewMs + FUTURE_WEDGE_MARGIN_MS;
   const stateChangeMs = input.observedMs ?? Math.min(claimedMs, capMs);
-  if (input.observedMs === undefined && claimedMs > capMs) {
+  const timeCapped = input.observedMs === undefined && claimedMs > capMs;
+  if (timeCapped) {
     notices.push({
       level: 'warn',
       message:
@@ -207,7 +209,7 @@ function orderingTime(
       details: { claimedMs, cappedMs: stateChangeMs, vouchedMs: input.vouchedMs },
     });
   }
-  return { stateChangeMs, claimedMs, futureLimitMs };
+  return { stateChangeMs, claimedMs, futureLimitMs, timeCapped };
 }
 
 /** What the sweep needs to check an incident against CloudWatch; none when the alarm's region is unknown. */

@@ -46,6 +46,7 @@ export async function resolveDeletedAlarm(
       dedupKey: incident.dedupKey,
       incident,
       observedMs: deleted.deletedMs,
+      deletedUntilMs: deleted.deletedUntilMs,
     };
     try {
       outcomes.push(await deliverResolve(correction, deps, deadline));

@@ -54,6 +54,8 @@ export interface ResolveCorrection {
   readonly incident: OpenIncident;
   /** The clock read before the request whose answer this acts on: the correction's ordering time. */
   readonly observedMs: number;
+  /** An alarm deletion event's resolve: held against claims ordered at a cap until then (`Claim.deletedUntilMs`). */
+  readonly deletedUntilMs?: number;
 }
 
 export interface PageCorrection {

@@ -523,7 +523,7 @@ function planCorrection(correction: Correction, deps: CorrectionDeps) {
     correction.kind === 'resolve'
       ? resolveNotification(correction)
       : pageNotification(correction, correction.tags ?? {});
-  return (
+  const plan =
     notification &&
     planRecord(
       { notification, observedMs: correction.observedMs },
@@ -533,8 +533,11 @@ function planCorrection(correction: Correction, deps: CorrectionDeps) {
         knownRoutes: deps.routingKeys.routes,
         nowMs: deps.now(),
       },
-    )
-  );
+    );
+  if (plan?.kind === 'send' && correction.kind === 'resolve' && correction.deletedUntilMs !== undefined) {
+    return { ...plan, claim: { ...plan.claim, deletedUntilMs: correction.deletedUntilMs } };
+  }
+  return plan;
 }
 
 /** Whether the route's routing key was throttled in this sweep (two routes may share one key). */

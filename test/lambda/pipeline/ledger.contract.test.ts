@@ -331,6 +331,46 @@ describe.each(backends)('ledger contract: $name', (backend) => {
     });
   });
 
+  it("holds an alarm deletion's resolve against a claim ordered at a cap, to the end of the deletion's second", async () => {
+    const key = claimOf().dedupKey;
+    const deletedMs = NOW - 10_000;
+    const deletion = claimOf({
+      stateChangeMs: deletedMs,
+      action: 'resolve',
+      deletedUntilMs: deletedMs + 1000,
+    });
+    await ledger.claim(claimOf({ stateChangeMs: deletedMs - HOUR }), NOW, NOW);
+    await ledger.settle(key, { stateChangeMs: deletedMs - HOUR, action: 'trigger' }, NOW);
+    expect(await ledger.claim(deletion, NOW, NOW)).toMatchObject({ claimed: true });
+    await ledger.settle(key, { stateChangeMs: deletedMs, action: 'resolve' }, NOW);
+    expect(await ledger.read(key)).toMatchObject({ deletedUntilMs: deletedMs + 1000 });
+
+    // A forged copy ordered at its SNS stamp within the second: stale, though its order is later.
+    const capped = claimOf({ stateChangeMs: deletedMs + 400, timeCapped: true });
+    expect(await ledger.claim(capped, NOW, NOW)).toMatchObject({ claimed: false, reason: 'stale' });
+    // A change with a time of its own in that second (an alarm re-created) replaces it, and ends the hold.
+    expect(await ledger.claim(claimOf({ stateChangeMs: deletedMs + 600 }), NOW, NOW)).toMatchObject({
+      claimed: true,
+    });
+    expect((await ledger.read(key))?.deletedUntilMs).toBeUndefined();
+    await ledger.settle(key, { stateChangeMs: deletedMs + 600, action: 'trigger' }, NOW);
+    const resolve = claimOf({ stateChangeMs: deletedMs + 800, action: 'resolve', timeCapped: true });
+    expect(await ledger.claim(resolve, NOW, NOW)).toMatchObject({ claimed: true });
+  });
+
+  it("lets a claim ordered at a cap past the deletion's second replace its resolve", async () => {
+    const key = claimOf().dedupKey;
+    const deletedMs = NOW - 10_000;
+    await ledger.claim(
+      claimOf({ stateChangeMs: deletedMs, action: 'resolve', deletedUntilMs: deletedMs + 1000 }),
+      NOW,
+      NOW,
+    );
+    await ledger.settle(key, { stateChangeMs: deletedMs, action: 'resolve' }, NOW);
+    const capped = claimOf({ stateChangeMs: deletedMs + 1000, timeCapped: true });
+    expect(await ledger.claim(capped, NOW, NOW)).toMatchObject({ claimed: true });
+  });
+
   describe('the open-incidents index (the reconciliation sweep reads it)', () => {
     const SOURCE = '123456789012:us-east-1';
     const open = {

@@ -1,6 +1,7 @@
 // An alarm deleted (EventBridge "CloudWatch Alarm Configuration Change", operation delete) resolves its incident,
-// ordered at the start of the deletion's second (EventBridge gives whole seconds), and a late copy of the alarm's
-// last ALARM, older than that, does not reopen it.
+// ordered at the start of the deletion's second (EventBridge gives whole seconds). A late copy of the alarm's last
+// ALARM, older than that, does not reopen it; nor does a copy whose time is forged into the future and which SNS
+// stamped inside the deletion's second; an alarm re-created and in ALARM within that second is still paged.
 import { metricAlarmMessage, snsEvent } from '../../../local/alarm-fixtures';
 import { createHandler } from '../../../lambda/handler';
 import { inProcessDeps, TEST_ENV } from '../../support/in-process';
@@ -30,15 +31,18 @@ function deletion(): Record<string, unknown> {
   };
 }
 
-function alarmCopy() {
+function alarmCopy(stateChangeMs = CHANGED, stampedMs = STAMPED) {
   const message = metricAlarmMessage({
     alarmName: NAME,
     state: 'ALARM',
     oldState: 'OK',
-    stateChangeMs: CHANGED,
+    stateChangeMs,
   });
-  return snsEvent([message], { timestamp: new Date(STAMPED).toISOString() });
+  return snsEvent([message], { timestamp: new Date(stampedMs).toISOString() });
 }
+
+/** A StateChangeTime no clock gives: the pipeline orders the copy at its SNS stamp (MAX_CLOCK_SKEW_SECONDS 0). */
+const FORGED = Date.UTC(2099, 0, 1);
 
 /** The alarm's ALARM delivered (a trigger), then its deletion (a resolve), each at the time it would arrive. */
 async function pagedThenDeleted() {
@@ -66,5 +70,33 @@ describe("a deleted alarm's incident", () => {
     expect(pagerDuty.actions().slice(0, 2)).toEqual(['trigger', 'resolve']);
     expect(pagerDuty.actions().slice(2)).not.toContain('trigger');
     expect(pagerDuty.isOpen(ARN)).toBe(false);
+  });
+
+  it("stays resolved when a copy with a forged future time is stamped inside the deletion's second", async () => {
+    const { handler, pagerDuty, clock } = await pagedThenDeleted();
+    // Stamped after the deletion's second began (so after the resolve's order), processed after the resolve.
+    clock.now = DELETED + 300;
+    await handler(alarmCopy(FORGED, DELETED + 200));
+    expect(pagerDuty.actions().slice(0, 2)).toEqual(['trigger', 'resolve']);
+    expect(pagerDuty.actions().slice(2)).not.toContain('trigger');
+    expect(pagerDuty.isOpen(ARN)).toBe(false);
+  });
+
+  it("does not hold off an alarm re-created and in ALARM within the deletion's second", async () => {
+    const { handler, pagerDuty, clock } = await pagedThenDeleted();
+    const recreatedAlarm = DELETED + 600;
+    clock.now = recreatedAlarm + 60;
+    await handler(alarmCopy(recreatedAlarm, recreatedAlarm + 40));
+    expect(pagerDuty.actions()).toEqual(['trigger', 'resolve', 'trigger']);
+    expect(pagerDuty.isOpen(ARN)).toBe(true);
+  });
+
+  it("lets a forged copy stamped after the deletion's second reopen it (only a trusted time is held off)", async () => {
+    // The hold covers the deletion's own second, the part EventBridge's whole-second time leaves unknown; after
+    // it, a forged copy is any message from a publisher the topic admits, and the next sweep resolves it.
+    const { handler, pagerDuty, clock } = await pagedThenDeleted();
+    clock.now = DELETED + 1_000;
+    await handler(alarmCopy(FORGED, DELETED + 950));
+    expect(pagerDuty.actions()).toEqual(['trigger', 'resolve', 'trigger']);
   });
 });
