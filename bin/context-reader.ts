@@ -55,17 +55,30 @@ export class ContextReader {
   }
 
   routes(): Record<string, string> | undefined {
-    const value = this.json('routes');
+    return this.textMap(
+      'routes',
+      'route name → secret name',
+      '-c routes=\'{"database":"pagerduty/database"}\'',
+    );
+  }
+
+  environmentRoutes(): Record<string, string> | undefined {
+    return this.textMap(
+      'environmentRoutes',
+      'environment → route name',
+      '-c environmentRoutes=\'{"staging":"staging"}\'',
+    );
+  }
+
+  /** A JSON object whose values are non-empty strings. */
+  private textMap(key: string, what: string, example: string): Record<string, string> | undefined {
+    const value = this.json(key);
     if (value === undefined || value === null) return undefined;
     const isMap =
       typeof value === 'object' &&
       !Array.isArray(value) &&
-      Object.values(value).every((secretName) => typeof secretName === 'string' && secretName !== '');
-    if (!isMap) {
-      throw new Error(
-        'Context "routes" must be a JSON object of route name → secret name, e.g. -c routes=\'{"database":"pagerduty/database"}\'',
-      );
-    }
+      Object.values(value).every((text) => typeof text === 'string' && text !== '');
+    if (!isMap) throw new Error(`Context "${key}" must be a JSON object of ${what}, e.g. ${example}`);
     return value as Record<string, string>;
   }
 

@@ -21,6 +21,7 @@ const PASSED_THROUGH = [
   'metricGraphs',
   'reconcile',
   'reconcileInterval',
+  'environmentRoutes',
 ] as const satisfies readonly (keyof AlarmToPagerDutyProps)[];
 
 /** The construct's props that the example passes through unchanged. */
@@ -126,7 +127,7 @@ export class ExampleStack extends Stack {
 /**
  * Reads the example stack's settings from CDK context (`-c key=value` arrives as a string, cdk.json
  * values keep their JSON type): routingKeySecretName, routes (JSON route → secret name), opsEmail,
- * environment, publisherAccountIds and publisherRoleArns (JSON array or comma-separated), restrictPublishing,
+ * environment, environmentRoutes (JSON environment → route), publisherAccountIds and publisherRoleArns (JSON array or comma-separated), restrictPublishing,
  * propagateAlarmTags, metricGraphs and reconcile (true/false), reservedConcurrency and reconcileInterval (minutes)
  * (numbers). `version` (the deploy's
  * change event) is read by the construct itself.
@@ -136,6 +137,7 @@ export function examplePropsFromContext(node: Node): ExampleStackProps {
   return {
     routingKeySecretName: context.text('routingKeySecretName'),
     routes: context.routes(),
+    environmentRoutes: context.environmentRoutes(),
     opsEmail: context.text('opsEmail'),
     environmentName: context.text('environment'),
     publisherAccountIds: context.accountIds(),

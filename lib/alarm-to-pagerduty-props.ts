@@ -39,6 +39,14 @@ export interface AlarmToPagerDutyProps {
    */
   readonly environment?: string;
   /**
+   * Routes by environment: an alarm whose environment (its `pagerduty:environment` tag, its `addAlarm` option, else
+   * `environment`) is a key here, and that names no route of its own (tag or `addAlarm`), goes to that route.
+   * Names are matched without regard to case; each route must be one of `routes`.
+   * @example { staging: 'staging', dev: 'dev' }
+   * @default - every alarm that names no route goes to `default`
+   */
+  readonly environmentRoutes?: Record<string, string>;
+  /**
    * How long the ledger remembers an alarm's last state change after it resolved (an open incident's item never
    * expires). At least 15 days: longer than the queues keep a letter, so a redriven old notification still finds
    * the newer state and stays a no-op.

@@ -187,6 +187,8 @@ export type Notification = AlarmNotification | UnrecognisedNotification;
 /** Per-alarm settings after tags, CDK options and defaults have been merged. */
 export interface AlarmSettings {
   readonly route: string;
+  /** Where the route came from: a tag, a declaration, the alarm's environment (ENVIRONMENT_ROUTES), or the default. */
+  readonly routeFrom?: 'tag' | 'declared' | 'environment' | 'default';
   readonly severity: Severity;
   /** Where the severity came from; only a `default` one may be replaced by a model's triage (TRIAGE_SEVERITY=apply). */
   readonly severityFrom?: 'tag' | 'declared' | 'default';

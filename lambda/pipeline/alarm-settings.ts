@@ -43,6 +43,8 @@ export interface SettingsInput {
   readonly knownRoutes: readonly string[];
   /** The hosts a link from an alarm tag may name (LINK_HOSTS); unset, any https host. */
   readonly linkHosts?: readonly string[];
+  /** ENVIRONMENT_ROUTES, by lower-cased environment name: the route of an alarm that names none of its own. */
+  readonly environmentRoutes?: Readonly<Record<string, string>>;
 }
 
 /** What a check knows besides the value: the routes, and for a tag the hosts its links may name. */
@@ -50,9 +52,6 @@ interface CheckContext {
   readonly knownRoutes: readonly string[];
   readonly linkHosts?: readonly string[];
 }
-
-/** Where a setting came from: an alarm tag, the construct's `addAlarm` declaration, or the function's default. */
-export type SettingOrigin = 'tag' | 'declared' | 'default';
 
 type Checked<T> = { ok: true; value: T } | { ok: false; problem: string };
 type Check<T> = (raw: string, ctx: CheckContext) => Checked<T>;
@@ -110,10 +109,11 @@ export function resolveSettings(input: SettingsInput): AlarmSettings {
   const problems: string[] = [];
   const tags = tagsByLowerCaseKey(input.tags);
 
-  const origins: Partial<Record<keyof DeclaredSettings, SettingOrigin>> = {};
+  const origins: Partial<Record<keyof DeclaredSettings, 'tag' | 'declared'>> = {};
   function pick<K extends keyof DeclaredSettings>(
     field: K,
     fallback?: DeclaredSettings[K],
+    fallbackIs = 'the default',
   ): DeclaredSettings[K] | undefined {
     const candidates = settingSources(field, input, tags);
     const rejected: string[] = [];
@@ -132,26 +132,46 @@ export function resolveSettings(input: SettingsInput): AlarmSettings {
       ? `using ${JSON.stringify(chosen.value)} from the ${chosen.source}`
       : fallback === undefined
         ? 'leaving it unset'
-        : `using the default ${JSON.stringify(fallback)}`;
+        : `using ${fallbackIs} ${JSON.stringify(fallback)}`;
     problems.push(...rejected.map((line) => `${line}; ${used}`));
     return chosen ? chosen.value : fallback;
   }
 
   const { defaults } = input;
-  // Picked in this order so that the problems are listed in it.
-  const route = pick('route', defaults.route) ?? defaults.route;
+  // The environment first: an alarm that names no route of its own goes to its environment's route, if listed.
+  const environment = pick('environment', defaults.environment || undefined);
+  const environmentRoute = routeOfEnvironment(environment, input);
+  const routeFallback = environmentRoute ?? defaults.route;
+  const route =
+    pick(
+      'route',
+      routeFallback,
+      environmentRoute === undefined
+        ? 'the default'
+        : `environment ${JSON.stringify(environment)}'s route (ENVIRONMENT_ROUTES)`,
+    ) ?? routeFallback;
   const severity = pick('severity', defaults.severity) ?? defaults.severity;
   return {
     route,
+    routeFrom: origins.route ?? (environmentRoute === undefined ? 'default' : 'environment'),
     severity,
     severityFrom: origins.severity ?? 'default',
     insufficientData: pick('insufficientData', defaults.insufficientData) ?? defaults.insufficientData,
     runbookUrl: pick('runbookUrl'),
     dashboardUrl: pick('dashboardUrl'),
-    environment: pick('environment', defaults.environment || undefined),
+    environment,
     repageMinutes: optionalNumber(pick('repageMinutes')),
     problems,
   };
+}
+
+/** The route ENVIRONMENT_ROUTES gives the environment, when it has a key (loadConfig checks that it does). */
+function routeOfEnvironment(environment: string | undefined, input: SettingsInput): string | undefined {
+  if (environment === undefined || !input.environmentRoutes) return undefined;
+  const key = environment.toLowerCase();
+  if (!Object.prototype.hasOwnProperty.call(input.environmentRoutes, key)) return undefined;
+  const route = input.environmentRoutes[key]!;
+  return input.knownRoutes.includes(route) ? route : undefined;
 }
 
 /**

@@ -49,6 +49,9 @@ const routingKeySecrets = z.pipe(
     .check(z.refine((routes) => 'default' in routes, 'needs a "default" route')),
 );
 
+/** ENVIRONMENT_ROUTES: environment name → route; the names and the routes' keys are checked in loadConfig. */
+const environmentRoutes = z.pipe(jsonText, z.record(z.string(), routeName));
+
 const accountIds = z.pipe(
   jsonText,
   z.array(z.string().check(z.regex(/^\d{12}$/, 'an account id is 12 digits'))),
@@ -94,6 +97,7 @@ const schema = z.object({
   UNRECOGNISED_MESSAGES: z._default(z.enum(UNRECOGNISED_MODES), 'trigger'),
   SERVICE_SEVERITIES: z.optional(serviceSeverities),
   ENVIRONMENT: z._default(z.string().check(z.regex(ENVIRONMENT_NAME, ENVIRONMENT_NAME_RULE)), ''),
+  ENVIRONMENT_ROUTES: z._default(environmentRoutes, {}),
   // Longer than the DLQ keeps a message (14 days) plus the async queue (6 h): a redriven old notification must
   // still find the newer state in the ledger, or it would page for an alarm that has since cleared.
   LEDGER_TTL_DAYS: integer(15, 90),
@@ -160,6 +164,8 @@ export type Config = Readonly<{
   /** The severity of recognised AWS service notifications, by `service[:kind or outcome]`; empty by default. */
   serviceSeverities: ServiceSeverities;
   environment?: string;
+  /** Environment name, lower-cased → the route its alarms go to when they name none; empty by default. */
+  environmentRoutes: Readonly<Record<string, string>>;
   ledgerTtlSeconds: number;
   secretsCacheMs: number;
   httpConnectTimeoutMs: number;
@@ -207,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration: ${lines.join('; ')}`);
   }
   const c = parsed.data;
+  const environmentRoutes = environmentRoutesOf(c.ENVIRONMENT_ROUTES, c.ROUTING_KEY_SECRETS);
   return {
     ledgerTableName: c.LEDGER_TABLE_NAME,
     routingKeySecrets: c.ROUTING_KEY_SECRETS,
@@ -216,6 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     unrecognisedMessages: c.UNRECOGNISED_MESSAGES,
     serviceSeverities: c.SERVICE_SEVERITIES ?? {},
     environment: c.ENVIRONMENT || undefined,
+    environmentRoutes,
     ledgerTtlSeconds: c.LEDGER_TTL_DAYS * 86400,
     secretsCacheMs: c.SECRETS_CACHE_SECONDS * 1000,
     httpConnectTimeoutMs: c.HTTP_CONNECT_TIMEOUT_MS,
@@ -244,6 +252,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             noteMaxChars: c.TRIAGE_NOTE_MAX_CHARS,
           },
   };
+}
+
+/**
+ * ENVIRONMENT_ROUTES keyed by lower-cased name (tags are matched without regard to case), each route one that
+ * ROUTING_KEY_SECRETS has a key for: a route without one, or two names that differ only in case, is a ConfigError.
+ */
+function environmentRoutesOf(
+  routes: Readonly<Record<string, string>>,
+  routingKeySecrets: Readonly<Record<string, string>>,
+): Readonly<Record<string, string>> {
+  const byName: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const [name, route] of Object.entries(routes)) {
+    const key = name.toLowerCase();
+    if (name === '' || !ENVIRONMENT_NAME.test(name)) {
+      problems.push(`${JSON.stringify(name)}: is not an environment name (1-32 of A-Z a-z 0-9 _ -)`);
+    } else if (Object.prototype.hasOwnProperty.call(byName, key)) {
+      problems.push(`${name}: names the same environment as another entry (names are matched without case)`);
+    } else if (!Object.prototype.hasOwnProperty.call(routingKeySecrets, route)) {
+      const known = Object.keys(routingKeySecrets).join(', ');
+      problems.push(`${name}: route "${route}" has no routing key (ROUTING_KEY_SECRETS has ${known})`);
+    } else {
+      byName[key] = route;
+    }
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(
+      `Invalid configuration: ${problems.map((problem) => `ENVIRONMENT_ROUTES.${problem}`).join('; ')}`,
+    );
+  }
+  return byName;
 }
 
 /** The PagerDuty client's settings from the configuration: the handler and the simulations build their clients alike. */

@@ -28,7 +28,7 @@ export interface PlanContext {
     | 'clientName'
     | 'maxClockSkewMs'
   > &
-    Partial<Pick<Config, 'serviceSeverities' | 'linkHosts'>>;
+    Partial<Pick<Config, 'serviceSeverities' | 'linkHosts' | 'environmentRoutes'>>;
   readonly declared: DeclaredSettingsMap;
   /** Routes that have an integration key. */
   readonly knownRoutes: readonly string[];
@@ -114,6 +114,7 @@ export function planRecord(input: PlanInput, ctx: PlanContext): RecordPlan {
   const { action } = decision;
   logKeys.action = action;
   logKeys.route = settings.route;
+  if (settings.routeFrom === 'environment') logKeys.routeFrom = 'environment';
   const eventOptions = { clientName: config.clientName, serviceSeverities: config.serviceSeverities };
   const event = buildAlertEvent(notification, settings, action, dedupKey, eventOptions);
   const fallbackTrigger =
@@ -167,6 +168,7 @@ function settingsFor(notification: Notification, ctx: PlanContext, notices: Noti
     },
     knownRoutes: ctx.knownRoutes,
     linkHosts: config.linkHosts,
+    environmentRoutes: config.environmentRoutes,
   });
   if (settings.problems.length > 0) {
     notices.push({

@@ -213,6 +213,11 @@ export interface HandlerEnvironment {
   /** JSON: `service` or `service:kind` or `service:outcome` → severity, for AWS service notifications. */
   readonly SERVICE_SEVERITIES?: string;
   readonly ENVIRONMENT?: string;
+  /**
+   * JSON: environment name → route. An alarm whose environment (its `pagerduty:environment` tag, its declaration,
+   * else ENVIRONMENT) is listed, and that names no route of its own, goes to that route.
+   */
+  readonly ENVIRONMENT_ROUTES?: string;
   readonly LEDGER_TTL_DAYS?: string;
   readonly SECRETS_CACHE_SECONDS?: string;
   readonly HTTP_CONNECT_TIMEOUT_MS?: string;

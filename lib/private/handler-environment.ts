@@ -15,6 +15,7 @@ export interface EnvironmentProps {
   readonly unrecognisedMessages?: string;
   readonly ledgerTtl?: Duration;
   readonly environment?: string;
+  readonly environmentRoutes?: Readonly<Record<string, string>>;
   readonly pagerDutyEventsUrl?: string;
   readonly publisherAccountIds?: readonly string[];
   readonly linkHosts?: readonly string[];
@@ -56,6 +57,9 @@ export function handlerEnvironment(
     ALARM_SETTINGS: Lazy.string({ produce: refs.alarmSettings }),
   };
   if (props.environment !== undefined) environment.ENVIRONMENT = props.environment;
+  if (Object.keys(props.environmentRoutes ?? {}).length > 0) {
+    environment.ENVIRONMENT_ROUTES = JSON.stringify(props.environmentRoutes);
+  }
   if (props.pagerDutyEventsUrl !== undefined) environment.PAGERDUTY_EVENTS_URL = props.pagerDutyEventsUrl;
   if (props.publisherAccountIds?.length) {
     environment.PUBLISHER_ACCOUNT_IDS = stack.toJsonString(props.publisherAccountIds);

@@ -10,6 +10,7 @@ export interface CheckedProps {
   readonly insufficientDataPolicy?: string;
   readonly unrecognisedMessages?: string;
   readonly environment?: string;
+  readonly environmentRoutes?: Readonly<Record<string, string>>;
   readonly pagerDutyEventsUrl?: string;
   readonly reservedConcurrency?: number;
   readonly ledgerTtl?: Duration;
@@ -59,6 +60,31 @@ function checkNames(props: CheckedProps): void {
   if (pagerDutyEventsUrl !== undefined && !Token.isUnresolved(pagerDutyEventsUrl)) {
     if (!/^https:\/\/[^/\s]+/.test(pagerDutyEventsUrl)) {
       throw new Error(`AlarmToPagerDuty: pagerDutyEventsUrl "${pagerDutyEventsUrl}" must be an https:// URL`);
+    }
+  }
+  checkEnvironmentRoutes(props.environmentRoutes ?? {}, routeNames);
+}
+
+/** Each environment name once (without regard to case), each route one of `routes`: what the handler refuses. */
+function checkEnvironmentRoutes(
+  environmentRoutes: Readonly<Record<string, string>>,
+  routeNames: string[],
+): void {
+  const seen = new Set<string>();
+  for (const [name, route] of Object.entries(environmentRoutes)) {
+    if (name === '' || !ENVIRONMENT_NAME.test(name)) {
+      throw new Error(`AlarmToPagerDuty: environmentRoutes name "${name}" must be 1-32 of A-Z a-z 0-9 _ -`);
+    }
+    if (seen.has(name.toLowerCase())) {
+      throw new Error(
+        `AlarmToPagerDuty: environmentRoutes names "${name}" twice (names are matched without regard to case)`,
+      );
+    }
+    seen.add(name.toLowerCase());
+    if (!routeNames.includes(route)) {
+      throw new Error(
+        `AlarmToPagerDuty: environmentRoutes.${name} is "${route}", which is not one of routes (${routeNames.join(', ')})`,
+      );
     }
   }
 }

@@ -148,11 +148,13 @@ describe('examplePropsFromContext', () => {
     expect(
       read({
         routes: { database: 'pd/database' },
+        environmentRoutes: '{"staging":"database"}',
         publisherAccountIds: ['111122223333'],
         propagateAlarmTags: false,
       }),
     ).toMatchObject({
       routes: { database: 'pd/database' },
+      environmentRoutes: { staging: 'database' },
       publisherAccountIds: ['111122223333'],
       propagateAlarmTags: false,
     });
@@ -162,6 +164,9 @@ describe('examplePropsFromContext', () => {
     expect(() => read({ routes: '["pd/database"]' })).toThrow(/Context "routes" must be a JSON object/);
     expect(() => read({ routes: 'pd/database' })).toThrow(/Context "routes"/);
     expect(() => read({ routes: { database: 42 } })).toThrow(/Context "routes"/);
+    expect(() => read({ environmentRoutes: '["staging"]' })).toThrow(
+      /Context "environmentRoutes" must be a JSON object of environment → route name/,
+    );
     expect(() => read({ propagateAlarmTags: 'yes' })).toThrow(/propagateAlarmTags/);
     expect(() => read({ restrictPublishing: 'yes' })).toThrow(
       /Context "restrictPublishing" must be true or false/,

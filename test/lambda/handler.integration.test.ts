@@ -190,6 +190,31 @@ describe('handler against DynamoDB, Secrets Manager and the PagerDuty emulator',
     expect(output.text()).not.toContain(paymentsKey);
   });
 
+  it("pages an alarm on its environment's route (ENVIRONMENT_ROUTES) unless it names a route of its own", async () => {
+    const stagingKey = newRoutingKey();
+    const routed = await startPipeline({
+      stores: backend.stores,
+      pagerDutyUrl: emulator.url,
+      routingKeys: { default: defaultKey, staging: stagingKey },
+      env: { ENVIRONMENT: 'prod', ENVIRONMENT_ROUTES: JSON.stringify({ Staging: 'staging' }) },
+    });
+    const named = (name: string, tags: Record<string, string>) =>
+      alarm('ALARM', 0, { alarmName: name, tags });
+    await routed.handler(
+      snsEvent([
+        named('staging-tagged', { 'pagerduty:environment': 'staging' }),
+        named('prod-by-default', {}),
+        named('staging-own-route', { 'pagerduty:environment': 'staging', 'pagerduty:route': 'default' }),
+      ]),
+      lambdaContext(),
+    );
+    const keyOf = (name: string) =>
+      emulator.openIncidents({ dedupKey: ARN.replace('checkout-api-5xx', name) })[0]?.routingKey;
+    expect(keyOf('staging-tagged')).toBe(stagingKey);
+    expect(keyOf('prod-by-default')).toBe(defaultKey);
+    expect(keyOf('staging-own-route')).toBe(defaultKey);
+  });
+
   it('a newer state waits while an older send is in flight, so PagerDuty receives them in order', async () => {
     // The ALARM's trigger is held on the wire; the OK, delivered meanwhile, waits for the alarm's lease.
     const hold = emulator.holdNext(1);

@@ -124,6 +124,31 @@ test('metricGraphs settings reach the handler: link lifetime, image timeout, oth
   });
 });
 
+test('environmentRoutes reach the handler and the sweep, and a route not in routes or a name twice is refused', () => {
+  const stack = new Stack(newApp(), 'EnvironmentRoutes');
+  const staging = secretsmanager.Secret.fromSecretNameV2(stack, 'StagingKey', 'pagerduty/staging');
+  new AlarmToPagerDuty(stack, 'Pager', {
+    routes: { default: secretsmanager.Secret.fromSecretNameV2(stack, 'Key', 'pagerduty/key'), staging },
+    environmentRoutes: { staging: 'staging', QA: 'staging' },
+  });
+  const withRoutes = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).filter(
+    (fn) =>
+      JSON.stringify(fn).includes(
+        '"ENVIRONMENT_ROUTES":"{\\"staging\\":\\"staging\\",\\"QA\\":\\"staging\\"}"',
+      ),
+  );
+  // The handler and the reconciliation sweep (which pages missed alarms on the same routes).
+  expect(withRoutes).toHaveLength(2);
+
+  const refused = (environmentRoutes: Record<string, string>) => () =>
+    pipelineIn(new Stack(newApp(), 'Refused'), { environmentRoutes });
+  expect(refused({ staging: 'staging' })).toThrow(
+    'AlarmToPagerDuty: environmentRoutes.staging is "staging", which is not one of routes (default)',
+  );
+  expect(refused({ prod: 'default', PROD: 'default' })).toThrow(/names "PROD" twice/);
+  expect(refused({ 'prod env': 'default' })).toThrow(/environmentRoutes name "prod env"/);
+});
+
 describe('an intake addAlarm creates', () => {
   const alarmIn = (stack: Stack) =>
     new cloudwatch.Alarm(stack, 'QueueAge', {

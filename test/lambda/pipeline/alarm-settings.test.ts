@@ -24,6 +24,7 @@ describe('resolveSettings', () => {
   it('uses the defaults when there are no tags and no declaration', () => {
     expect(resolve({})).toEqual({
       route: 'default',
+      routeFrom: 'default',
       severity: 'critical',
       severityFrom: 'default',
       insufficientData: 'ignore',
@@ -52,6 +53,7 @@ describe('resolveSettings', () => {
     };
     expect(resolve(tags, declared)).toEqual({
       route: 'payments',
+      routeFrom: 'declared',
       severity: 'warning',
       severityFrom: 'tag',
       insufficientData: 'resolve',
@@ -107,13 +109,74 @@ describe('resolveSettings', () => {
       environment: undefined,
     });
     expect(settings.problems).toEqual([
+      'tag pagerduty:environment: "prod env!" is not 1-32 of A-Z a-z 0-9 _ -; leaving it unset',
       'tag pagerduty:route: "billing" is not a known route (default, payments, Platform); using the default "default"',
       'tag pagerduty:severity: "urgent" is not a severity (critical, error, warning, info); using "error" from the declared severity (ALARM_SETTINGS)',
       'tag pagerduty:insufficient-data: "maybe" is not an insufficient-data policy (ignore, trigger, resolve); using the default "ignore"',
       'tag pagerduty:runbook: "javascript:alert(1)" is not an https URL; leaving it unset',
       'tag pagerduty:dashboard: "not a url" is not an https URL; leaving it unset',
-      'tag pagerduty:environment: "prod env!" is not 1-32 of A-Z a-z 0-9 _ -; leaving it unset',
     ]);
+  });
+
+  describe('routing by environment (ENVIRONMENT_ROUTES)', () => {
+    const environmentRoutes = { staging: 'payments', prod: 'Platform' };
+    const withRoutes = (
+      tags: Record<string, string>,
+      declared?: SettingsInput['declared'],
+      environment?: string,
+    ) => resolve(tags, declared, { environmentRoutes, defaults: { ...defaults, environment } });
+
+    it("sends an alarm that names no route to its environment's route, from its tag, declaration or the default", () => {
+      expect(withRoutes({ 'pagerduty:environment': 'Staging' })).toMatchObject({
+        route: 'payments',
+        routeFrom: 'environment',
+        environment: 'Staging',
+        problems: [],
+      });
+      expect(withRoutes({}, { environment: 'prod' })).toMatchObject({
+        route: 'Platform',
+        routeFrom: 'environment',
+      });
+      expect(withRoutes({}, undefined, 'staging')).toMatchObject({
+        route: 'payments',
+        routeFrom: 'environment',
+      });
+      // The alarm's own environment wins over the function's.
+      expect(withRoutes({ 'pagerduty:environment': 'prod' }, undefined, 'staging').route).toBe('Platform');
+    });
+
+    it('leaves an environment not listed, or none, to the default route', () => {
+      expect(withRoutes({ 'pagerduty:environment': 'dev' })).toMatchObject({
+        route: 'default',
+        routeFrom: 'default',
+      });
+      expect(withRoutes({})).toMatchObject({ route: 'default', routeFrom: 'default' });
+    });
+
+    it("lets the alarm's own route, tagged or declared, win over its environment's", () => {
+      expect(withRoutes({ 'pagerduty:route': 'default', 'pagerduty:environment': 'prod' })).toMatchObject({
+        route: 'default',
+        routeFrom: 'tag',
+      });
+      expect(withRoutes({}, { route: 'payments', environment: 'prod' })).toMatchObject({
+        route: 'payments',
+        routeFrom: 'declared',
+      });
+    });
+
+    it("falls back to the environment's route, not the default, past a bad route tag, and says so", () => {
+      const settings = withRoutes({ 'pagerduty:route': 'billing', 'pagerduty:environment': 'prod' });
+      expect(settings.route).toBe('Platform');
+      expect(settings.problems).toEqual([
+        'tag pagerduty:route: "billing" is not a known route (default, payments, Platform); using environment "prod"\'s route (ENVIRONMENT_ROUTES) "Platform"',
+      ]);
+    });
+
+    it('goes to the default route when the listed route has no routing key', () => {
+      expect(
+        resolve({ 'pagerduty:environment': 'qa' }, undefined, { environmentRoutes: { qa: 'retired' } }),
+      ).toMatchObject({ route: 'default', routeFrom: 'default' });
+    });
   });
 
   it('reports a declared route that has no routing key, and falls back to the default', () => {

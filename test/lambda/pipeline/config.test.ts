@@ -48,6 +48,35 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads ENVIRONMENT_ROUTES by lower-cased name, each route one with a routing key', () => {
+    const routes = '{"default":"pd/key","payments":"pd/payments"}';
+    expect(loadConfig(base).environmentRoutes).toEqual({});
+    expect(
+      loadConfig({
+        ...base,
+        ROUTING_KEY_SECRETS: routes,
+        ENVIRONMENT_ROUTES: '{"Staging":"payments","prod":"default"}',
+      }).environmentRoutes,
+    ).toEqual({ staging: 'payments', prod: 'default' });
+    expect(() => loadConfig({ ...base, ENVIRONMENT_ROUTES: '{"staging":"payments"}' })).toThrow(
+      'ENVIRONMENT_ROUTES.staging: route "payments" has no routing key (ROUTING_KEY_SECRETS has default)',
+    );
+    expect(() =>
+      loadConfig({
+        ...base,
+        ROUTING_KEY_SECRETS: routes,
+        ENVIRONMENT_ROUTES: '{"prod":"default","PROD":"payments"}',
+      }),
+    ).toThrow('ENVIRONMENT_ROUTES.PROD: names the same environment as another entry');
+    expect(() => loadConfig({ ...base, ENVIRONMENT_ROUTES: '{"":"default"}' })).toThrow(
+      'ENVIRONMENT_ROUTES."": is not an environment name (1-32 of A-Z a-z 0-9 _ -)',
+    );
+    expect(() => loadConfig({ ...base, ENVIRONMENT_ROUTES: '{"prod env":"default"}' })).toThrow(
+      'ENVIRONMENT_ROUTES."prod env": is not an environment name',
+    );
+    expect(() => loadConfig({ ...base, ENVIRONMENT_ROUTES: '["default"]' })).toThrow(/ENVIRONMENT_ROUTES/);
+  });
+
   it('reads SERVICE_SEVERITIES, naming the entry that is wrong', () => {
     expect(
       loadConfig({ ...base, SERVICE_SEVERITIES: '{"guardduty:high":"error"}' }).serviceSeverities,
