@@ -1,0 +1,268 @@
+// The handler driven through its runtime contract with inputs nobody wrote down: every SNS, SQS, EventBridge and
+// corpus message this repository holds, mutated field by field with arbitrary JSON, wrapped in every carrier the
+// handler takes (SNS record, SNS-DLQ letter, Lambda failure record, raw letter, EventBridge event, batches of them),
+// and arbitrary values as the whole event. Whatever arrives, the handler:
+//  - resolves, or rejects with one of the pipeline's own errors (never a TypeError or another crash of its code);
+//  - answers an SQS batch with `batchItemFailures` naming only letters of that batch whose delivery may yet succeed;
+//  - sends PagerDuty only events its Events API v2 schema accepts, within its 512 KB limit.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { createHandler, type ParkingLot } from '../../lambda/handler';
+import { PipelineError } from '../../lambda/shared/errors';
+import type { AlarmReader } from '../../lambda/sweep/cloudwatch';
+import { enqueueSchemaErrors, PAGERDUTY_MAX_EVENT_BYTES, sentBytes } from '../support/enqueue-schema';
+import { inProcessDeps, TEST_ENV } from '../support/in-process';
+
+const RUNS = Number(process.env.INPUT_PROPERTY_RUNS ?? (process.env.CI === 'true' ? 400 : 150));
+const NOW = Date.UTC(2026, 11, 6, 12);
+const CORPORA = ['corpus', 'corpus-services', 'corpus-eventbridge'];
+/** What only a crash of our own code throws: the handler turns every bad input into a PipelineError. */
+const CRASH =
+  /\b(TypeError|RangeError|ReferenceError|SyntaxError|InternalError)\b|Cannot read propert|is not a function|is not iterable/;
+
+interface Seeds {
+  /** SNS `Sns` objects (their Message a JSON text or plain text). */
+  readonly sns: Record<string, unknown>[];
+  /** EventBridge events. */
+  readonly events: Record<string, unknown>[];
+}
+
+function loadSeeds(): Seeds {
+  const sns: Record<string, unknown>[] = [];
+  const events: Record<string, unknown>[] = [];
+  for (const corpus of CORPORA) {
+    const dir = join(__dirname, '..', corpus);
+    for (const file of readdirSync(dir).filter((name) => name.endsWith('.json'))) {
+      const entry = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>;
+      if (entry.Sns && typeof entry.Sns === 'object') sns.push(entry.Sns as Record<string, unknown>);
+      if (entry.event && typeof entry.event === 'object') events.push(entry.event as Record<string, unknown>);
+    }
+  }
+  return { sns, events };
+}
+
+const seeds = loadSeeds();
+
+/** Any JSON value, or a value JSON cannot carry (only a direct invocation could send it). */
+const anyValue = fc.oneof(
+  { weight: 4, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
+  { weight: 1, arbitrary: fc.anything({ maxDepth: 2 }) },
+);
+
+/** An object with some of its fields replaced by arbitrary values or removed, and one level of its objects too. */
+function mutated(base: Record<string, unknown>): fc.Arbitrary<Record<string, unknown>> {
+  const keys = Object.keys(base);
+  const replace = fc.dictionary(
+    keys.length > 0 ? fc.oneof(fc.constantFrom(...keys), fc.string({ maxLength: 12 })) : fc.string(),
+    fc.option(anyValue, { nil: undefined, freq: 4 }),
+    { maxKeys: 4 },
+  );
+  const nested = keys.filter((key) => isObject(base[key]));
+  const nestedKey = nested.length > 0 ? fc.option(fc.constantFrom(...nested)) : fc.constant(null);
+  return fc
+    .tuple(
+      replace,
+      nestedKey,
+      fc.dictionary(fc.string({ maxLength: 12 }), fc.option(anyValue, { nil: undefined }), { maxKeys: 3 }),
+    )
+    .map(([top, inner, innerReplace]) => {
+      const out: Record<string, unknown> = { ...base };
+      if (inner !== null) {
+        const innerBase = { ...(base[inner] as Record<string, unknown>) };
+        const innerKeys = Object.keys(innerBase);
+        for (const [key, value] of Object.entries(innerReplace)) {
+          const target = innerKeys.length > 0 ? innerKeys[key.length % innerKeys.length]! : key;
+          if (value === undefined) delete innerBase[target];
+          else innerBase[target] = value;
+        }
+        out[inner] = innerBase;
+      }
+      for (const [key, value] of Object.entries(top)) {
+        if (value === undefined) delete out[key];
+        else out[key] = value;
+      }
+      return out;
+    });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parsed(text: unknown): Record<string, unknown> | undefined {
+  if (typeof text !== 'string') return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return isObject(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An SNS message text: a seed's, its JSON mutated, arbitrary JSON, or arbitrary text. */
+const messageText = fc.oneof(
+  fc.constantFrom(...seeds.sns).chain((sns) => {
+    const json = parsed(sns.Message);
+    return json
+      ? fc.oneof(
+          fc.constant(sns.Message),
+          mutated(json).map((message) => JSON.stringify(message)),
+        )
+      : fc.constant(sns.Message);
+  }),
+  fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value)),
+  fc.string({ maxLength: 300 }),
+);
+
+/** The `Sns` object of a record: a seed's envelope, its message replaced, then its own fields mutated. */
+const snsEnvelope = fc
+  .tuple(fc.constantFrom(...seeds.sns), messageText, fc.integer({ min: -86_400_000, max: 86_400_000 }))
+  .chain(([sns, Message, offset]) =>
+    mutated({ ...sns, Message, Timestamp: new Date(NOW + offset).toISOString() }),
+  );
+
+const snsRecord = fc.tuple(snsEnvelope, fc.boolean()).chain(([Sns, plain]) => {
+  const record = { EventSource: 'aws:sns', EventVersion: '1.0', EventSubscriptionArn: 'sub', Sns };
+  return plain ? fc.constant(record) : mutated(record);
+});
+
+const snsEvent = fc.array(snsRecord, { minLength: 1, maxLength: 3 }).map((Records) => ({ Records }));
+
+const eventBridgeEvent = fc
+  .constantFrom(...seeds.events)
+  .chain((event) => fc.oneof(fc.constant(event), mutated(event)));
+
+/** What a retry-queue letter's body may be: each kind the dead-letter reader knows, broken or not. */
+const letterBody = fc.oneof(
+  snsEvent.map((event) => JSON.stringify(event)),
+  snsEnvelope.map((sns) => JSON.stringify(sns)),
+  fc.tuple(fc.oneof(snsEvent, eventBridgeEvent), anyValue).map(([requestPayload, responsePayload]) =>
+    JSON.stringify({
+      version: '1.0',
+      requestContext: { requestId: 'r', condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+      requestPayload,
+      responsePayload,
+    }),
+  ),
+  eventBridgeEvent.map((event) => JSON.stringify(event)),
+  fc.jsonValue({ maxDepth: 3 }).map((value) => JSON.stringify(value)),
+  fc.string({ maxLength: 200 }),
+);
+
+const sqsEvent = fc
+  .array(
+    fc
+      .tuple(letterBody, fc.uuid(), fc.integer({ min: 0, max: 3 * 86_400_000 }))
+      .chain(([body, messageId, age]) =>
+        fc.oneof(
+          { weight: 4, arbitrary: fc.constant({ messageId, body, age }) },
+          { weight: 1, arbitrary: mutated({ messageId, body, age }) },
+        ),
+      ),
+    { minLength: 1, maxLength: 4 },
+  )
+  .map((letters) => ({
+    Records: letters.map(({ messageId, body, age }) => ({
+      eventSource: 'aws:sqs',
+      messageId,
+      receiptHandle: 'handle',
+      body,
+      attributes: { SentTimestamp: String(NOW - Number(age ?? 0)), ApproximateReceiveCount: '1' },
+      messageAttributes: {},
+      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:retry',
+    })),
+  }));
+
+const scheduled = fc.constant({
+  version: '0',
+  id: 'schedule',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '123456789012',
+  time: new Date(NOW).toISOString(),
+  region: 'us-east-1',
+  resources: [],
+  detail: {},
+});
+
+const anyEvent = fc.oneof(
+  { weight: 5, arbitrary: snsEvent },
+  { weight: 3, arbitrary: eventBridgeEvent },
+  { weight: 3, arbitrary: sqsEvent },
+  { weight: 1, arbitrary: scheduled },
+  { weight: 1, arbitrary: anyValue },
+);
+
+/** CloudWatch with nothing in ALARM and no alarm by any name: the sweep finds every open incident's alarm gone. */
+const emptyCloudWatch: AlarmReader = {
+  alarmsInAlarm: async () => [],
+  alarmsInInsufficientData: async () => [],
+  alarmsByName: async () => [],
+  contributorsInAlarm: async () => [],
+  mutedAlarmNames: async () => new Set(),
+  tagsOf: async () => ({}),
+};
+
+function crashes(text: string): boolean {
+  return CRASH.test(text);
+}
+
+describe('the handler, whatever it is invoked with', () => {
+  it(`never crashes, answers batches truthfully and sends only valid events (${RUNS} events)`, async () => {
+    expect(seeds.sns.length).toBeGreaterThan(30);
+    expect(seeds.events.length).toBeGreaterThan(5);
+    await fc.assert(
+      fc.asyncProperty(anyEvent, async (event) => {
+        const pipeline = inProcessDeps({ MAX_CLOCK_SKEW_SECONDS: '0' }, NOW);
+        const parked: string[] = [];
+        const parkingLot: ParkingLot = { park: async (_body, reason) => void parked.push(reason) };
+        const handler = createHandler(
+          { ...TEST_ENV, PARKED_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/parked' },
+          { deps: pipeline.deps, parkingLot, readerFor: () => emptyCloudWatch },
+        );
+        let result: unknown;
+        try {
+          result = await handler(event, {
+            awsRequestId: 'property',
+            invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:pager',
+            getRemainingTimeInMillis: () => 30_000,
+          });
+        } catch (error) {
+          expect(error).toBeInstanceOf(PipelineError);
+          expect(crashes(String((error as Error).message))).toBe(false);
+        }
+        for (const line of pipeline.logger.lines) {
+          expect(crashes(`${line.message} ${JSON.stringify(line.extra) ?? ''}`)).toBe(false);
+        }
+        for (const reason of parked) expect(crashes(reason)).toBe(false);
+
+        const records = isObject(event) && Array.isArray(event.Records) ? event.Records : [];
+        const sqs = records.length > 0 && records.every((r) => isObject(r) && r.eventSource === 'aws:sqs');
+        if (sqs && result !== undefined) {
+          const ids = new Set(records.map((r) => (r as { messageId: unknown }).messageId));
+          const failures = (result as { batchItemFailures: { itemIdentifier: unknown }[] }).batchItemFailures;
+          expect(Array.isArray(failures)).toBe(true);
+          // Only a letter whose delivery may yet succeed goes back to the queue, and it says so.
+          const retried = new Set(
+            pipeline.logger.lines
+              .filter((line) => line.message.startsWith('A dead letter is still undeliverable'))
+              .map((line) => (line.extra as { letterId?: unknown }).letterId),
+          );
+          for (const failure of failures) {
+            expect(ids.has(failure.itemIdentifier)).toBe(true);
+            expect(retried.has(failure.itemIdentifier)).toBe(true);
+          }
+        }
+        for (const { event: sent } of pipeline.pagerDuty.landed) {
+          expect(enqueueSchemaErrors(sent)).toEqual([]);
+          expect(sentBytes(sent)).toBeLessThanOrEqual(PAGERDUTY_MAX_EVENT_BYTES);
+        }
+      }),
+      {
+        numRuns: RUNS,
+        ...(process.env.PROPERTY_SEED ? { seed: Number(process.env.PROPERTY_SEED) } : {}),
+      },
+    );
+  }, 120_000);
+});
