@@ -153,6 +153,16 @@ async function whenRefused(delivery: Delivery, refused: Refused): Promise<Record
     });
     return restoreNewest(delivery, current, true);
   }
+  if (refused.reason === 'held') {
+    // Not newer than the deletion in truth: nothing to restore, PagerDuty already holds the deletion's resolve.
+    deps.telemetry.count('StaleSkipped');
+    log.warn(
+      "Skipped: this state change's own time is later than SNS vouches for, and its alarm was deleted within " +
+        'the second SNS stamped it: a copy of the deleted alarm, not a new change',
+      { outcome: refused.reason, deletedUntilMs: current?.deletedUntilMs },
+    );
+    return { outcome: 'skipped', reason: refused.reason, dedupKey: plan.dedupKey };
+  }
   deps.telemetry.count(refused.reason === 'stale' ? 'StaleSkipped' : 'DuplicatesSkipped');
   log.info(
     refused.reason === 'stale'

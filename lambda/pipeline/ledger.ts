@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { boundedClaim, claimUpdates, openValues, type Claim, type LedgerAction } from './claim';
 import {
   LEDGER_KEY_ATTRIBUTE,
   OPEN_INCIDENTS_INDEX,
@@ -10,7 +11,8 @@ import {
   type InsufficientDataPolicy,
 } from '../shared/contract';
 
-export type LedgerAction = 'trigger' | 'resolve';
+export { boundedClaim, MAX_STORED_ALARM_NAME, MAX_STORED_TRIGGER_EVENT } from './claim';
+export type { Claim, LedgerAction, OpenIncidentFacts } from './claim';
 
 /** One item per dedup key: the newest state change claimed for it, where it went, and whether it was delivered. */
 export interface LedgerEntry {
@@ -45,22 +47,13 @@ export interface LedgerEntry {
   readonly repageMs?: number;
   /** An alarm deletion's resolve holds off claims ordered at a cap until then (`Claim.deletedUntilMs`). */
   readonly deletedUntilMs?: number;
+  /** The state was ordered at its SNS stamp, its own time being later (`Claim.timeCapped`). */
+  readonly timeCapped?: boolean;
   /**
    * The model triage of the open incident (JSON, lambda/triage/record.ts): written with the settle or the release
    * of the trigger that asked, kept by later triggers, removed by a resolve's claim. Absent when triage is off.
    */
   readonly triage?: string;
-}
-
-/** What a trigger claim for an alarm records, so the reconciliation sweep can check the incident against CloudWatch. */
-export interface OpenIncidentFacts {
-  /** `<accountId>:<region>` of the alarm. */
-  readonly source: string;
-  readonly alarmArn: string;
-  readonly alarmName: string;
-  readonly contributorId?: string;
-  readonly insufficientData: InsufficientDataPolicy;
-  readonly repageMs?: number;
 }
 
 /** One item of the open-incidents index: an incident PagerDuty may hold open, and what the sweep needs of it. */
@@ -82,41 +75,6 @@ export interface OpenIncidentPage {
   /** Pass it back for the next page; absent on the last. */
   readonly cursor?: string;
 }
-
-export interface Claim {
-  readonly dedupKey: string;
-  readonly stateChangeMs: number;
-  /** As written in the message, for people reading the table. */
-  readonly stateChangeTime: string;
-  readonly action: LedgerAction;
-  /** The route the alarm is configured for now. */
-  readonly route: string;
-  readonly alarmName: string;
-  readonly triggerEvent?: string;
-  /**
-   * An item holding a time later than this can only hold a forged or mistyped future time (times are capped at
-   * what SNS vouches for before they are claimed): any claim replaces it, so the alarm heals on its next change.
-   */
-  readonly futureLimitMs: number;
-  /** Set on a trigger for an alarm: puts the item in the open-incidents index until a resolve settles. */
-  readonly open?: OpenIncidentFacts;
-  /**
-   * The message claimed a later time than its transport vouches for, so it is ordered at that cap: its true time
-   * is unknown, and it may not replace an alarm deletion's resolve within `deletedUntilMs`.
-   */
-  readonly timeCapped?: boolean;
-  /**
-   * Set on an alarm deletion's resolve: the end of the deletion's second (EventBridge gives whole seconds, and the
-   * resolve is ordered at the start). Until then only a claim with a time of its own (an alarm re-created in that
-   * second) may replace it, not one ordered at a cap (a forged copy of the deleted alarm's state).
-   */
-  readonly deletedUntilMs?: number;
-}
-
-/** Bounds on what one item stores, far under DynamoDB's 400 KB item limit whatever a publisher sends. */
-export const MAX_STORED_ALARM_NAME = 1024;
-export const MAX_STORED_TRIGGER_EVENT = 64 * 1024;
-const MAX_STORED_TIME_TEXT = 64;
 
 export interface SettleOptions {
   /**
@@ -177,20 +135,6 @@ export interface LedgerStore {
   writeSweepCursor(shard: string, next: number | undefined): Promise<void>;
 }
 
-/** The claim as stored: every text bounded. */
-export function boundedClaim(claim: Claim): Claim {
-  const triggerEvent =
-    claim.triggerEvent !== undefined && claim.triggerEvent.length <= MAX_STORED_TRIGGER_EVENT
-      ? claim.triggerEvent
-      : undefined;
-  return {
-    ...claim,
-    alarmName: claim.alarmName.slice(0, MAX_STORED_ALARM_NAME),
-    stateChangeTime: claim.stateChangeTime.slice(0, MAX_STORED_TIME_TEXT),
-    triggerEvent,
-  };
-}
-
 // The claim's condition, piece by piece: a new item; or a newer state change, or the retry of one not yet
 // delivered, while no other delivery holds the lease; or an item wedged by a future time, whatever it holds.
 const NEW_ITEM = 'attribute_not_exists(dedupKey)';
@@ -218,10 +162,11 @@ export type ClaimResult =
   | { readonly claimed: false; readonly reason: RefusalReason; readonly current?: LedgerEntry };
 
 /**
- * Why a claim was refused: a newer state is recorded (stale); this one was already delivered (duplicate); or
+ * Why a claim was refused: a newer state is recorded (stale); this one was already delivered (duplicate); its
+ * time is a cap and an alarm deletion holds the item past it (held: a forged copy of the deleted alarm's state); or
  * another delivery of this alert holds the lease (busy: try again when it ends).
  */
-export type RefusalReason = 'duplicate' | 'stale' | 'busy';
+export type RefusalReason = 'duplicate' | 'stale' | 'busy' | 'held';
 
 export type LeaseResult =
   | { readonly leased: true; readonly leaseId: string }
@@ -258,13 +203,7 @@ export class Ledger implements LedgerStore {
     // joins it and a resolve goes to it, even if the alarm's configured route changed meanwhile. A trigger's
     // item does not expire while the incident is open; a resolve's expires after the TTL.
     const open = claim.action === 'trigger' ? claim.open : undefined;
-    const held = claim.deletedUntilMs !== undefined;
-    const actionUpdates =
-      claim.action === 'trigger'
-        ? `openRoute = if_not_exists(openRoute, :route), triggerEvent = :triggerEvent${openUpdates(open)} ` +
-          `REMOVE needsResend, expiresAt, deletedUntilMs${open?.repageMs === undefined && open ? ', repageMs' : ''}`
-        : `expiresAt = :expiresAt${held ? ', deletedUntilMs = :deletedUntil' : ''} ` +
-          `REMOVE needsResend, triage${held ? '' : ', deletedUntilMs'}`;
+    const { sets, removals } = claimUpdates(claim, open);
     try {
       const response = await this.documents.send(
         new UpdateCommand({
@@ -275,7 +214,8 @@ export class Ledger implements LedgerStore {
           UpdateExpression:
             'SET stateChangeMs = :t, stateChangeTime = :time, #action = :action, ' +
             '#route = if_not_exists(openRoute, :route), delivered = :false, alarmName = :alarmName, ' +
-            `updatedAt = :updatedAt, sendingUntilMs = :lease, sendingBy = :owner, ${actionUpdates}`,
+            `updatedAt = :updatedAt, sendingUntilMs = :lease, sendingBy = :owner, ${sets.join(', ')} ` +
+            `REMOVE ${removals.join(', ')}`,
           ExpressionAttributeNames: { '#action': 'action', '#route': 'route' },
           ExpressionAttributeValues: {
             ':t': claim.stateChangeMs,
@@ -293,8 +233,9 @@ export class Ledger implements LedgerStore {
               ? { ':triggerEvent': claim.triggerEvent ?? '', ...openValues(open) }
               : {
                   ':expiresAt': nowSeconds + this.options.ttlSeconds,
-                  ...(held ? { ':deletedUntil': claim.deletedUntilMs } : {}),
+                  ...(claim.deletedUntilMs === undefined ? {} : { ':deletedUntil': claim.deletedUntilMs }),
                 }),
+            ...(claim.timeCapped ? { ':true': true } : {}),
           },
           ReturnValues: 'ALL_OLD',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -500,28 +441,6 @@ export class Ledger implements LedgerStore {
 /** Open incidents per index page: the sweep checks them 100 names a DescribeAlarms call. */
 export const OPEN_INCIDENTS_PAGE = 100;
 
-function openUpdates(open: OpenIncidentFacts | undefined): string {
-  if (!open) return '';
-  return (
-    `, ${OPEN_SOURCE_ATTRIBUTE} = :openSource, alarmArn = :alarmArn, sourceAlarmName = :sourceAlarmName, ` +
-    'insufficientData = :insufficientData' +
-    (open.contributorId === undefined ? '' : ', contributorId = :contributorId') +
-    (open.repageMs === undefined ? '' : ', repageMs = :repageMs')
-  );
-}
-
-function openValues(open: OpenIncidentFacts | undefined): Record<string, unknown> {
-  if (!open) return {};
-  return {
-    ':openSource': open.source,
-    ':alarmArn': open.alarmArn,
-    ':sourceAlarmName': open.alarmName.slice(0, MAX_STORED_ALARM_NAME),
-    ':insufficientData': open.insufficientData,
-    ...(open.contributorId === undefined ? {} : { ':contributorId': open.contributorId }),
-    ...(open.repageMs === undefined ? {} : { ':repageMs': open.repageMs }),
-  };
-}
-
 /** An index item as an open incident; `undefined` for an item without the facts (never written that way). */
 export function toOpenIncident(item: Record<string, unknown>): OpenIncident | undefined {
   const entry = toEntry(item);
@@ -543,7 +462,7 @@ export function toOpenIncident(item: Record<string, unknown>): OpenIncident | un
 /** Why the item `current` refused `claim` (see `RefusalReason`). */
 export function refusalReason(current: LedgerEntry | undefined, claim: Claim): RefusalReason {
   if (current && current.stateChangeMs > claim.stateChangeMs) return 'stale';
-  if (current && claim.timeCapped && (current.deletedUntilMs ?? 0) > claim.stateChangeMs) return 'stale';
+  if (current && claim.timeCapped && (current.deletedUntilMs ?? 0) > claim.stateChangeMs) return 'held';
   if (current && current.stateChangeMs === claim.stateChangeMs && current.delivered) return 'duplicate';
   // Newer, or the same one not yet delivered: only another delivery's lease refuses it. (An item that vanished
   // between the refusal and the read, by TTL, reads as busy too: the caller's next claim succeeds.)
@@ -571,6 +490,7 @@ function toEntry(item: Record<string, unknown> | undefined): LedgerEntry | undef
     insufficientData: policyOf(item.insufficientData),
     repageMs: item.repageMs === undefined ? undefined : Number(item.repageMs),
     deletedUntilMs: item.deletedUntilMs === undefined ? undefined : Number(item.deletedUntilMs),
+    timeCapped: item.timeCapped === true ? true : undefined,
     triage: typeof item.triage === 'string' ? item.triage : undefined,
   };
 }

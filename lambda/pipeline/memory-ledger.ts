@@ -73,8 +73,10 @@ export class MemoryLedger implements LedgerStore {
       }
     } else {
       next.expiresAt = Math.floor(nowMs / 1000) + this.ttlSeconds;
-      next.deletedUntilMs = claim.deletedUntilMs;
+      // A resolve keeps an alarm deletion's hold, or sets it for a deletion; a trigger ends it.
+      next.deletedUntilMs = claim.deletedUntilMs ?? current?.deletedUntilMs;
     }
+    if (claim.timeCapped) next.timeCapped = true;
     this.items.set(claim.dedupKey, next);
     return {
       claimed: true,

@@ -464,14 +464,15 @@ const ROUTE_THROTTLED = 'its route was throttled earlier in this sweep';
  * logs it when it was sent.
  */
 async function deliverCorrection(
-  correction: Correction,
+  observed: Correction,
   deps: CorrectionDeps,
   deadline: number,
 ): Promise<RecordOutcome> {
-  const { dedupKey } = correction;
+  const { dedupKey } = observed;
   const log = new RecordLog(deps.logger);
-  log.appendKeys({ intake: 'sweep', dedupKey, correction: correction.kind, reason: correction.reason });
-  const entry = await itemBefore(correction, deps);
+  log.appendKeys({ intake: 'sweep', dedupKey, correction: observed.kind, reason: observed.reason });
+  const entry = await itemBefore(observed, deps);
+  const correction = afterCappedCopy(observed, entry);
   if (correction.kind === 'resolve' && !stillOpen(correction, entry)) {
     return {
       outcome: 'skipped',
@@ -547,6 +548,20 @@ async function throttledRoute(route: string, deps: CorrectionDeps): Promise<bool
   const sendRoute = deps.routingKeys.has(route) ? route : 'default';
   const key = await deps.routingKeys.keyFor(sendRoute).catch(() => undefined);
   return key !== undefined && deps.throttledKeys.has(key);
+}
+
+/**
+ * An alarm deletion's resolve, when the item holds a state ordered at its SNS stamp inside the deletion's second (a
+ * forged copy of the alarm that got there first): ordered just after that state, so the deletion still resolves
+ * the incident and holds it to the end of the second, as it would had the copy come later.
+ */
+function afterCappedCopy(correction: Correction, entry: LedgerEntry | undefined): Correction {
+  if (correction.kind !== 'resolve' || correction.deletedUntilMs === undefined || !entry?.timeCapped) {
+    return correction;
+  }
+  const cappedMs = entry.stateChangeMs;
+  if (cappedMs < correction.observedMs || cappedMs + 1 >= correction.deletedUntilMs) return correction;
+  return { ...correction, observedMs: cappedMs + 1 };
 }
 
 /** A resolve is sent only while the ledger's item (read consistently) shows the incident may still be open. */

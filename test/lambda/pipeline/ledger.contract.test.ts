@@ -345,9 +345,15 @@ describe.each(backends)('ledger contract: $name', (backend) => {
     await ledger.settle(key, { stateChangeMs: deletedMs, action: 'resolve' }, NOW);
     expect(await ledger.read(key)).toMatchObject({ deletedUntilMs: deletedMs + 1000 });
 
-    // A forged copy ordered at its SNS stamp within the second: stale, though its order is later.
+    // A forged copy ordered at its SNS stamp within the second: held off, though its order is later.
     const capped = claimOf({ stateChangeMs: deletedMs + 400, timeCapped: true });
-    expect(await ledger.claim(capped, NOW, NOW)).toMatchObject({ claimed: false, reason: 'stale' });
+    expect(await ledger.claim(capped, NOW, NOW)).toMatchObject({ claimed: false, reason: 'held' });
+    // Another resolve within the second (a sweep's, a real OK) keeps the hold.
+    const ok = claimOf({ stateChangeMs: deletedMs + 100, action: 'resolve' });
+    expect(await ledger.claim(ok, NOW, NOW)).toMatchObject({ claimed: true });
+    await ledger.settle(key, { stateChangeMs: deletedMs + 100, action: 'resolve' }, NOW);
+    expect(await ledger.read(key)).toMatchObject({ deletedUntilMs: deletedMs + 1000 });
+    expect(await ledger.claim(capped, NOW, NOW)).toMatchObject({ claimed: false, reason: 'held' });
     // A change with a time of its own in that second (an alarm re-created) replaces it, and ends the hold.
     expect(await ledger.claim(claimOf({ stateChangeMs: deletedMs + 600 }), NOW, NOW)).toMatchObject({
       claimed: true,
@@ -356,6 +362,15 @@ describe.each(backends)('ledger contract: $name', (backend) => {
     await ledger.settle(key, { stateChangeMs: deletedMs + 600, action: 'trigger' }, NOW);
     const resolve = claimOf({ stateChangeMs: deletedMs + 800, action: 'resolve', timeCapped: true });
     expect(await ledger.claim(resolve, NOW, NOW)).toMatchObject({ claimed: true });
+  });
+
+  it('records that a state was ordered at a cap, until a claim with a time of its own replaces it', async () => {
+    const key = claimOf().dedupKey;
+    await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR, timeCapped: true }), NOW, NOW);
+    expect((await ledger.read(key))?.timeCapped).toBe(true);
+    await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW);
+    await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 1, action: 'resolve' }), NOW, NOW);
+    expect((await ledger.read(key))?.timeCapped).toBeUndefined();
   });
 
   it("lets a claim ordered at a cap past the deletion's second replace its resolve", async () => {

@@ -1,7 +1,8 @@
 // An alarm deleted (EventBridge "CloudWatch Alarm Configuration Change", operation delete) resolves its incident,
 // ordered at the start of the deletion's second (EventBridge gives whole seconds). A late copy of the alarm's last
 // ALARM, older than that, does not reopen it; nor does a copy whose time is forged into the future and which SNS
-// stamped inside the deletion's second; an alarm re-created and in ALARM within that second is still paged.
+// stamped inside the deletion's second, whichever is processed first; an alarm re-created and in ALARM within that
+// second is still paged.
 import { metricAlarmMessage, snsEvent } from '../../../local/alarm-fixtures';
 import { createHandler } from '../../../lambda/handler';
 import { inProcessDeps, TEST_ENV } from '../../support/in-process';
@@ -77,9 +78,27 @@ describe("a deleted alarm's incident", () => {
     // Stamped after the deletion's second began (so after the resolve's order), processed after the resolve.
     clock.now = DELETED + 300;
     await handler(alarmCopy(FORGED, DELETED + 200));
-    expect(pagerDuty.actions().slice(0, 2)).toEqual(['trigger', 'resolve']);
-    expect(pagerDuty.actions().slice(2)).not.toContain('trigger');
+    // Held off, not stale: nothing is sent again (the deletion's resolve is PagerDuty's newest state already).
+    expect(pagerDuty.actions()).toEqual(['trigger', 'resolve']);
     expect(pagerDuty.isOpen(ARN)).toBe(false);
+  });
+
+  it('is still resolved by the deletion when such a copy got there first', async () => {
+    const pipeline = inProcessDeps(ENV, CHANGED);
+    const handler = createHandler({ ...TEST_ENV, ...ENV }, { deps: pipeline.deps });
+    pipeline.clock.now = STAMPED + 5;
+    await handler(alarmCopy());
+    // The forged copy, stamped 200 ms into the deletion's second, is processed before the deletion event.
+    pipeline.clock.now = DELETED + 250;
+    await handler(alarmCopy(FORGED, DELETED + 200));
+    pipeline.clock.now = DELETED + 400;
+    await handler(deletion());
+    expect(pipeline.pagerDuty.actions()).toEqual(['trigger', 'trigger', 'resolve']);
+    expect(pipeline.pagerDuty.isOpen(ARN)).toBe(false);
+    // And it holds to the end of its second, as when the copy comes later.
+    pipeline.clock.now = DELETED + 500;
+    await handler(alarmCopy(FORGED, DELETED + 450));
+    expect(pipeline.pagerDuty.isOpen(ARN)).toBe(false);
   });
 
   it("does not hold off an alarm re-created and in ALARM within the deletion's second", async () => {
