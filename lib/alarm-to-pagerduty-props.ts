@@ -40,8 +40,9 @@ export interface AlarmToPagerDutyProps {
   readonly environment?: string;
   /**
    * Routes by environment: an alarm whose environment (its `pagerduty:environment` tag, its `addAlarm` option, else
-   * `environment`) is a key here, and that names no route of its own (tag or `addAlarm`), goes to that route.
-   * Names are matched without regard to case; each route must be one of `routes`.
+   * `environment`) is a key here, and that names no route of its own (tag or `addAlarm`), goes to that route; so
+   * do AWS service notifications and console test publishes, whose environment is `environment`. Names are matched
+   * without regard to case; each route must be one of `routes`.
    * @example { staging: 'staging', dev: 'dev' }
    * @default - every alarm that names no route goes to `default`
    */

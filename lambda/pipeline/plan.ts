@@ -173,7 +173,7 @@ function settingsFor(notification: Notification, ctx: PlanContext, notices: Noti
   if (settings.problems.length > 0) {
     notices.push({
       level: 'warn',
-      message: 'Alarm tags with bad values were ignored; defaults used',
+      message: 'Alarm tags with bad values were ignored; the next source of each setting used',
       metric: 'TagProblems',
       count: settings.problems.length,
       details: { problems: settings.problems },

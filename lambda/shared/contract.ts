@@ -214,8 +214,8 @@ export interface HandlerEnvironment {
   readonly SERVICE_SEVERITIES?: string;
   readonly ENVIRONMENT?: string;
   /**
-   * JSON: environment name → route. An alarm whose environment (its `pagerduty:environment` tag, its declaration,
-   * else ENVIRONMENT) is listed, and that names no route of its own, goes to that route.
+   * JSON: environment name → route. A notification whose environment (an alarm's `pagerduty:environment` tag, its
+   * declaration, else ENVIRONMENT) is listed, and that names no route of its own, goes to that route.
    */
   readonly ENVIRONMENT_ROUTES?: string;
   readonly LEDGER_TTL_DAYS?: string;

@@ -72,6 +72,7 @@ function checkEnvironmentRoutes(
 ): void {
   const seen = new Set<string>();
   for (const [name, route] of Object.entries(environmentRoutes)) {
+    if (Token.isUnresolved(name) || Token.isUnresolved(route)) continue;
     if (name === '' || !ENVIRONMENT_NAME.test(name)) {
       throw new Error(`AlarmToPagerDuty: environmentRoutes name "${name}" must be 1-32 of A-Z a-z 0-9 _ -`);
     }
