@@ -1,25 +1,34 @@
 // The handler driven through its runtime contract with inputs nobody wrote down: every SNS, SQS, EventBridge and
 // corpus message this repository holds, mutated field by field with arbitrary JSON, wrapped in every carrier the
-// handler takes (SNS record, SNS-DLQ letter, Lambda failure record, raw letter, EventBridge event, batches of them),
-// and arbitrary values as the whole event. Whatever arrives, the handler:
+// handler takes (SNS record, SNS-DLQ letter, Lambda failure record, raw letter, EventBridge state change, alarm
+// deletion, schedule, batches of them), and arbitrary values as the whole event; a few in a row against one ledger,
+// with PagerDuty answering as scripted (accepted, timed out, 429, 400). Whatever arrives, the handler:
 //  - resolves, or rejects with one of the pipeline's own errors (never a TypeError or another crash of its code);
-//  - answers an SQS batch with `batchItemFailures` naming only letters of that batch whose delivery may yet succeed;
+//  - answers an SQS batch with `batchItemFailures` naming exactly the letters it logged as worth retrying;
 //  - sends PagerDuty only events its Events API v2 schema accepts, within its 512 KB limit.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { createHandler, type ParkingLot } from '../../lambda/handler';
+import * as errors from '../../lambda/shared/errors';
 import { PipelineError } from '../../lambda/shared/errors';
 import type { AlarmReader } from '../../lambda/sweep/cloudwatch';
 import { enqueueSchemaErrors, PAGERDUTY_MAX_EVENT_BYTES, sentBytes } from '../support/enqueue-schema';
-import { inProcessDeps, TEST_ENV } from '../support/in-process';
+import { inProcessDeps, TEST_ENV, type SendBehaviour } from '../support/in-process';
 
 const RUNS = Number(process.env.INPUT_PROPERTY_RUNS ?? (process.env.CI === 'true' ? 400 : 150));
 const NOW = Date.UTC(2026, 11, 6, 12);
 const CORPORA = ['corpus', 'corpus-services', 'corpus-eventbridge'];
-/** What only a crash of our own code throws: the handler turns every bad input into a PipelineError. */
+/** What only a crash of code throws: the handler turns every bad input into one of its own errors. */
 const CRASH =
-  /\b(TypeError|RangeError|ReferenceError|SyntaxError|InternalError)\b|Cannot read propert|is not a function|is not iterable/;
+  /\b(TypeError|RangeError|ReferenceError|SyntaxError|URIError|EvalError|AggregateError|InternalError)\b|Cannot read propert|is not a function|is not iterable/;
+/** The error names the handler's texts may quote (`Name: message`, as describeError writes): its own. */
+const OWN_ERRORS = new Set(
+  Object.values(errors as Record<string, unknown>).flatMap((value) =>
+    typeof value === 'function' && value.prototype instanceof Error ? [value.name] : [],
+  ),
+);
+const QUOTED_ERROR = /(?:^|[\s:(|])([A-Z][A-Za-z]*Error|Error): /g;
 
 interface Seeds {
   /** SNS `Sns` objects (their Message a JSON text or plain text). */
@@ -129,9 +138,47 @@ const snsRecord = fc.tuple(snsEnvelope, fc.boolean()).chain(([Sns, plain]) => {
 
 const snsEvent = fc.array(snsRecord, { minLength: 1, maxLength: 3 }).map((Records) => ({ Records }));
 
-const eventBridgeEvent = fc
-  .constantFrom(...seeds.events)
-  .chain((event) => fc.oneof(fc.constant(event), mutated(event)));
+/** The alarms the SNS seeds name: a deletion of one of them finds its incident when an earlier event opened it. */
+const alarmArns = [
+  ...new Set(
+    seeds.sns.flatMap((sns) => {
+      const arn = parsed(sns.Message)?.AlarmArn;
+      return typeof arn === 'string' && /^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:/.test(arn)
+        ? [arn]
+        : [];
+    }),
+  ),
+];
+
+const deletion = fc
+  .tuple(fc.constantFrom(...alarmArns), fc.integer({ min: -600_000, max: 600_000 }))
+  .map(([arn, offset]) => {
+    const [, , , region, account, , name] = arn.split(':');
+    return {
+      version: '0',
+      id: 'delete',
+      'detail-type': 'CloudWatch Alarm Configuration Change',
+      source: 'aws.cloudwatch',
+      account,
+      time: new Date(NOW + offset).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region,
+      resources: [arn],
+      detail: { alarmName: name, operation: 'delete', state: { value: 'ALARM' } },
+    };
+  })
+  .chain((event) =>
+    fc.oneof({ weight: 3, arbitrary: fc.constant(event) }, { weight: 1, arbitrary: mutated(event) }),
+  );
+
+const eventBridgeEvent = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc
+      .constantFrom(...seeds.events)
+      .chain((event) => fc.oneof(fc.constant(event), mutated(event))),
+  },
+  { weight: 1, arbitrary: deletion },
+);
 
 /** What a retry-queue letter's body may be: each kind the dead-letter reader knows, broken or not. */
 const letterBody = fc.oneof(
@@ -186,6 +233,29 @@ const scheduled = fc.constant({
   detail: {},
 });
 
+/** How PagerDuty answers the sends of one run, in order (then it accepts). */
+const pagerDutyScript: fc.Arbitrary<SendBehaviour[]> = fc.array(
+  fc.oneof(
+    { weight: 4, arbitrary: fc.constant<SendBehaviour>({ kind: 'accept' }) },
+    { weight: 1, arbitrary: fc.constant<SendBehaviour>({ kind: 'acceptAfterUnanswered' }) },
+    {
+      weight: 1,
+      arbitrary: fc.boolean().map((landsLater): SendBehaviour => ({ kind: 'timeout', landsLater })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .boolean()
+        .map((afterUnanswered): SendBehaviour => ({ kind: 'throttled', afterUnanswered })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(400, 403, 500).map((status): SendBehaviour => ({ kind: 'reject', status })),
+    },
+  ),
+  { maxLength: 4 },
+);
+
 const anyEvent = fc.oneof(
   { weight: 5, arbitrary: snsEvent },
   { weight: 3, arbitrary: eventBridgeEvent },
@@ -204,61 +274,85 @@ const emptyCloudWatch: AlarmReader = {
   tagsOf: async () => ({}),
 };
 
+/** A crash's text, or an error the handler's code did not throw itself, quoted in a text it wrote. */
 function crashes(text: string): boolean {
-  return CRASH.test(text);
+  if (CRASH.test(text)) return true;
+  return [...text.matchAll(QUOTED_ERROR)].some(([, name]) => !OWN_ERRORS.has(name!));
+}
+
+/** The error and its causes, each one of the pipeline's own. */
+function ownErrors(error: unknown): boolean {
+  for (let cause = error; cause !== undefined; cause = cause.cause) {
+    if (!(cause instanceof Error) || !OWN_ERRORS.has(cause.name)) return false;
+  }
+  return true;
 }
 
 describe('the handler, whatever it is invoked with', () => {
-  it(`never crashes, answers batches truthfully and sends only valid events (${RUNS} events)`, async () => {
+  it(`never crashes, answers batches truthfully and sends only valid events (${RUNS} runs)`, async () => {
     expect(seeds.sns.length).toBeGreaterThan(30);
     expect(seeds.events.length).toBeGreaterThan(5);
+    expect(alarmArns.length).toBeGreaterThan(10);
     await fc.assert(
-      fc.asyncProperty(anyEvent, async (event) => {
-        const pipeline = inProcessDeps({ MAX_CLOCK_SKEW_SECONDS: '0' }, NOW);
-        const parked: string[] = [];
-        const parkingLot: ParkingLot = { park: async (_body, reason) => void parked.push(reason) };
-        const handler = createHandler(
-          { ...TEST_ENV, PARKED_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/parked' },
-          { deps: pipeline.deps, parkingLot, readerFor: () => emptyCloudWatch },
-        );
-        let result: unknown;
-        try {
-          result = await handler(event, {
-            awsRequestId: 'property',
-            invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:pager',
-            getRemainingTimeInMillis: () => 30_000,
-          });
-        } catch (error) {
-          expect(error).toBeInstanceOf(PipelineError);
-          expect(crashes(String((error as Error).message))).toBe(false);
-        }
-        for (const line of pipeline.logger.lines) {
-          expect(crashes(`${line.message} ${JSON.stringify(line.extra) ?? ''}`)).toBe(false);
-        }
-        for (const reason of parked) expect(crashes(reason)).toBe(false);
-
-        const records = isObject(event) && Array.isArray(event.Records) ? event.Records : [];
-        const sqs = records.length > 0 && records.every((r) => isObject(r) && r.eventSource === 'aws:sqs');
-        if (sqs && result !== undefined) {
-          const ids = new Set(records.map((r) => (r as { messageId: unknown }).messageId));
-          const failures = (result as { batchItemFailures: { itemIdentifier: unknown }[] }).batchItemFailures;
-          expect(Array.isArray(failures)).toBe(true);
-          // Only a letter whose delivery may yet succeed goes back to the queue, and it says so.
-          const retried = new Set(
-            pipeline.logger.lines
-              .filter((line) => line.message.startsWith('A dead letter is still undeliverable'))
-              .map((line) => (line.extra as { letterId?: unknown }).letterId),
+      fc.asyncProperty(
+        fc.array(fc.tuple(anyEvent, fc.integer({ min: 0, max: 120_000 })), { minLength: 1, maxLength: 3 }),
+        pagerDutyScript,
+        async (events, script) => {
+          const pipeline = inProcessDeps({ MAX_CLOCK_SKEW_SECONDS: '0' }, NOW);
+          pipeline.pagerDuty.next(...script);
+          const parked: string[] = [];
+          const parkingLot: ParkingLot = { park: async (_body, reason) => void parked.push(reason) };
+          const handler = createHandler(
+            { ...TEST_ENV, PARKED_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/parked' },
+            { deps: pipeline.deps, parkingLot, readerFor: () => emptyCloudWatch },
           );
-          for (const failure of failures) {
-            expect(ids.has(failure.itemIdentifier)).toBe(true);
-            expect(retried.has(failure.itemIdentifier)).toBe(true);
+          for (const [event, later] of events) {
+            pipeline.clock.now += later;
+            const linesBefore = pipeline.logger.lines.length;
+            let result: unknown;
+            let failed = false;
+            try {
+              result = await handler(event, {
+                awsRequestId: 'property',
+                invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:pager',
+                getRemainingTimeInMillis: () => 30_000,
+              });
+            } catch (error) {
+              failed = true;
+              expect(error).toBeInstanceOf(PipelineError);
+              expect(ownErrors(error)).toBe(true);
+              expect(crashes(String((error as Error).message))).toBe(false);
+            }
+            const lines = pipeline.logger.lines.slice(linesBefore);
+            for (const line of lines) {
+              expect(crashes(`${line.message} ${JSON.stringify(line.extra) ?? ''}`)).toBe(false);
+            }
+
+            const records = isObject(event) && Array.isArray(event.Records) ? event.Records : [];
+            const sqs =
+              records.length > 0 && records.every((r) => isObject(r) && r.eventSource === 'aws:sqs');
+            if (sqs) {
+              // A batch of letters is always answered, never thrown: each letter answers for itself.
+              expect(failed).toBe(false);
+              const failures = (result as { batchItemFailures: { itemIdentifier: unknown }[] })
+                .batchItemFailures;
+              const retried = lines
+                .filter((line) => line.message.startsWith('A dead letter is still undeliverable'))
+                .map((line) => (line.extra as { letterId?: unknown }).letterId);
+              expect(failures.map((failure) => String(failure.itemIdentifier)).sort()).toEqual(
+                retried.map(String).sort(),
+              );
+              const ids = new Set(records.map((r) => (r as { messageId: unknown }).messageId));
+              for (const id of retried) expect(ids.has(id)).toBe(true);
+            }
           }
-        }
-        for (const { event: sent } of pipeline.pagerDuty.landed) {
-          expect(enqueueSchemaErrors(sent)).toEqual([]);
-          expect(sentBytes(sent)).toBeLessThanOrEqual(PAGERDUTY_MAX_EVENT_BYTES);
-        }
-      }),
+          for (const reason of parked) expect(crashes(reason)).toBe(false);
+          for (const { event: sent } of pipeline.pagerDuty.landed) {
+            expect(enqueueSchemaErrors(sent)).toEqual([]);
+            expect(sentBytes(sent)).toBeLessThanOrEqual(PAGERDUTY_MAX_EVENT_BYTES);
+          }
+        },
+      ),
       {
         numRuns: RUNS,
         ...(process.env.PROPERTY_SEED ? { seed: Number(process.env.PROPERTY_SEED) } : {}),
