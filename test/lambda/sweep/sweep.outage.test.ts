@@ -223,6 +223,41 @@ describe('a sweep while PagerDuty throttles one routing key of two', () => {
     expect(next.sent.sort()).toEqual([...due[A]!, ...due[B]!].sort());
   });
 
+  it("gives back, unsent, a correction claimed for a route throttled meanwhile (its item's route changed after the check)", async () => {
+    const rig = sweepRig();
+    // a-000 (route default, key A) comes first and is throttled; b-000 is configured for payments (key B).
+    rig.cloudWatch.putMetricAlarm('a-000', { state: 'ALARM' });
+    rig.cloudWatch.putMetricAlarm('b-000', { state: 'ALARM', tags: { 'pagerduty:route': 'payments' } });
+    rig.clock.now += 5 * 60_000;
+    // Between the sweep's route check for b-000 (no item yet: payments, not throttled) and its claim, an older
+    // notification of b-000 opens its incident on the default route: the claim then sends to key A.
+    const claim = rig.ledger.claim.bind(rig.ledger);
+    let raced = false;
+    rig.ledger.claim = async (next, nowMs, leaseUntilMs) => {
+      if (!raced && next.dedupKey === ARN('b-000')) {
+        raced = true;
+        const older = { ...next, stateChangeMs: next.stateChangeMs - 60_000, route: 'default' };
+        await claim(older, nowMs, nowMs);
+      }
+      return claim(next, nowMs, leaseUntilMs);
+    };
+    const traffic = clientOn(rig, (key) => (key === A ? ANSWERS['429']! : ACCEPT));
+    const summary = await rig.sweep(rig.clock.now + 5 * 60_000);
+
+    expect(raced).toBe(true);
+    // One request: a-000's 429. b-000's correction was claimed for key A, and given back without a request.
+    expect(traffic.requests.get(A)).toBe(1);
+    expect(traffic.requests.get(B)).toBeUndefined();
+    expect(summary).toMatchObject({ throttledRoutes: 1, incomplete: true, errors: 0 });
+    const item = await rig.ledger.read(ARN('b-000'));
+    expect(item).toMatchObject({ action: 'trigger', delivered: false, openRoute: 'default' });
+    expect(item!.sendingUntilMs ?? 0).toBeLessThanOrEqual(rig.clock.now);
+
+    const next = await nextSweep(rig);
+    expect(next.sent.sort()).toEqual([ARN('a-000'), ARN('b-000')]);
+    expect(rig.pagerDuty.landed.find((l) => l.event.dedup_key === ARN('b-000'))?.routingKey).toBe(A);
+  });
+
   it('stops only the key whose client-side limit has no slot left before the deadline', async () => {
     const rig = sweepRig();
     // Route A's alarms sort first, so its corrections come first.
