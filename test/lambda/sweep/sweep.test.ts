@@ -473,3 +473,63 @@ describe('a sweep cut short resumes where it was cut', () => {
     expect(await sweep(two)).toMatchObject({ missedNotifications: 2, incomplete: false });
   });
 });
+
+describe('a sweep while the ledger fails', () => {
+  type Read = 'openIncidents' | 'read' | 'readSweepCursor' | 'writeSweepCursor';
+
+  /** These ledger calls throw, as DynamoDB unreachable would; answers a function that brings them back. */
+  function failing(rig: SweepRig, calls: readonly Read[]): () => void {
+    const ledger = rig.ledger;
+    const saved = Object.fromEntries(calls.map((call) => [call, ledger[call].bind(ledger)]));
+    const down = async () => {
+      throw new Error('connect ETIMEDOUT (DynamoDB unreachable)');
+    };
+    Object.assign(ledger, Object.fromEntries(calls.map((call) => [call, down])));
+    return () => Object.assign(ledger, saved);
+  }
+
+  /** An incident whose OK was lost, and an alarm in ALARM never paged: one resolve and one page due. */
+  async function twoDue() {
+    const rig = sweepRig();
+    await pagedAndOpen(rig, 'lost-ok');
+    rig.clock.now += MINUTE;
+    rig.cloudWatch.setState('lost-ok', 'OK'); // lost
+    rig.cloudWatch.putMetricAlarm('missed', { state: 'OK' });
+    rig.clock.now += 1000;
+    rig.cloudWatch.setState('missed', 'ALARM'); // never delivered
+    rig.clock.now += 5 * MINUTE;
+    return rig;
+  }
+
+  async function afterTheLedgerReturns(rig: SweepRig, restore: () => void) {
+    restore();
+    rig.clock.now += 5 * MINUTE;
+    const back = await rig.sweep();
+    expect(back).toMatchObject({ resolvedOk: 1, missedNotifications: 1, errors: 0, incomplete: false });
+    expect(openKeys(rig)).toEqual([ARN('missed')]);
+  }
+
+  it('leaves a source whose open incidents it cannot list, sending nothing, and says so', async () => {
+    const rig = await twoDue();
+    const sent = rig.pagerDuty.landed.length;
+    const restore = failing(rig, ['openIncidents', 'read', 'readSweepCursor', 'writeSweepCursor']);
+    const down = await rig.sweep();
+    expect(rig.pagerDuty.landed).toHaveLength(sent);
+    expect(down).toMatchObject({ resolvedOk: 0, missedNotifications: 0 });
+    expect(down.errors).toBeGreaterThan(0);
+    expect(rig.telemetry.get('SweepErrors')).toBeGreaterThan(0);
+    await afterTheLedgerReturns(rig, restore);
+  });
+
+  it('sends neither the resolve nor the page while it cannot read their items', async () => {
+    const rig = await twoDue();
+    const sent = rig.pagerDuty.landed.length;
+    // The index answers; the items do not: is the incident still open, is the page new?
+    const restore = failing(rig, ['read']);
+    const down = await rig.sweep();
+    expect(rig.pagerDuty.landed).toHaveLength(sent);
+    expect(down).toMatchObject({ resolvedOk: 0, missedNotifications: 0 });
+    expect(down.errors).toBeGreaterThan(0);
+    await afterTheLedgerReturns(rig, restore);
+  });
+});
