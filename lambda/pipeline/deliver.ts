@@ -502,7 +502,16 @@ async function send(
 ): Promise<DeliveryReport> {
   let sendRoute = route;
   if (!deps.routingKeys.has(route)) {
-    log.warn(`Route "${route}" is no longer configured; sending to the default route`, { route });
+    // The incident was opened on a route since removed: its service holds it, and only that key reaches it.
+    const stranded = event.event_action !== 'trigger';
+    log[stranded ? 'error' : 'warn'](
+      stranded
+        ? `Route "${route}" is no longer configured: this ${event.event_action} goes to the default route, and ` +
+            `the incident opened on "${route}" stays open in that route's PagerDuty service until resolved by hand ` +
+            `there (or until "${route}" is configured again)`
+        : `Route "${route}" is no longer configured; sending to the default route`,
+      { route },
+    );
     sendRoute = 'default';
   }
   const routingKey = await deps.routingKeys.keyFor(sendRoute);

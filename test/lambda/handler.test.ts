@@ -376,3 +376,36 @@ describe('PARKED_QUEUE_URL: letters retrying cannot fix go to the parked SQS que
     expect(pipeline.telemetry.get('DeadLettersParked')).toBe(3);
   });
 });
+
+describe('a route removed while an incident is open on it', () => {
+  it("sends the resolve to the default route and says, as an error, that the old route's incident stays open", async () => {
+    const { ledger, pagerDuty, logger, deps } = setup();
+    const onPayments = (state: 'ALARM' | 'OK', at: number) =>
+      snsEvent([metricAlarmMessage({ state, stateChangeMs: at, tags: { 'pagerduty:route': 'payments' } })], {
+        timestamp: new Date(at + 500).toISOString(),
+      });
+    await createHandler(TEST_ENV, { deps })(onPayments('ALARM', NOW - MINUTE));
+    expect(pagerDuty.landed.map((l) => l.routingKey)).toEqual(['p'.repeat(32)]);
+    expect((await ledger.read(ARN))?.openRoute).toBe('payments');
+
+    // Redeployed without the payments route: its key is gone.
+    const withoutPayments = {
+      ...deps,
+      routingKeys: {
+        routes: ['default'],
+        has: (route: string) => route === 'default',
+        keyFor: async () => 'k'.repeat(32),
+      },
+    };
+    await createHandler(TEST_ENV, { deps: withoutPayments })(onPayments('OK', NOW));
+    expect(pagerDuty.landed.map((l) => [l.event.event_action, l.routingKey])).toEqual([
+      ['trigger', 'p'.repeat(32)],
+      ['resolve', 'k'.repeat(32)],
+    ]);
+    const said = logger.lines.find((line) =>
+      line.message.startsWith('Route "payments" is no longer configured'),
+    );
+    expect(said).toMatchObject({ level: 'error' });
+    expect(said!.message).toContain("stays open in that route's PagerDuty service");
+  });
+});
