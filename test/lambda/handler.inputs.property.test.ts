@@ -16,7 +16,7 @@ import type { AlarmReader } from '../../lambda/sweep/cloudwatch';
 import { enqueueSchemaErrors, PAGERDUTY_MAX_EVENT_BYTES, sentBytes } from '../support/enqueue-schema';
 import { inProcessDeps, TEST_ENV, type SendBehaviour } from '../support/in-process';
 
-const RUNS = Number(process.env.INPUT_PROPERTY_RUNS ?? (process.env.CI === 'true' ? 400 : 150));
+const RUNS = Number(process.env.INPUT_PROPERTY_RUNS ?? (process.env.CI === 'true' ? 200 : 150));
 const NOW = Date.UTC(2026, 11, 6, 12);
 const CORPORA = ['corpus', 'corpus-services', 'corpus-eventbridge'];
 /** What only a crash of code throws: the handler turns every bad input into one of its own errors. */
