@@ -86,8 +86,10 @@ function claimUpdates(
     removals.push('triage');
     if (claim.deletedUntilMs !== undefined) sets.push('deletedUntilMs = :deletedUntil');
   }
-  if (claim.timeCapped) sets.push('timeCapped = :true');
-  else removals.push('timeCapped');
+  // What a capped state replaced (read before this update): an alarm deletion in its second may replace the copy
+  // only when the copy replaced something older than the deletion.
+  if (claim.timeCapped) sets.push('timeCapped = :true', 'cappedOverMs = if_not_exists(stateChangeMs, :zero)');
+  else removals.push('timeCapped', 'cappedOverMs');
   return { sets, removals };
 }
 

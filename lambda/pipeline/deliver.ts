@@ -154,7 +154,7 @@ async function whenRefused(delivery: Delivery, refused: Refused): Promise<Record
     return restoreNewest(delivery, current, true);
   }
   if (refused.reason === 'held') {
-    // Not newer than the deletion in truth: nothing to restore, PagerDuty already holds the deletion's resolve.
+    // Not newer than the deletion in truth: nothing to restore (the deletion's own delivery, or its retry, sends it).
     deps.telemetry.count('StaleSkipped');
     log.warn(
       "Skipped: this state change's own time is later than SNS vouches for, and its alarm was deleted within " +
@@ -507,8 +507,8 @@ async function send(
     log[stranded ? 'error' : 'warn'](
       stranded
         ? `Route "${route}" is no longer configured: this ${event.event_action} goes to the default route, and ` +
-            `the incident opened on "${route}" stays open in that route's PagerDuty service until resolved by hand ` +
-            `there (or until "${route}" is configured again)`
+            `an incident opened on "${route}" may stay open in that route's PagerDuty service until resolved by ` +
+            `hand there (or until "${route}" is configured again)`
         : `Route "${route}" is no longer configured; sending to the default route`,
       { route },
     );

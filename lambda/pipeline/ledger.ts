@@ -49,6 +49,8 @@ export interface LedgerEntry {
   readonly deletedUntilMs?: number;
   /** The state was ordered at its SNS stamp, its own time being later (`Claim.timeCapped`). */
   readonly timeCapped?: boolean;
+  /** With `timeCapped`: the time of the state it replaced (0 for none). */
+  readonly cappedOverMs?: number;
   /**
    * The model triage of the open incident (JSON, lambda/triage/record.ts): written with the settle or the release
    * of the trigger that asked, kept by later triggers, removed by a resolve's claim. Absent when triage is off.
@@ -235,7 +237,7 @@ export class Ledger implements LedgerStore {
                   ':expiresAt': nowSeconds + this.options.ttlSeconds,
                   ...(claim.deletedUntilMs === undefined ? {} : { ':deletedUntil': claim.deletedUntilMs }),
                 }),
-            ...(claim.timeCapped ? { ':true': true } : {}),
+            ...(claim.timeCapped ? { ':true': true, ':zero': 0 } : {}),
           },
           ReturnValues: 'ALL_OLD',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -491,6 +493,7 @@ function toEntry(item: Record<string, unknown> | undefined): LedgerEntry | undef
     repageMs: item.repageMs === undefined ? undefined : Number(item.repageMs),
     deletedUntilMs: item.deletedUntilMs === undefined ? undefined : Number(item.deletedUntilMs),
     timeCapped: item.timeCapped === true ? true : undefined,
+    cappedOverMs: item.cappedOverMs === undefined ? undefined : Number(item.cappedOverMs),
     triage: typeof item.triage === 'string' ? item.triage : undefined,
   };
 }

@@ -76,7 +76,10 @@ export class MemoryLedger implements LedgerStore {
       // A resolve keeps an alarm deletion's hold, or sets it for a deletion; a trigger ends it.
       next.deletedUntilMs = claim.deletedUntilMs ?? current?.deletedUntilMs;
     }
-    if (claim.timeCapped) next.timeCapped = true;
+    if (claim.timeCapped) {
+      next.timeCapped = true;
+      next.cappedOverMs = current?.stateChangeMs ?? 0;
+    }
     this.items.set(claim.dedupKey, next);
     return {
       claimed: true,

@@ -472,8 +472,9 @@ async function deliverCorrection(
   const log = new RecordLog(deps.logger);
   log.appendKeys({ intake: 'sweep', dedupKey, correction: observed.kind, reason: observed.reason });
   const entry = await itemBefore(observed, deps);
-  const correction = afterCappedCopy(observed, entry);
-  if (correction.kind === 'resolve' && !stillOpen(correction, entry)) {
+  const afterCopy = afterCappedCopy(observed, entry);
+  const correction = afterCopy ?? observed;
+  if (correction.kind === 'resolve' && !afterCopy && !stillOpen(correction, entry)) {
     return {
       outcome: 'skipped',
       reason: 'the ledger holds no open incident older than the observation',
@@ -551,16 +552,20 @@ async function throttledRoute(route: string, deps: CorrectionDeps): Promise<bool
 }
 
 /**
- * An alarm deletion's resolve, when the item holds a state ordered at its SNS stamp inside the deletion's second (a
- * forged copy of the alarm that got there first): ordered just after that state, so the deletion still resolves
- * the incident and holds it to the end of the second, as it would had the copy come later.
+ * An alarm deletion's resolve, when the item holds a state ordered at its SNS stamp inside the deletion's second
+ * that replaced one older than the deletion (a forged copy of the deleted alarm that got there first, a trigger or
+ * a resolve): ordered just after that copy, and sent whatever the copy was, so that the deletion resolves the
+ * incident and holds the item to the end of its second, as it would had the copy come later. Undefined otherwise
+ * (a copy that replaced a state inside the second, such as a re-created alarm's, is left to it).
  */
-function afterCappedCopy(correction: Correction, entry: LedgerEntry | undefined): Correction {
+function afterCappedCopy(correction: Correction, entry: LedgerEntry | undefined): Correction | undefined {
   if (correction.kind !== 'resolve' || correction.deletedUntilMs === undefined || !entry?.timeCapped) {
-    return correction;
+    return undefined;
   }
   const cappedMs = entry.stateChangeMs;
-  if (cappedMs < correction.observedMs || cappedMs + 1 >= correction.deletedUntilMs) return correction;
+  const replacedMs = entry.cappedOverMs ?? Number.POSITIVE_INFINITY;
+  if (cappedMs < correction.observedMs || cappedMs >= correction.deletedUntilMs) return undefined;
+  if (replacedMs >= correction.observedMs) return undefined;
   return { ...correction, observedMs: cappedMs + 1 };
 }
 

@@ -367,10 +367,20 @@ describe.each(backends)('ledger contract: $name', (backend) => {
   it('records that a state was ordered at a cap, until a claim with a time of its own replaces it', async () => {
     const key = claimOf().dedupKey;
     await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR, timeCapped: true }), NOW, NOW);
-    expect((await ledger.read(key))?.timeCapped).toBe(true);
+    // And the time of the state it replaced, as the item held it before the update (0: none).
+    expect(await ledger.read(key)).toMatchObject({ timeCapped: true, cappedOverMs: 0 });
     await ledger.settle(key, { stateChangeMs: NOW - HOUR, action: 'trigger' }, NOW);
-    await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 1, action: 'resolve' }), NOW, NOW);
-    expect((await ledger.read(key))?.timeCapped).toBeUndefined();
+    await ledger.claim(
+      claimOf({ stateChangeMs: NOW - HOUR + 5, action: 'resolve', timeCapped: true }),
+      NOW,
+      NOW,
+    );
+    expect(await ledger.read(key)).toMatchObject({ timeCapped: true, cappedOverMs: NOW - HOUR });
+    await ledger.settle(key, { stateChangeMs: NOW - HOUR + 5, action: 'resolve' }, NOW);
+    await ledger.claim(claimOf({ stateChangeMs: NOW - HOUR + 9, action: 'resolve' }), NOW, NOW);
+    const item = await ledger.read(key);
+    expect(item?.timeCapped).toBeUndefined();
+    expect(item?.cappedOverMs).toBeUndefined();
   });
 
   it("lets a claim ordered at a cap past the deletion's second replace its resolve", async () => {

@@ -32,11 +32,11 @@ function deletion(): Record<string, unknown> {
   };
 }
 
-function alarmCopy(stateChangeMs = CHANGED, stampedMs = STAMPED) {
+function alarmCopy(stateChangeMs = CHANGED, stampedMs = STAMPED, state: 'ALARM' | 'OK' = 'ALARM') {
   const message = metricAlarmMessage({
     alarmName: NAME,
-    state: 'ALARM',
-    oldState: 'OK',
+    state,
+    oldState: state === 'ALARM' ? 'OK' : 'ALARM',
     stateChangeMs,
   });
   return snsEvent([message], { timestamp: new Date(stampedMs).toISOString() });
@@ -117,5 +117,45 @@ describe("a deleted alarm's incident", () => {
     clock.now = DELETED + 1_000;
     await handler(alarmCopy(FORGED, DELETED + 950));
     expect(pagerDuty.actions()).toEqual(['trigger', 'resolve', 'trigger']);
+  });
+
+  describe('when a forged copy got there before the deletion', () => {
+    /** The alarm paged, then `before` processed in order, then the deletion; the handler and its PagerDuty. */
+    async function copiesThenDeletion(before: [number, number, 'ALARM' | 'OK'][]) {
+      const pipeline = inProcessDeps(ENV, CHANGED);
+      const handler = createHandler({ ...TEST_ENV, ...ENV }, { deps: pipeline.deps });
+      pipeline.clock.now = STAMPED + 5;
+      await handler(alarmCopy());
+      for (const [changedMs, stampedMs, state] of before) {
+        pipeline.clock.now = stampedMs + 1;
+        await handler(alarmCopy(changedMs, stampedMs, state));
+      }
+      pipeline.clock.now = Math.max(pipeline.clock.now, DELETED + 50) + 1;
+      await handler(deletion());
+      return { ...pipeline, handler };
+    }
+
+    it('stamped in the last millisecond of the second: still resolved', async () => {
+      const { pagerDuty } = await copiesThenDeletion([[FORGED, DELETED - 100 + 999, 'ALARM']]);
+      expect(pagerDuty.actions()).toEqual(['trigger', 'trigger', 'resolve']);
+      expect(pagerDuty.isOpen(ARN)).toBe(false);
+    });
+
+    it('a forged OK: the deletion still holds, so a forged ALARM after it does not reopen', async () => {
+      const { handler, pagerDuty, clock } = await copiesThenDeletion([[FORGED, DELETED + 200, 'OK']]);
+      clock.now = DELETED + 500;
+      await handler(alarmCopy(FORGED, DELETED + 400));
+      expect(pagerDuty.actions().filter((action) => action === 'trigger')).toEqual(['trigger']);
+      expect(pagerDuty.isOpen(ARN)).toBe(false);
+    });
+
+    it('after a re-created alarm went into ALARM within the second: the deletion does not resolve it', async () => {
+      const { pagerDuty } = await copiesThenDeletion([
+        [DELETED + 600, DELETED + 640, 'ALARM'],
+        [FORGED, DELETED + 750, 'ALARM'],
+      ]);
+      expect(pagerDuty.actions()).toEqual(['trigger', 'trigger', 'trigger']);
+      expect(pagerDuty.isOpen(ARN)).toBe(true);
+    });
   });
 });
