@@ -168,10 +168,8 @@ export function resolveSettings(input: SettingsInput): AlarmSettings {
 /** The route ENVIRONMENT_ROUTES gives the environment, when it has a key (loadConfig checks that it does). */
 function routeOfEnvironment(environment: string | undefined, input: SettingsInput): string | undefined {
   if (environment === undefined || !input.environmentRoutes) return undefined;
-  const key = environment.toLowerCase();
-  if (!Object.prototype.hasOwnProperty.call(input.environmentRoutes, key)) return undefined;
-  const route = input.environmentRoutes[key]!;
-  return input.knownRoutes.includes(route) ? route : undefined;
+  const route = own(input.environmentRoutes, environment.toLowerCase());
+  return route !== undefined && input.knownRoutes.includes(route) ? route : undefined;
 }
 
 /**
@@ -320,6 +318,7 @@ export function insufficientDataPolicyOf(
   }).insufficientData;
 }
 
-function own(map: DeclaredSettingsMap, key: string): Partial<DeclaredSettings> | undefined {
-  return Object.prototype.hasOwnProperty.call(map, key) ? map[key] : undefined;
+/** The map's own entry for `key` (never one inherited, such as `constructor`). */
+function own<T>(map: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(map, key) ? map[key] : undefined;
 }

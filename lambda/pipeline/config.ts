@@ -268,9 +268,9 @@ function environmentRoutesOf(
     const key = name.toLowerCase();
     if (name === '' || !ENVIRONMENT_NAME.test(name)) {
       problems.push(`${JSON.stringify(name)}: is not an environment name (1-32 of A-Z a-z 0-9 _ -)`);
-    } else if (Object.prototype.hasOwnProperty.call(byName, key)) {
+    } else if (Object.hasOwn(byName, key)) {
       problems.push(`${name}: names the same environment as another entry (names are matched without case)`);
-    } else if (!Object.prototype.hasOwnProperty.call(routingKeySecrets, route)) {
+    } else if (!Object.hasOwn(routingKeySecrets, route)) {
       const known = Object.keys(routingKeySecrets).join(', ');
       problems.push(`${name}: route "${route}" has no routing key (ROUTING_KEY_SECRETS has ${known})`);
     } else {
