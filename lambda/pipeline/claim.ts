@@ -50,6 +50,11 @@ export const MAX_STORED_ALARM_NAME = 1024;
 export const MAX_STORED_TRIGGER_EVENT = 64 * 1024;
 const MAX_STORED_TIME_TEXT = 64;
 
+/** Whether an alarm deletion's resolve in the item holds this claim off (its time is a cap, inside the hold). */
+export function heldByDeletion(item: { readonly deletedUntilMs?: number }, claim: Claim): boolean {
+  return claim.timeCapped === true && (item.deletedUntilMs ?? 0) > claim.stateChangeMs;
+}
+
 /** The claim as stored: every text bounded. */
 export function boundedClaim(claim: Claim): Claim {
   const triggerEvent =

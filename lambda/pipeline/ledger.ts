@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { boundedClaim, claimUpdates, openValues, type Claim, type LedgerAction } from './claim';
+import {
+  boundedClaim,
+  claimUpdates,
+  heldByDeletion,
+  openValues,
+  type Claim,
+  type LedgerAction,
+} from './claim';
 import {
   LEDGER_KEY_ATTRIBUTE,
   OPEN_INCIDENTS_INDEX,
@@ -464,7 +471,7 @@ export function toOpenIncident(item: Record<string, unknown>): OpenIncident | un
 /** Why the item `current` refused `claim` (see `RefusalReason`). */
 export function refusalReason(current: LedgerEntry | undefined, claim: Claim): RefusalReason {
   if (current && current.stateChangeMs > claim.stateChangeMs) return 'stale';
-  if (current && claim.timeCapped && (current.deletedUntilMs ?? 0) > claim.stateChangeMs) return 'held';
+  if (current && heldByDeletion(current, claim)) return 'held';
   if (current && current.stateChangeMs === claim.stateChangeMs && current.delivered) return 'duplicate';
   // Newer, or the same one not yet delivered: only another delivery's lease refuses it. (An item that vanished
   // between the refusal and the read, by TTL, reads as busy too: the caller's next claim succeeds.)

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { heldByDeletion } from './claim';
 import {
   boundedClaim,
   MAX_STORED_ALARM_NAME,
@@ -37,7 +38,7 @@ export class MemoryLedger implements LedgerStore {
       ((current.stateChangeMs < claim.stateChangeMs ||
         (current.stateChangeMs === claim.stateChangeMs && !current.delivered)) &&
         leaseFree(current, nowMs) &&
-        !(claim.timeCapped && (current.deletedUntilMs ?? 0) > claim.stateChangeMs)) ||
+        !heldByDeletion(current, claim)) ||
       current.stateChangeMs > claim.futureLimitMs;
     if (!claimable) return { claimed: false, reason: refusalReason(current, claim), current: copy(current) };
 
