@@ -45,13 +45,20 @@ function alarmCopy(stateChangeMs = CHANGED, stampedMs = STAMPED, state: 'ALARM' 
 /** A StateChangeTime no clock gives: the pipeline orders the copy at its SNS stamp (MAX_CLOCK_SKEW_SECONDS 0). */
 const FORGED = Date.UTC(2099, 0, 1);
 
-/** The alarm's ALARM delivered (a trigger), then its deletion (a resolve), each at the time it would arrive. */
-async function pagedThenDeleted() {
+/**
+ * The alarm's ALARM delivered (a trigger), then the copies in `before` (time of the change, SNS stamp, state), each
+ * processed just after its stamp, then its deletion (a resolve): the handler, its PagerDuty and its clock.
+ */
+async function pagedThenDeleted(before: [number, number, 'ALARM' | 'OK'][] = []) {
   const pipeline = inProcessDeps(ENV, CHANGED);
   const handler = createHandler({ ...TEST_ENV, ...ENV }, { deps: pipeline.deps });
   pipeline.clock.now = STAMPED + 5;
   await handler(alarmCopy());
-  pipeline.clock.now = DELETED + 50;
+  for (const [changedMs, stampedMs, state] of before) {
+    pipeline.clock.now = stampedMs + 1;
+    await handler(alarmCopy(changedMs, stampedMs, state));
+  }
+  pipeline.clock.now = Math.max(pipeline.clock.now + 1, DELETED + 50);
   await handler(deletion());
   return { ...pipeline, handler };
 }
@@ -84,21 +91,14 @@ describe("a deleted alarm's incident", () => {
   });
 
   it('is still resolved by the deletion when such a copy got there first', async () => {
-    const pipeline = inProcessDeps(ENV, CHANGED);
-    const handler = createHandler({ ...TEST_ENV, ...ENV }, { deps: pipeline.deps });
-    pipeline.clock.now = STAMPED + 5;
-    await handler(alarmCopy());
     // The forged copy, stamped 200 ms into the deletion's second, is processed before the deletion event.
-    pipeline.clock.now = DELETED + 250;
-    await handler(alarmCopy(FORGED, DELETED + 200));
-    pipeline.clock.now = DELETED + 400;
-    await handler(deletion());
-    expect(pipeline.pagerDuty.actions()).toEqual(['trigger', 'trigger', 'resolve']);
-    expect(pipeline.pagerDuty.isOpen(ARN)).toBe(false);
+    const { handler, pagerDuty, clock } = await pagedThenDeleted([[FORGED, DELETED + 200, 'ALARM']]);
+    expect(pagerDuty.actions()).toEqual(['trigger', 'trigger', 'resolve']);
+    expect(pagerDuty.isOpen(ARN)).toBe(false);
     // And it holds to the end of its second, as when the copy comes later.
-    pipeline.clock.now = DELETED + 500;
+    clock.now = DELETED + 500;
     await handler(alarmCopy(FORGED, DELETED + 450));
-    expect(pipeline.pagerDuty.isOpen(ARN)).toBe(false);
+    expect(pagerDuty.isOpen(ARN)).toBe(false);
   });
 
   it("does not hold off an alarm re-created and in ALARM within the deletion's second", async () => {
@@ -120,29 +120,14 @@ describe("a deleted alarm's incident", () => {
   });
 
   describe('when a forged copy got there before the deletion', () => {
-    /** The alarm paged, then `before` processed in order, then the deletion; the handler and its PagerDuty. */
-    async function copiesThenDeletion(before: [number, number, 'ALARM' | 'OK'][]) {
-      const pipeline = inProcessDeps(ENV, CHANGED);
-      const handler = createHandler({ ...TEST_ENV, ...ENV }, { deps: pipeline.deps });
-      pipeline.clock.now = STAMPED + 5;
-      await handler(alarmCopy());
-      for (const [changedMs, stampedMs, state] of before) {
-        pipeline.clock.now = stampedMs + 1;
-        await handler(alarmCopy(changedMs, stampedMs, state));
-      }
-      pipeline.clock.now = Math.max(pipeline.clock.now, DELETED + 50) + 1;
-      await handler(deletion());
-      return { ...pipeline, handler };
-    }
-
     it('stamped in the last millisecond of the second: still resolved', async () => {
-      const { pagerDuty } = await copiesThenDeletion([[FORGED, DELETED - 100 + 999, 'ALARM']]);
+      const { pagerDuty } = await pagedThenDeleted([[FORGED, DELETED - 100 + 999, 'ALARM']]);
       expect(pagerDuty.actions()).toEqual(['trigger', 'trigger', 'resolve']);
       expect(pagerDuty.isOpen(ARN)).toBe(false);
     });
 
     it('a forged OK: the deletion still holds, so a forged ALARM after it does not reopen', async () => {
-      const { handler, pagerDuty, clock } = await copiesThenDeletion([[FORGED, DELETED + 200, 'OK']]);
+      const { handler, pagerDuty, clock } = await pagedThenDeleted([[FORGED, DELETED + 200, 'OK']]);
       clock.now = DELETED + 500;
       await handler(alarmCopy(FORGED, DELETED + 400));
       expect(pagerDuty.actions().filter((action) => action === 'trigger')).toEqual(['trigger']);
@@ -150,7 +135,7 @@ describe("a deleted alarm's incident", () => {
     });
 
     it('after a re-created alarm went into ALARM within the second: the deletion does not resolve it', async () => {
-      const { pagerDuty } = await copiesThenDeletion([
+      const { pagerDuty } = await pagedThenDeleted([
         [DELETED + 600, DELETED + 640, 'ALARM'],
         [FORGED, DELETED + 750, 'ALARM'],
       ]);
