@@ -52,6 +52,7 @@ function loadSeeds(): Seeds {
 }
 
 const seeds = loadSeeds();
+const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:.+/;
 
 /** Any JSON value, or a value JSON cannot carry (only a direct invocation could send it). */
 const anyValue = fc.oneof(
@@ -106,8 +107,7 @@ function deletingEarlierAlarms(events: readonly unknown[]): unknown[] {
       for (const record of event.Records) {
         const arn =
           isObject(record) && isObject(record.Sns) ? parsed(record.Sns.Message)?.AlarmArn : undefined;
-        if (typeof arn === 'string' && /^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:.+/.test(arn))
-          seen.push(arn);
+        if (typeof arn === 'string' && ALARM_ARN.test(arn)) seen.push(arn);
       }
     }
     const deletes = isObject(event) && isObject(event.detail) && event.detail.operation === 'delete';
@@ -172,9 +172,7 @@ const alarmArns = [
   ...new Set(
     seeds.sns.flatMap((sns) => {
       const arn = parsed(sns.Message)?.AlarmArn;
-      return typeof arn === 'string' && /^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:/.test(arn)
-        ? [arn]
-        : [];
+      return typeof arn === 'string' && ALARM_ARN.test(arn) ? [arn] : [];
     }),
   ),
 ];
